@@ -1,0 +1,277 @@
+// Package token verifies IdP access tokens (JWS compact JWTs) against the
+// key sets of a fixed list of trusted issuers (SPEC section 5, step 2).
+//
+// Keys come only from each issuer's configured JWKS URL (or its OIDC
+// discovery document); jku, x5u, jwk and x5c headers are never followed.
+// Verification itself runs over crypto/* with keys parsed in advance by jwx,
+// so the per-request cost stays close to the bare signature check.
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/reason"
+)
+
+// Issuer is one trusted token issuer.
+type Issuer struct {
+	// Issuer is the exact "iss" value.
+	Issuer string
+	// JWKSURL is where the key set lives. Empty: read jwks_uri from the
+	// issuer's OIDC discovery document.
+	JWKSURL string
+	// Audiences are the accepted "aud" values; a token must carry one.
+	Audiences []string
+	// Algorithms is the allow-list of "alg" values. Default: RS256.
+	Algorithms []string
+	// UserClaim names the claim that identifies the user. Default: sub.
+	// Entra deployments use oid.
+	UserClaim string
+	// TenantClaim, when set (Entra: tid), is prefixed to the user claim:
+	// the subject becomes "<tid>/<oid>".
+	TenantClaim string
+}
+
+// Config configures a Verifier. Zero durations take the documented defaults.
+type Config struct {
+	Issuers []Issuer
+	// MaxTokenBytes caps the token's length. Default 8192.
+	MaxTokenBytes int
+	// ClockSkew is the tolerance for exp, nbf and iat. Default 60s, at most 5m.
+	ClockSkew time.Duration
+	// KeySetMaxAge is how long a fetched key set is used before the next
+	// verification refreshes it. Default 15m.
+	KeySetMaxAge time.Duration
+	// UnknownKidCooldown is the least time between two fetches triggered by
+	// an unknown kid, per issuer. Default 5m.
+	UnknownKidCooldown time.Duration
+	// RetryAfterFailure is the least time between two fetches after one
+	// failed, so an outage does not cost every request a timeout. Default 10s.
+	RetryAfterFailure time.Duration
+	// FetchTimeout bounds one key-set or discovery fetch. Default 2s, well
+	// inside API Gateway's 10s authorizer limit.
+	FetchTimeout time.Duration
+	// HTTPClient fetches key sets. Default: a client that follows no redirects.
+	HTTPClient *http.Client
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Claims is what sessionguard uses of a verified token.
+type Claims struct {
+	Issuer    string
+	Subject   string // the configured user claim, tenant-prefixed if configured
+	ClientID  string // azp, else appid, else client_id
+	Audience  []string
+	ExpiresAt time.Time
+	IssuedAt  time.Time // zero when absent
+	AuthTime  time.Time // zero when absent
+}
+
+// AuthenticatedAt is when the user last authenticated: auth_time, else iat.
+func (c Claims) AuthenticatedAt() time.Time {
+	if !c.AuthTime.IsZero() {
+		return c.AuthTime
+	}
+	return c.IssuedAt
+}
+
+// Verifier verifies tokens. It is safe for concurrent use.
+type Verifier struct {
+	cfg     Config
+	issuers map[string]*issuer
+}
+
+type issuer struct {
+	Issuer
+	keys *keyCache
+}
+
+// allowedAlgs are the algorithms a verifier can check. HMAC is absent on
+// purpose: an asymmetric issuer's public key must never serve as a secret.
+var allowedAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// NewVerifier checks cfg and returns a Verifier. Key sets are fetched on
+// first use, or by Prefetch at cold start.
+func NewVerifier(cfg Config) (*Verifier, error) {
+	if cfg.MaxTokenBytes == 0 {
+		cfg.MaxTokenBytes = 8192
+	}
+	if cfg.ClockSkew == 0 {
+		cfg.ClockSkew = 60 * time.Second
+	}
+	if cfg.KeySetMaxAge == 0 {
+		cfg.KeySetMaxAge = 15 * time.Minute
+	}
+	if cfg.UnknownKidCooldown == 0 {
+		cfg.UnknownKidCooldown = 5 * time.Minute
+	}
+	if cfg.RetryAfterFailure == 0 {
+		cfg.RetryAfterFailure = 10 * time.Second
+	}
+	if cfg.FetchTimeout == 0 {
+		cfg.FetchTimeout = 2 * time.Second
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+			return errors.New("redirects are not followed for key sets")
+		}}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	var problems []string
+	if len(cfg.Issuers) == 0 {
+		problems = append(problems, "no trusted issuers")
+	}
+	if cfg.ClockSkew < 0 || cfg.ClockSkew > 5*time.Minute {
+		problems = append(problems, fmt.Sprintf("clock skew %v is outside 0..5m", cfg.ClockSkew))
+	}
+	if cfg.MaxTokenBytes < 256 || cfg.MaxTokenBytes > 64<<10 {
+		problems = append(problems, fmt.Sprintf("max token bytes %d is outside 256..65536", cfg.MaxTokenBytes))
+	}
+	v := &Verifier{cfg: cfg, issuers: make(map[string]*issuer, len(cfg.Issuers))}
+	for _, is := range cfg.Issuers {
+		if is.Issuer == "" {
+			problems = append(problems, "an issuer has an empty issuer value")
+			continue
+		}
+		if _, dup := v.issuers[is.Issuer]; dup {
+			problems = append(problems, fmt.Sprintf("issuer %q is listed twice", is.Issuer))
+		}
+		if len(is.Audiences) == 0 {
+			problems = append(problems, fmt.Sprintf("issuer %q has no audiences", is.Issuer))
+		}
+		if len(is.Algorithms) == 0 {
+			is.Algorithms = []string{"RS256"}
+		}
+		for _, a := range is.Algorithms {
+			if !slices.Contains(allowedAlgs, a) {
+				problems = append(problems, fmt.Sprintf("issuer %q: algorithm %q is not allowed (allowed: %s)", is.Issuer, a, strings.Join(allowedAlgs, ", ")))
+			}
+		}
+		if is.UserClaim == "" {
+			is.UserClaim = "sub"
+		}
+		jwksURL, discovered := is.JWKSURL, false
+		if jwksURL == "" {
+			jwksURL, discovered = strings.TrimSuffix(is.Issuer, "/")+"/.well-known/openid-configuration", true
+		}
+		v.issuers[is.Issuer] = &issuer{Issuer: is, keys: newKeyCache(is.Issuer, jwksURL, discovered, &v.cfg)}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("token: invalid config: %s", strings.Join(problems, "; "))
+	}
+	return v, nil
+}
+
+// Prefetch fetches every issuer's key set, for use at cold start. It returns
+// the joined errors of the fetches that failed; verification still works for
+// the others, and retries the failed ones on use.
+func (v *Verifier) Prefetch(ctx context.Context) error {
+	var errs []error
+	for _, is := range v.issuers {
+		if _, err := is.keys.refresh(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Verify checks raw and returns its claims, or a *reason.Error whose code
+// says why it was refused. Checks run cheapest first: size, shape, issuer,
+// algorithm, time claims, audience, then the signature; so a token that
+// fails several checks reports the first of them.
+func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
+	if raw == "" {
+		return Claims{}, reason.New(reason.TokenMissing, "no token")
+	}
+	if len(raw) > v.cfg.MaxTokenBytes {
+		return Claims{}, reason.New(reason.TokenTooLarge, "token of %d bytes exceeds %d", len(raw), v.cfg.MaxTokenBytes)
+	}
+	jws, err := parseCompact(raw)
+	if err != nil {
+		return Claims{}, reason.New(reason.TokenMalformed, "%w", err)
+	}
+	is, ok := v.issuers[jws.claims.Iss]
+	if !ok {
+		return Claims{}, reason.New(reason.TokenIssuer, "issuer %q is not trusted", truncate(jws.claims.Iss, 100))
+	}
+	if !slices.Contains(is.Algorithms, jws.header.Alg) {
+		return Claims{}, reason.New(reason.TokenSignature, "algorithm %q is not allowed for issuer %q", truncate(jws.header.Alg, 20), is.Issuer.Issuer)
+	}
+	now := v.cfg.Now().Truncate(time.Second)
+	skew := v.cfg.ClockSkew
+	c := &jws.claims
+	switch {
+	case !c.Exp.set:
+		return Claims{}, reason.New(reason.TokenMalformed, "token has no exp")
+	case !now.Before(c.Exp.t.Add(skew)):
+		return Claims{}, reason.New(reason.TokenExpired, "expired at %s", c.Exp.t.Format(time.RFC3339))
+	case c.Nbf.set && now.Before(c.Nbf.t.Add(-skew)):
+		return Claims{}, reason.New(reason.TokenNotYetValid, "not valid before %s", c.Nbf.t.Format(time.RFC3339))
+	case c.Iat.set && now.Before(c.Iat.t.Add(-skew)):
+		return Claims{}, reason.New(reason.TokenNotYetValid, "issued in the future at %s", c.Iat.t.Format(time.RFC3339))
+	}
+	if !c.Aud.containsAny(is.Audiences) {
+		return Claims{}, reason.New(reason.TokenAudience, "audience %q is not accepted by issuer %q", truncate(strings.Join(c.Aud, ","), 200), is.Issuer.Issuer)
+	}
+	if jws.header.Kid == "" {
+		return Claims{}, reason.New(reason.TokenSignature, "token has no kid")
+	}
+	if err := is.keys.verify(ctx, jws); err != nil {
+		return Claims{}, err
+	}
+	return v.claimsOf(is, jws)
+}
+
+func (v *Verifier) claimsOf(is *issuer, jws *compact) (Claims, error) {
+	c := &jws.claims
+	sub, err := c.stringClaim(jws.payload, is.UserClaim)
+	if err != nil || sub == "" {
+		return Claims{}, reason.New(reason.TokenMalformed, "user claim %q is missing or not a string", is.UserClaim)
+	}
+	if is.TenantClaim != "" {
+		tid, err := c.stringClaim(jws.payload, is.TenantClaim)
+		if err != nil || tid == "" {
+			return Claims{}, reason.New(reason.TokenMalformed, "tenant claim %q is missing or not a string", is.TenantClaim)
+		}
+		sub = tid + "/" + sub
+	}
+	out := Claims{
+		Issuer:    c.Iss,
+		Subject:   sub,
+		ClientID:  firstNonEmpty(c.Azp, c.Appid, c.ClientID),
+		Audience:  c.Aud,
+		ExpiresAt: c.Exp.t,
+	}
+	if c.Iat.set {
+		out.IssuedAt = c.Iat.t
+	}
+	if c.AuthTime.set {
+		out.AuthTime = c.AuthTime.t
+	}
+	return out, nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

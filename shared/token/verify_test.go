@@ -1,0 +1,420 @@
+package token
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/shared/reason"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	idp   *devidp.Issuer
+	srv   *httptest.Server
+	clock *clock
+	v     *Verifier
+}
+
+func newFixture(t testing.TB, edit func(*Config)) *fixture {
+	t.Helper()
+	ck := &clock{t: time.Now().Truncate(time.Second)}
+	idp, err := devidp.New("", ck.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(idp)
+	t.Cleanup(srv.Close)
+	idp.SetURL(srv.URL)
+	cfg := Config{
+		Issuers: []Issuer{{
+			Issuer:     srv.URL,
+			Audiences:  []string{devidp.DefaultAudience},
+			Algorithms: []string{"RS256", "ES256", "EdDSA"},
+		}},
+		Now: ck.Now,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	v, err := NewVerifier(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{idp: idp, srv: srv, clock: ck, v: v}
+}
+
+func (f *fixture) mint(t testing.TB, tok devidp.Token) string {
+	t.Helper()
+	if tok.User == "" {
+		tok.User = "alice"
+	}
+	s, err := f.idp.Mint(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func wantCode(t *testing.T, err error, want reason.Code) {
+	t.Helper()
+	if got := reason.CodeOf(err); got != want {
+		t.Fatalf("Verify error = %v (code %s); want code %s", err, got, want)
+	}
+}
+
+func TestVerifyValidTokens(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, alg := range []jwa.SignatureAlgorithm{jwa.RS256, jwa.ES256, jwa.EdDSA} {
+		t.Run(alg.String(), func(t *testing.T) {
+			raw := f.mint(t, devidp.Token{Alg: alg, ClientID: "web-app"})
+			c, err := f.v.Verify(context.Background(), raw)
+			if err != nil {
+				t.Fatalf("Verify(%s) = %v", alg, err)
+			}
+			if c.Subject != "alice" || c.Issuer != f.srv.URL || c.ClientID != "web-app" || c.AuthenticatedAt().IsZero() {
+				t.Fatalf("claims = %+v", c)
+			}
+		})
+	}
+}
+
+func TestVerifyRejects(t *testing.T) {
+	f := newFixture(t, nil)
+	now := f.clock.Now()
+	attacker, err := devidp.New(f.srv.URL, f.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attackerKey := attacker.KeyFor(jwa.RS256)
+	attackerJWK, _ := jwk.PublicKeyOf(attackerKey.Private)
+	_ = attackerJWK.Set(jwk.KeyIDKey, f.idp.KeyFor(jwa.RS256).Kid)
+	// The attacker signs with its own key but names the victim's kid.
+	spoofKid := &devidp.Key{Kid: f.idp.KeyFor(jwa.RS256).Kid, Alg: jwa.RS256, Private: attackerKey.Private}
+
+	tests := []struct {
+		name string
+		tok  devidp.Token
+		want reason.Code
+	}{
+		{"expired", devidp.Token{TTL: -2 * time.Minute}, reason.TokenExpired},
+		{"expired within skew is fine", devidp.Token{TTL: -30 * time.Second}, reason.OK},
+		{"not yet valid", devidp.Token{NotBefore: now.Add(5 * time.Minute)}, reason.TokenNotYetValid},
+		{"future iat", devidp.Token{IssuedAt: now.Add(5 * time.Minute)}, reason.TokenNotYetValid},
+		{"wrong issuer", devidp.Token{Issuer: "https://evil.example"}, reason.TokenIssuer},
+		{"issuer differs by a slash", devidp.Token{Issuer: f.srv.URL + "/"}, reason.TokenIssuer},
+		{"wrong audience", devidp.Token{Audience: "api://other"}, reason.TokenAudience},
+		{"audience list with ours", devidp.Token{Claims: map[string]any{"aud": []string{"x", devidp.DefaultAudience}}}, reason.OK},
+		{"no exp", devidp.Token{Claims: map[string]any{"exp": nil}}, reason.TokenMalformed},
+		{"exp as string", devidp.Token{Claims: map[string]any{"exp": "9999999999"}}, reason.TokenMalformed},
+		{"no subject", devidp.Token{Claims: map[string]any{"sub": nil}}, reason.TokenMalformed},
+		{"jku to attacker key", devidp.Token{Key: spoofKid, Headers: map[string]any{"jku": "http://attacker.example/jwks.json"}}, reason.TokenSignature},
+		{"x5u to attacker key", devidp.Token{Key: spoofKid, Headers: map[string]any{"x5u": "http://attacker.example/cert.pem"}}, reason.TokenSignature},
+		{"embedded jwk of attacker", devidp.Token{Key: spoofKid, Headers: map[string]any{"jwk": attackerJWK}}, reason.TokenSignature},
+		{"signed by an unknown key", devidp.Token{Key: attackerKey}, reason.TokenSignature},
+		{"crit header", devidp.Token{Headers: map[string]any{"crit": []string{"exp"}}}, reason.TokenMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.v.Verify(context.Background(), f.mint(t, tt.tok))
+			wantCode(t, err, tt.want)
+		})
+	}
+}
+
+func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func handmade(t *testing.T, header, claims map[string]any, sign func(input string) []byte) string {
+	t.Helper()
+	h, _ := json.Marshal(header)
+	c, _ := json.Marshal(claims)
+	input := b64url(h) + "." + b64url(c)
+	return input + "." + b64url(sign(input))
+}
+
+func TestVerifyAlgorithmAttacks(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Issuers[0].Algorithms = []string{"RS256", "ES256"} })
+	rsaKey := f.idp.KeyFor(jwa.RS256)
+	claims := map[string]any{"iss": f.srv.URL, "sub": "mallory", "aud": devidp.DefaultAudience, "exp": f.clock.Now().Add(time.Hour).Unix()}
+
+	t.Run("alg none", func(t *testing.T) {
+		tok := handmade(t, map[string]any{"alg": "none", "kid": rsaKey.Kid}, claims, func(string) []byte { return nil })
+		tok += "AA" // a non-empty "signature" so only the alg can refuse it
+		_, err := f.v.Verify(context.Background(), tok)
+		wantCode(t, err, reason.TokenSignature)
+	})
+	t.Run("HS256 keyed with the RSA public key", func(t *testing.T) {
+		der, _ := x509.MarshalPKIXPublicKey(rsaKey.Private.Public())
+		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+		jwks, _ := f.idp.JWKS()
+		for _, secret := range [][]byte{pemBytes, der, jwks} {
+			tok := handmade(t, map[string]any{"alg": "HS256", "kid": rsaKey.Kid}, claims, func(in string) []byte {
+				m := hmac.New(sha256.New, secret)
+				m.Write([]byte(in))
+				return m.Sum(nil)
+			})
+			_, err := f.v.Verify(context.Background(), tok)
+			wantCode(t, err, reason.TokenSignature)
+		}
+	})
+	t.Run("alg outside the issuer's list", func(t *testing.T) {
+		_, err := f.v.Verify(context.Background(), f.mint(t, devidp.Token{Alg: jwa.EdDSA}))
+		wantCode(t, err, reason.TokenSignature)
+	})
+	t.Run("ES256 header on an RSA key", func(t *testing.T) {
+		good := f.mint(t, devidp.Token{Alg: jwa.RS256})
+		parts := strings.Split(good, ".")
+		hdr, _ := json.Marshal(map[string]any{"alg": "ES256", "kid": rsaKey.Kid})
+		_, err := f.v.Verify(context.Background(), b64url(hdr)+"."+parts[1]+"."+parts[2])
+		wantCode(t, err, reason.TokenSignature)
+	})
+	t.Run("HMAC algorithms cannot be configured", func(t *testing.T) {
+		_, err := NewVerifier(Config{Issuers: []Issuer{{Issuer: "x", Audiences: []string{"a"}, Algorithms: []string{"HS256"}}}})
+		if err == nil || !strings.Contains(err.Error(), "HS256") {
+			t.Fatalf("NewVerifier with HS256 = %v; want a config error naming HS256", err)
+		}
+	})
+}
+
+func TestVerifyMalformedAndOversized(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxTokenBytes = 2048 })
+	good := f.mint(t, devidp.Token{})
+	parts := strings.Split(good, ".")
+	tests := []struct {
+		raw  string
+		want reason.Code
+	}{
+		{"", reason.TokenMissing},
+		{strings.Repeat("a", 2049), reason.TokenTooLarge},
+		{good + strings.Repeat("A", 2049-len(good)), reason.TokenTooLarge},
+		{"abc", reason.TokenMalformed},
+		{"a.b", reason.TokenMalformed},
+		{"a.b.c.d.e", reason.TokenMalformed},
+		{parts[0] + "=." + parts[1] + "." + parts[2], reason.TokenMalformed},
+		{parts[0] + "." + parts[1] + ".", reason.TokenMalformed},
+		{b64url([]byte(`[1]`)) + "." + parts[1] + "." + parts[2], reason.TokenMalformed},
+		{parts[0] + "." + b64url([]byte(`"str"`)) + "." + parts[2], reason.TokenMalformed},
+		{parts[0] + "." + parts[1] + "." + parts[2][:len(parts[2])-4] + "AAAA", reason.TokenSignature},
+	}
+	for _, tt := range tests {
+		_, err := f.v.Verify(context.Background(), tt.raw)
+		if got := reason.CodeOf(err); got != tt.want {
+			t.Errorf("Verify(%.40q) code = %s; want %s (%v)", tt.raw, got, tt.want, err)
+		}
+	}
+}
+
+func TestKeyRotationAndUnknownKidCooldown(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	if _, err := f.v.Verify(ctx, f.mint(t, devidp.Token{})); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.idp.Fetches(); n != 1 {
+		t.Fatalf("fetches after first verify = %d; want 1", n)
+	}
+	// The IdP rotates: a new key signs tokens the cache has not seen.
+	newKey, err := f.idp.AddKey(jwa.RS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Verify(ctx, f.mint(t, devidp.Token{Key: newKey})); err != nil {
+		t.Fatalf("token from the rotated key: %v", err)
+	}
+	if n := f.idp.Fetches(); n != 2 {
+		t.Fatalf("fetches after rotation = %d; want 2", n)
+	}
+	// Unknown kids within the cooldown trigger no fetch: a flood of bogus
+	// kids costs the IdP nothing.
+	stray, _ := devidp.New(f.srv.URL, f.clock.Now)
+	for range 20 {
+		_, err := f.v.Verify(ctx, f.mint(t, devidp.Token{Key: stray.KeyFor(jwa.RS256)}))
+		wantCode(t, err, reason.TokenSignature)
+	}
+	if n := f.idp.Fetches(); n != 2 {
+		t.Fatalf("fetches after 20 unknown kids within cooldown = %d; want 2", n)
+	}
+	// After the cooldown, one more unknown kid may fetch once.
+	f.clock.Add(5*time.Minute + time.Second)
+	_, err = f.v.Verify(ctx, f.mint(t, devidp.Token{Key: stray.KeyFor(jwa.RS256)}))
+	wantCode(t, err, reason.TokenSignature)
+	_, _ = f.v.Verify(ctx, f.mint(t, devidp.Token{Key: stray.KeyFor(jwa.RS256)}))
+	if n := f.idp.Fetches(); n != 3 {
+		t.Fatalf("fetches after the cooldown = %d; want 3", n)
+	}
+}
+
+func TestKeySetRefreshedOnUseWhenStale(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.KeySetMaxAge = 10 * time.Minute })
+	ctx := context.Background()
+	tok := f.mint(t, devidp.Token{})
+	if _, err := f.v.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(9 * time.Minute)
+	tok = f.mint(t, devidp.Token{})
+	f.v.Verify(ctx, tok)
+	if n := f.idp.Fetches(); n != 1 {
+		t.Fatalf("fetches before max age = %d; want 1", n)
+	}
+	f.clock.Add(time.Minute)
+	if _, err := f.v.Verify(ctx, f.mint(t, devidp.Token{})); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.idp.Fetches(); n != 2 {
+		t.Fatalf("fetches at max age = %d; want 2 (refresh on use)", n)
+	}
+}
+
+func TestJWKSOutage(t *testing.T) {
+	ctx := context.Background()
+	t.Run("last good key set keeps serving", func(t *testing.T) {
+		f := newFixture(t, func(c *Config) { c.KeySetMaxAge = time.Minute })
+		if _, err := f.v.Verify(ctx, f.mint(t, devidp.Token{})); err != nil {
+			t.Fatal(err)
+		}
+		f.idp.SetDown(true)
+		f.clock.Add(2 * time.Minute) // stale: a refresh is attempted and fails
+		for range 5 {
+			if _, err := f.v.Verify(ctx, f.mint(t, devidp.Token{})); err != nil {
+				t.Fatalf("verify during outage with cached keys: %v", err)
+			}
+		}
+		if n := f.idp.Fetches(); n != 2 {
+			t.Fatalf("fetches during outage = %d; want 2 (one failed attempt, then back-off)", n)
+		}
+		f.idp.SetDown(false)
+		f.clock.Add(11 * time.Second)
+		if _, err := f.v.Verify(ctx, f.mint(t, devidp.Token{})); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.idp.Fetches(); n != 3 {
+			t.Fatalf("fetches after recovery = %d; want 3", n)
+		}
+	})
+	t.Run("nothing cached fails closed", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.idp.SetDown(true)
+		_, err := f.v.Verify(ctx, f.mint(t, devidp.Token{}))
+		wantCode(t, err, reason.DependencyUnavailable)
+		f.idp.SetDown(false)
+		f.clock.Add(11 * time.Second)
+		if _, err := f.v.Verify(ctx, f.mint(t, devidp.Token{})); err != nil {
+			t.Fatalf("after the JWKS returns: %v", err)
+		}
+	})
+	t.Run("a hanging JWKS times out", func(t *testing.T) {
+		release := make(chan struct{})
+		hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+		defer hang.Close()
+		defer close(release)
+		f := newFixture(t, func(c *Config) {
+			c.Issuers[0].JWKSURL = hang.URL
+			c.FetchTimeout = 50 * time.Millisecond
+		})
+		_, err := f.v.Verify(ctx, f.mint(t, devidp.Token{}))
+		wantCode(t, err, reason.DependencyUnavailable)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("error %v does not say the fetch timed out", err)
+		}
+	})
+}
+
+func TestSingleFlight(t *testing.T) {
+	gate := make(chan struct{})
+	var hits int64
+	var mu sync.Mutex
+	f := newFixture(t, nil)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		<-gate
+		body, _ := f.idp.JWKS()
+		w.Write(body)
+	}))
+	defer slow.Close()
+	v, err := NewVerifier(Config{Issuers: []Issuer{{Issuer: f.srv.URL, JWKSURL: slow.URL, Audiences: []string{devidp.DefaultAudience}}}, Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := f.mint(t, devidp.Token{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Go(func() {
+			_, err := v.Verify(context.Background(), tok)
+			errs <- err
+		})
+	}
+	for v.issuers[f.srv.URL].keys.fetches.Load() == 0 {
+		time.Sleep(time.Millisecond) // wait for the first fetch to start, not for expiry
+	}
+	close(gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent verify: %v", err)
+		}
+	}
+	if hits != 1 {
+		t.Fatalf("JWKS requests from 32 concurrent cold verifications = %d; want 1", hits)
+	}
+}
+
+func TestDiscovery(t *testing.T) {
+	f := newFixture(t, nil) // no JWKS URL: discovery
+	if _, err := f.v.Verify(context.Background(), f.mint(t, devidp.Token{Alg: jwa.ES256})); err != nil {
+		t.Fatal(err)
+	}
+	// A discovery document naming another issuer is refused.
+	lying := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]string{"issuer": "https://other.example", "jwks_uri": f.srv.URL + "/jwks.json"})
+	}))
+	defer lying.Close()
+	v, _ := NewVerifier(Config{Issuers: []Issuer{{Issuer: lying.URL, Audiences: []string{"a"}}}})
+	if err := v.Prefetch(context.Background()); err == nil || !strings.Contains(err.Error(), "other.example") {
+		t.Fatalf("Prefetch with a lying discovery document = %v", err)
+	}
+}
+
+func TestEntraUserKey(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Issuers[0].UserClaim = "oid"; c.Issuers[0].TenantClaim = "tid" })
+	c, err := f.v.Verify(context.Background(), f.mint(t, devidp.Token{Claims: map[string]any{"oid": "o-1", "tid": "t-9"}}))
+	if err != nil || c.Subject != "t-9/o-1" {
+		t.Fatalf("Verify = %+v, %v; want subject t-9/o-1", c, err)
+	}
+	f2 := newFixture(t, func(c *Config) { c.Issuers[0].UserClaim = "email" })
+	c, err = f2.v.Verify(context.Background(), f2.mint(t, devidp.Token{Claims: map[string]any{"email": "a@b.test"}}))
+	if err != nil || c.Subject != "a@b.test" {
+		t.Fatalf("Verify with user claim email = %+v, %v", c, err)
+	}
+}
