@@ -2,7 +2,10 @@ module github.com/sessionguard/sessionguard
 
 go 1.26.8
 
-require github.com/lestrrat-go/jwx/v2 v2.1.7
+require (
+	github.com/aws/aws-lambda-go v1.55.1
+	github.com/lestrrat-go/jwx/v2 v2.1.7
+)
 
 require (
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect

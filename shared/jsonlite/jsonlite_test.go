@@ -111,3 +111,15 @@ func BenchmarkEvent(b *testing.B) {
 		}
 	})
 }
+
+func FuzzAppendStringMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{"", "plain", "q\"b\\", "<&>", "\x00\x1f\u2028\u2029", "\xff\xfe", "é😀"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := AppendString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("AppendString(%q) = %s; encoding/json %s", s, got, want)
+		}
+	})
+}

@@ -1,0 +1,236 @@
+// Package authorizer decides whether a request through API Gateway may
+// pass (SPEC section 5): the token must verify, the session must exist and
+// be bound to the token's user and the request's environment, and the
+// session must be within its age limits. The Lambda-facing Handler reads
+// HTTP API (payload 2.0 and 1.0) and REST REQUEST authorizer events.
+package authorizer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/token"
+)
+
+// Verifier verifies an access token.
+type Verifier interface {
+	Verify(ctx context.Context, raw string) (token.Claims, error)
+}
+
+// Store is what the authorizer needs of session storage: one lookup per
+// decision (session plus its user's state) and rate-limited activity.
+type Store interface {
+	Lookup(ctx context.Context, h session.Hash, env string, user session.UserKey) (session.Session, session.User, error)
+	Touch(ctx context.Context, h session.Hash, at time.Time, minInterval time.Duration) (bool, error)
+}
+
+// Identity is what a request carries, as read from its identity sources.
+type Identity struct {
+	Authorization string // the Authorization header value ("Bearer ...")
+	SessionID     string // X-Session-Id header, else the session cookie
+	Environment   string // from the configured source; "" if absent
+}
+
+// Result is a decision with what led to it.
+type Result struct {
+	Reason      reason.Code
+	Err         error // the cause of a deny, for logs only
+	Claims      token.Claims
+	Environment string
+	Session     session.Session
+	Decision    policy.Decision
+}
+
+// Allowed reports whether the request may pass.
+func (r Result) Allowed() bool { return r.Reason == reason.OK }
+
+// Authorizer runs the checks. It is safe for concurrent use.
+type Authorizer struct {
+	verifier    Verifier
+	store       Store
+	envs        Environments
+	enforcement policy.Enforcement
+	now         func() time.Time
+}
+
+// New returns an Authorizer. now may be nil for time.Now.
+func New(v Verifier, s Store, envs Environments, e policy.Enforcement, now func() time.Time) *Authorizer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Authorizer{verifier: v, store: s, envs: envs, enforcement: e, now: now}
+}
+
+// maxSessionIDBytes caps what is read as a session id before it is parsed.
+const maxSessionIDBytes = 256
+
+// Check runs SPEC section 5 steps 1-6, stopping at the first failure.
+func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
+	// 1. identity sources, size-capped (the token's cap is the verifier's).
+	if id.Authorization == "" {
+		return deny(reason.TokenMissing, errors.New("no Authorization header"))
+	}
+	raw, ok := bearer(id.Authorization)
+	if !ok {
+		return deny(reason.TokenMalformed, errors.New("Authorization is not a Bearer token"))
+	}
+	if id.SessionID == "" {
+		return deny(reason.SessionMissing, errors.New("no session id in X-Session-Id or the session cookie"))
+	}
+	// 2. the token.
+	claims, err := a.verifier.Verify(ctx, raw)
+	if err != nil {
+		return deny(reason.CodeOf(err), err)
+	}
+	r := Result{Claims: claims}
+	// 3. the environment.
+	if r.Environment, err = a.envs.Resolve(id.Environment); err != nil {
+		return r.deny(reason.EnvironmentUnknown, err)
+	}
+	// 4. the session and its user's state, in one lookup.
+	if len(id.SessionID) > maxSessionIDBytes {
+		return r.deny(reason.SessionUnknown, fmt.Errorf("session id of %d bytes", len(id.SessionID)))
+	}
+	sid, err := session.ParseID(id.SessionID)
+	if err != nil {
+		return r.deny(reason.SessionUnknown, err)
+	}
+	h := sid.Hash()
+	user := session.UserKey{Issuer: claims.Issuer, Subject: claims.Subject}
+	s, u, err := a.store.Lookup(ctx, h, r.Environment, user)
+	switch {
+	case errors.Is(err, session.ErrNotFound):
+		return r.deny(reason.SessionUnknown, fmt.Errorf("no session %s", h.Prefix()))
+	case err != nil:
+		return r.deny(reason.DependencyUnavailable, fmt.Errorf("look up session %s: %w", h.Prefix(), err))
+	}
+	r.Session = s
+	// 5. binding.
+	if s.User != user {
+		return r.deny(reason.BindingUser, fmt.Errorf("session %s belongs to another user", h.Prefix()))
+	}
+	if s.Environment != r.Environment {
+		return r.deny(reason.BindingEnvironment, fmt.Errorf("session %s belongs to environment %q, not %q", h.Prefix(), s.Environment, r.Environment))
+	}
+	// 6. age, revocation, standing, freshness.
+	r.Decision = s.Settings.Evaluate(s.PolicyView(u), a.now(), a.enforcement)
+	if !r.Decision.Allowed() {
+		return r.deny(r.Decision.Reason, fmt.Errorf("session %s: %s", h.Prefix(), r.Decision.Reason))
+	}
+	r.Reason = reason.OK
+	return r
+}
+
+// RecordActivity records an allowed request's activity if the session's
+// last recorded activity is at least its activity interval old; otherwise
+// it does nothing and costs nothing. It reports whether it wrote.
+func (a *Authorizer) RecordActivity(ctx context.Context, r Result) (bool, error) {
+	if !r.Allowed() {
+		return false, nil
+	}
+	s := r.Session
+	now := a.now()
+	iv := s.Settings.ActivityInterval(s.StaySignedIn)
+	last := s.LastActivityAt
+	if last.IsZero() {
+		last = s.CreatedAt
+	}
+	if now.Sub(last) < iv {
+		return false, nil
+	}
+	wrote, err := a.store.Touch(ctx, s.Hash, now, iv)
+	if err != nil {
+		return false, fmt.Errorf("record activity of session %s: %w", s.Hash.Prefix(), err)
+	}
+	return wrote, nil
+}
+
+func deny(c reason.Code, err error) Result { return Result{Reason: c, Err: err} }
+
+func (r Result) deny(c reason.Code, err error) Result {
+	r.Reason, r.Err = c, err
+	return r
+}
+
+func bearer(h string) (string, bool) {
+	const p = "bearer "
+	if len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p) {
+		return "", false
+	}
+	return strings.TrimSpace(h[len(p):]), true
+}
+
+// EnvironmentID is the shape of an environment id (SPEC section 1).
+var EnvironmentID = regexp.MustCompile(`^[a-z0-9-]{2,63}$`)
+
+// Environments resolves the environment of a request.
+type Environments struct {
+	// Source is where the environment comes from: "fixed", "stage"
+	// (a stage variable), "header" or "host".
+	Source string
+	// Name is the environment for "fixed", the stage variable for "stage",
+	// the header for "header".
+	Name string
+	// Hosts maps host names to environments for "host".
+	Hosts map[string]string
+	// Known lists the environments of the deployment. A request for any
+	// other is denied environment_unknown.
+	Known []string
+}
+
+// Resolve turns the value read from the configured source into a known
+// environment id.
+func (e Environments) Resolve(candidate string) (string, error) {
+	env := candidate
+	switch e.Source {
+	case "fixed":
+		env = e.Name
+	case "host":
+		env = e.Hosts[strings.ToLower(candidate)]
+	}
+	if env == "" {
+		return "", fmt.Errorf("no environment from source %q", e.Source)
+	}
+	for _, k := range e.Known {
+		if k == env {
+			return env, nil
+		}
+	}
+	return "", fmt.Errorf("environment %.70q is not one of this deployment's", env)
+}
+
+// Validate checks the configuration.
+func (e Environments) Validate() error {
+	var problems []string
+	switch e.Source {
+	case "fixed", "stage", "header":
+		if e.Name == "" {
+			problems = append(problems, fmt.Sprintf("environment source %q needs a name", e.Source))
+		}
+	case "host":
+		if len(e.Hosts) == 0 {
+			problems = append(problems, `environment source "host" needs a host map`)
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("environment source %q is not fixed, stage, header or host", e.Source))
+	}
+	if len(e.Known) == 0 {
+		problems = append(problems, "no environments listed")
+	}
+	for _, k := range e.Known {
+		if !EnvironmentID.MatchString(k) {
+			problems = append(problems, fmt.Sprintf("environment id %q is not 2-63 of a-z, 0-9, -", k))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,518 @@
+package authorizer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+
+	"github.com/sessionguard/sessionguard/events"
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/shared/memstore"
+	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/token"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer collects log lines from concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string             { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type fixture struct {
+	idp   *devidp.Issuer
+	clock *clock
+	store Store
+	mem   *memstore.Store
+	h     *Handler
+	logs  *syncBuffer
+}
+
+type options struct {
+	simple      bool
+	enforcement policy.Enforcement
+	store       func(*memstore.Store) Store
+}
+
+func newFixture(t testing.TB, o options) *fixture {
+	t.Helper()
+	ck := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	idp, err := devidp.New("", ck.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(idp)
+	t.Cleanup(srv.Close)
+	idp.SetURL(srv.URL)
+	v, err := token.NewVerifier(token.Config{
+		Issuers: []token.Issuer{{Issuer: srv.URL, Audiences: []string{devidp.DefaultAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
+		Now:     ck.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memstore.New()
+	var store Store = mem
+	if o.store != nil {
+		store = o.store(mem)
+	}
+	envs := Environments{Source: "stage", Name: "environment", Known: []string{"demo", "staging"}}
+	logs := &syncBuffer{}
+	a := New(v, store, envs, o.enforcement, ck.Now)
+	h := NewHandler(a, HandlerOptions{SimpleResponses: o.simple, Log: obs.NewLogger(logs)})
+	return &fixture{idp: idp, clock: ck, store: store, mem: mem, h: h, logs: logs}
+}
+
+func (f *fixture) token(t testing.TB, tok devidp.Token) string {
+	t.Helper()
+	if tok.User == "" {
+		tok.User = "alice"
+	}
+	s, err := f.idp.Mint(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type sessionSpec struct {
+	user     string
+	env      string
+	settings *policy.Settings
+	ssi      bool
+	client   string
+}
+
+// session stores a session as sign-in would, at the clock's now.
+func (f *fixture) session(t testing.TB, sp sessionSpec) session.ID {
+	t.Helper()
+	id, err := session.NewID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := policy.Defaults()
+	if sp.settings != nil {
+		s = *sp.settings
+	}
+	if sp.user == "" {
+		sp.user = "alice"
+	}
+	if sp.env == "" {
+		sp.env = "demo"
+	}
+	if sp.client == "" {
+		sp.client = devidp.DefaultClientID
+	}
+	_, err = f.mem.Create(context.Background(), session.Session{
+		Hash: id.Hash(), Environment: sp.env, User: session.UserKey{Issuer: f.idp.URL(), Subject: sp.user},
+		ClientID: sp.client, CreatedAt: f.clock.Now(), AuthTime: f.clock.Now(), StaySignedIn: sp.ssi, Settings: s,
+	}, session.Limit{}, func(session.Session) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func load(t testing.TB, name, tok, sid string) []byte {
+	t.Helper()
+	ev, err := events.Load(name, map[string]string{events.AccessToken: tok, events.SessionID: sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// invoke runs an event through the Lambda runtime's handler path.
+func (f *fixture) invoke(t testing.TB, ev []byte) ([]byte, error) {
+	t.Helper()
+	return lambda.NewHandler(f.h).Invoke(context.Background(), ev)
+}
+
+// decide invokes ev and classifies the outcome.
+func (f *fixture) decide(t testing.TB, ev []byte) (string, map[string]any) {
+	t.Helper()
+	out, err := f.invoke(t, ev)
+	return outcome(t, out, err)
+}
+
+// outcome classifies a response: "allow", "403" or "401", plus the context.
+func outcome(t testing.TB, out []byte, err error) (string, map[string]any) {
+	t.Helper()
+	if err != nil {
+		if err.Error() == "Unauthorized" {
+			return "401", nil
+		}
+		return "500", nil
+	}
+	var simple awsevents.APIGatewayV2CustomAuthorizerSimpleResponse
+	if json.Unmarshal(out, &simple) == nil && bytes.Contains(out, []byte(`"isAuthorized"`)) {
+		if simple.IsAuthorized {
+			return "allow", simple.Context
+		}
+		return "403", simple.Context
+	}
+	var iam awsevents.APIGatewayCustomAuthorizerResponse
+	if err := json.Unmarshal(out, &iam); err != nil {
+		t.Fatalf("response %s is neither shape: %v", out, err)
+	}
+	if len(iam.PolicyDocument.Statement) != 1 {
+		t.Fatalf("response %s: want one statement", out)
+	}
+	st := iam.PolicyDocument.Statement[0]
+	if st.Action[0] != "execute-api:Invoke" || len(st.Resource) != 1 || !strings.HasSuffix(st.Resource[0], "/*") {
+		t.Fatalf("statement %+v: want execute-api:Invoke on the stage wildcard", st)
+	}
+	if st.Effect == "Allow" {
+		return "allow", iam.Context
+	}
+	return "403", iam.Context
+}
+
+// lastDecision returns the last decision log line.
+func (f *fixture) lastDecision(t testing.TB) map[string]any {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(f.logs.String()), "\n")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
+		t.Fatalf("log line %q: %v", lines[len(lines)-1], err)
+	}
+	return m
+}
+
+func TestEveryEventFileAllows(t *testing.T) {
+	for _, simple := range []bool{true, false} {
+		f := newFixture(t, options{simple: simple})
+		names, err := events.Names("authorizer")
+		if err != nil || len(names) == 0 {
+			t.Fatalf("events: %v %v", names, err)
+		}
+		for _, name := range names {
+			sid := f.session(t, sessionSpec{})
+			out, err := f.invoke(t, load(t, name, f.token(t, devidp.Token{}), sid.Reveal()))
+			got, ctx := outcome(t, out, err)
+			if got != "allow" {
+				t.Fatalf("%s (simple=%v): %s %v; want allow (%s)", name, simple, got, err, f.lastDecision(t)["error"])
+			}
+			if ctx["userId"] != "alice" || ctx["environment"] != "demo" || ctx["sessionId"] != sid.Hash().Prefix() {
+				t.Fatalf("%s: context %v", name, ctx)
+			}
+			if simple && strings.Contains(name, "v2") && !bytes.Contains(out, []byte(`"isAuthorized":true`)) {
+				t.Fatalf("%s: HTTP API simple mode answered %s", name, out)
+			}
+		}
+	}
+}
+
+func TestReasonCodes(t *testing.T) {
+	short := policy.Defaults()
+	short.SessionExpiration = policy.SessionExpiration{Enabled: true, MaxSessionMinutes: 60, WarningMinutes: 10}
+	idle := policy.Defaults()
+	idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 10}
+	const ev = "authorizer/http-api-v2.json"
+
+	tests := []struct {
+		name   string
+		o      options
+		build  func(t *testing.T, f *fixture) []byte
+		want   reason.Code
+		status string
+	}{
+		{"token_missing", options{}, func(t *testing.T, f *fixture) []byte {
+			return bytes.Replace(load(t, ev, "x", f.session(t, sessionSpec{}).Reveal()), []byte(`"authorization": "Bearer x",`), nil, 1)
+		}, reason.TokenMissing, "401"},
+		{"token_malformed (not bearer)", options{}, func(t *testing.T, f *fixture) []byte {
+			return bytes.Replace(load(t, ev, "x", f.session(t, sessionSpec{}).Reveal()), []byte(`"Bearer x"`), []byte(`"Basic YWxpY2U6cHc="`), -1)
+		}, reason.TokenMalformed, "401"},
+		{"token_malformed", options{}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, "not.a-token", f.session(t, sessionSpec{}).Reveal())
+		}, reason.TokenMalformed, "401"},
+		{"token_signature", options{}, func(t *testing.T, f *fixture) []byte {
+			tok := f.token(t, devidp.Token{})
+			return load(t, ev, tok[:len(tok)-6]+"AAAAAA", f.session(t, sessionSpec{}).Reveal())
+		}, reason.TokenSignature, "401"},
+		{"token_expired", options{}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, f.token(t, devidp.Token{TTL: -time.Hour}), f.session(t, sessionSpec{}).Reveal())
+		}, reason.TokenExpired, "401"},
+		{"token_not_yet_valid", options{}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, f.token(t, devidp.Token{NotBefore: f.clock.Now().Add(time.Hour)}), f.session(t, sessionSpec{}).Reveal())
+		}, reason.TokenNotYetValid, "401"},
+		{"token_issuer", options{}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, f.token(t, devidp.Token{Issuer: "https://login.evil.example"}), f.session(t, sessionSpec{}).Reveal())
+		}, reason.TokenIssuer, "401"},
+		{"token_audience", options{}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, f.token(t, devidp.Token{Audience: "api://payroll"}), f.session(t, sessionSpec{}).Reveal())
+		}, reason.TokenAudience, "401"},
+		{"token_too_large", options{}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, f.token(t, devidp.Token{Claims: map[string]any{"pad": strings.Repeat("x", 9000)}}), f.session(t, sessionSpec{}).Reveal())
+		}, reason.TokenTooLarge, "401"},
+		{"session_missing", options{}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, f.token(t, devidp.Token{}), "")
+		}, reason.SessionMissing, "401"},
+		{"session_unknown", options{}, func(t *testing.T, f *fixture) []byte {
+			id, _ := session.NewID()
+			return load(t, ev, f.token(t, devidp.Token{}), id.Reveal())
+		}, reason.SessionUnknown, "401"},
+		{"session_unknown (malformed id)", options{}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, f.token(t, devidp.Token{}), "../../etc/passwd")
+		}, reason.SessionUnknown, "401"},
+		{"binding_user: another user's token on a valid session", options{}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, f.token(t, devidp.Token{User: "mallory"}), f.session(t, sessionSpec{user: "alice"}).Reveal())
+		}, reason.BindingUser, "403"},
+		{"binding_environment: a session from another environment", options{}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, f.token(t, devidp.Token{}), f.session(t, sessionSpec{env: "staging"}).Reveal())
+		}, reason.BindingEnvironment, "403"},
+		{"environment_unknown", options{}, func(t *testing.T, f *fixture) []byte {
+			return bytes.Replace(load(t, ev, f.token(t, devidp.Token{}), f.session(t, sessionSpec{}).Reveal()), []byte(`"environment": "demo"`), []byte(`"environment": "prod"`), 1)
+		}, reason.EnvironmentUnknown, "403"},
+		{"session_expired", options{}, func(t *testing.T, f *fixture) []byte {
+			sid := f.session(t, sessionSpec{settings: &short})
+			f.clock.Add(time.Hour)
+			return load(t, ev, f.token(t, devidp.Token{}), sid.Reveal())
+		}, reason.SessionExpired, "401"},
+		{"session_idle", options{}, func(t *testing.T, f *fixture) []byte {
+			sid := f.session(t, sessionSpec{settings: &idle})
+			f.clock.Add(10 * time.Minute)
+			return load(t, ev, f.token(t, devidp.Token{}), sid.Reveal())
+		}, reason.SessionIdle, "401"},
+		{"session_revoked", options{}, func(t *testing.T, f *fixture) []byte {
+			sid := f.session(t, sessionSpec{})
+			f.mem.Revoke(context.Background(), sid.Hash(), f.clock.Now(), "sign_out")
+			return load(t, ev, f.token(t, devidp.Token{}), sid.Reveal())
+		}, reason.SessionRevoked, "401"},
+		{"user_disabled", options{}, func(t *testing.T, f *fixture) []byte {
+			sid := f.session(t, sessionSpec{})
+			f.mem.PutUser(context.Background(), session.User{Environment: "demo", Key: session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}, Disabled: true})
+			return load(t, ev, f.token(t, devidp.Token{}), sid.Reveal())
+		}, reason.UserDisabled, "401"},
+		{"policy_check_stale", options{enforcement: policy.Enforcement{PolicyChecks: true, CheckSlack: 15 * time.Minute}}, func(t *testing.T, f *fixture) []byte {
+			sid := f.session(t, sessionSpec{})
+			f.clock.Add(75 * time.Minute)
+			return load(t, ev, f.token(t, devidp.Token{}), sid.Reveal())
+		}, reason.PolicyCheckStale, "401"},
+		{"dependency_unavailable (JWKS down, nothing cached)", options{}, func(t *testing.T, f *fixture) []byte {
+			f.idp.SetDown(true)
+			return load(t, ev, f.token(t, devidp.Token{}), f.session(t, sessionSpec{}).Reveal())
+		}, reason.DependencyUnavailable, "500"},
+		{"dependency_unavailable (store down)", options{store: func(m *memstore.Store) Store { return failingStore{m} }}, func(t *testing.T, f *fixture) []byte {
+			return load(t, ev, f.token(t, devidp.Token{}), f.session(t, sessionSpec{}).Reveal())
+		}, reason.DependencyUnavailable, "500"},
+		{"forbidden (not an authorizer event)", options{}, func(t *testing.T, f *fixture) []byte {
+			return []byte(`{"Records":[]}`)
+		}, reason.Forbidden, "500"},
+	}
+	for _, simple := range []bool{true, false} {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				o := tt.o
+				o.simple = simple
+				f := newFixture(t, o)
+				out, err := f.invoke(t, tt.build(t, f))
+				got, ctx := outcome(t, out, err)
+				line := f.lastDecision(t)
+				if got != tt.status || line["reason"] != string(tt.want) {
+					t.Fatalf("outcome %s, logged reason %v (%v); want %s, %s", got, line["reason"], line["error"], tt.status, tt.want)
+				}
+				if got == "403" && ctx["reason"] != string(tt.want) {
+					t.Fatalf("403 context %v; want reason %s", ctx, tt.want)
+				}
+			})
+		}
+	}
+}
+
+type failingStore struct{ *memstore.Store }
+
+func (failingStore) Lookup(context.Context, session.Hash, string, session.UserKey) (session.Session, session.User, error) {
+	return session.Session{}, session.User{}, errors.New("dynamo: get session: connection refused")
+}
+
+func TestSignOutThenReuse(t *testing.T) {
+	f := newFixture(t, options{simple: true})
+	sid := f.session(t, sessionSpec{})
+	ev := load(t, "authorizer/http-api-v2.json", f.token(t, devidp.Token{}), sid.Reveal())
+	if got, _ := f.decide(t, ev); got != "allow" {
+		t.Fatalf("before sign-out: %s", got)
+	}
+	if _, _, err := f.mem.Revoke(context.Background(), sid.Hash(), f.clock.Now(), "sign_out"); err != nil {
+		t.Fatal(err)
+	}
+	// The same session id, even with a brand-new token, is refused for good.
+	f.clock.Add(time.Second)
+	ev = load(t, "authorizer/http-api-v2.json", f.token(t, devidp.Token{}), sid.Reveal())
+	if got, _ := f.decide(t, ev); got != "401" || f.lastDecision(t)["reason"] != "session_revoked" {
+		t.Fatalf("after sign-out: %s %v; want 401 session_revoked", got, f.lastDecision(t)["reason"])
+	}
+}
+
+func TestAllowContextAndExpiryWarning(t *testing.T) {
+	f := newFixture(t, options{})
+	s := policy.Defaults()
+	s.SessionExpiration = policy.SessionExpiration{Enabled: true, MaxSessionMinutes: 480, WarningMinutes: 20}
+	s.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 60}
+	start := f.clock.Now()
+	sid := f.session(t, sessionSpec{settings: &s})
+	f.clock.Add(5 * time.Minute)
+	out, err := f.invoke(t, load(t, "authorizer/rest-request.json", f.token(t, devidp.Token{}), sid.Reveal()))
+	got, ctx := outcome(t, out, err)
+	want := map[string]any{
+		"userId": "alice", "environment": "demo", "sessionId": sid.Hash().Prefix(), "clientId": devidp.DefaultClientID,
+		"expiresAt":     start.Add(8 * time.Hour).Format(time.RFC3339),
+		"warnAt":        start.Add(8*time.Hour - 20*time.Minute).Format(time.RFC3339),
+		"idleExpiresAt": start.Add(time.Hour).Format(time.RFC3339), // activity is recorded after this decision
+		"staySignedIn":  false,
+	}
+	if got != "allow" {
+		t.Fatalf("outcome %s", got)
+	}
+	for k, v := range want {
+		if ctx[k] != v {
+			t.Errorf("context[%s] = %v; want %v", k, ctx[k], v)
+		}
+	}
+	// REST contexts must be flat: strings, numbers and booleans only.
+	for k, v := range ctx {
+		switch v.(type) {
+		case string, float64, bool:
+		default:
+			t.Errorf("context[%s] is %T; REST allows only flat values", k, v)
+		}
+	}
+}
+
+func TestActivityIsRateLimited(t *testing.T) {
+	f := newFixture(t, options{simple: true})
+	s := policy.Defaults()
+	s.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 5} // interval: 30s
+	sid := f.session(t, sessionSpec{settings: &s})
+	tok := f.token(t, devidp.Token{})
+	ev := load(t, "authorizer/http-api-v2.json", tok, sid.Reveal())
+	activity := func() time.Time {
+		got, _ := f.mem.Session(context.Background(), sid.Hash())
+		return got.LastActivityAt
+	}
+	// 20 requests over 29s: no write (the interval has not passed since sign-in).
+	for range 20 {
+		if got, _ := f.decide(t, ev); got != "allow" {
+			t.Fatal(got)
+		}
+		f.clock.Add(1450 * time.Millisecond)
+	}
+	if !activity().IsZero() {
+		t.Fatalf("activity written within the first interval: %v", activity())
+	}
+	f.clock.Add(2 * time.Second)
+	f.invoke(t, ev)
+	first := activity()
+	if first.IsZero() {
+		t.Fatal("no activity recorded after the interval")
+	}
+	f.invoke(t, ev)
+	if activity() != first {
+		t.Fatal("a second write within the interval")
+	}
+	// Activity keeps the session alive past the idle timeout from sign-in.
+	for range 12 {
+		f.clock.Add(31 * time.Second)
+		if got, _ := f.decide(t, ev); got != "allow" {
+			t.Fatalf("active session denied: %v", f.lastDecision(t)["reason"])
+		}
+	}
+	f.clock.Add(5*time.Minute + time.Second)
+	if got, _ := f.decide(t, ev); got != "401" || f.lastDecision(t)["reason"] != "session_idle" {
+		t.Fatalf("after 5 idle minutes: %s %v", got, f.lastDecision(t)["reason"])
+	}
+}
+
+func TestLogsNeverCarryTokensOrSessionIDs(t *testing.T) {
+	f := newFixture(t, options{simple: true})
+	sid := f.session(t, sessionSpec{})
+	tok := f.token(t, devidp.Token{Alg: jwa.ES256})
+	for _, mutate := range []func(string) string{
+		func(s string) string { return s },
+		func(s string) string { return s[:len(s)-4] + "AAAA" },
+		func(s string) string { return "garbage." + s },
+	} {
+		f.invoke(t, load(t, "authorizer/http-api-v2.json", mutate(tok), sid.Reveal()))
+		f.invoke(t, load(t, "authorizer/rest-request.json", mutate(tok), sid.Reveal()))
+	}
+	logs := f.logs.String()
+	parts := strings.Split(tok, ".")
+	for _, secret := range []string{sid.Reveal(), parts[1][:40], parts[2][:20]} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("logs contain a secret %q:\n%s", secret, logs)
+		}
+	}
+	line := f.lastDecision(t)
+	for _, k := range []string{"requestId", "environment", "decision", "reason", "latencyMs", "_aws"} {
+		if _, ok := line[k]; !ok {
+			t.Errorf("decision line lacks %q: %v", k, line)
+		}
+	}
+}
+
+func TestEnvironmentSources(t *testing.T) {
+	tests := []struct {
+		e         Environments
+		candidate string
+		want      string
+	}{
+		{Environments{Source: "fixed", Name: "demo", Known: []string{"demo"}}, "ignored", "demo"},
+		{Environments{Source: "stage", Name: "environment", Known: []string{"demo"}}, "demo", "demo"},
+		{Environments{Source: "header", Name: "X-Environment", Known: []string{"demo"}}, "demo", "demo"},
+		{Environments{Source: "host", Hosts: map[string]string{"api.contoso.com": "demo"}, Known: []string{"demo"}}, "API.contoso.com", "demo"},
+		{Environments{Source: "host", Hosts: map[string]string{"api.contoso.com": "demo"}, Known: []string{"demo"}}, "evil.com", ""},
+		{Environments{Source: "stage", Name: "environment", Known: []string{"demo"}}, "prod", ""},
+	}
+	for _, tt := range tests {
+		if err := tt.e.Validate(); err != nil {
+			t.Fatalf("Validate(%+v) = %v", tt.e, err)
+		}
+		got, err := tt.e.Resolve(tt.candidate)
+		if got != tt.want || (err == nil) != (tt.want != "") {
+			t.Errorf("Resolve(%q) with %s = %q, %v; want %q", tt.candidate, tt.e.Source, got, err, tt.want)
+		}
+	}
+	if err := (Environments{Source: "query", Known: []string{"Bad_Env"}}).Validate(); err == nil || !strings.Contains(err.Error(), "Bad_Env") || !strings.Contains(err.Error(), "query") {
+		t.Fatalf("Validate of a bad config = %v; want both problems named", err)
+	}
+}
+
+func FuzzInvokeNeverPanics(f *testing.F) {
+	fx := newFixture(f, options{simple: true})
+	for _, name := range []string{"authorizer/http-api-v2.json", "authorizer/rest-request.json", "authorizer/http-api-v1.json"} {
+		f.Add(load(f, name, fx.token(f, devidp.Token{}), fx.session(f, sessionSpec{}).Reveal()))
+	}
+	f.Fuzz(func(t *testing.T, ev []byte) {
+		out, err := fx.h.Invoke(context.Background(), ev)
+		if err == nil && !json.Valid(out) {
+			t.Fatalf("invalid JSON response %q", out)
+		}
+	})
+}

@@ -1,0 +1,192 @@
+package authorizer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/jsonlite"
+	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/reason"
+)
+
+// ErrUnauthorized is the error that makes API Gateway answer 401.
+var ErrUnauthorized = errors.New("Unauthorized")
+
+// errUnavailable makes API Gateway answer 500, which it does not cache: the
+// fail-closed answer when a dependency cannot be read.
+var errUnavailable = errors.New("authorizer dependency unavailable")
+
+// Handler is the Lambda handler of the authorizer. It implements
+// lambda.Handler, reading the event and writing the response itself.
+type Handler struct {
+	auth   *Authorizer
+	simple bool
+	src    Sources
+	log    *slog.Logger
+}
+
+// HandlerOptions configure a Handler.
+type HandlerOptions struct {
+	// SimpleResponses selects HTTP API simple responses (isAuthorized);
+	// otherwise HTTP API events get IAM policies. REST events always do.
+	SimpleResponses bool
+	Sources         Sources
+	Log             *slog.Logger
+}
+
+// NewHandler returns a Handler.
+func NewHandler(a *Authorizer, o HandlerOptions) *Handler {
+	if o.Sources.SessionHeader == "" {
+		o.Sources.SessionHeader = "X-Session-Id"
+	}
+	if o.Sources.SessionCookie == "" {
+		o.Sources.SessionCookie = "__Host-sg_session"
+	}
+	if o.Log == nil {
+		o.Log = obs.NewLogger(nil)
+	}
+	return &Handler{auth: a, simple: o.SimpleResponses, src: o.Sources, log: o.Log}
+}
+
+var decisionMetrics = obs.NewEMF([][]string{{"reason"}, {"environment", "decision"}},
+	obs.Metric{Name: "decisions", Unit: "Count"}, obs.Metric{Name: "latencyMs", Unit: "Milliseconds"})
+
+// Invoke decides one authorizer event: allow, deny (403), Unauthorized
+// (401), or an error (500, for dependency_unavailable).
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
+	ev, err := readEvent(payload, h.src, h.auth.envs)
+	if err != nil {
+		h.log.LogAttrs(ctx, slog.LevelError, "decision", slog.String("decision", "deny"),
+			slog.String("reason", string(reason.Forbidden)), slog.String("error", err.Error()))
+		return nil, errUnavailable
+	}
+	r := h.auth.Check(ctx, ev.id)
+	var out []byte
+	status := reason.Status(0)
+	if r.Allowed() {
+		out = h.respond(ev, r, true)
+	} else {
+		switch status = reason.StatusOf(r.Reason); status {
+		case reason.NotAllowed:
+			out = h.respond(ev, r, false)
+		case reason.Unavailable:
+			err = errUnavailable
+		default:
+			err = ErrUnauthorized
+		}
+	}
+	var touchErr error
+	if r.Allowed() {
+		_, touchErr = h.auth.RecordActivity(ctx, r)
+	}
+	h.logDecision(ctx, ev, r, start, touchErr)
+	return out, err
+}
+
+func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start time.Time, touchErr error) {
+	now := time.Now()
+	ms := float64(now.Sub(start).Microseconds()) / 1000
+	decision, level := "allow", slog.LevelInfo
+	if !r.Allowed() {
+		decision = "deny"
+		if r.Reason == reason.DependencyUnavailable {
+			level = slog.LevelWarn
+		}
+	}
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs,
+		slog.String("requestId", ev.requestID),
+		slog.String("environment", r.Environment),
+		slog.String("decision", decision),
+		slog.String("reason", string(r.Reason)),
+		slog.Float64("latencyMs", ms),
+		slog.Int("decisions", 1),
+	)
+	if r.Claims.Subject != "" {
+		attrs = append(attrs, slog.String("userId", r.Claims.Subject))
+	}
+	if !r.Session.CreatedAt.IsZero() {
+		attrs = append(attrs, slog.String("sessionId", r.Session.Hash.Prefix()))
+	}
+	if r.Err != nil {
+		attrs = append(attrs, slog.String("error", r.Err.Error()))
+	}
+	if touchErr != nil {
+		attrs = append(attrs, slog.String("activityError", touchErr.Error()))
+	}
+	attrs = append(attrs, decisionMetrics.Attr(now))
+	h.log.LogAttrs(ctx, level, "decision", attrs...)
+}
+
+// respond encodes an allow, or a 403 deny, in the event's response shape.
+func (h *Handler) respond(ev event, r Result, allow bool) []byte {
+	b := make([]byte, 0, 512)
+	if ev.kind == httpAPIv2 && h.simple {
+		b = append(b, `{"isAuthorized":`...)
+		b = strconv.AppendBool(b, allow)
+	} else {
+		principal := "anonymous"
+		if r.Claims.Subject != "" {
+			principal = r.Claims.Subject
+		}
+		effect := "Deny"
+		if allow {
+			effect = "Allow"
+		}
+		b = append(b, `{"principalId":`...)
+		b = jsonlite.AppendString(b, principal)
+		b = append(b, `,"policyDocument":{"Version":"2012-10-17","Statement":[{"Action":["execute-api:Invoke"],"Effect":"`...)
+		b = append(b, effect...)
+		b = append(b, `","Resource":[`...)
+		b = jsonlite.AppendString(b, apiResource(ev.arn))
+		b = append(b, `]}]}`...)
+	}
+	b = append(b, `,"context":{`...)
+	if allow {
+		b = appendContext(b, r)
+	} else {
+		b = append(b, `"reason":`...)
+		b = jsonlite.AppendString(b, string(r.Reason))
+	}
+	return append(b, "}}"...)
+}
+
+// appendContext writes the allow context: who, which session (by hash
+// prefix, never the id), and the times the app needs for its expiry
+// warning; a time that is not enforced is absent. Flat, as REST requires.
+func appendContext(b []byte, r Result) []byte {
+	field := func(b []byte, k, v string) []byte {
+		b = append(b, `"`...)
+		b = append(b, k...)
+		b = append(b, `":`...)
+		return jsonlite.AppendString(b, v)
+	}
+	b = field(b, "userId", r.Claims.Subject)
+	b = append(b, ',')
+	b = field(b, "issuer", r.Claims.Issuer)
+	b = append(b, ',')
+	b = field(b, "clientId", r.Claims.ClientID)
+	b = append(b, ',')
+	b = field(b, "sessionId", r.Session.Hash.Prefix())
+	b = append(b, ',')
+	b = field(b, "environment", r.Environment)
+	b = append(b, `,"staySignedIn":`...)
+	b = strconv.AppendBool(b, r.Session.StaySignedIn)
+	for _, t := range [...]struct {
+		k string
+		v time.Time
+	}{{"expiresAt", r.Decision.ExpiresAt}, {"warnAt", r.Decision.WarnAt}, {"idleExpiresAt", r.Decision.IdleExpiresAt}} {
+		if !t.v.IsZero() {
+			b = append(b, `,"`...)
+			b = append(b, t.k...)
+			b = append(b, `":"`...)
+			b = t.v.UTC().AppendFormat(b, time.RFC3339)
+			b = append(b, '"')
+		}
+	}
+	return b
+}

@@ -1,0 +1,156 @@
+// Package session is the session model: opaque random ids that are stored
+// only as hashes, the session record with its settings snapshot, and the
+// per-environment state of a user.
+package session
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/policy"
+)
+
+// IDLen is the length of an encoded session id: 32 random bytes (256 bits)
+// in unpadded base64url.
+const IDLen = 43
+
+// ID is a raw session id: a bearer secret. It never reaches a log: its
+// String and LogValue are redacted; Reveal gives the value to the one
+// place that must send it (the sign-in response).
+type ID struct{ raw string }
+
+// NewID returns a fresh random id.
+func NewID() (ID, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return ID{}, fmt.Errorf("session: random id: %w", err)
+	}
+	return ID{base64.RawURLEncoding.EncodeToString(b[:])}, nil
+}
+
+// ErrMalformedID is returned by ParseID for anything that is not an id.
+var ErrMalformedID = errors.New("session: malformed session id")
+
+// ParseID checks the shape of s (43 base64url characters) without decoding.
+func ParseID(s string) (ID, error) {
+	if len(s) != IDLen {
+		return ID{}, ErrMalformedID
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return ID{}, ErrMalformedID
+		}
+	}
+	return ID{s}, nil
+}
+
+// Reveal returns the raw id, for the sign-in response only.
+func (id ID) Reveal() string { return id.raw }
+
+// String is redacted.
+func (id ID) String() string { return "[session-id]" }
+
+// LogValue is redacted.
+func (id ID) LogValue() slog.Value { return slog.StringValue("[session-id]") }
+
+// Hash is the SHA-256 of the raw id: the only form that is stored.
+func (id ID) Hash() Hash { return sha256.Sum256([]byte(id.raw)) }
+
+// Hash identifies a session in storage, logs and contexts.
+type Hash [32]byte
+
+// String is the full hash in hex, the storage key.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// Prefix is the first 16 hex digits: enough to tell sessions apart in logs
+// and authorizer contexts, useless for finding the id.
+func (h Hash) Prefix() string { return hex.EncodeToString(h[:8]) }
+
+// ParseHash reads a full hex hash.
+func ParseHash(s string) (Hash, error) {
+	var h Hash
+	if len(s) != 64 {
+		return h, fmt.Errorf("session: hash %.70q is not 64 hex digits", s)
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, fmt.Errorf("session: hash %.70q: %w", s, err)
+	}
+	return h, nil
+}
+
+// UserKey says who a token belongs to: issuer plus the configured subject.
+type UserKey struct {
+	Issuer  string `json:"issuer"`
+	Subject string `json:"subject"`
+}
+
+// Session is a stored session. Its settings are the snapshot in force at
+// sign-in: settings changes take effect at the next sign-in.
+type Session struct {
+	Hash            Hash
+	Environment     string
+	User            UserKey
+	ClientID        string
+	CreatedAt       time.Time
+	LastActivityAt  time.Time // zero until the first recorded activity
+	AuthTime        time.Time // when the user authenticated at the IdP
+	StaySignedIn    bool
+	SettingsVersion int
+	Settings        policy.Settings
+	RevokedAt       time.Time // zero: live
+	RevokeReason    string
+}
+
+// Revoked reports whether the session has been revoked.
+func (s Session) Revoked() bool { return !s.RevokedAt.IsZero() }
+
+// User is a user's state in one environment.
+type User struct {
+	Environment string
+	Key         UserKey
+	// SignedOutAt is the user's last sign-out: tokens authenticated before
+	// it cannot start a session.
+	SignedOutAt time.Time
+	// Disabled is set by a policy check that found the account disabled,
+	// deleted or blocked.
+	Disabled bool
+	// LastCheckAt is the last successful policy check.
+	LastCheckAt time.Time
+	// SessionsValidFrom revokes sessions created before it (IdP "revoke
+	// sessions", password reset).
+	SessionsValidFrom time.Time
+}
+
+// PolicyView is what the policy decision needs of a session and its user.
+func (s Session) PolicyView(u User) policy.Session {
+	return policy.Session{
+		CreatedAt:             s.CreatedAt,
+		LastActivityAt:        s.LastActivityAt,
+		StaySignedIn:          s.StaySignedIn,
+		ClientID:              s.ClientID,
+		RevokedAt:             s.RevokedAt,
+		UserDisabled:          u.Disabled,
+		UserSessionsValidFrom: u.SessionsValidFrom,
+		LastCheckAt:           u.LastCheckAt,
+	}
+}
+
+// Errors of stores.
+var (
+	ErrNotFound     = errors.New("session: not found")
+	ErrLimitReached = errors.New("session: the user holds the most sessions allowed")
+)
+
+// Limit is the per-user session limit a store enforces atomically at
+// creation.
+type Limit struct {
+	Max     int // 0: no limit
+	OnLimit policy.OnLimit
+}
