@@ -41,18 +41,19 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 	var cookieHeader string
 	it := jsonlite.NewObject(data)
 	for it.Next() {
-		v := it.Value()
+		// Objects are read through Nested without Value first, so that
+		// each is scanned once.
 		switch {
 		case it.KeyIs("version"):
-			version, _ = jsonlite.String(v)
+			version, _ = jsonlite.String(it.Value())
 		case it.KeyIs("type"):
-			typ, _ = jsonlite.String(v)
+			typ, _ = jsonlite.String(it.Value())
 		case it.KeyIs("routeArn"), it.KeyIs("methodArn"):
-			ev.arn, _ = jsonlite.String(v)
+			ev.arn, _ = jsonlite.String(it.Value())
 		case it.KeyIs("cookies"):
-			cookies = v
+			cookies = it.Value()
 		case it.KeyIs("headers"):
-			if jsonlite.IsNull(v) {
+			if it.IsNull() {
 				continue
 			}
 			h := it.Nested()
@@ -73,7 +74,7 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 				return ev, err
 			}
 		case it.KeyIs("stageVariables"):
-			if envs.Source != "stage" || jsonlite.IsNull(v) {
+			if envs.Source != "stage" || it.IsNull() {
 				continue
 			}
 			sv := it.Nested()

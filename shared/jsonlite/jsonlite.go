@@ -7,6 +7,8 @@
 package jsonlite
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"strconv"
@@ -30,22 +32,24 @@ var (
 //	if err := it.Err(); err != nil { ... }
 //
 // Keys are raw (without quotes, escapes undecoded; use KeyIs to compare);
-// values are raw JSON. The iterator validates the whole object, including
-// what follows it (only whitespace may).
+// values are raw JSON, found lazily: a value read through Nested is scanned
+// once, not once to skip and again to read. The iterator validates the
+// whole object, including what follows it (only whitespace may).
 type Object struct {
 	data     []byte
 	pos      int
-	key, val []byte
+	key      []byte
+	valStart int
+	valEnd   int // -1 until the current value's end is known
 	err      error
 	started  bool
 	done     bool
 	depth    int
+	parent   *Object // for a Nested iterator: told where the value ends
 }
 
 // NewObject starts iterating data, which must hold one JSON object.
-func NewObject(data []byte) Object { return Object{data: data} }
-
-func newNested(data []byte, depth int) Object { return Object{data: data, depth: depth} }
+func NewObject(data []byte) Object { return Object{data: data, valEnd: -1} }
 
 // Next advances to the next member and reports whether there is one.
 func (o *Object) Next() bool {
@@ -66,7 +70,10 @@ func (o *Object) Next() bool {
 			return o.end()
 		}
 	} else {
-		o.pos = skipWS(o.data, o.pos)
+		if !o.findValueEnd() {
+			return false
+		}
+		o.pos = skipWS(o.data, o.valEnd)
 		if o.pos >= len(o.data) {
 			return o.fail(errSyntax)
 		}
@@ -91,19 +98,31 @@ func (o *Object) Next() bool {
 	if o.pos >= len(o.data) || o.data[o.pos] != ':' {
 		return o.fail(errSyntax)
 	}
-	start := skipWS(o.data, o.pos+1)
-	end, err := skipValue(o.data, start, o.depth+1)
+	o.valStart = skipWS(o.data, o.pos+1)
+	o.valEnd = -1
+	if o.valStart >= len(o.data) {
+		return o.fail(errSyntax)
+	}
+	return true
+}
+
+func (o *Object) findValueEnd() bool {
+	if o.valEnd >= 0 {
+		return true
+	}
+	end, err := skipValue(o.data, o.valStart, o.depth+1)
 	if err != nil {
 		return o.fail(err)
 	}
-	o.val = o.data[start:end]
-	o.pos = end
+	o.valEnd = end
 	return true
 }
 
 func (o *Object) end() bool {
 	o.done = true
-	if o.depth == 0 && skipWS(o.data, o.pos+1) != len(o.data) {
+	if o.parent != nil {
+		o.parent.valEnd = o.parent.valStart + o.pos + 1
+	} else if skipWS(o.data, o.pos+1) != len(o.data) {
 		o.err = errSyntax
 	}
 	return false
@@ -122,11 +141,9 @@ func (o *Object) KeyIs(name string) bool {
 	if string(o.key) == name {
 		return true
 	}
-	for _, c := range o.key {
-		if c == '\\' {
-			s, _ := unescape(o.key)
-			return s == name
-		}
+	if bytes.IndexByte(o.key, '\\') >= 0 {
+		s, _ := unescape(o.key)
+		return s == name
 	}
 	return false
 }
@@ -137,8 +154,20 @@ func (o *Object) KeyString() string {
 	return s
 }
 
-// Value is the current member's raw JSON value.
-func (o *Object) Value() []byte { return o.val }
+// Value is the current member's raw JSON value, or nil if it is invalid
+// (Err then says so).
+func (o *Object) Value() []byte {
+	if !o.findValueEnd() {
+		return nil
+	}
+	return o.data[o.valStart:o.valEnd]
+}
+
+// IsNull reports whether the current value is the literal null, without
+// scanning the value.
+func (o *Object) IsNull() bool {
+	return len(o.data)-o.valStart >= 4 && string(o.data[o.valStart:o.valStart+4]) == "null"
+}
 
 // Err is the first error met, or nil once the whole object was read.
 func (o *Object) Err() error {
@@ -148,8 +177,15 @@ func (o *Object) Err() error {
 	return o.err
 }
 
-// Nested returns an iterator over the current value, which must be an object.
-func (o *Object) Nested() Object { return newNested(o.val, o.depth+1) }
+// Nested returns an iterator over the current value, which must be an
+// object. Reading it to the end also tells this iterator where the value
+// ends, so it is not scanned twice.
+func (o *Object) Nested() Object {
+	if o.valEnd >= 0 {
+		return Object{data: o.data[o.valStart:o.valEnd], depth: o.depth + 1, valEnd: -1}
+	}
+	return Object{data: o.data[o.valStart:], depth: o.depth + 1, valEnd: -1, parent: o}
+}
 
 // Valid reports whether data is one valid JSON value.
 func Valid(data []byte) bool {
@@ -387,50 +423,63 @@ func scanNumber(b []byte, i int) (int, error) {
 }
 
 // scanString returns the index just past the string literal starting at
-// b[i] (a quote). Eight bytes at a time, it looks for a quote, a backslash
-// or a control character; plain runs, such as a token, go by quickly.
+// b[i] (a quote). The closing quote and any backslash are found with the
+// vectorised bytes.IndexByte; the run between is checked for control
+// characters eight bytes at a time, so a plain run such as a token goes by
+// at memory speed.
 func scanString(b []byte, i int) (int, bool) {
 	i++
-	for {
-		for i+8 <= len(b) {
-			w := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
-				uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
-			if !special(w) {
-				i += 8
-				continue
-			}
-			break
-		}
-		if i >= len(b) {
-			return i, false
-		}
+	// Most strings are short: a plain loop beats IndexByte's set-up there.
+	for n := 0; n < 16 && i < len(b); n++ {
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, true
-		case c == '\\':
-			if i+1 >= len(b) {
-				return i, false
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) {
-					return i, false
-				}
-				for _, h := range b[i+2 : i+6] {
-					if !isHex(h) {
-						return i, false
-					}
-				}
-				i += 6
-			default:
-				return i, false
-			}
 		case c < 0x20:
 			return i, false
+		case c == '\\':
+			n = 16 // escapes: leave it to the loop below
+			continue
+		}
+		i++
+	}
+	for {
+		if i > len(b) {
+			return i, false
+		}
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return len(b), false
+		}
+		seg := b[i : i+q]
+		bs := bytes.IndexByte(seg, '\\')
+		if bs < 0 {
+			if hasControl(seg) {
+				return i, false
+			}
+			return i + q + 1, true
+		}
+		if hasControl(seg[:bs]) {
+			return i, false
+		}
+		i += bs
+		if i+1 >= len(b) {
+			return i, false
+		}
+		switch b[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if i+6 > len(b) {
+				return i, false
+			}
+			for _, h := range b[i+2 : i+6] {
+				if !isHex(h) {
+					return i, false
+				}
+			}
+			i += 6
 		default:
-			i++
+			return i, false
 		}
 	}
 }
@@ -440,11 +489,25 @@ const (
 	hi  = 0x8080808080808080
 )
 
-// special reports whether any byte of w is '"', '\\' or below 0x20.
-func special(w uint64) bool {
-	hasZero := func(x uint64) uint64 { return (x - lo7) & ^x & hi }
-	below := (w - lo7*0x20) & ^w & hi // bytes < 0x20 (only exact for bytes < 0x80, and those are all we need: >=0x80 have ^w high bit clear)
-	return below|hasZero(w^(lo7*'"'))|hasZero(w^(lo7*'\\')) != 0
+// hasControl reports whether s holds a byte below 0x20. Per word it is the
+// "has byte less than" trick; a borrow can start only at a byte that really
+// is below 0x20, so the accumulated answer is exact.
+func hasControl(s []byte) bool {
+	var acc uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		acc |= (w - lo7*0x20) &^ w
+	}
+	if acc&hi != 0 {
+		return true
+	}
+	for ; i < len(s); i++ {
+		if s[i] < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 func isHex(c byte) bool {
@@ -455,14 +518,10 @@ func isHex(c byte) bool {
 // scanString, as encoding/json does: invalid UTF-8 and lone surrogates
 // become U+FFFD.
 func unescape(s []byte) (string, bool) {
-	plain := true
-	for _, c := range s {
-		if c == '\\' || c >= utf8.RuneSelf || c < 0x20 {
-			plain = false
-			break
-		}
-	}
-	if plain {
+	// Inside a literal that scanString accepted there are no raw control
+	// characters; without a backslash and with valid UTF-8 the bytes are
+	// the string.
+	if bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
 		return string(s), true
 	}
 	out := make([]byte, 0, len(s))

@@ -39,6 +39,31 @@ func FuzzValidMatchesEncodingJSON(f *testing.F) {
 		if it.Err() != nil {
 			return
 		}
+		// Again, descending into object values before anything skips them.
+		it2 := NewObject(data)
+		for it2.Next() {
+			if len(bytes.TrimSpace(m[it2.KeyString()])) == 0 || bytes.TrimSpace(m[it2.KeyString()])[0] != '{' {
+				continue
+			}
+			var inner map[string]json.RawMessage
+			json.Unmarshal(m[it2.KeyString()], &inner)
+			n, count := it2.Nested(), 0
+			for n.Next() {
+				count++
+				if !bytes.Equal(n.Value(), bytes.TrimSpace(inner[n.KeyString()])) {
+					t.Fatalf("nested member %q = %s; encoding/json %s", n.KeyString(), n.Value(), inner[n.KeyString()])
+				}
+			}
+			if n.Err() != nil {
+				t.Fatalf("nested %s: %v", m[it2.KeyString()], n.Err())
+			}
+			if count < len(inner) {
+				t.Fatalf("nested %s: %d members; encoding/json %d", m[it2.KeyString()], count, len(inner))
+			}
+		}
+		if it2.Err() != nil {
+			t.Fatalf("second pass over %q: %v", data, it2.Err())
+		}
 		if len(got) != len(m) {
 			t.Fatalf("object %q: %d members; encoding/json %d", data, len(got), len(m))
 		}

@@ -1,0 +1,100 @@
+package authorizer
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/shared/obs"
+)
+
+// realisticToken mints a token of about 1.2 KB, the size of a typical
+// Entra or Okta access token.
+func realisticToken(b *testing.B, f *fixture, alg jwa.SignatureAlgorithm) string {
+	b.Helper()
+	pad := ""
+	for range 3 {
+		tok := f.token(b, devidp.Token{Alg: alg, Claims: map[string]any{"groups_hint": pad}})
+		if len(tok) >= 1180 {
+			return tok
+		}
+		pad += strings.Repeat("g", (1200-len(tok))*3/4)
+	}
+	return f.token(b, devidp.Token{Alg: alg, Claims: map[string]any{"groups_hint": pad}})
+}
+
+// bareCheck verifies tok's signature with the standard library over a key
+// parsed in advance: the floor the whole decision is measured against.
+func bareCheck(alg jwa.SignatureAlgorithm, pub crypto.PublicKey, tok string) bool {
+	last := strings.LastIndexByte(tok, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(tok[last+1:])
+	if err != nil {
+		return false
+	}
+	switch alg {
+	case jwa.RS256:
+		sum := sha256.Sum256([]byte(tok[:last]))
+		return rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), crypto.SHA256, sum[:], sig) == nil
+	case jwa.ES256:
+		sum := sha256.Sum256([]byte(tok[:last]))
+		return ecdsa.Verify(pub.(*ecdsa.PublicKey), sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
+	case jwa.EdDSA:
+		return ed25519.Verify(pub.(ed25519.PublicKey), []byte(tok[:last]), sig)
+	}
+	return false
+}
+
+// BenchmarkAuthorize compares, per algorithm and in one run, the bare
+// signature check with the whole warm allow decision: real event JSON in,
+// response out, the decision log line written (to io.Discard).
+func BenchmarkAuthorize(b *testing.B) {
+	f := newFixture(b, options{simple: true})
+	f.h.log = obs.NewLogger(io.Discard)
+	h := lambda.NewHandler(f.h)
+	for _, alg := range []jwa.SignatureAlgorithm{jwa.RS256, jwa.ES256, jwa.EdDSA} {
+		tok := realisticToken(b, f, alg)
+		sid := f.session(b, sessionSpec{})
+		// API Gateway sends compact JSON; the file is indented for people.
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, load(b, "authorizer/http-api-v2.json", tok, sid.Reveal())); err != nil {
+			b.Fatal(err)
+		}
+		ev := compact.Bytes()
+		if out, err := h.Invoke(context.Background(), ev); err != nil || !strings.Contains(string(out), `"isAuthorized":true`) {
+			b.Fatalf("%s: warm-up decision %s %v", alg, out, err)
+		}
+		pub := f.idp.KeyFor(alg).Private.Public()
+		b.Run(alg.String()+"/bare-signature", func(b *testing.B) {
+			b.ReportAllocs()
+			b.ReportMetric(float64(len(tok)), "token-bytes")
+			for b.Loop() {
+				if !bareCheck(alg, pub, tok) {
+					b.Fatal("signature")
+				}
+			}
+		})
+		b.Run(alg.String()+"/decision", func(b *testing.B) {
+			b.ReportAllocs()
+			b.ReportMetric(float64(len(ev)), "event-bytes")
+			for b.Loop() {
+				if _, err := h.Invoke(context.Background(), ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
