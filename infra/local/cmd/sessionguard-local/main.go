@@ -1,5 +1,34 @@
+// Command sessionguard-local runs the local stack of `make run`.
 package main
 
-import "fmt"
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
-func main() { fmt.Println("the local stack is being built") }
+	"github.com/sessionguard/sessionguard/infra/local"
+)
+
+func main() {
+	addr := flag.String("addr", envOr("SG_ADDR", "127.0.0.1:8080"), "loopback address to listen on (env SG_ADDR)")
+	flag.Parse()
+	s, err := local.Start(local.Options{Addr: *addr, Log: os.Stderr})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sessionguard-local:", err)
+		os.Exit(1)
+	}
+	fmt.Print(s.QuickStart())
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	<-stop
+	s.Close()
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

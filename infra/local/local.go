@@ -1,0 +1,317 @@
+// Package local is the embedded local stack of `make run`: a development
+// OIDC issuer, the real authorizer and sessions handlers on the in-memory
+// store, and a gateway that turns HTTP requests into the same events API
+// Gateway would send (HTTP API, payload 2.0) and calls the handlers through
+// the Lambda runtime's own decode/encode path. No AWS, no Docker, no
+// network beyond loopback.
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/memstore"
+	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/sessionapi"
+	"github.com/sessionguard/sessionguard/shared/token"
+)
+
+// Environment is the local stack's one environment.
+const Environment = "demo"
+
+// Options configure the stack.
+type Options struct {
+	Addr string           // listen address; default 127.0.0.1:8080
+	Log  io.Writer        // JSON logs; default os.Stdout
+	Now  func() time.Time // default time.Now
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	URL   string
+	IdP   *devidp.Issuer
+	Store *memstore.Store
+
+	srv        *http.Server
+	authorizer lambda.Handler
+	sessions   lambda.Handler
+	demo       lambda.Handler
+	log        *slog.Logger
+}
+
+// Start listens on o.Addr and serves the stack until Close.
+func Start(o Options) (*Stack, error) {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:8080"
+	}
+	host, _, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("local: address %q: %w", o.Addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("local: address %q is not loopback: the development issuer mints tokens for anyone", o.Addr)
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("local: listen on %s: %w", o.Addr, err)
+	}
+	base := "http://" + ln.Addr().String()
+	log := obs.NewLogger(o.Log)
+	idp, err := devidp.New(base+"/idp", o.Now)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	v, err := token.NewVerifier(token.Config{
+		Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
+		Now:     o.Now,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	store := memstore.New()
+	envs := authorizer.Environments{Source: "stage", Name: "environment", Known: []string{Environment}}
+	auth := authorizer.New(v, store, envs, policy.Enforcement{}, o.Now)
+	api := sessionapi.New(sessionapi.Config{Verifier: v, Store: store, Authorizer: auth, Environments: envs, Log: log, Now: o.Now})
+	s := &Stack{
+		URL: base, IdP: idp, Store: store, log: log,
+		authorizer: lambda.NewHandler(authorizer.NewHandler(auth, authorizer.HandlerOptions{SimpleResponses: true, Log: log})),
+		sessions:   lambda.NewHandler(httpadapter.NewV2(api).ProxyWithContext),
+		demo:       lambda.NewHandler(httpadapter.NewV2(http.HandlerFunc(demo)).ProxyWithContext),
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/idp/", http.StripPrefix("/idp", idp))
+	mux.HandleFunc("/sessions", s.route(s.sessions, false))
+	mux.HandleFunc("/sessions/", s.route(s.sessions, false))
+	mux.HandleFunc("/demo", s.route(s.demo, true))
+	mux.HandleFunc("/demo/", s.route(s.demo, true))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") })
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// Close stops the stack.
+func (s *Stack) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return s.srv.Shutdown(ctx)
+}
+
+// demo is the protected demo route: it echoes the authorizer context.
+func demo(w http.ResponseWriter, r *http.Request) {
+	rc, _ := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	var ctx map[string]any
+	if rc.Authorizer != nil {
+		ctx = rc.Authorizer.Lambda
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"message": "hello from the protected demo route", "authorizer": ctx})
+}
+
+// route forwards a request to a function, behind the authorizer if guarded.
+func (s *Stack) route(fn lambda.Handler, guarded bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			gatewayError(w, http.StatusBadRequest, "Bad Request")
+			return
+		}
+		reqID := newRequestID()
+		var authCtx map[string]any
+		if guarded {
+			var status int
+			if authCtx, status = s.authorize(r, reqID); status != http.StatusOK {
+				gatewayError(w, status, http.StatusText(status))
+				return
+			}
+		}
+		ev := proxyEvent(r, body, reqID, authCtx)
+		payload, _ := json.Marshal(ev)
+		out, err := fn.Invoke(r.Context(), payload)
+		if err != nil {
+			s.log.Error("gateway: function failed", "path", r.URL.Path, "err", err)
+			gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
+			return
+		}
+		var resp events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(out, &resp); err != nil {
+			gatewayError(w, http.StatusBadGateway, "Bad Gateway")
+			return
+		}
+		writeResponse(w, resp)
+	}
+}
+
+// authorize builds the HTTP API payload 2.0 authorizer event and calls the
+// authorizer; it returns the context and 200, or the gateway's status.
+func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int) {
+	ev := events.APIGatewayV2CustomAuthorizerV2Request{
+		Version:        "2.0",
+		Type:           "REQUEST",
+		RouteArn:       "arn:aws:execute-api:local:000000000000:local/$default/" + r.Method + r.URL.Path,
+		IdentitySource: []string{r.Header.Get("Authorization"), r.Header.Get("X-Session-Id")},
+		RouteKey:       "$default",
+		RawPath:        r.URL.Path,
+		RawQueryString: r.URL.RawQuery,
+		Cookies:        cookiesOf(r),
+		Headers:        headersOf(r),
+		RequestContext: requestContext(r, reqID),
+		StageVariables: map[string]string{"environment": Environment},
+	}
+	payload, _ := json.Marshal(ev)
+	out, err := s.authorizer.Invoke(r.Context(), payload)
+	switch {
+	case err != nil && strings.Contains(err.Error(), authorizer.ErrUnauthorized.Error()):
+		return nil, http.StatusUnauthorized
+	case err != nil:
+		return nil, http.StatusInternalServerError
+	}
+	var resp events.APIGatewayV2CustomAuthorizerSimpleResponse
+	if err := json.Unmarshal(out, &resp); err != nil || !resp.IsAuthorized {
+		return nil, http.StatusForbidden
+	}
+	return resp.Context, http.StatusOK
+}
+
+func proxyEvent(r *http.Request, body []byte, reqID string, authCtx map[string]any) events.APIGatewayV2HTTPRequest {
+	rc := requestContext(r, reqID)
+	if authCtx != nil {
+		rc.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: authCtx}
+	}
+	q := map[string]string{}
+	for k, v := range r.URL.Query() {
+		q[k] = strings.Join(v, ",")
+	}
+	return events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "$default", RawPath: r.URL.Path, RawQueryString: r.URL.RawQuery,
+		Cookies: cookiesOf(r), Headers: headersOf(r), QueryStringParameters: q, RequestContext: rc,
+		StageVariables: map[string]string{"environment": Environment},
+		Body:           base64.StdEncoding.EncodeToString(body), IsBase64Encoded: true,
+	}
+}
+
+func requestContext(r *http.Request, reqID string) events.APIGatewayV2HTTPRequestContext {
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	now := time.Now()
+	return events.APIGatewayV2HTTPRequestContext{
+		AccountID: "000000000000", APIID: "local", DomainName: r.Host, DomainPrefix: "local",
+		RequestID: reqID, RouteKey: "$default", Stage: "$default",
+		Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
+		HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+			Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: ip, UserAgent: r.UserAgent(),
+		},
+	}
+}
+
+// headersOf lower-cases names and joins repeated values with commas, as
+// HTTP APIs do; cookies travel separately.
+func headersOf(r *http.Request) map[string]string {
+	h := map[string]string{"host": r.Host}
+	for k, v := range r.Header {
+		if strings.EqualFold(k, "Cookie") {
+			continue
+		}
+		h[strings.ToLower(k)] = strings.Join(v, ",")
+	}
+	return h
+}
+
+func cookiesOf(r *http.Request) []string {
+	var out []string
+	for _, c := range r.Cookies() {
+		out = append(out, c.Name+"="+c.Value)
+	}
+	return out
+}
+
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) {
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	for _, c := range resp.Cookies {
+		w.Header().Add("Set-Cookie", c)
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		if b, err := base64.StdEncoding.DecodeString(resp.Body); err == nil {
+			body = b
+		}
+	}
+	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// gatewayError answers as API Gateway does for its own errors.
+func gatewayError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "{\"message\":%q}\n", msg)
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+
+// QuickStart is the copy-pasteable walk-through printed by `make run`.
+func (s *Stack) QuickStart() string {
+	u := s.URL
+	return fmt.Sprintf(`sessionguard local stack on %[1]s
+  environment %[2]q, in-memory store, development issuer at %[1]s/idp (it mints tokens for anyone: loopback only)
+
+Quick start (copy and paste into another shell):
+
+# 1. Mint an access token for alice at the development issuer
+TOKEN=$(curl -s '%[1]s/idp/token?user=alice')
+
+# 2. Sign in: a session bound to alice, its id in the JSON body and a cookie
+SID=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" -d '{"staySignedIn":false}' %[1]s/sessions | sed -n 's/.*"sessionId":"\([^"]*\)".*/\1/p')
+
+# 3. Call the protected route: the authorizer allows it; the route echoes the authorizer context
+curl -s -i -H "Authorization: Bearer $TOKEN" -H "X-Session-Id: $SID" %[1]s/demo
+
+# 4. Another user's token on alice's session is refused: 403 (binding_user)
+MALLORY=$(curl -s '%[1]s/idp/token?user=mallory')
+curl -s -i -H "Authorization: Bearer $MALLORY" -H "X-Session-Id: $SID" %[1]s/demo
+
+# 5. Sign out (204), then call again with the same token and session: refused, 401 (session_revoked)
+curl -s -i -X DELETE -H "X-Session-Id: $SID" %[1]s/sessions/current
+curl -s -i -H "Authorization: Bearer $TOKEN" -H "X-Session-Id: $SID" %[1]s/demo
+
+# 6. The old token cannot start a new session: sign in again with credentials (401)
+curl -s -i -X POST -H "Authorization: Bearer $TOKEN" %[1]s/sessions
+
+Every decision is logged as one JSON line with its reason code. Ctrl-C stops the stack.
+`, u, Environment)
+}

@@ -1,0 +1,130 @@
+// Package config reads the functions' configuration from environment
+// variables (named as in template.yaml). Load reports every missing or
+// malformed variable at once. Every variable has a documented default
+// except TRUSTED_ISSUERS and ENVIRONMENTS.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/token"
+)
+
+// Config is everything the functions read from their environment.
+type Config struct {
+	Token           token.Config
+	Environments    authorizer.Environments
+	Enforcement     policy.Enforcement
+	Sources         authorizer.Sources
+	SimpleResponses bool
+}
+
+// issuerJSON is one element of TRUSTED_ISSUERS.
+type issuerJSON struct {
+	Issuer      string   `json:"issuer"`
+	JWKSURL     string   `json:"jwksUrl"`
+	Audiences   []string `json:"audiences"`
+	Algorithms  []string `json:"algorithms"`
+	UserClaim   string   `json:"userClaim"`
+	TenantClaim string   `json:"tenantClaim"`
+}
+
+// Load reads the configuration through getenv (os.Getenv in production).
+func Load(getenv func(string) string) (Config, error) {
+	var c Config
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	num := func(name string, def, lo, hi int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < lo || n > hi {
+			bad("%s=%q: want a whole number from %d to %d", name, v, lo, hi)
+			return def
+		}
+		return n
+	}
+
+	var issuers []issuerJSON
+	if raw := getenv("TRUSTED_ISSUERS"); raw == "" {
+		bad(`TRUSTED_ISSUERS is required: a JSON list such as [{"issuer":"https://login.example.com/","audiences":["api://app"]}]`)
+	} else {
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&issuers); err != nil {
+			bad("TRUSTED_ISSUERS: %v", err)
+		}
+	}
+	for _, is := range issuers {
+		c.Token.Issuers = append(c.Token.Issuers, token.Issuer{
+			Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audiences: is.Audiences,
+			Algorithms: is.Algorithms, UserClaim: is.UserClaim, TenantClaim: is.TenantClaim,
+		})
+	}
+	c.Token.MaxTokenBytes = num("MAX_TOKEN_BYTES", 8192, 256, 65536)
+	c.Token.ClockSkew = time.Duration(num("CLOCK_SKEW_SECONDS", 60, 0, 300)) * time.Second
+	c.Token.KeySetMaxAge = time.Duration(num("JWKS_MAX_AGE_SECONDS", 900, 60, 86400)) * time.Second
+	c.Token.UnknownKidCooldown = time.Duration(num("JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", 300, 10, 3600)) * time.Second
+	c.Token.FetchTimeout = time.Duration(num("JWKS_FETCH_TIMEOUT_MS", 2000, 100, 5000)) * time.Millisecond
+
+	c.Environments.Source = str("ENVIRONMENT_SOURCE", "stage")
+	c.Environments.Name = str("ENVIRONMENT_NAME", "environment")
+	for _, e := range strings.Split(getenv("ENVIRONMENTS"), ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			c.Environments.Known = append(c.Environments.Known, e)
+		}
+	}
+	if hosts := getenv("ENVIRONMENT_HOSTS"); hosts != "" {
+		c.Environments.Hosts = map[string]string{}
+		for _, pair := range strings.Split(hosts, ",") {
+			h, e, ok := strings.Cut(strings.TrimSpace(pair), "=")
+			if !ok || h == "" || e == "" {
+				bad("ENVIRONMENT_HOSTS: %q is not host=environment", pair)
+				continue
+			}
+			c.Environments.Hosts[strings.ToLower(h)] = e
+		}
+	}
+	if err := c.Environments.Validate(); err != nil {
+		bad("ENVIRONMENTS/ENVIRONMENT_SOURCE/ENVIRONMENT_NAME/ENVIRONMENT_HOSTS: %v", err)
+	}
+
+	switch v := str("AUTHORIZER_RESPONSE", "simple"); v {
+	case "simple":
+		c.SimpleResponses = true
+	case "iam":
+	default:
+		bad("AUTHORIZER_RESPONSE=%q: want simple or iam", v)
+	}
+	c.Enforcement.Horizon = time.Duration(num("AUTHORIZER_CACHE_TTL_SECONDS", 0, 0, 3600)) * time.Second
+	switch v := str("POLICY_CHECKS", "off"); v {
+	case "on":
+		c.Enforcement.PolicyChecks = true
+	case "off":
+	default:
+		bad("POLICY_CHECKS=%q: want on or off", v)
+	}
+	c.Enforcement.CheckSlack = time.Duration(num("POLICY_CHECK_SLACK_MINUTES", 15, 0, 1440)) * time.Minute
+	c.Sources.SessionHeader = str("SESSION_HEADER", "X-Session-Id")
+	c.Sources.SessionCookie = str("SESSION_COOKIE", "__Host-sg_session")
+
+	if len(problems) > 0 {
+		return Config{}, errors.New("config: " + strings.Join(problems, "; "))
+	}
+	return c, nil
+}
