@@ -283,7 +283,6 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-
 // QuickStart is the copy-pasteable walk-through printed by `make run`.
 func (s *Stack) QuickStart() string {
 	u := s.URL
