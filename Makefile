@@ -24,6 +24,21 @@ bench:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./shared/jsonlite -run '^$$' -fuzz FuzzValidMatchesEncodingJSON -fuzztime $(FUZZTIME)
+	$(GO) test ./shared/jsonlite -run '^$$' -fuzz FuzzAppendStringMatchesEncodingJSON -fuzztime $(FUZZTIME)
+	$(GO) test ./shared/token -run '^$$' -fuzz FuzzVerifierMatchesJWX -fuzztime $(FUZZTIME)
+	$(GO) test ./shared/authorizer -run '^$$' -fuzz FuzzInvokeNeverPanics -fuzztime $(FUZZTIME)
+
+# SAM builds each function from the one module (BuildMethod: makefile).
+LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
+build-AuthorizerFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/authorizer
+build-SessionsFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sessions
+
+# Builds every function for Lambda into bin/ (no SAM needed).
+build:
+	$(MAKE) build-AuthorizerFunction ARTIFACTS_DIR=bin/authorizer
+	$(MAKE) build-SessionsFunction ARTIFACTS_DIR=bin/sessions
 
 clean:
-	rm -rf .aws-sam
+	rm -rf .aws-sam bin

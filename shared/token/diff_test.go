@@ -1,0 +1,138 @@
+package token
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/json"
+	"math/big"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/lestrrat-go/jwx/v2/jwt"
+
+	"github.com/sessionguard/sessionguard/shared/jsonlite"
+)
+
+// signRaw signs header.payload as given, byte for byte.
+func signRaw(t testing.TB, alg jwa.SignatureAlgorithm, key crypto.Signer, header, payload []byte) string {
+	input := b64url(header) + "." + b64url(payload)
+	sum := sha256.Sum256([]byte(input))
+	var sig []byte
+	var err error
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		sig, err = rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, sum[:])
+	case *ecdsa.PrivateKey:
+		var r, s *big.Int
+		r, s, err = ecdsa.Sign(rand.Reader, k, sum[:])
+		sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+	case ed25519.PrivateKey:
+		sig = ed25519.Sign(k, []byte(input))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return input + "." + b64url(sig)
+}
+
+// deliberate reports inputs on which this verifier is stricter than jwx by
+// design, so the differential test sets them aside:
+//   - "crit" in the header: refused (RFC 7515 4.1.11: no extension is understood);
+//   - a time claim that is a string, zero, or beyond ±1e11 s: refused as
+//     malformed, where jwx reads numeric strings and treats 0 as absent;
+//   - a non-string or empty user claim: no user, no session.
+func deliberate(header, payload []byte) bool {
+	h := jsonlite.NewObject(header)
+	for h.Next() {
+		if h.KeyIs("crit") {
+			return true
+		}
+	}
+	var claims map[string]json.RawMessage
+	if json.Unmarshal(payload, &claims) != nil {
+		return false
+	}
+	for _, k := range []string{"exp", "nbf", "iat", "auth_time"} {
+		v, ok := claims[k]
+		if !ok || string(v) == "null" {
+			continue
+		}
+		f, isNum := jsonlite.Float(v)
+		if !isNum || int64(f) == 0 || f > 1e11 || f < -1e11 {
+			return true
+		}
+	}
+	var sub string
+	if json.Unmarshal(claims["sub"], &sub) != nil || sub == "" {
+		return true
+	}
+	return false
+}
+
+func FuzzVerifierMatchesJWX(f *testing.F) {
+	fx := newFixture(f, func(c *Config) { c.Issuers[0].Algorithms = []string{"RS256", "ES256", "EdDSA"} })
+	now := fx.clock.Now()
+	iss, aud := fx.srv.URL, "api://sessionguard-demo"
+	algs := []jwa.SignatureAlgorithm{jwa.RS256, jwa.ES256, jwa.EdDSA}
+	jwksBody, _ := fx.idp.JWKS()
+	set, err := jwk.Parse(jwksBody)
+	if err != nil {
+		f.Fatal(err)
+	}
+	claims := func(extra string) string {
+		return `{"iss":"` + iss + `","sub":"alice","aud":"` + aud + `","exp":` + itoa(now.Add(time.Hour).Unix()) + `,"iat":` + itoa(now.Unix()) + extra + `}`
+	}
+	for i, alg := range algs {
+		hdr := `{"alg":"` + alg.String() + `","kid":"` + fx.idp.KeyFor(alg).Kid + `","typ":"at+jwt"}`
+		f.Add(hdr, claims(""), uint8(i), uint8(0))
+		f.Add(hdr, claims(`,"nbf":`+itoa(now.Add(time.Hour).Unix())), uint8(i), uint8(0))
+		f.Add(hdr, strings.Replace(claims(""), `"aud":"`+aud+`"`, `"aud":["x","`+aud+`"]`, 1), uint8(i), uint8(1))
+		f.Add(`{"alg":"none","kid":"`+fx.idp.KeyFor(alg).Kid+`"}`, claims(""), uint8(i), uint8(0))
+		f.Add(hdr, claims(`,"exp":`+itoa(now.Add(-time.Hour).Unix())), uint8(i), uint8(0))
+	}
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, header, payload string, keyIdx, tamper uint8) {
+		alg := algs[int(keyIdx)%len(algs)]
+		tok := signRaw(t, alg, fx.idp.KeyFor(alg).Private, []byte(header), []byte(payload))
+		if tamper%4 == 3 { // flip a signature byte
+			b := []byte(tok)
+			b[len(b)-2] ^= 1
+			tok = string(b)
+		}
+		if deliberate([]byte(header), []byte(payload)) {
+			return
+		}
+		_, mine := fx.v.Verify(ctx, tok)
+
+		parsed, theirs := jwt.Parse([]byte(tok),
+			jwt.WithKeySet(set, jws.WithInferAlgorithmFromKey(true)),
+			jwt.WithValidate(true), jwt.WithIssuer(iss), jwt.WithAudience(aud),
+			jwt.WithClock(jwt.ClockFunc(fx.clock.Now)), jwt.WithAcceptableSkew(time.Minute),
+			jwt.WithRequiredClaim("exp"))
+		if theirs == nil {
+			// The issuer's policy on top of jwx: the allow-list and a kid.
+			m, _ := jws.Parse([]byte(tok))
+			h := m.Signatures()[0].ProtectedHeaders()
+			if !slices.Contains([]string{"RS256", "ES256", "EdDSA"}, h.Algorithm().String()) || h.KeyID() == "" || parsed.Subject() == "" {
+				theirs = errPolicy
+			}
+		}
+		if (mine == nil) != (theirs == nil) {
+			t.Fatalf("disagree on %s\nheader %s\npayload %s\nmine: %v\njwx: %v", tok, header, payload, mine, theirs)
+		}
+	})
+}
+
+var errPolicy = &json.UnsupportedValueError{Str: "issuer policy"}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
