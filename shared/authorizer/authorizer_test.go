@@ -25,18 +25,6 @@ import (
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // syncBuffer collects log lines from concurrent writers.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -52,7 +40,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 type fixture struct {
 	idp   *devidp.Issuer
-	clock *clock
+	clock *devidp.Clock
 	store Store
 	mem   *memstore.Store
 	h     *Handler
@@ -67,7 +55,7 @@ type options struct {
 
 func newFixture(t testing.TB, o options) *fixture {
 	t.Helper()
-	ck := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	ck := devidp.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	idp, err := devidp.New("", ck.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,21 +23,9 @@ import (
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	idp   *devidp.Issuer
-	clock *clock
+	clock *devidp.Clock
 	store *memstore.Store
 	fn    lambda.Handler
 	logs  *bytes.Buffer
@@ -46,7 +33,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ck := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	ck := devidp.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	idp, err := devidp.New("", ck.Now)
 	if err != nil {
 		t.Fatal(err)

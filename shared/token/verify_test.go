@@ -23,29 +23,16 @@ import (
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	idp   *devidp.Issuer
 	srv   *httptest.Server
-	clock *clock
+	clock *devidp.Clock
 	v     *Verifier
 }
 
 func newFixture(t testing.TB, edit func(*Config)) *fixture {
 	t.Helper()
-	ck := &clock{t: time.Now().Truncate(time.Second)}
+	ck := devidp.NewClock(time.Now().Truncate(time.Second))
 	idp, err := devidp.New("", ck.Now)
 	if err != nil {
 		t.Fatal(err)
