@@ -11,7 +11,6 @@ import (
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
-	"github.com/sessionguard/sessionguard/shared/token"
 )
 
 func main() {
@@ -21,13 +20,10 @@ func main() {
 		log.Error("start", "err", err)
 		os.Exit(1)
 	}
-	v, err := token.NewVerifier(cfg.Token)
+	v, err := cfg.Verifier(context.Background(), log)
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)
-	}
-	if err := v.Prefetch(context.Background()); err != nil {
-		log.Warn("start: key sets not fetched; retrying on use", "err", err)
 	}
 	// The DynamoDB store replaces the memory store in the next milestone.
 	a := authorizer.New(v, memstore.New(), cfg.Environments, cfg.Enforcement, nil)

@@ -14,7 +14,6 @@ import (
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
-	"github.com/sessionguard/sessionguard/shared/token"
 )
 
 func main() {
@@ -24,13 +23,10 @@ func main() {
 		log.Error("start", "err", err)
 		os.Exit(1)
 	}
-	v, err := token.NewVerifier(cfg.Token)
+	v, err := cfg.Verifier(context.Background(), log)
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)
-	}
-	if err := v.Prefetch(context.Background()); err != nil {
-		log.Warn("start: key sets not fetched; retrying on use", "err", err)
 	}
 	store := memstore.New() // the DynamoDB store replaces it in the next milestone
 	api := sessionapi.New(sessionapi.Config{

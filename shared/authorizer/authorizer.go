@@ -77,9 +77,9 @@ func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 	if id.Authorization == "" {
 		return deny(reason.TokenMissing, errors.New("no Authorization header"))
 	}
-	raw, ok := bearer(id.Authorization)
-	if !ok {
-		return deny(reason.TokenMalformed, errors.New("Authorization is not a Bearer token"))
+	raw, code := BearerToken(id.Authorization)
+	if code != reason.OK {
+		return deny(code, errors.New("Authorization is not a Bearer token"))
 	}
 	if id.SessionID == "" {
 		return deny(reason.SessionMissing, errors.New("no session id in X-Session-Id or the session cookie"))
@@ -159,12 +159,17 @@ func (r Result) deny(c reason.Code, err error) Result {
 	return r
 }
 
-func bearer(h string) (string, bool) {
+// BearerToken reads the token of an Authorization header value:
+// token_missing when there is none, token_malformed when it is not Bearer.
+func BearerToken(h string) (string, reason.Code) {
 	const p = "bearer "
-	if len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p) {
-		return "", false
+	switch {
+	case h == "":
+		return "", reason.TokenMissing
+	case len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p):
+		return "", reason.TokenMalformed
 	}
-	return strings.TrimSpace(h[len(p):]), true
+	return strings.TrimSpace(h[len(p):]), reason.OK
 }
 
 // EnvironmentID is the shape of an environment id (SPEC section 1).

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -56,15 +55,13 @@ type options struct {
 func newFixture(t testing.TB, o options) *fixture {
 	t.Helper()
 	ck := devidp.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-	idp, err := devidp.New("", ck.Now)
+	idp, stop, err := devidp.NewServer(ck.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(idp)
-	t.Cleanup(srv.Close)
-	idp.SetURL(srv.URL)
+	t.Cleanup(stop)
 	v, err := token.NewVerifier(token.Config{
-		Issuers: []token.Issuer{{Issuer: srv.URL, Audiences: []string{devidp.DefaultAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
+		Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
 		Now:     ck.Now,
 	})
 	if err != nil {

@@ -5,9 +5,11 @@
 package config
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +26,19 @@ type Config struct {
 	Enforcement     policy.Enforcement
 	Sources         authorizer.Sources
 	SimpleResponses bool
+}
+
+// Verifier builds the token verifier and fetches its key sets, as a cold
+// start does; a failed fetch is logged and retried on use, not fatal.
+func (c Config) Verifier(ctx context.Context, log *slog.Logger) (*token.Verifier, error) {
+	v, err := token.NewVerifier(c.Token)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Prefetch(ctx); err != nil {
+		log.Warn("start: key sets not fetched; retrying on use", "err", err)
+	}
+	return v, nil
 }
 
 // issuerJSON is one element of TRUSTED_ISSUERS.

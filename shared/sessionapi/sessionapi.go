@@ -166,7 +166,7 @@ func (a *API) log(ctx context.Context, level slog.Level, attrs ...slog.Attr) {
 func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	const op = "sign_in"
-	raw, code := bearerOf(r)
+	raw, code := authorizer.BearerToken(r.Header.Get("Authorization"))
 	if code != reason.OK {
 		a.deny(ctx, w, op, code, nil)
 		return
@@ -329,31 +329,6 @@ func (a *API) sessionIDOf(r *http.Request) string {
 		return c.Value
 	}
 	return ""
-}
-
-func bearerOf(r *http.Request) (string, reason.Code) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return "", reason.TokenMissing
-	}
-	const p = "bearer "
-	if len(h) <= len(p) || !equalFoldASCII(h[:len(p)], p) {
-		return "", reason.TokenMalformed
-	}
-	return h[len(p):], reason.OK
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i]|0x20, b[i]|0x20
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // envCandidate reads the environment from the configured source.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -34,14 +33,12 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ck := devidp.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-	idp, err := devidp.New("", ck.Now)
+	idp, stop, err := devidp.NewServer(ck.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(idp)
-	t.Cleanup(srv.Close)
-	idp.SetURL(srv.URL)
-	v, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: srv.URL, Audiences: []string{devidp.DefaultAudience}}}, Now: ck.Now})
+	t.Cleanup(stop)
+	v, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}, Now: ck.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

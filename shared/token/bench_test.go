@@ -20,7 +20,7 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(alg.String()+"/bare-signature", func(b *testing.B) {
-			k := f.v.issuers[f.srv.URL].keys.cur.Load().byKid[f.idp.KeyFor(alg).Kid][0].key
+			k := f.v.issuers[f.idp.URL()].keys.cur.Load().byKid[f.idp.KeyFor(alg).Kid][0].key
 			last := strings.LastIndexByte(tok, '.')
 			sig, _ := b64.DecodeString(tok[last+1:])
 			b.ReportAllocs()

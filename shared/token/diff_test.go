@@ -82,7 +82,7 @@ func deliberate(header, payload []byte) bool {
 func FuzzVerifierMatchesJWX(f *testing.F) {
 	fx := newFixture(f, func(c *Config) { c.Issuers[0].Algorithms = []string{"RS256", "ES256", "EdDSA"} })
 	now := fx.clock.Now()
-	iss, aud := fx.srv.URL, "api://sessionguard-demo"
+	iss, aud := fx.idp.URL(), "api://sessionguard-demo"
 	algs := []jwa.SignatureAlgorithm{jwa.RS256, jwa.ES256, jwa.EdDSA}
 	jwksBody, _ := fx.idp.JWKS()
 	set, err := jwk.Parse(jwksBody)

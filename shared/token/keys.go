@@ -53,7 +53,6 @@ type keyCache struct {
 	mu             sync.Mutex
 	inflight       chan struct{}
 	lastErr        error
-	lastAttempt    time.Time
 	lastFailure    time.Time
 	lastKidRefetch time.Time
 	jwksURL        string // resolved from discovery
@@ -155,7 +154,7 @@ func (kc *keyCache) refresh(ctx context.Context) (*keySet, error) {
 
 	kc.mu.Lock()
 	now := kc.cfg.Now()
-	kc.lastAttempt, kc.lastErr, kc.inflight = now, err, nil
+	kc.lastErr, kc.inflight = err, nil
 	if err != nil {
 		kc.lastFailure = now
 	} else {

@@ -25,7 +25,6 @@ import (
 
 type fixture struct {
 	idp   *devidp.Issuer
-	srv   *httptest.Server
 	clock *devidp.Clock
 	v     *Verifier
 }
@@ -33,16 +32,14 @@ type fixture struct {
 func newFixture(t testing.TB, edit func(*Config)) *fixture {
 	t.Helper()
 	ck := devidp.NewClock(time.Now().Truncate(time.Second))
-	idp, err := devidp.New("", ck.Now)
+	idp, stop, err := devidp.NewServer(ck.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(idp)
-	t.Cleanup(srv.Close)
-	idp.SetURL(srv.URL)
+	t.Cleanup(stop)
 	cfg := Config{
 		Issuers: []Issuer{{
-			Issuer:     srv.URL,
+			Issuer:     idp.URL(),
 			Audiences:  []string{devidp.DefaultAudience},
 			Algorithms: []string{"RS256", "ES256", "EdDSA"},
 		}},
@@ -55,7 +52,7 @@ func newFixture(t testing.TB, edit func(*Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{idp: idp, srv: srv, clock: ck, v: v}
+	return &fixture{idp: idp, clock: ck, v: v}
 }
 
 func (f *fixture) mint(t testing.TB, tok devidp.Token) string {
@@ -86,7 +83,7 @@ func TestVerifyValidTokens(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Verify(%s) = %v", alg, err)
 			}
-			if c.Subject != "alice" || c.Issuer != f.srv.URL || c.ClientID != "web-app" || c.AuthenticatedAt().IsZero() {
+			if c.Subject != "alice" || c.Issuer != f.idp.URL() || c.ClientID != "web-app" || c.AuthenticatedAt().IsZero() {
 				t.Fatalf("claims = %+v", c)
 			}
 		})
@@ -96,7 +93,7 @@ func TestVerifyValidTokens(t *testing.T) {
 func TestVerifyRejects(t *testing.T) {
 	f := newFixture(t, nil)
 	now := f.clock.Now()
-	attacker, err := devidp.New(f.srv.URL, f.clock.Now)
+	attacker, err := devidp.New(f.idp.URL(), f.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +113,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"not yet valid", devidp.Token{NotBefore: now.Add(5 * time.Minute)}, reason.TokenNotYetValid},
 		{"future iat", devidp.Token{IssuedAt: now.Add(5 * time.Minute)}, reason.TokenNotYetValid},
 		{"wrong issuer", devidp.Token{Issuer: "https://evil.example"}, reason.TokenIssuer},
-		{"issuer differs by a slash", devidp.Token{Issuer: f.srv.URL + "/"}, reason.TokenIssuer},
+		{"issuer differs by a slash", devidp.Token{Issuer: f.idp.URL() + "/"}, reason.TokenIssuer},
 		{"wrong audience", devidp.Token{Audience: "api://other"}, reason.TokenAudience},
 		{"audience list with ours", devidp.Token{Claims: map[string]any{"aud": []string{"x", devidp.DefaultAudience}}}, reason.OK},
 		{"no exp", devidp.Token{Claims: map[string]any{"exp": nil}}, reason.TokenMalformed},
@@ -149,7 +146,7 @@ func handmade(t *testing.T, header, claims map[string]any, sign func(input strin
 func TestVerifyAlgorithmAttacks(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Issuers[0].Algorithms = []string{"RS256", "ES256"} })
 	rsaKey := f.idp.KeyFor(jwa.RS256)
-	claims := map[string]any{"iss": f.srv.URL, "sub": "mallory", "aud": devidp.DefaultAudience, "exp": f.clock.Now().Add(time.Hour).Unix()}
+	claims := map[string]any{"iss": f.idp.URL(), "sub": "mallory", "aud": devidp.DefaultAudience, "exp": f.clock.Now().Add(time.Hour).Unix()}
 
 	t.Run("alg none", func(t *testing.T) {
 		tok := handmade(t, map[string]any{"alg": "none", "kid": rsaKey.Kid}, claims, func(string) []byte { return nil })
@@ -240,7 +237,7 @@ func TestKeyRotationAndUnknownKidCooldown(t *testing.T) {
 	}
 	// Unknown kids within the cooldown trigger no fetch: a flood of bogus
 	// kids costs the IdP nothing.
-	stray, _ := devidp.New(f.srv.URL, f.clock.Now)
+	stray, _ := devidp.New(f.idp.URL(), f.clock.Now)
 	for range 20 {
 		_, err := f.v.Verify(ctx, f.mint(t, devidp.Token{Key: stray.KeyFor(jwa.RS256)}))
 		wantCode(t, err, reason.TokenSignature)
@@ -348,7 +345,7 @@ func TestSingleFlight(t *testing.T) {
 		w.Write(body)
 	}))
 	defer slow.Close()
-	v, err := NewVerifier(Config{Issuers: []Issuer{{Issuer: f.srv.URL, JWKSURL: slow.URL, Audiences: []string{devidp.DefaultAudience}}}, Now: f.clock.Now})
+	v, err := NewVerifier(Config{Issuers: []Issuer{{Issuer: f.idp.URL(), JWKSURL: slow.URL, Audiences: []string{devidp.DefaultAudience}}}, Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +358,7 @@ func TestSingleFlight(t *testing.T) {
 			errs <- err
 		})
 	}
-	for v.issuers[f.srv.URL].keys.fetches.Load() == 0 {
+	for v.issuers[f.idp.URL()].keys.fetches.Load() == 0 {
 		time.Sleep(time.Millisecond) // wait for the first fetch to start, not for expiry
 	}
 	close(gate)
@@ -384,7 +381,7 @@ func TestDiscovery(t *testing.T) {
 	}
 	// A discovery document naming another issuer is refused.
 	lying := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]string{"issuer": "https://other.example", "jwks_uri": f.srv.URL + "/jwks.json"})
+		json.NewEncoder(w).Encode(map[string]string{"issuer": "https://other.example", "jwks_uri": f.idp.URL() + "/jwks.json"})
 	}))
 	defer lying.Close()
 	v, _ := NewVerifier(Config{Issuers: []Issuer{{Issuer: lying.URL, Audiences: []string{"a"}}}})

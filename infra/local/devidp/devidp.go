@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,17 @@ func New(url string, now func() time.Time) (*Issuer, error) {
 		}
 	}
 	return i, nil
+}
+
+// NewServer starts an issuer on a loopback httptest server, with its URL as
+// the issuer identifier, for tests. stop shuts the server down.
+func NewServer(now func() time.Time) (i *Issuer, stop func(), err error) {
+	if i, err = New("", now); err != nil {
+		return nil, nil, err
+	}
+	srv := httptest.NewServer(i)
+	i.SetURL(srv.URL)
+	return i, srv.Close, nil
 }
 
 // URL is the issuer identifier ("iss").
