@@ -4,14 +4,11 @@
 package obs
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
 	"time"
-
-	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // Namespace is the CloudWatch namespace of every metric.
@@ -24,24 +21,7 @@ func NewLogger(w io.Writer) *slog.Logger {
 	if w == nil {
 		w = os.Stdout
 	}
-	return slog.New(lambdaHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
-}
-
-type lambdaHandler struct{ slog.Handler }
-
-func (h lambdaHandler) Handle(ctx context.Context, r slog.Record) error {
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		r.AddAttrs(slog.String("lambdaRequestId", lc.AwsRequestID))
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h lambdaHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return lambdaHandler{h.Handler.WithAttrs(as)}
-}
-
-func (h lambdaHandler) WithGroup(name string) slog.Handler {
-	return lambdaHandler{h.Handler.WithGroup(name)}
+	return slog.New(newJSONHandler(w, slog.LevelInfo))
 }
 
 // Metric is one EMF metric definition.
@@ -53,7 +33,7 @@ type Metric struct {
 // EMF describes the metrics a kind of log line carries. Its Attr, added to
 // a line whose top-level keys hold the metric values and dimensions, turns
 // the line into CloudWatch metrics.
-type EMF struct{ meta json.RawMessage }
+type EMF struct{ meta rawJSON }
 
 // NewEMF declares metrics with dimension sets (names of top-level keys).
 func NewEMF(dimensions [][]string, metrics ...Metric) EMF {

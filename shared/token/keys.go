@@ -332,7 +332,7 @@ func digestOf(bits, input string) (crypto.Hash, []byte) {
 	var id crypto.Hash
 	switch bits {
 	case "256":
-		sum := sha256.Sum256([]byte(input))
+		sum := sha256.Sum256(view(input))
 		return crypto.SHA256, sum[:]
 	case "384":
 		h, id = sha512.New384(), crypto.SHA384

@@ -199,6 +199,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if err != nil {
 		return Claims{}, reason.New(reason.TokenMalformed, "%w", err)
 	}
+	defer jws.release()
 	is, ok := v.issuers[jws.claims.Iss]
 	if !ok {
 		return Claims{}, reason.New(reason.TokenIssuer, "issuer %q is not trusted", truncate(jws.claims.Iss, 100))

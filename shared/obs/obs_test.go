@@ -1,0 +1,185 @@
+package obs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/slogtest"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+func lines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("line %q is not JSON: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// The standard library's conformance suite for slog handlers.
+func TestHandlerConformance(t *testing.T) {
+	var buf bytes.Buffer
+	slogtest.Run(t, func(*testing.T) slog.Handler {
+		buf.Reset()
+		return newJSONHandler(&buf, slog.LevelDebug)
+	}, func(t *testing.T) map[string]any {
+		ls := lines(t, &buf)
+		if len(ls) != 1 {
+			t.Fatalf("got %d lines; want 1: %s", len(ls), buf.String())
+		}
+		return ls[0]
+	})
+}
+
+type point struct{ X, Y int }
+
+type valuer struct{}
+
+func (valuer) LogValue() slog.Value { return slog.StringValue("resolved") }
+
+// Every kind of value reads back as slog.JSONHandler would write it.
+func TestHandlerMatchesJSONHandler(t *testing.T) {
+	attrs := []slog.Attr{
+		slog.String("s", "quote\" back\\ nl\n tab\t <html> é \u2028"),
+		slog.Int("i", -42), slog.Uint64("u", math.MaxUint64), slog.Int64("big", math.MinInt64),
+		slog.Float64("f", 0.035), slog.Float64("tiny", 1e-9), slog.Float64("huge", 1e22),
+		slog.Bool("b", true), slog.Duration("d", 1500*time.Millisecond),
+		slog.Time("t", time.Date(2026, 11, 23, 9, 0, 0, 123456789, time.UTC)),
+		slog.Any("err", errors.New("boom")), slog.Any("struct", point{1, 2}),
+		slog.Any("nil", nil), slog.Any("slice", []string{"a", "b"}),
+		slog.Any("raw", json.RawMessage(`{"a": [1, 2]}`)), slog.Any("valuer", valuer{}),
+		slog.Group("g", slog.Int("x", 1), slog.Group("h", slog.String("y", "z"))),
+		slog.Group("empty"), slog.Group("", slog.String("inlined", "yes")),
+		NewEMF([][]string{{"reason"}}, Metric{Name: "decisions", Unit: "Count"}).Attr(time.UnixMilli(1700000000000)),
+	}
+	var got, want bytes.Buffer
+	mine := slog.New(newJSONHandler(&got, slog.LevelInfo)).With("pre", 1).WithGroup("grp")
+	std := slog.New(slog.NewJSONHandler(&want, nil)).With("pre", 1).WithGroup("grp")
+	mine.LogAttrs(context.Background(), slog.LevelWarn, "message", attrs...)
+	std.LogAttrs(context.Background(), slog.LevelWarn, "message", attrs...)
+	g, w := lines(t, &got), lines(t, &want)
+	for _, m := range append(g, w...) {
+		delete(m, "time")
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("line = %s\nwant %s", got.String(), want.String())
+	}
+}
+
+// JSON has no NaN or infinity; where slog writes an error string, the
+// handler writes the value's name.
+func TestHandlerNonFiniteFloats(t *testing.T) {
+	var buf bytes.Buffer
+	NewLogger(&buf).Info("m", "nan", math.NaN(), "inf", math.Inf(-1))
+	l := lines(t, &buf)[0]
+	if l["nan"] != "NaN" || l["inf"] != "-Inf" {
+		t.Errorf("nan, inf = %v, %v; want \"NaN\", \"-Inf\"", l["nan"], l["inf"])
+	}
+}
+
+func TestLambdaRequestIDAndLevel(t *testing.T) {
+	var buf bytes.Buffer
+	log := NewLogger(&buf)
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	log.DebugContext(ctx, "hidden")
+	log.InfoContext(ctx, "decision", "reason", "ok")
+	log.Info("no context")
+	ls := lines(t, &buf)
+	if len(ls) != 2 {
+		t.Fatalf("got %d lines; want 2 (debug is off): %s", len(ls), buf.String())
+	}
+	if ls[0]["lambdaRequestId"] != "req-1" || ls[0]["reason"] != "ok" || ls[0]["level"] != "INFO" {
+		t.Errorf("line = %v; want lambdaRequestId req-1, reason ok, level INFO", ls[0])
+	}
+	if _, ok := ls[1]["lambdaRequestId"]; ok {
+		t.Errorf("line without a Lambda context has a request id: %v", ls[1])
+	}
+}
+
+// The EMF member has the shape CloudWatch reads.
+func TestEMFShape(t *testing.T) {
+	var buf bytes.Buffer
+	e := NewEMF([][]string{{"reason"}, {"environment", "decision"}}, Metric{Name: "decisions", Unit: "Count"})
+	NewLogger(&buf).Info("decision", "reason", "ok", "decisions", 1, e.Attr(time.UnixMilli(1700000000123)))
+	var line struct {
+		AWS struct {
+			Timestamp         int64
+			CloudWatchMetrics []struct {
+				Namespace  string
+				Dimensions [][]string
+				Metrics    []Metric
+			}
+		} `json:"_aws"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	cw := line.AWS.CloudWatchMetrics
+	if line.AWS.Timestamp != 1700000000123 || len(cw) != 1 || cw[0].Namespace != Namespace ||
+		len(cw[0].Dimensions) != 2 || cw[0].Metrics[0].Name != "decisions" {
+		t.Errorf("_aws = %+v; want timestamp, namespace, 2 dimension sets, decisions", line.AWS)
+	}
+	if strings.Count(buf.String(), "\n") != 1 {
+		t.Errorf("EMF line spans lines: %q", buf.String())
+	}
+}
+
+// Lines written from many goroutines never interleave.
+func TestHandlerConcurrentLines(t *testing.T) {
+	var buf bytes.Buffer
+	log := NewLogger(&buf)
+	done := make(chan struct{})
+	for range 8 {
+		go func() {
+			for range 200 {
+				log.Info("decision", "pad", strings.Repeat("x", 300))
+			}
+			done <- struct{}{}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	if n := len(lines(t, &buf)); n != 1600 {
+		t.Errorf("got %d lines; want 1600", n)
+	}
+}
+
+func BenchmarkDecisionLine(b *testing.B) {
+	e := NewEMF([][]string{{"reason"}, {"environment", "decision"}}, Metric{Name: "decisions", Unit: "Count"}, Metric{Name: "latencyMs", Unit: "Milliseconds"})
+	for _, c := range []struct {
+		name string
+		h    slog.Handler
+	}{{"obs", newJSONHandler(io.Discard, slog.LevelInfo)}, {"slog.JSONHandler", slog.NewJSONHandler(io.Discard, nil)}} {
+		log := slog.New(c.h)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				now := time.Now()
+				log.LogAttrs(context.Background(), slog.LevelInfo, "decision",
+					slog.String("requestId", "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"),
+					slog.String("environment", "contoso-prod"), slog.String("decision", "allow"),
+					slog.String("reason", "ok"), slog.Float64("latencyMs", 0.035), slog.Int("decisions", 1),
+					slog.String("userId", "user-1"), slog.String("sessionId", "0123456789abcdef"),
+					e.Attr(now))
+			}
+		})
+	}
+}
