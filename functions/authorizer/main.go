@@ -26,6 +26,6 @@ func main() {
 		os.Exit(1)
 	}
 	// The DynamoDB store replaces the memory store in the next milestone.
-	a := authorizer.New(v, memstore.New(), cfg.Environments, cfg.Enforcement, nil)
+	a := authorizer.New(v, memstore.New(nil), cfg.Environments, cfg.Enforcement, nil)
 	lambda.Start(authorizer.NewHandler(a, authorizer.HandlerOptions{SimpleResponses: cfg.SimpleResponses, Sources: cfg.Sources, Log: log}))
 }

@@ -28,7 +28,7 @@ func main() {
 		log.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := memstore.New() // the DynamoDB store replaces it in the next milestone
+	store := memstore.New(nil) // the DynamoDB store replaces it in the next milestone
 	api := sessionapi.New(sessionapi.Config{
 		Verifier: v, Store: store, Environments: cfg.Environments, Enforcement: cfg.Enforcement, Sources: cfg.Sources, Log: log,
 		Authorizer: authorizer.New(v, store, cfg.Environments, cfg.Enforcement, nil),

@@ -88,7 +88,7 @@ func Start(o Options) (*Stack, error) {
 		ln.Close()
 		return nil, err
 	}
-	store := memstore.New()
+	store := memstore.New(o.Now)
 	envs := authorizer.Environments{Source: "stage", Name: "environment", Known: []string{Environment}}
 	auth := authorizer.New(v, store, envs, policy.Enforcement{}, o.Now)
 	api := sessionapi.New(sessionapi.Config{Verifier: v, Store: store, Authorizer: auth, Environments: envs, Log: log, Now: o.Now})

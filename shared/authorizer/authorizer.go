@@ -28,7 +28,7 @@ type Verifier interface {
 // decision (session plus its user's state) and rate-limited activity.
 type Store interface {
 	Lookup(ctx context.Context, h session.Hash, env string, user session.UserKey) (session.Session, session.User, error)
-	Touch(ctx context.Context, h session.Hash, at time.Time, minInterval time.Duration) (bool, error)
+	Touch(ctx context.Context, s session.Session, at time.Time, minInterval time.Duration) (bool, error)
 }
 
 // Identity is what a request carries, as read from its identity sources.
@@ -145,7 +145,7 @@ func (a *Authorizer) RecordActivity(ctx context.Context, r Result) (bool, error)
 	if now.Sub(last) < iv {
 		return false, nil
 	}
-	wrote, err := a.store.Touch(ctx, s.Hash, now, iv)
+	wrote, err := a.store.Touch(ctx, s, now, iv)
 	if err != nil {
 		return false, fmt.Errorf("record activity of session %s: %w", s.Hash.Prefix(), err)
 	}

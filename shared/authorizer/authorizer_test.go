@@ -67,7 +67,7 @@ func newFixture(t testing.TB, o options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mem := memstore.New()
+	mem := memstore.New(ck.Now)
 	var store Store = mem
 	if o.store != nil {
 		store = o.store(mem)

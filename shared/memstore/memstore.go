@@ -1,11 +1,17 @@
-// Package memstore is the in-memory store: sessions, user state and
-// per-environment settings, for the local stack and the tests. It satisfies
-// the same store contract as the DynamoDB store.
+// Package memstore is the in-memory store: sessions, user state,
+// per-environment settings with their history, and audit reports, for the
+// local stack and the tests. It passes the same contract suite
+// (shared/storetest) as the DynamoDB store, including the rule that an
+// item past its TTL reads as absent.
 package memstore
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,43 +27,67 @@ type userRef struct {
 // Store is safe for concurrent use. The zero value is not usable; use New.
 type Store struct {
 	mu       sync.RWMutex
+	now      func() time.Time
 	sessions map[session.Hash]session.Session
 	users    map[userRef]session.User
-	settings map[string]versioned
+	settings map[string]envSettings
+	reports  map[string][]session.Report
 }
 
-type versioned struct {
-	s       policy.Settings
-	version int
+type envSettings struct {
+	s        policy.Settings
+	version  int
+	override session.Override
+	history  []session.SettingsChange // oldest first
 }
 
-// New returns an empty store.
-func New() *Store {
+// New returns an empty store. now is the clock that judges TTL expiry
+// (time.Now if nil).
+func New(now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
 	return &Store{
+		now:      now,
 		sessions: map[session.Hash]session.Session{},
 		users:    map[userRef]session.User{},
-		settings: map[string]versioned{},
+		settings: map[string]envSettings{},
+		reports:  map[string][]session.Report{},
 	}
 }
 
-// Lookup returns the session with hash h and the state of user in env, in
-// one call (the DynamoDB store does it in one round trip). A user with no
-// state yet gets a zero User with its key filled in.
+// sessionLocked returns the session with hash h unless it is absent or past
+// its TTL.
+func (m *Store) sessionLocked(h session.Hash) (session.Session, bool) {
+	s, ok := m.sessions[h]
+	if !ok {
+		return s, false
+	}
+	if exp := s.ExpiresAt(); !exp.IsZero() && !m.now().Before(exp) {
+		return s, false
+	}
+	return s, true
+}
+
+// Lookup returns the session with hash h, judged under any settings change
+// applied to running sessions, and the state of user in env, in one call
+// (the DynamoDB store does it in one round trip). A user with no state yet
+// gets a zero User with its key filled in.
 func (m *Store) Lookup(_ context.Context, h session.Hash, env string, user session.UserKey) (session.Session, session.User, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s, ok := m.sessions[h]
+	s, ok := m.sessionLocked(h)
 	if !ok {
 		return session.Session{}, session.User{}, session.ErrNotFound
 	}
-	return s, m.userLocked(env, user), nil
+	return s.Under(m.settings[s.Environment].override), m.userLocked(env, user), nil
 }
 
-// Session returns the session with hash h.
+// Session returns the session with hash h as stored.
 func (m *Store) Session(_ context.Context, h session.Hash) (session.Session, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s, ok := m.sessions[h]
+	s, ok := m.sessionLocked(h)
 	if !ok {
 		return session.Session{}, session.ErrNotFound
 	}
@@ -79,24 +109,25 @@ func (m *Store) userLocked(env string, key session.UserKey) session.User {
 	return u
 }
 
-// Touch records activity at `at` unless the last recorded activity is
-// less than minInterval before it; it reports whether it wrote.
-func (m *Store) Touch(_ context.Context, h session.Hash, at time.Time, minInterval time.Duration) (bool, error) {
+// Touch records s's activity at `at` unless its last recorded activity is
+// less than minInterval before it, or it is revoked or gone; it reports
+// whether it wrote.
+func (m *Store) Touch(_ context.Context, s session.Session, at time.Time, minInterval time.Duration) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, ok := m.sessions[h]
+	cur, ok := m.sessionLocked(s.Hash)
 	if !ok {
 		return false, session.ErrNotFound
 	}
-	last := s.LastActivityAt
+	last := cur.LastActivityAt
 	if last.IsZero() {
-		last = s.CreatedAt
+		last = cur.CreatedAt
 	}
-	if s.Revoked() || at.Sub(last) < minInterval {
+	if cur.Revoked() || at.Sub(last) < minInterval {
 		return false, nil
 	}
-	s.LastActivityAt = at
-	m.sessions[h] = s
+	cur.LastActivityAt = at
+	m.sessions[s.Hash] = cur
 	return true, nil
 }
 
@@ -104,15 +135,17 @@ func (m *Store) Touch(_ context.Context, h session.Hash, at time.Time, minInterv
 // sessions in s's environment: with deny_new it fails with
 // session.ErrLimitReached, with end_oldest it revokes the oldest live
 // sessions to make room, and returns them. live judges whether a stored
-// session still counts (not revoked, not ended).
+// session still counts (not ended by its policy). A user's first sign-in
+// makes them due for a policy check.
 func (m *Store) Create(_ context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var ended []session.Session
 	if limit.Max > 0 {
 		var mine []session.Session
-		for _, o := range m.sessions {
-			if o.Environment == s.Environment && o.User == s.User && !o.Revoked() && live(o) {
+		for h := range m.sessions {
+			o, ok := m.sessionLocked(h)
+			if ok && o.Environment == s.Environment && o.User == s.User && !o.Revoked() && live(o) {
 				mine = append(mine, o)
 			}
 		}
@@ -129,6 +162,11 @@ func (m *Store) Create(_ context.Context, s session.Session, limit session.Limit
 		}
 	}
 	m.sessions[s.Hash] = s
+	u := m.userLocked(s.Environment, s.User)
+	if _, known := m.users[userRef{s.Environment, s.User}]; !known {
+		u.NextCheckAt = s.CreatedAt
+	}
+	m.users[userRef{s.Environment, s.User}] = u
 	return ended, nil
 }
 
@@ -138,7 +176,7 @@ func (m *Store) Create(_ context.Context, s session.Session, limit session.Limit
 func (m *Store) Revoke(_ context.Context, h session.Hash, at time.Time, why string) (session.Session, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, ok := m.sessions[h]
+	s, ok := m.sessionLocked(h)
 	if !ok {
 		return session.Session{}, false, session.ErrNotFound
 	}
@@ -148,6 +186,29 @@ func (m *Store) Revoke(_ context.Context, h session.Hash, at time.Time, why stri
 	s.RevokedAt, s.RevokeReason = at, why
 	m.sessions[h] = s
 	return s, true, nil
+}
+
+// RevokeUser revokes every session of user in env at `at` and marks the
+// user so that any session created before `at` is refused even if a
+// listing missed it. It returns the sessions this call revoked.
+func (m *Store) RevokeUser(_ context.Context, env string, user session.UserKey, at time.Time, why string) ([]session.Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u := m.userLocked(env, user)
+	if at.After(u.SessionsValidFrom) {
+		u.SessionsValidFrom = at
+	}
+	m.users[userRef{env, user}] = u
+	var out []session.Session
+	for h := range m.sessions {
+		s, ok := m.sessionLocked(h)
+		if ok && s.Environment == env && s.User == user && !s.Revoked() {
+			s.RevokedAt, s.RevokeReason = at, why
+			m.sessions[h] = s
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // RecordSignOut notes that user signed out of env at `at`: tokens
@@ -163,12 +224,59 @@ func (m *Store) RecordSignOut(_ context.Context, env string, user session.UserKe
 	return nil
 }
 
-// PutUser stores a user's state (policy checks, tests).
+// PutUser stores a user's policy-check state: Disabled, LastCheckAt,
+// SessionsValidFrom and NextCheckAt (SignedOutAt is kept).
 func (m *Store) PutUser(_ context.Context, u session.User) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	cur := m.userLocked(u.Environment, u.Key)
+	u.SignedOutAt = cur.SignedOutAt
 	m.users[userRef{u.Environment, u.Key}] = u
 	return nil
+}
+
+// UserSessions lists the live (not revoked, not expired) sessions of user
+// in env, oldest first.
+func (m *Store) UserSessions(_ context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error) {
+	m.mu.RLock()
+	var all []session.Session
+	for h := range m.sessions {
+		s, ok := m.sessionLocked(h)
+		if ok && s.Environment == env && s.User == user && !s.Revoked() {
+			all = append(all, s)
+		}
+	}
+	m.mu.RUnlock()
+	slices.SortFunc(all, func(a, b session.Session) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return slices.Compare(a.Hash[:], b.Hash[:])
+	})
+	return page(all, p)
+}
+
+// DueUsers lists the users of env due for a policy check at `at`, most
+// overdue first.
+func (m *Store) DueUsers(_ context.Context, env string, at time.Time, p session.Page) ([]session.User, string, error) {
+	m.mu.RLock()
+	var due []session.User
+	for ref, u := range m.users {
+		if ref.env == env && !u.NextCheckAt.IsZero() && !u.NextCheckAt.After(at) {
+			due = append(due, u)
+		}
+	}
+	m.mu.RUnlock()
+	slices.SortFunc(due, func(a, b session.User) int {
+		if c := a.NextCheckAt.Compare(b.NextCheckAt); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Key.Issuer, b.Key.Issuer); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key.Subject, b.Key.Subject)
+	})
+	return page(due, p)
 }
 
 // Settings returns env's current settings and version; an environment with
@@ -183,12 +291,76 @@ func (m *Store) Settings(_ context.Context, env string) (policy.Settings, int, e
 	return v.s, v.version, nil
 }
 
-// PutSettings replaces env's settings and returns the new version.
-func (m *Store) PutSettings(_ context.Context, env string, s policy.Settings) (int, error) {
+// PutSettings writes c.New as version c.Version of c.Environment's settings
+// and records c in the history, both or neither. The current version must
+// be c.Version-1, else session.ErrVersionConflict.
+func (m *Store) PutSettings(_ context.Context, c session.SettingsChange) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	v := m.settings[env]
-	v.s, v.version = s, v.version+1
-	m.settings[env] = v
-	return v.version, nil
+	v := m.settings[c.Environment]
+	if v.version != c.Version-1 {
+		return session.ErrVersionConflict
+	}
+	v.s, v.version = c.New, c.Version
+	if c.ApplyToRunning {
+		v.override = session.Override{Version: c.Version, Settings: c.New}
+	}
+	v.history = append(v.history, c)
+	m.settings[c.Environment] = v
+	return nil
+}
+
+// History lists env's settings changes, newest first.
+func (m *Store) History(_ context.Context, env string, p session.Page) ([]session.SettingsChange, string, error) {
+	m.mu.RLock()
+	h := slices.Clone(m.settings[env].history)
+	m.mu.RUnlock()
+	slices.Reverse(h)
+	return page(h, p)
+}
+
+// PutReport stores an audit report.
+func (m *Store) PutReport(_ context.Context, r session.Report) error {
+	if !json.Valid(r.Body) {
+		return fmt.Errorf("memstore: report of %s at %s is not JSON", r.Environment, r.At.Format(time.RFC3339))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reports[r.Environment] = append(m.reports[r.Environment], r)
+	return nil
+}
+
+// Reports lists env's audit reports, newest first.
+func (m *Store) Reports(_ context.Context, env string, p session.Page) ([]session.Report, string, error) {
+	m.mu.RLock()
+	rs := slices.Clone(m.reports[env])
+	m.mu.RUnlock()
+	slices.SortStableFunc(rs, func(a, b session.Report) int { return b.At.Compare(a.At) })
+	return page(rs, p)
+}
+
+// DefaultPageSize is the page size when a Page asks for none.
+const DefaultPageSize = 50
+
+// page cuts one page out of all; the cursor is the offset of the next
+// page.
+func page[T any](all []T, p session.Page) ([]T, string, error) {
+	off := 0
+	if p.Cursor != "" {
+		n, err := strconv.Atoi(p.Cursor)
+		if err != nil || n < 0 || n > len(all) {
+			return nil, "", session.ErrBadCursor
+		}
+		off = n
+	}
+	size := p.Limit
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	end := min(off+size, len(all))
+	next := ""
+	if end < len(all) {
+		next = strconv.Itoa(end)
+	}
+	return all[off:end], next, nil
 }

@@ -124,8 +124,11 @@ type User struct {
 	// LastCheckAt is the last successful policy check.
 	LastCheckAt time.Time
 	// SessionsValidFrom revokes sessions created before it (IdP "revoke
-	// sessions", password reset).
+	// sessions", password reset, admin "revoke all").
 	SessionsValidFrom time.Time
+	// NextCheckAt is when the user is next due for a policy check; zero:
+	// not scheduled. A first sign-in makes the user due at once.
+	NextCheckAt time.Time
 }
 
 // PolicyView is what the policy decision needs of a session and its user.
@@ -144,9 +147,84 @@ func (s Session) PolicyView(u User) policy.Session {
 
 // Errors of stores.
 var (
-	ErrNotFound     = errors.New("session: not found")
-	ErrLimitReached = errors.New("session: the user holds the most sessions allowed")
+	ErrNotFound        = errors.New("session: not found")
+	ErrLimitReached    = errors.New("session: the user holds the most sessions allowed")
+	ErrVersionConflict = errors.New("settings: changed since the version read")
+	ErrBadCursor       = errors.New("page cursor is not one this store issued")
 )
+
+// Retention is how long an ended session's record stays readable (for
+// audits and for precise deny reasons) before its TTL lets DynamoDB delete
+// it.
+const Retention = 7 * 24 * time.Hour
+
+// EndsAt is the latest time s can still be allowed, judged by its settings
+// snapshot with no further activity: its absolute end or idle end,
+// whichever comes first, or its revocation. Zero: no end is known (the
+// session lives as long as its user keeps valid tokens).
+func (s Session) EndsAt() time.Time {
+	d := s.Settings.Evaluate(s.PolicyView(User{}), s.CreatedAt, policy.Enforcement{})
+	end := d.ExpiresAt
+	if !d.IdleExpiresAt.IsZero() && (end.IsZero() || d.IdleExpiresAt.Before(end)) {
+		end = d.IdleExpiresAt
+	}
+	if s.Revoked() && (end.IsZero() || s.RevokedAt.Before(end)) {
+		end = s.RevokedAt
+	}
+	return end
+}
+
+// ExpiresAt is when a store may forget s (its TTL): Retention after it
+// ended; zero while it has no known end.
+func (s Session) ExpiresAt() time.Time {
+	end := s.EndsAt()
+	if end.IsZero() {
+		return end
+	}
+	return end.Add(Retention)
+}
+
+// Override is a settings change an admin applied to running sessions: a
+// session created under an older version is judged by it instead of its
+// snapshot.
+type Override struct {
+	Version  int
+	Settings policy.Settings
+}
+
+// Under returns s judged under o when o is newer than s's snapshot.
+func (s Session) Under(o Override) Session {
+	if o.Version > s.SettingsVersion {
+		s.SettingsVersion, s.Settings = o.Version, o.Settings
+	}
+	return s
+}
+
+// Page asks for one page of a listing: at most Limit items (a store
+// default when 0) after Cursor (empty: the first page).
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// SettingsChange is one accepted settings write, as kept in the history.
+type SettingsChange struct {
+	Environment    string          `json:"environment"`
+	Version        int             `json:"version"`
+	At             time.Time       `json:"at"`
+	Actor          string          `json:"actor"`
+	Old            policy.Settings `json:"old"`
+	New            policy.Settings `json:"new"`
+	ApplyToRunning bool            `json:"applyToRunning"`
+	Preset         string          `json:"preset,omitempty"`
+}
+
+// Report is one stored audit report of an environment.
+type Report struct {
+	Environment string    `json:"environment"`
+	At          time.Time `json:"at"`
+	Body        []byte    `json:"-"` // JSON
+}
 
 // Limit is the per-user session limit a store enforces atomically at
 // creation.

@@ -19,6 +19,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -42,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := memstore.New()
+	store := memstore.New(ck.Now)
 	envs := authorizer.Environments{Source: "stage", Name: "environment", Known: []string{"demo"}}
 	logs := &bytes.Buffer{}
 	api := New(Config{Verifier: v, Store: store, Environments: envs, Log: obs.NewLogger(logs), Now: ck.Now,
@@ -173,7 +174,9 @@ func TestSessionLimit(t *testing.T) {
 			f := newFixture(t)
 			s := policy.Defaults()
 			s.MaxSessionsPerUser, s.OnSessionLimit = 2, on
-			f.store.PutSettings(context.Background(), "demo", s)
+			if err := f.store.PutSettings(context.Background(), session.SettingsChange{Environment: "demo", Version: 1, New: s}); err != nil {
+				t.Fatal(err)
+			}
 			tok := f.token(t, "alice", time.Time{})
 			first := f.signIn(t, tok)
 			f.clock.Add(time.Second)
@@ -225,7 +228,9 @@ func TestStaySignedInNotAllowed(t *testing.T) {
 	f := newFixture(t)
 	s := policy.Defaults()
 	s.StaySignedIn.Allowed = false // the browser-lifetime preset
-	f.store.PutSettings(context.Background(), "demo", s)
+	if err := f.store.PutSettings(context.Background(), session.SettingsChange{Environment: "demo", Version: 1, New: s}); err != nil {
+		t.Fatal(err)
+	}
 	resp := f.call(t, "sessions/sign-in.json", f.token(t, "alice", time.Time{}), "", nil)
 	if resp.StatusCode != 201 || body(t, resp)["staySignedIn"] != false {
 		t.Fatalf("sign-in asking to stay signed in: %d %s", resp.StatusCode, resp.Body)
