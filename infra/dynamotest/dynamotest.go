@@ -1,0 +1,97 @@
+// Package dynamotest starts a DynamoDB-protocol server for tests: moto's
+// server (on the machine image; it speaks transactions and reports why a
+// condition failed) on a free loopback port, stopped when the tests end.
+// It runs moto through moto_serial.py, which serves one request at a time:
+// moto's transactions are not safe under concurrent requests (see the
+// script). SG_TEST_DYNAMODB_ENDPOINT points the tests at a server already
+// running instead.
+package dynamotest
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+//go:embed moto_serial.py
+var motoSerial string
+
+// Server is a running DynamoDB-protocol server.
+type Server struct {
+	Endpoint string
+	cmd      *exec.Cmd
+}
+
+// Start starts moto_server, or uses SG_TEST_DYNAMODB_ENDPOINT. It fails,
+// never skips: CI must run the DynamoDB tests.
+func Start() (*Server, error) {
+	if ep := os.Getenv("SG_TEST_DYNAMODB_ENDPOINT"); ep != "" {
+		return &Server{Endpoint: ep}, nil
+	}
+	bin, err := exec.LookPath("python3")
+	if err != nil {
+		return nil, fmt.Errorf("dynamotest: python3 (with the moto[server] package) is not on PATH: %w", err)
+	}
+	var lastErr error
+	for range 3 { // the free port may be taken between choosing and binding
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		cmd := exec.Command(bin, "-c", motoSerial, "127.0.0.1", strconv.Itoa(port))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("dynamotest: start the moto server: %w", err)
+		}
+		s := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd}
+		if lastErr = s.waitReady(20 * time.Second); lastErr == nil {
+			return s, nil
+		}
+		s.Stop()
+	}
+	return nil, lastErr
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("dynamotest: find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (s *Server) waitReady(limit time.Duration) error {
+	exited := make(chan error, 1)
+	go func() { exited <- s.cmd.Wait() }()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			s.cmd = nil
+			return fmt.Errorf("dynamotest: moto server exited: %v", err)
+		default:
+		}
+		resp, err := http.Get(s.Endpoint + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("dynamotest: moto server did not answer within " + limit.String())
+}
+
+// Stop stops a server Start started.
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	}
+}

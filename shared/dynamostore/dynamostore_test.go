@@ -1,0 +1,231 @@
+package dynamostore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sessionguard/sessionguard/infra/dynamotest"
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/dynamostore"
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/storetest"
+	"github.com/sessionguard/sessionguard/shared/token"
+)
+
+var server *dynamotest.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	if server, err = dynamotest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	server.Stop()
+	os.Exit(code)
+}
+
+// counter counts DynamoDB requests by operation (X-Amz-Target).
+type counter struct {
+	mu  sync.Mutex
+	ops map[string]int
+}
+
+func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
+	op := r.Header.Get("X-Amz-Target")
+	op = op[strings.IndexByte(op, '.')+1:]
+	c.mu.Lock()
+	c.ops[op]++
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (c *counter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.ops
+	c.ops = map[string]int{}
+	return out
+}
+
+var tables atomic.Int64
+
+// open returns a store on a new table of the test server, and the counter
+// of its requests.
+func open(t testing.TB, now func() time.Time) (*dynamostore.Store, *counter) {
+	t.Helper()
+	ctx := context.Background()
+	c := &counter{ops: map[string]int{}}
+	db, err := dynamostore.NewClient(ctx, dynamostore.ClientOptions{Endpoint: server.Endpoint, Region: "eu-west-1", LocalCredentials: true,
+		HTTPClient: &http.Client{Transport: c, Timeout: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := fmt.Sprintf("sessionguard-test-%d", tables.Add(1))
+	if err := dynamostore.CreateTable(ctx, db, table); err != nil {
+		t.Fatal(err)
+	}
+	c.take()
+	return dynamostore.New(db, table, now), c
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
+		st, _ := open(t, now)
+		return st
+	})
+}
+
+// 32 writers race on one environment's settings, each retrying on a
+// version conflict: every accepted write is in the history with
+// consecutive versions, and the final document is the last accepted one.
+func TestNoLostUpdate(t *testing.T) {
+	ctx := context.Background()
+	st, _ := open(t, time.Now)
+	const writers = 32
+	var wg sync.WaitGroup
+	var conflicts atomic.Int64
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				cur, v, err := st.Settings(ctx, "prod")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				next := cur
+				next.MaxSessionsPerUser = w + 1 // marks the writer
+				err = st.PutSettings(ctx, session.SettingsChange{Environment: "prod", Version: v + 1, At: time.Now(),
+					Actor: fmt.Sprintf("writer-%d", w), Old: cur, New: next})
+				if errors.Is(err, session.ErrVersionConflict) {
+					conflicts.Add(1)
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+				}
+				return
+			}
+		}()
+	}
+	wg.Wait()
+	var hist []session.SettingsChange
+	cursor := ""
+	for {
+		page, next, err := st.History(ctx, "prod", session.Page{Limit: 10, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist = append(hist, page...)
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	if len(hist) != writers {
+		t.Fatalf("history has %d changes; want %d, one per writer", len(hist), writers)
+	}
+	slices.Reverse(hist) // oldest first
+	actors := map[string]bool{}
+	for i, c := range hist {
+		actors[c.Actor] = true
+		if c.Version != i+1 {
+			t.Errorf("history[%d].Version = %d; want %d (consecutive)", i, c.Version, i+1)
+		}
+		if i > 0 && c.Old.MaxSessionsPerUser != hist[i-1].New.MaxSessionsPerUser {
+			t.Errorf("version %d's old value %d is not version %d's new value %d: an update was lost",
+				c.Version, c.Old.MaxSessionsPerUser, i, hist[i-1].New.MaxSessionsPerUser)
+		}
+	}
+	if len(actors) != writers {
+		t.Errorf("%d distinct writers in history; want %d", len(actors), writers)
+	}
+	final, v, _ := st.Settings(ctx, "prod")
+	if v != writers || final.MaxSessionsPerUser != hist[writers-1].New.MaxSessionsPerUser {
+		t.Errorf("final settings v%d maxSessionsPerUser %d; want v%d with the last accepted write's %d",
+			v, final.MaxSessionsPerUser, writers, hist[writers-1].New.MaxSessionsPerUser)
+	}
+	t.Logf("%d writers, %d conflicts retried", writers, conflicts.Load())
+}
+
+// The authorizer's allow path makes exactly one DynamoDB read, and a
+// burst of 100 requests on one session at most one activity write per
+// interval.
+func TestRequestsPerDecision(t *testing.T) {
+	ctx := context.Background()
+	clock := devidp.NewClock(storetest.T0)
+	st, requests := open(t, clock.Now)
+	idp, stop, err := devidp.NewServer(clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	v, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs := authorizer.Environments{Source: "fixed", Name: "prod", Known: []string{"prod"}}
+	a := authorizer.New(v, st, envs, policy.Enforcement{}, clock.Now)
+	tok, err := idp.Mint(devidp.Token{User: "alice", TTL: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := v.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := session.NewID()
+	s := session.Session{Hash: id.Hash(), Environment: "prod", User: session.UserKey{Issuer: claims.Issuer, Subject: claims.Subject},
+		ClientID: claims.ClientID, CreatedAt: clock.Now(), AuthTime: clock.Now(), Settings: policy.Defaults()}
+	if _, err := st.Create(ctx, s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sign-in (store part): %v", requests.take())
+
+	idt := authorizer.Identity{Authorization: "Bearer " + tok, SessionID: id.Reveal()}
+	r := a.Check(ctx, idt)
+	if !r.Allowed() {
+		t.Fatalf("decision = %s (%v); want allow", r.Reason, r.Err)
+	}
+	if got := requests.take(); len(got) != 1 || got["BatchGetItem"] != 1 {
+		t.Errorf("one allow made %v; want exactly one BatchGetItem", got)
+	}
+	writes := 0
+	for range 100 {
+		clock.Add(time.Second)
+		r := a.Check(ctx, idt)
+		if !r.Allowed() {
+			t.Fatalf("decision = %s (%v); want allow", r.Reason, r.Err)
+		}
+		wrote, err := a.RecordActivity(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wrote {
+			writes++
+		}
+	}
+	got := requests.take()
+	// 100 s of requests with a one-minute activity interval: one write, at
+	// +60 s.
+	if got["BatchGetItem"] != 100 || got["UpdateItem"] != 1 || writes != 1 || len(got) != 2 {
+		t.Errorf("burst of 100 requests over 100 s made %v (%d writes); want 100 BatchGetItem and 1 UpdateItem", got, writes)
+	}
+	stored, _ := st.Session(ctx, s.Hash)
+	if want := storetest.T0.Add(60 * time.Second); !stored.LastActivityAt.Equal(want) {
+		t.Errorf("LastActivityAt = %v; want %v", stored.LastActivityAt, want)
+	}
+}
+
