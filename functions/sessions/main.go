@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -11,27 +12,36 @@ import (
 
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/config"
-	"github.com/sessionguard/sessionguard/shared/memstore"
+	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
 )
 
 func main() {
 	log := obs.NewLogger(nil)
+	if err := run(context.Background(), log); err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
-		log.Error("start", "err", err)
-		os.Exit(1)
+		return err
 	}
-	v, err := cfg.Verifier(context.Background(), log)
+	v, err := cfg.Verifier(ctx, log)
 	if err != nil {
-		log.Error("start", "err", err)
-		os.Exit(1)
+		return err
 	}
-	store := memstore.New(nil) // the DynamoDB store replaces it in the next milestone
+	store, err := dynamostore.Open(ctx, cfg.TableName)
+	if err != nil {
+		return err
+	}
 	api := sessionapi.New(sessionapi.Config{
 		Verifier: v, Store: store, Environments: cfg.Environments, Enforcement: cfg.Enforcement, Sources: cfg.Sources, Log: log,
 		Authorizer: authorizer.New(v, store, cfg.Environments, cfg.Enforcement, nil),
 	})
 	lambda.Start(httpadapter.NewV2(api).ProxyWithContext)
+	return nil
 }

@@ -26,6 +26,14 @@ type Config struct {
 	Enforcement     policy.Enforcement
 	Sources         authorizer.Sources
 	SimpleResponses bool
+	// TableName is the DynamoDB table (TABLE_NAME, required).
+	TableName string
+	// AdminRole is the role that grants the admin API everywhere;
+	// "<AdminRole>:<environment>" grants it for one environment.
+	AdminRole string
+	// Limits are the ranges settings must fall in (SETTINGS_LIMITS, a
+	// JSON object overriding some of policy.DefaultLimits).
+	Limits policy.Limits
 }
 
 // Verifier builds the token verifier and fetches its key sets, as a cold
@@ -49,6 +57,7 @@ type issuerJSON struct {
 	Algorithms  []string `json:"algorithms"`
 	UserClaim   string   `json:"userClaim"`
 	TenantClaim string   `json:"tenantClaim"`
+	RoleClaim   string   `json:"roleClaim"`
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -88,7 +97,7 @@ func Load(getenv func(string) string) (Config, error) {
 	for _, is := range issuers {
 		c.Token.Issuers = append(c.Token.Issuers, token.Issuer{
 			Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audiences: is.Audiences,
-			Algorithms: is.Algorithms, UserClaim: is.UserClaim, TenantClaim: is.TenantClaim,
+			Algorithms: is.Algorithms, UserClaim: is.UserClaim, TenantClaim: is.TenantClaim, RoleClaim: is.RoleClaim,
 		})
 	}
 	c.Token.MaxTokenBytes = num("MAX_TOKEN_BYTES", 8192, 256, 65536)
@@ -137,6 +146,23 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Enforcement.CheckSlack = time.Duration(num("POLICY_CHECK_SLACK_MINUTES", 15, 0, 1440)) * time.Minute
 	c.Sources.SessionHeader = str("SESSION_HEADER", "X-Session-Id")
 	c.Sources.SessionCookie = str("SESSION_COOKIE", "__Host-sg_session")
+
+	c.TableName = str("TABLE_NAME", "")
+	if c.TableName == "" {
+		bad("TABLE_NAME is required: the DynamoDB table of sessions and settings")
+	}
+	c.AdminRole = str("ADMIN_ROLE", "sessionguard-admin")
+	c.Limits = policy.DefaultLimits()
+	if raw := getenv("SETTINGS_LIMITS"); raw != "" {
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c.Limits); err != nil {
+			bad("SETTINGS_LIMITS: %v", err)
+		}
+		if err := c.Limits.Check(); err != nil {
+			bad("SETTINGS_LIMITS: %v", err)
+		}
+	}
 
 	if len(problems) > 0 {
 		return Config{}, errors.New("config: " + strings.Join(problems, "; "))

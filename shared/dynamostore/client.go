@@ -112,7 +112,10 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, table string) error {
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("dynamodb: create table %s: %w", table, err)
 	}
-	w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond; o.MaxDelay = time.Second })
+	w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 50 * time.Millisecond
+		o.MaxDelay = time.Second
+	})
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, 30*time.Second); err != nil {
 		return fmt.Errorf("dynamodb: wait for table %s: %w", table, err)
 	}
@@ -124,4 +127,15 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, table string) error {
 		}
 	}
 	return nil
+}
+
+// Open returns a store on table with the default client: the Lambda
+// functions' way in (AWS_ENDPOINT_URL_DYNAMODB redirects it to a local
+// server).
+func Open(ctx context.Context, table string) (*Store, error) {
+	db, err := NewClient(ctx, ClientOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return New(db, table, nil), nil
 }

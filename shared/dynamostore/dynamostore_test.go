@@ -19,6 +19,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/sessionapi"
 	"github.com/sessionguard/sessionguard/shared/storetest"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
@@ -229,3 +230,9 @@ func TestRequestsPerDecision(t *testing.T) {
 	}
 }
 
+// The store fits what its users ask of it.
+var (
+	_ authorizer.Store = (*dynamostore.Store)(nil)
+	_ sessionapi.Store = (*dynamostore.Store)(nil)
+	_ storetest.Store  = (*dynamostore.Store)(nil)
+)

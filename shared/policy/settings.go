@@ -4,6 +4,8 @@
 package policy
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,18 +78,21 @@ func Defaults() Settings {
 }
 
 // Range is an inclusive range of whole numbers.
-type Range struct{ Min, Max int }
+type Range struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
 
 // Limits are the ranges validation allows. An operator may widen them per
 // deployment; DefaultLimits are SPEC section 2's table.
 type Limits struct {
-	MaxSessionMinutes             Range
-	InactivityMinutes             Range
-	PolicyCheckIntervalMinutes    Range
-	OutageGraceMinutes            Range
-	MaxSessionsPerUser            Range
-	StaySignedInMaxSessionMinutes Range
-	StaySignedInInactivityMinutes Range
+	MaxSessionMinutes             Range `json:"maxSessionMinutes"`
+	InactivityMinutes             Range `json:"inactivityMinutes"`
+	PolicyCheckIntervalMinutes    Range `json:"policyCheckIntervalMinutes"`
+	OutageGraceMinutes            Range `json:"outageGraceMinutes"`
+	MaxSessionsPerUser            Range `json:"maxSessionsPerUser"`
+	StaySignedInMaxSessionMinutes Range `json:"staySignedInMaxSessionMinutes"`
+	StaySignedInInactivityMinutes Range `json:"staySignedInInactivityMinutes"`
 }
 
 // DefaultLimits returns SPEC section 2's ranges. The spec is silent on the
@@ -195,4 +200,30 @@ func (s Settings) Validate(l Limits) error {
 // IsExempt reports whether timeouts are not enforced for clientID.
 func (s Settings) IsExempt(clientID string) bool {
 	return clientID != "" && slices.Contains(s.ExemptClients, clientID)
+}
+
+// Check reports ranges that make no sense: a minimum above its maximum, a
+// negative bound, or more than a year of minutes (sessions per user: more
+// than 10,000).
+func (l Limits) Check() error {
+	var bad []string
+	for _, r := range []struct {
+		name string
+		r    Range
+		top  int
+	}{
+		{"maxSessionMinutes", l.MaxSessionMinutes, 525600}, {"inactivityMinutes", l.InactivityMinutes, 525600},
+		{"policyCheckIntervalMinutes", l.PolicyCheckIntervalMinutes, 525600}, {"outageGraceMinutes", l.OutageGraceMinutes, 525600},
+		{"maxSessionsPerUser", l.MaxSessionsPerUser, 10000},
+		{"staySignedInMaxSessionMinutes", l.StaySignedInMaxSessionMinutes, 525600},
+		{"staySignedInInactivityMinutes", l.StaySignedInInactivityMinutes, 525600},
+	} {
+		if r.r.Min < 0 || r.r.Min > r.r.Max || r.r.Max > r.top {
+			bad = append(bad, fmt.Sprintf("%s {min %d, max %d}: want 0 <= min <= max <= %d", r.name, r.r.Min, r.r.Max, r.top))
+		}
+	}
+	if len(bad) > 0 {
+		return errors.New(strings.Join(bad, "; "))
+	}
+	return nil
 }

@@ -191,6 +191,26 @@ func (c *claimSet) stringClaim(payload []byte, name string) (string, error) {
 	return out, it.Err()
 }
 
+// rolesClaim reads the claim name as a list of strings; a single string is
+// a list of one; anything else is no roles.
+func rolesClaim(payload []byte, name string) []string {
+	it := jsonlite.NewObject(payload)
+	for it.Next() {
+		if !it.KeyIs(name) {
+			continue
+		}
+		raw := it.Value()
+		if s, ok := jsonlite.String(raw); ok {
+			return []string{s}
+		}
+		if ss, ok := jsonlite.Strings(raw); ok {
+			return ss
+		}
+		return nil
+	}
+	return nil
+}
+
 // audience is "aud": a string or an array of strings (RFC 7519 4.1.3).
 type audience []string
 

@@ -36,6 +36,10 @@ type Issuer struct {
 	// TenantClaim, when set (Entra: tid), is prefixed to the user claim:
 	// the subject becomes "<tid>/<oid>".
 	TenantClaim string
+	// RoleClaim names the claim that lists the user's roles (a string or
+	// an array of strings), read when Config.Roles is set. Default: roles
+	// (Entra app roles, Keycloak client roles mapped to "roles").
+	RoleClaim string
 }
 
 // Config configures a Verifier. Zero durations take the documented defaults.
@@ -61,6 +65,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Roles fills Claims.Roles from each issuer's RoleClaim. Off for the
+	// authorizer, which does not need roles and saves the payload scan.
+	Roles bool
 }
 
 // Claims is what sessionguard uses of a verified token.
@@ -72,6 +79,7 @@ type Claims struct {
 	ExpiresAt time.Time
 	IssuedAt  time.Time // zero when absent
 	AuthTime  time.Time // zero when absent
+	Roles     []string  // the issuer's role claim; read only with Config.Roles
 }
 
 // AuthenticatedAt is when the user last authenticated: auth_time, else iat.
@@ -158,6 +166,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		}
 		if is.UserClaim == "" {
 			is.UserClaim = "sub"
+		}
+		if is.RoleClaim == "" {
+			is.RoleClaim = "roles"
 		}
 		jwksURL, discovered := is.JWKSURL, false
 		if jwksURL == "" {
@@ -257,6 +268,9 @@ func (v *Verifier) claimsOf(is *issuer, jws *compact) (Claims, error) {
 	}
 	if c.AuthTime.set {
 		out.AuthTime = c.AuthTime.t
+	}
+	if v.cfg.Roles {
+		out.Roles = rolesClaim(jws.payload, is.RoleClaim)
 	}
 	return out, nil
 }
