@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // ClientOptions configure NewClient. The zero value is right on Lambda.
@@ -34,6 +35,8 @@ type ClientOptions struct {
 	// MaxAttempts bounds the attempts of one call, throttling and transient
 	// errors included (default 3).
 	MaxAttempts int
+	// APIOptions add SDK middleware (tests count calls with it).
+	APIOptions []func(*middleware.Stack) error
 }
 
 // Retry budget: 3 attempts of at most 1 s each with at most 100 ms of
@@ -81,6 +84,7 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 		if o.Endpoint != "" {
 			do.BaseEndpoint = aws.String(o.Endpoint)
 		}
+		do.APIOptions = append(do.APIOptions, o.APIOptions...)
 		// Local servers do not always send the CRC32 DynamoDB sends.
 		do.DisableValidateResponseChecksum = o.LocalCredentials
 	}), nil

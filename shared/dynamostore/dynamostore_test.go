@@ -7,11 +7,12 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
 	"github.com/sessionguard/sessionguard/infra/local/devidp"
@@ -37,26 +38,41 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// counter counts DynamoDB requests by operation (X-Amz-Target).
+// counter counts DynamoDB calls by operation, once per call (an SDK
+// middleware before the retry loop), and HTTP attempts (which include the
+// SDK's retries).
 type counter struct {
-	mu  sync.Mutex
-	ops map[string]int
+	mu       sync.Mutex
+	ops      map[string]int
+	attempts int
 }
 
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
-	op := r.Header.Get("X-Amz-Target")
-	op = op[strings.IndexByte(op, '.')+1:]
 	c.mu.Lock()
-	c.ops[op]++
+	c.attempts++
 	c.mu.Unlock()
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func (c *counter) take() map[string]int {
+func (c *counter) middleware(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("count", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		c.mu.Lock()
+		c.ops[middleware.GetOperationName(ctx)]++
+		c.mu.Unlock()
+		return next.HandleInitialize(ctx, in)
+	}), middleware.Before)
+}
+
+// take returns the calls counted so far and resets the counts; the HTTP
+// attempts go to the test log.
+func (c *counter) take(t testing.TB) map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := c.ops
-	c.ops = map[string]int{}
+	if c.attempts > 0 {
+		t.Logf("DynamoDB calls %v in %d HTTP attempts", out, c.attempts)
+	}
+	c.ops, c.attempts = map[string]int{}, 0
 	return out
 }
 
@@ -69,7 +85,7 @@ func open(t testing.TB, now func() time.Time) (*dynamostore.Store, *counter) {
 	ctx := context.Background()
 	c := &counter{ops: map[string]int{}}
 	db, err := dynamostore.NewClient(ctx, dynamostore.ClientOptions{Endpoint: server.Endpoint, Region: "eu-west-1", LocalCredentials: true,
-		HTTPClient: &http.Client{Transport: c, Timeout: 10 * time.Second}})
+		HTTPClient: &http.Client{Transport: c, Timeout: 10 * time.Second}, APIOptions: []func(*middleware.Stack) error{c.middleware}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +93,7 @@ func open(t testing.TB, now func() time.Time) (*dynamostore.Store, *counter) {
 	if err := dynamostore.CreateTable(ctx, db, table); err != nil {
 		t.Fatal(err)
 	}
-	c.take()
+	c.ops, c.attempts = map[string]int{}, 0
 	return dynamostore.New(db, table, now), c
 }
 
@@ -193,14 +209,14 @@ func TestRequestsPerDecision(t *testing.T) {
 	if _, err := st.Create(ctx, s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("sign-in (store part): %v", requests.take())
+	requests.take(t) // sign-in (store part): GetItem, TransactWriteItems
 
 	idt := authorizer.Identity{Authorization: "Bearer " + tok, SessionID: id.Reveal()}
 	r := a.Check(ctx, idt)
 	if !r.Allowed() {
 		t.Fatalf("decision = %s (%v); want allow", r.Reason, r.Err)
 	}
-	if got := requests.take(); len(got) != 1 || got["BatchGetItem"] != 1 {
+	if got := requests.take(t); len(got) != 1 || got["BatchGetItem"] != 1 {
 		t.Errorf("one allow made %v; want exactly one BatchGetItem", got)
 	}
 	writes := 0
@@ -218,7 +234,7 @@ func TestRequestsPerDecision(t *testing.T) {
 			writes++
 		}
 	}
-	got := requests.take()
+	got := requests.take(t)
 	// 100 s of requests with a one-minute activity interval: one write, at
 	// +60 s.
 	if got["BatchGetItem"] != 100 || got["UpdateItem"] != 1 || writes != 1 || len(got) != 2 {
