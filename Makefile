@@ -27,6 +27,7 @@ fuzz:
 	$(GO) test ./shared/jsonlite -run '^$$' -fuzz FuzzAppendStringMatchesEncodingJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./shared/token -run '^$$' -fuzz FuzzVerifierMatchesJWX -fuzztime $(FUZZTIME)
 	$(GO) test ./shared/authorizer -run '^$$' -fuzz FuzzInvokeNeverPanics -fuzztime $(FUZZTIME)
+	$(GO) test ./shared/adminapi -run '^$$' -fuzz FuzzSettingsBody -fuzztime $(FUZZTIME)
 
 # SAM builds each function from the one module (BuildMethod: makefile).
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
@@ -34,11 +35,14 @@ build-AuthorizerFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/authorizer
 build-SessionsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sessions
+build-SettingsFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/settings
 
 # Builds every function for Lambda into bin/ (no SAM needed).
 build:
 	$(MAKE) build-AuthorizerFunction ARTIFACTS_DIR=bin/authorizer
 	$(MAKE) build-SessionsFunction ARTIFACTS_DIR=bin/sessions
+	$(MAKE) build-SettingsFunction ARTIFACTS_DIR=bin/settings
 
 clean:
 	rm -rf .aws-sam bin

@@ -169,3 +169,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	return c, nil
 }
+
+// IssuerNames lists the trusted issuers' "iss" values.
+func (c Config) IssuerNames() []string {
+	out := make([]string, len(c.Token.Issuers))
+	for i, is := range c.Token.Issuers {
+		out[i] = is.Issuer
+	}
+	return out
+}

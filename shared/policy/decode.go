@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 )
 
@@ -54,11 +55,19 @@ func Decode(data []byte, l Limits) (Settings, error) {
 			}
 		},
 	})
-	if len(d.errs) > 0 {
-		return Settings{}, d.errs
+	// Range errors are reported beside structural ones, except for fields
+	// that already have one (their value is the default, not the input).
+	errs := d.errs
+	var verrs FieldErrors
+	if errors.As(s.Validate(l), &verrs) {
+		for _, e := range verrs {
+			if !slices.ContainsFunc(d.errs, func(de FieldError) bool { return de.Field == e.Field }) {
+				errs = append(errs, e)
+			}
+		}
 	}
-	if err := s.Validate(l); err != nil {
-		return Settings{}, err
+	if len(errs) > 0 {
+		return Settings{}, errs
 	}
 	return s, nil
 }

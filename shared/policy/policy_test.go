@@ -120,7 +120,7 @@ func TestDecode(t *testing.T) {
 	}
 	_, err = Decode([]byte(`{"sessionExpiration":{"enabled":"yes","maxSessionMinutes":1441,"extra":1},"bogus":true,"maxSessionsPerUser":1.5}`), DefaultLimits())
 	got := strings.Join(fieldsOf(t, err), ",")
-	want := "bogus,maxSessionsPerUser,sessionExpiration.enabled,sessionExpiration.extra"
+	want := "bogus,maxSessionsPerUser,sessionExpiration.enabled,sessionExpiration.extra,sessionExpiration.maxSessionMinutes"
 	if got != want {
 		t.Fatalf("Decode bad fields = %s; want %s", got, want)
 	}

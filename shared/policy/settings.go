@@ -145,8 +145,10 @@ func (s Settings) Validate(l Limits) error {
 	if maxOK {
 		inRange("sessionExpiration.warningMinutes", se.WarningMinutes, Range{1, se.MaxSessionMinutes - 1})
 	}
+	// The idle timeout must end before the absolute lifetime only when both
+	// are on: a disabled field's value is not held against an enabled one.
 	idleMax := l.InactivityMinutes.Max
-	if se.Enabled && maxOK {
+	if se.Enabled && s.InactivityTimeout.Enabled && maxOK {
 		idleMax = min(idleMax, se.MaxSessionMinutes-1)
 	}
 	inRange("inactivityTimeout.minutes", s.InactivityTimeout.Minutes, Range{l.InactivityMinutes.Min, idleMax})

@@ -90,6 +90,36 @@ func TestVerifyValidTokens(t *testing.T) {
 	}
 }
 
+func TestRoles(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		claim string
+		value any
+		want  []string
+	}{
+		{"list", "roles", []string{"a", "b"}, []string{"a", "b"}},
+		{"one string", "roles", "a", []string{"a"}},
+		{"wrong type", "roles", 7, nil},
+		{"other claim", "groups", []string{"g"}, []string{"g"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, func(cfg *Config) { cfg.Roles = true; cfg.Issuers[0].RoleClaim = c.claim })
+			got, err := f.v.Verify(context.Background(), f.mint(t, devidp.Token{Claims: map[string]any{c.claim: c.value}}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got.Roles, ",") != strings.Join(c.want, ",") || (c.want == nil) != (got.Roles == nil) {
+				t.Errorf("Roles = %q; want %q", got.Roles, c.want)
+			}
+		})
+	}
+	f := newFixture(t, nil) // Roles off: not read
+	got, _ := f.v.Verify(context.Background(), f.mint(t, devidp.Token{Claims: map[string]any{"roles": []string{"a"}}}))
+	if got.Roles != nil {
+		t.Errorf("Roles without Config.Roles = %q; want none", got.Roles)
+	}
+}
+
 func TestVerifyRejects(t *testing.T) {
 	f := newFixture(t, nil)
 	now := f.clock.Now()
