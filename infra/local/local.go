@@ -1,6 +1,6 @@
 // Package local is the embedded local stack of `make run`: a development
-// OIDC issuer, the real authorizer and sessions handlers on the in-memory
-// store, and a gateway that turns HTTP requests into the same events API
+// OIDC issuer, the real authorizer, sessions and admin handlers on the
+// in-memory store (or on a DynamoDB server, when given one), and a gateway that turns HTTP requests into the same events API
 // Gateway would send (HTTP API, payload 2.0) and calls the handlers through
 // the Lambda runtime's own decode/encode path. No AWS, no Docker, no
 // network beyond loopback.
@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -26,7 +27,9 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/shared/adminapi"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
@@ -42,17 +45,34 @@ type Options struct {
 	Addr string           // listen address; default 127.0.0.1:8080
 	Log  io.Writer        // JSON logs; default os.Stdout
 	Now  func() time.Time // default time.Now
+	// DynamoDB is the endpoint of a DynamoDB server (e.g. a local one) to
+	// keep state in, in table Table (default sessionguard-local, created
+	// if missing). Empty: the in-memory store.
+	DynamoDB string
+	Table    string
 }
+
+// Store is what the stack's functions need of storage.
+type Store interface {
+	authorizer.Store
+	sessionapi.Store
+	adminapi.Store
+}
+
+// AdminRole is the role the quick-start's admin token carries.
+const AdminRole = "sessionguard-admin"
 
 // Stack is a running local stack.
 type Stack struct {
-	URL   string
-	IdP   *devidp.Issuer
-	Store *memstore.Store
+	URL     string
+	IdP     *devidp.Issuer
+	Store   Store
+	Storage string // "in-memory store" or "DynamoDB at <endpoint>, table <t>"
 
 	srv        *http.Server
 	authorizer lambda.Handler
 	sessions   lambda.Handler
+	admin      lambda.Handler
 	demo       lambda.Handler
 	log        *slog.Logger
 }
@@ -80,34 +100,75 @@ func Start(o Options) (*Stack, error) {
 		ln.Close()
 		return nil, err
 	}
-	v, err := token.NewVerifier(token.Config{
+	tc := token.Config{
 		Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
 		Now:     o.Now,
-	})
+	}
+	v, err := token.NewVerifier(tc)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	store := memstore.New(o.Now)
+	tc.Roles = true // the admin API reads the admin role
+	adminV, err := token.NewVerifier(tc)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	store, storage, err := openStore(o)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	envs := authorizer.Environments{Source: "stage", Name: "environment", Known: []string{Environment}}
 	auth := authorizer.New(v, store, envs, policy.Enforcement{}, o.Now)
 	api := sessionapi.New(sessionapi.Config{Verifier: v, Store: store, Authorizer: auth, Environments: envs, Log: log, Now: o.Now})
+	admin := adminapi.New(adminapi.Config{Verifier: adminV, Store: store, Environments: envs.Known, Issuers: []string{idp.URL()},
+		AdminRole: AdminRole, Log: log, Now: o.Now})
 	s := &Stack{
-		URL: base, IdP: idp, Store: store, log: log,
+		URL: base, IdP: idp, Store: store, Storage: storage, log: log,
 		authorizer: lambda.NewHandler(authorizer.NewHandler(auth, authorizer.HandlerOptions{SimpleResponses: true, Log: log})),
 		sessions:   lambda.NewHandler(httpadapter.NewV2(api).ProxyWithContext),
+		admin:      lambda.NewHandler(httpadapter.NewV2(admin).ProxyWithContext),
 		demo:       lambda.NewHandler(httpadapter.NewV2(http.HandlerFunc(demo)).ProxyWithContext),
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/idp/", http.StripPrefix("/idp", idp))
 	mux.HandleFunc("/sessions", s.route(s.sessions, false))
 	mux.HandleFunc("/sessions/", s.route(s.sessions, false))
+	// The admin API sits behind the authorizer, as in the template.
+	for _, p := range []string{"/environments", "/environments/", "/presets", "/limits"} {
+		mux.HandleFunc(p, s.route(s.admin, true))
+	}
 	mux.HandleFunc("/demo", s.route(s.demo, true))
 	mux.HandleFunc("/demo/", s.route(s.demo, true))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") })
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go s.srv.Serve(ln)
 	return s, nil
+}
+
+func openStore(o Options) (Store, string, error) {
+	if o.DynamoDB == "" {
+		return memstore.New(o.Now), "in-memory store", nil
+	}
+	if o.Table == "" {
+		o.Table = "sessionguard-local"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = "us-east-1"
+	}
+	db, err := dynamostore.NewClient(ctx, dynamostore.ClientOptions{Endpoint: o.DynamoDB, Region: region, LocalCredentials: true})
+	if err != nil {
+		return nil, "", err
+	}
+	if err := dynamostore.CreateTable(ctx, db, o.Table); err != nil {
+		return nil, "", fmt.Errorf("local: DynamoDB at %s: %w", o.DynamoDB, err)
+	}
+	return dynamostore.New(db, o.Table, o.Now), fmt.Sprintf("DynamoDB at %s, table %s", o.DynamoDB, o.Table), nil
 }
 
 // Close stops the stack.
@@ -287,7 +348,7 @@ func newRequestID() string {
 func (s *Stack) QuickStart() string {
 	u := s.URL
 	return fmt.Sprintf(`sessionguard local stack on %[1]s
-  environment %[2]q, in-memory store, development issuer at %[1]s/idp (it mints tokens for anyone: loopback only)
+  environment %[2]q, %[3]s, development issuer at %[1]s/idp (it mints tokens for anyone: loopback only)
 
 Quick start (copy and paste into another shell):
 
@@ -311,6 +372,22 @@ curl -s -i -H "Authorization: Bearer $TOKEN" -H "X-Session-Id: $SID" %[1]s/demo
 # 6. The old token cannot start a new session: sign in again with credentials (401)
 curl -s -i -X POST -H "Authorization: Bearer $TOKEN" %[1]s/sessions
 
+# 7. An admin (a token with the %[4]s role) signs in and reads the settings: defaults, ETag "0"
+ADMIN=$(curl -s '%[1]s/idp/token?user=root&role=%[4]s')
+ASID=$(curl -s -X POST -H "Authorization: Bearer $ADMIN" %[1]s/sessions | sed -n 's/.*"sessionId":"\([^"]*\)".*/\1/p')
+curl -s -i -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" %[1]s/environments/%[2]s/settings
+
+# 8. ...and sets an 8-hour session lifetime (If-Match carries the ETag read; a stale one gets 412)
+curl -s -i -X PUT -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" -H 'If-Match: "0"' \
+  -d '{"sessionExpiration":{"enabled":true,"maxSessionMinutes":480}}' %[1]s/environments/%[2]s/settings
+
+# 9. A new sign-in gets the new settings: expiresAt 8 hours from now, warnAt 20 minutes before
+BOB=$(curl -s '%[1]s/idp/token?user=bob')
+curl -s -X POST -H "Authorization: Bearer $BOB" %[1]s/sessions; echo
+
+# 10. The change is in the history: who, when, old and new values, version
+curl -s -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" %[1]s/environments/%[2]s/settings/history; echo
+
 Every decision is logged as one JSON line with its reason code. Ctrl-C stops the stack.
-`, u, Environment)
+`, u, Environment, s.Storage, AdminRole)
 }

@@ -2,34 +2,63 @@ package local
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sessionguard/sessionguard/infra/dynamotest"
 )
 
+var dynamo *dynamotest.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	if dynamo, err = dynamotest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	dynamo.Stop()
+	os.Exit(code)
+}
+
 // TestQuickStartWalkedOverHTTP runs the printed quick-start, as printed,
-// in bash with curl against a running stack, and checks each answer.
+// in bash with curl against a running stack, on each store, and checks
+// each answer.
 func TestQuickStartWalkedOverHTTP(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatalf("the quick-start needs curl: %v", err)
 	}
+	for _, store := range []struct{ name, endpoint string }{{"memory", ""}, {"dynamodb", dynamo.Endpoint}} {
+		t.Run(store.name, func(t *testing.T) {
+			walkQuickStart(t, Options{Addr: "127.0.0.1:0", DynamoDB: store.endpoint, Table: "quickstart"})
+		})
+	}
+}
+
+func walkQuickStart(t *testing.T, o Options) {
 	var logs bytes.Buffer
-	s, err := Start(Options{Addr: "127.0.0.1:0", Log: &logs})
+	o.Log = &logs
+	s, err := Start(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	var script strings.Builder
 	script.WriteString("set -eu\n")
+	continued := false
 	for _, line := range strings.Split(s.QuickStart(), "\n") {
 		if strings.HasPrefix(line, "#") {
 			script.WriteString("echo '=== " + strings.ReplaceAll(line, "'", "") + "'\n")
 			continue
 		}
-		if strings.Contains(line, "curl ") {
+		if strings.Contains(line, "curl ") || continued {
 			script.WriteString(line + "\n")
 		}
+		continued = strings.HasSuffix(line, "\\")
 	}
 	cmd := exec.Command("bash", "-c", script.String())
 	out, err := cmd.CombinedOutput()
@@ -45,6 +74,10 @@ func TestQuickStartWalkedOverHTTP(t *testing.T) {
 		{"# 4.", `HTTP/1.1 403 Forbidden`},
 		{"# 5.", `(?s)HTTP/1.1 204 No Content.*HTTP/1.1 401 Unauthorized`},
 		{"# 6.", `(?s)HTTP/1.1 401 Unauthorized.*"reason":"session_revoked"`},
+		{"# 7.", `(?s)HTTP/1.1 200 OK.*Etag: "0".*"sessionExpiration":\{"enabled":false`},
+		{"# 8.", `(?s)HTTP/1.1 200 OK.*Etag: "1".*"maxSessionMinutes":480`},
+		{"# 9.", `"expiresAt":"[^"]+".*"warnAt":"[^"]+"`},
+		{"# 10.", `"version":1,.*"actor":"root \(`},
 	}
 	for _, w := range want {
 		found := false

@@ -317,6 +317,9 @@ func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := Token{User: user, ClientID: r.Form.Get("client_id"), Alg: jwa.SignatureAlgorithm(r.Form.Get("alg"))}
+	if roles := r.Form["role"]; len(roles) > 0 { // ?role=sessionguard-admin, repeatable
+		t.Claims = map[string]any{"roles": roles}
+	}
 	if s := r.Form.Get("ttl"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 86400 {

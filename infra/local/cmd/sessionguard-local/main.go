@@ -13,8 +13,10 @@ import (
 
 func main() {
 	addr := flag.String("addr", envOr("SG_ADDR", "127.0.0.1:8080"), "loopback address to listen on (env SG_ADDR)")
+	dynamo := flag.String("dynamodb", os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), "DynamoDB endpoint to keep state in (env AWS_ENDPOINT_URL_DYNAMODB); empty: in memory")
+	table := flag.String("table", envOr("TABLE_NAME", "sessionguard-local"), "DynamoDB table, created if missing (env TABLE_NAME)")
 	flag.Parse()
-	s, err := local.Start(local.Options{Addr: *addr, Log: os.Stderr})
+	s, err := local.Start(local.Options{Addr: *addr, Log: os.Stderr, DynamoDB: *dynamo, Table: *table})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sessionguard-local:", err)
 		os.Exit(1)
