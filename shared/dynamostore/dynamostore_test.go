@@ -1,10 +1,13 @@
 package dynamostore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"sync"
@@ -19,6 +22,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
 	"github.com/sessionguard/sessionguard/shared/storetest"
@@ -252,3 +256,145 @@ var (
 	_ sessionapi.Store = (*dynamostore.Store)(nil)
 	_ storetest.Store  = (*dynamostore.Store)(nil)
 )
+
+// faulty fronts the test server: it answers the first `throttle`
+// requests with DynamoDB's throttling error, or hangs every request.
+type faulty struct {
+	stop     chan struct{} // releases hanging requests
+	mu       sync.Mutex
+	throttle int
+	hang     bool
+	seen     int
+}
+
+func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.seen++
+	throttle, hang := f.throttle > 0, f.hang
+	if throttle {
+		f.throttle--
+	}
+	f.mu.Unlock()
+	switch {
+	case hang:
+		select {
+		case <-r.Context().Done():
+		case <-f.stop:
+		}
+		return
+	case throttle:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(400)
+		w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}`))
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	req, _ := http.NewRequestWithContext(r.Context(), r.Method, server.Endpoint+r.URL.Path, bytes.NewReader(body))
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		w.WriteHeader(502)
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+}
+
+// Throttling is retried with backoff; when it persists, or DynamoDB hangs,
+// the call fails within a bounded time and the authorizer's answer is
+// dependency_unavailable (fail closed).
+func TestFaults(t *testing.T) {
+	ctx := context.Background()
+	open(t, time.Now) // creates the table on the real server
+	table := fmt.Sprintf("sessionguard-test-%d", tables.Load())
+	f := &faulty{stop: make(chan struct{})}
+	proxy := httptest.NewServer(f)
+	defer proxy.Close()
+	defer close(f.stop)
+	db, err := dynamostore.NewClient(ctx, dynamostore.ClientOptions{Endpoint: proxy.URL, Region: "eu-west-1", LocalCredentials: true,
+		AttemptTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	faultyStore := dynamostore.New(db, table, time.Now)
+	s := storetest.NewSession(t, "prod", session.UserKey{Issuer: "i", Subject: "s"}, time.Now(), policy.Defaults())
+	if _, err := faultyStore.Create(ctx, s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		throttle int
+		hang     bool
+		wantErr  bool
+	}{
+		{"throttled twice, then served", 2, false, false},
+		{"throttled throughout", 100, false, true},
+		{"hanging", 0, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f.mu.Lock()
+			f.throttle, f.hang, f.seen = c.throttle, c.hang, 0
+			f.mu.Unlock()
+			start := time.Now()
+			_, _, err := faultyStore.Lookup(ctx, s.Hash, "prod", s.User)
+			took := time.Since(start)
+			f.mu.Lock()
+			seen := f.seen
+			f.mu.Unlock()
+			if (err != nil) != c.wantErr {
+				t.Fatalf("Lookup error = %v; want error: %v", err, c.wantErr)
+			}
+			if c.wantErr && reason.CodeOf(err) != reason.DependencyUnavailable {
+				t.Errorf("error code = %s; want dependency_unavailable", reason.CodeOf(err))
+			}
+			if seen != 3 {
+				t.Errorf("%d attempts; want 3 (retried, bounded)", seen)
+			}
+			// 3 attempts of at most 300 ms plus at most 2 x 100 ms of backoff.
+			if took > 3*300*time.Millisecond+200*time.Millisecond+500*time.Millisecond {
+				t.Errorf("took %v; want the bounded retry budget", took)
+			}
+			t.Logf("%s: %v, %d attempts, %v", c.name, took.Round(time.Millisecond), seen, err != nil)
+		})
+	}
+}
+
+// A sign-in through the sessions API: how many DynamoDB calls it makes
+// (reported in the log and bounded here).
+func TestRequestsPerSignIn(t *testing.T) {
+	clock := devidp.NewClock(storetest.T0)
+	st, requests := open(t, clock.Now)
+	idp, stop, err := devidp.NewServer(clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	v, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs := authorizer.Environments{Source: "fixed", Name: "prod", Known: []string{"prod"}}
+	api := sessionapi.New(sessionapi.Config{Verifier: v, Store: st, Environments: envs, Now: clock.Now,
+		Authorizer: authorizer.New(v, st, envs, policy.Enforcement{}, clock.Now)})
+	for i, want := range []map[string]int{
+		{"GetItem": 3, "TransactWriteItems": 1},                    // first sign-in: user, settings, user again in the transaction's read
+		{"GetItem": 3, "BatchGetItem": 1, "TransactWriteItems": 1}, // later: also the user's listed sessions
+	} {
+		clock.Add(time.Second)
+		tok, _ := idp.Mint(devidp.Token{User: "alice"})
+		req := httptest.NewRequest("POST", "/sessions", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		if rec.Code != 201 {
+			t.Fatalf("sign-in %d = %d %s", i+1, rec.Code, rec.Body)
+		}
+		if got := requests.take(t); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("sign-in %d made %v; want %v", i+1, got, want)
+		}
+	}
+}
