@@ -109,12 +109,12 @@ func (st *Store) Lookup(ctx context.Context, h session.Hash, env string, user se
 	}
 	var sItem, uItem, eItem item
 	for _, it := range items {
-		switch (&reader{it: it}).s("pk") {
-		case (&reader{it: sk}).s("pk"):
+		switch pk := (&reader{it: it}).s("pk"); {
+		case strings.HasPrefix(pk, "S#"):
 			sItem = it
-		case (&reader{it: uk}).s("pk"):
+		case strings.HasPrefix(pk, "U#"):
 			uItem = it
-		case (&reader{it: ek}).s("pk"):
+		case strings.HasPrefix(pk, "E#"):
 			eItem = it
 		}
 	}

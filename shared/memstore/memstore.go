@@ -135,8 +135,8 @@ func (m *Store) Touch(_ context.Context, s session.Session, at time.Time, minInt
 // sessions in s's environment: with deny_new it fails with
 // session.ErrLimitReached, with end_oldest it revokes the oldest live
 // sessions to make room, and returns them. live judges whether a stored
-// session still counts (not ended by its policy). A user's first sign-in
-// makes them due for a policy check.
+// session still counts (not ended by its policy). A sign-in makes a user
+// with no scheduled policy check due for one at once.
 func (m *Store) Create(_ context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -163,7 +163,7 @@ func (m *Store) Create(_ context.Context, s session.Session, limit session.Limit
 	}
 	m.sessions[s.Hash] = s
 	u := m.userLocked(s.Environment, s.User)
-	if _, known := m.users[userRef{s.Environment, s.User}]; !known {
+	if u.NextCheckAt.IsZero() { // not scheduled: due at once
 		u.NextCheckAt = s.CreatedAt
 	}
 	m.users[userRef{s.Environment, s.User}] = u
