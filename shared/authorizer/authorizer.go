@@ -33,7 +33,11 @@ type Store interface {
 
 // Identity is what a request carries, as read from its identity sources.
 type Identity struct {
-	Authorization string // the Authorization header value ("Bearer ...")
+	// Authorization is the Authorization header value ("Bearer ..."). The
+	// handler reads it in place from the event payload, which the Lambda
+	// runtime reuses: nothing may keep it (or a substring) past the
+	// invocation; Check and the verifier only read it.
+	Authorization string
 	SessionID     string // X-Session-Id header, else the session cookie
 	Environment   string // from the configured source; "" if absent
 }

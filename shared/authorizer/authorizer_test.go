@@ -505,3 +505,28 @@ func FuzzInvokeNeverPanics(f *testing.F) {
 		}
 	})
 }
+
+// The runtime reuses one payload buffer for every invocation, and the
+// handler reads the token in place: decisions made one after another in
+// the same buffer never mix up whose token was read.
+func TestReusedPayloadBuffer(t *testing.T) {
+	f := newFixture(t, options{simple: true})
+	h := lambda.NewHandler(f.h)
+	var evs [][]byte
+	for _, user := range []string{"alice", "bobby"} { // same length: same event size
+		tok := f.token(t, devidp.Token{User: user})
+		evs = append(evs, load(t, "authorizer/http-api-v2.json", tok, f.session(t, sessionSpec{user: user}).Reveal()))
+	}
+	buf := make([]byte, 0, 2*len(evs[0]))
+	for i := range 20 {
+		want := []string{"alice", "bobby"}[i%2]
+		buf = append(buf[:0], evs[i%2]...)
+		out, err := h.Invoke(context.Background(), buf)
+		if err != nil || !strings.Contains(string(out), `"userId":"`+want+`"`) {
+			t.Fatalf("decision %d = %s, %v; want an allow for %s", i, out, err, want)
+		}
+		for j := range buf { // the runtime's next read overwrites the buffer
+			buf[j] = 'x'
+		}
+	}
+}

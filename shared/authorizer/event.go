@@ -61,7 +61,9 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 				k := h.Key()
 				switch {
 				case equalFold(k, "authorization"):
-					ev.id.Authorization, _ = jsonlite.String(h.Value())
+					// The token is ~1 KB: read in place. It lives only
+					// for this invocation (see Identity.Authorization).
+					ev.id.Authorization, _ = jsonlite.StringView(h.Value())
 				case equalFold(k, src.SessionHeader):
 					ev.id.SessionID, _ = jsonlite.String(h.Value())
 				case equalFold(k, "cookie"):

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MaxDepth bounds nesting, so hostile input cannot exhaust the stack.
@@ -203,6 +204,21 @@ func String(raw []byte) (string, bool) {
 		return "", false
 	}
 	return unescape(raw[1 : len(raw)-1])
+}
+
+// StringView is String without a copy when the literal has no escapes
+// and is valid UTF-8: the result then shares raw's memory, so it is valid
+// only while raw is unchanged, and must not be kept beyond that (the
+// Lambda runtime reuses its payload buffer for the next invocation).
+func StringView(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	in := raw[1 : len(raw)-1]
+	if len(in) > 0 && bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		return unsafe.String(&in[0], len(in)), true
+	}
+	return unescape(in)
 }
 
 // Bool decodes raw as true or false.

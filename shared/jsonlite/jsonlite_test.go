@@ -29,6 +29,11 @@ func FuzzValidMatchesEncodingJSON(f *testing.F) {
 		got := map[string]json.RawMessage{}
 		for it.Next() {
 			got[it.KeyString()] = append(json.RawMessage(nil), it.Value()...)
+			a, okA := String(it.Value())
+			b, okB := StringView(it.Value())
+			if a != b || okA != okB {
+				t.Fatalf("StringView(%s) = %q, %v; String says %q, %v", it.Value(), b, okB, a, okA)
+			}
 		}
 		if (stdErr == nil && m != nil) != (it.Err() == nil) {
 			if it.Err() == errDepth {

@@ -48,5 +48,5 @@ func NewEMF(dimensions [][]string, metrics ...Metric) EMF {
 
 // Attr is the "_aws" member of a line logged at t.
 func (e EMF) Attr(t time.Time) slog.Attr {
-	return slog.Group("_aws", slog.Int64("Timestamp", t.UnixMilli()), slog.Any("CloudWatchMetrics", e.meta))
+	return slog.Attr{Key: "_aws", Value: slog.GroupValue(slog.Int64("Timestamp", t.UnixMilli()), slog.Any("CloudWatchMetrics", e.meta))}
 }
