@@ -1,0 +1,175 @@
+// Package devdir is a development directory that speaks the three
+// protocols of shared/directory over real HTTP: the plain HTTP/JSON one
+// (/users/{id}), SCIM 2.0 (/scim/v2/Users/{id}) and Microsoft Graph
+// (/graph/token, /graph/v1.0/$batch). Users can be disabled, deleted or
+// have their sessions revoked; the directory can be taken down, slowed, or
+// made to throttle — for the tests and the local stack.
+package devdir
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// User is one directory user.
+type User struct {
+	Enabled           bool
+	SessionsValidFrom time.Time
+}
+
+// Directory is safe for concurrent use.
+type Directory struct {
+	mu       sync.Mutex
+	users    map[string]User
+	down     bool
+	delay    time.Duration
+	throttle int    // answer this many requests 429
+	after    string // their Retry-After
+	requests atomic.Int64
+}
+
+// New returns an empty directory.
+func New() *Directory { return &Directory{users: map[string]User{}} }
+
+// Put adds or replaces a user.
+func (d *Directory) Put(id string, u User) { d.mu.Lock(); d.users[id] = u; d.mu.Unlock() }
+
+// Delete removes a user.
+func (d *Directory) Delete(id string) { d.mu.Lock(); delete(d.users, id); d.mu.Unlock() }
+
+// SetDown makes every answer 500 (true) or normal again.
+func (d *Directory) SetDown(down bool) { d.mu.Lock(); d.down = down; d.mu.Unlock() }
+
+// SetDelay delays every answer.
+func (d *Directory) SetDelay(delay time.Duration) { d.mu.Lock(); d.delay = delay; d.mu.Unlock() }
+
+// Throttle answers the next n requests (Graph: batch items) 429 with
+// Retry-After: retryAfter.
+func (d *Directory) Throttle(n int, retryAfter string) {
+	d.mu.Lock()
+	d.throttle, d.after = n, retryAfter
+	d.mu.Unlock()
+}
+
+// Requests counts the HTTP requests served.
+func (d *Directory) Requests() int64 { return d.requests.Load() }
+
+// answer is what the directory says of one user now: its HTTP status and
+// user, and a Retry-After when throttled.
+func (d *Directory) answer(id string) (int, User, string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case d.down:
+		return http.StatusInternalServerError, User{}, ""
+	case d.throttle > 0:
+		d.throttle--
+		return http.StatusTooManyRequests, User{}, d.after
+	}
+	u, ok := d.users[id]
+	if !ok {
+		return http.StatusNotFound, User{}, ""
+	}
+	return http.StatusOK, u, ""
+}
+
+func (d *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d.requests.Add(1)
+	d.mu.Lock()
+	delay := d.delay
+	d.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	path := r.URL.Path
+	switch {
+	case strings.HasPrefix(path, "/users/"):
+		d.serveUser(w, strings.TrimPrefix(path, "/users/"), func(u User) any {
+			doc := map[string]any{"enabled": u.Enabled}
+			if !u.SessionsValidFrom.IsZero() {
+				doc["sessionsValidFrom"] = u.SessionsValidFrom
+			}
+			return doc
+		})
+	case strings.HasPrefix(path, "/scim/v2/Users/"):
+		id := strings.TrimPrefix(path, "/scim/v2/Users/")
+		d.serveUser(w, id, func(u User) any {
+			return map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "id": id, "active": u.Enabled}
+		})
+	case path == "/graph/token" && r.Method == http.MethodPost:
+		r.ParseForm()
+		if r.Form.Get("grant_type") != "client_credentials" || r.Form.Get("client_secret") == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"access_token": "dev-graph-token", "expires_in": 3600, "token_type": "Bearer"})
+	case path == "/graph/v1.0/$batch" && r.Method == http.MethodPost:
+		d.serveBatch(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (d *Directory) serveUser(w http.ResponseWriter, id string, doc func(User) any) {
+	status, u, after := d.answer(id)
+	if after != "" {
+		w.Header().Set("Retry-After", after)
+	}
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, doc(u))
+}
+
+func (d *Directory) serveBatch(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer dev-graph-token" {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var batch struct {
+		Requests []struct{ ID, Method, URL string } `json:"requests"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&batch); err != nil || len(batch.Requests) > 20 {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	type response struct {
+		ID      string            `json:"id"`
+		Status  int               `json:"status"`
+		Headers map[string]string `json:"headers,omitempty"`
+		Body    any               `json:"body,omitempty"`
+	}
+	var out []response
+	for _, q := range batch.Requests {
+		id, _, _ := strings.Cut(strings.TrimPrefix(q.URL, "/users/"), "?")
+		status, u, after := d.answer(id)
+		resp := response{ID: q.ID, Status: status}
+		if after != "" {
+			resp.Headers = map[string]string{"Retry-After": after}
+		}
+		if status == http.StatusOK {
+			body := map[string]any{"accountEnabled": u.Enabled, "signInSessionsValidFromDateTime": nil}
+			if !u.SessionsValidFrom.IsZero() {
+				body["signInSessionsValidFromDateTime"] = u.SessionsValidFrom.Format(time.RFC3339)
+			}
+			resp.Body = body
+		}
+		out = append(out, resp)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"responses": out})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

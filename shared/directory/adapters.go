@@ -1,0 +1,320 @@
+package directory
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HTTPJSON is the protocol for custom directories:
+//
+//	GET {BaseURL}/users/{id}  (Authorization: Bearer {Token} if set)
+//	200 {"enabled": true, "sessionsValidFrom": "2026-11-23T10:00:00Z"}  (the latter optional)
+//	404 the user no longer exists
+type HTTPJSON struct {
+	BaseURL string
+	Token   string
+	Client  *http.Client
+}
+
+// BatchSize is 1: one request per user.
+func (d *HTTPJSON) BatchSize() int { return 1 }
+
+// Check asks about each subject.
+func (d *HTTPJSON) Check(ctx context.Context, subjects []string) []Result {
+	out := make([]Result, len(subjects))
+	for i, s := range subjects {
+		out[i] = d.one(ctx, s)
+	}
+	return out
+}
+
+func (d *HTTPJSON) one(ctx context.Context, subject string) Result {
+	u := strings.TrimRight(d.BaseURL, "/") + "/users/" + url.PathEscape(objectID(subject))
+	status, _, body, err := do(ctx, client(d.Client), func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err == nil && d.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+d.Token)
+		}
+		return req, err
+	})
+	switch {
+	case err != nil:
+		return Result{Err: err}
+	case status == http.StatusNotFound:
+		return Result{State: Deleted}
+	case status != http.StatusOK:
+		return Result{Err: statusError("user lookup", status)}
+	}
+	var doc struct {
+		Enabled           *bool      `json:"enabled"`
+		SessionsValidFrom *time.Time `json:"sessionsValidFrom"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || doc.Enabled == nil {
+		return Result{Err: fmt.Errorf("directory: user document without a boolean \"enabled\": %v", err)}
+	}
+	r := Result{State: Active}
+	if !*doc.Enabled {
+		r.State = Disabled
+	}
+	if doc.SessionsValidFrom != nil {
+		r.SessionsValidFrom = doc.SessionsValidFrom.UTC()
+	}
+	return r
+}
+
+// SCIM asks a SCIM 2.0 service provider (RFC 7644): GET {BaseURL}/Users/{id};
+// "active": false is disabled; 404 is deleted.
+type SCIM struct {
+	BaseURL string
+	Token   string
+	Client  *http.Client
+}
+
+// BatchSize is 1: SCIM bulk has no reads.
+func (d *SCIM) BatchSize() int { return 1 }
+
+// Check asks about each subject.
+func (d *SCIM) Check(ctx context.Context, subjects []string) []Result {
+	out := make([]Result, len(subjects))
+	for i, s := range subjects {
+		u := strings.TrimRight(d.BaseURL, "/") + "/Users/" + url.PathEscape(objectID(s)) + "?attributes=active"
+		status, _, body, err := do(ctx, client(d.Client), func() (*http.Request, error) {
+			req, err := http.NewRequest(http.MethodGet, u, nil)
+			if err == nil {
+				req.Header.Set("Accept", "application/scim+json")
+				if d.Token != "" {
+					req.Header.Set("Authorization", "Bearer "+d.Token)
+				}
+			}
+			return req, err
+		})
+		switch {
+		case err != nil:
+			out[i] = Result{Err: err}
+		case status == http.StatusNotFound:
+			out[i] = Result{State: Deleted}
+		case status != http.StatusOK:
+			out[i] = Result{Err: statusError("SCIM user lookup", status)}
+		default:
+			var doc struct {
+				Active *bool `json:"active"`
+			}
+			if err := json.Unmarshal(body, &doc); err != nil || doc.Active == nil {
+				out[i] = Result{Err: fmt.Errorf("directory: SCIM user without a boolean \"active\": %v", err)}
+			} else if *doc.Active {
+				out[i] = Result{State: Active}
+			} else {
+				out[i] = Result{State: Disabled}
+			}
+		}
+	}
+	return out
+}
+
+// Graph asks Microsoft Graph, with an app's client credentials, for each
+// user's accountEnabled and signInSessionsValidFromDateTime, 20 users per
+// JSON batch.
+type Graph struct {
+	TokenURL     string // https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token
+	GraphURL     string // default https://graph.microsoft.com/v1.0
+	ClientID     string
+	ClientSecret string
+	Client       *http.Client
+
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+}
+
+// GraphBatchSize is Graph's JSON batching limit.
+const GraphBatchSize = 20
+
+// BatchSize is 20.
+func (d *Graph) BatchSize() int { return GraphBatchSize }
+
+// accessToken returns the cached app token, fetching a new one a minute
+// before it expires.
+func (d *Graph) accessToken(ctx context.Context) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.token != "" && time.Now().Before(d.expires) {
+		return d.token, nil
+	}
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {d.ClientID}, "client_secret": {d.ClientSecret},
+		"scope": {"https://graph.microsoft.com/.default"}}
+	status, _, body, err := do(ctx, client(d.Client), func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodPost, d.TokenURL, strings.NewReader(form.Encode()))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		return req, err
+	})
+	if err != nil {
+		return "", fmt.Errorf("directory: graph token: %w", err)
+	}
+	if status != http.StatusOK {
+		return "", statusError("graph token endpoint", status)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
+		return "", fmt.Errorf("directory: graph token response without access_token: %v", err)
+	}
+	d.token, d.expires = tok.AccessToken, time.Now().Add(time.Duration(tok.ExpiresIn)*time.Second-time.Minute)
+	return d.token, nil
+}
+
+// Check asks about up to 20 subjects in one batch; items answered 429 are
+// sent again after their Retry-After.
+func (d *Graph) Check(ctx context.Context, subjects []string) []Result {
+	out := make([]Result, len(subjects))
+	tok, err := d.accessToken(ctx)
+	if err != nil {
+		for i := range out {
+			out[i] = Result{Err: err}
+		}
+		return out
+	}
+	base := d.GraphURL
+	if base == "" {
+		base = "https://graph.microsoft.com/v1.0"
+	}
+	pending := make([]int, len(subjects))
+	for i := range pending {
+		pending[i] = i
+	}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		type item struct {
+			ID     string `json:"id"`
+			Method string `json:"method"`
+			URL    string `json:"url"`
+		}
+		var batch struct {
+			Requests []item `json:"requests"`
+		}
+		for _, i := range pending {
+			batch.Requests = append(batch.Requests, item{strconv.Itoa(i), "GET",
+				"/users/" + url.PathEscape(objectID(subjects[i])) + "?$select=accountEnabled,signInSessionsValidFromDateTime"})
+		}
+		payload, _ := json.Marshal(batch)
+		status, _, body, err := do(ctx, client(d.Client), func() (*http.Request, error) {
+			req, err := http.NewRequest(http.MethodPost, strings.TrimRight(base, "/")+"/$batch", bytes.NewReader(payload))
+			if err == nil {
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			return req, err
+		})
+		if err == nil && status != http.StatusOK {
+			err = statusError("graph $batch", status)
+		}
+		var resp struct {
+			Responses []struct {
+				ID      string            `json:"id"`
+				Status  int               `json:"status"`
+				Headers map[string]string `json:"headers"`
+				Body    json.RawMessage   `json:"body"`
+			} `json:"responses"`
+		}
+		if err == nil {
+			if jerr := json.Unmarshal(body, &resp); jerr != nil {
+				err = fmt.Errorf("directory: graph $batch answer: %w", jerr)
+			}
+		}
+		if err != nil {
+			for _, i := range pending {
+				out[i] = Result{Err: err}
+			}
+			return out
+		}
+		answered := map[int]bool{}
+		var again []int
+		retryAfter := ""
+		for _, r := range resp.Responses {
+			i, err := strconv.Atoi(r.ID)
+			if err != nil || i < 0 || i >= len(subjects) || answered[i] {
+				continue
+			}
+			answered[i] = true
+			switch {
+			case r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable:
+				again = append(again, i)
+				if ra := headerValue(r.Headers, "Retry-After"); ra != "" {
+					retryAfter = ra
+				}
+			case r.Status == http.StatusNotFound:
+				out[i] = Result{State: Deleted}
+			case r.Status == http.StatusOK:
+				out[i] = graphUser(r.Body)
+			default:
+				out[i] = Result{Err: statusError("graph user lookup", r.Status)}
+			}
+		}
+		for _, i := range pending {
+			if !answered[i] {
+				out[i] = Result{Err: fmt.Errorf("directory: graph $batch left request %d unanswered", i)}
+			}
+		}
+		if len(again) == 0 {
+			return out
+		}
+		werr := error(nil)
+		if attempt == MaxRetries {
+			werr = fmt.Errorf("%w: graph items after %d retries", ErrThrottled, MaxRetries)
+		} else {
+			werr = waitRetry(ctx, retryAfter, attempt)
+		}
+		if werr != nil {
+			for _, i := range again {
+				out[i] = Result{Err: werr}
+			}
+			return out
+		}
+		pending = again
+	}
+	return out
+}
+
+func graphUser(body []byte) Result {
+	var u struct {
+		AccountEnabled                  *bool      `json:"accountEnabled"`
+		SignInSessionsValidFromDateTime *time.Time `json:"signInSessionsValidFromDateTime"`
+	}
+	if err := json.Unmarshal(body, &u); err != nil || u.AccountEnabled == nil {
+		return Result{Err: fmt.Errorf("directory: graph user without accountEnabled: %v", err)}
+	}
+	r := Result{State: Active}
+	if !*u.AccountEnabled {
+		r.State = Disabled
+	}
+	if u.SignInSessionsValidFromDateTime != nil {
+		r.SessionsValidFrom = u.SignInSessionsValidFromDateTime.UTC()
+	}
+	return r
+}
+
+func headerValue(h map[string]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func client(c *http.Client) *http.Client {
+	if c != nil {
+		return c
+	}
+	return &http.Client{Timeout: 5 * time.Second}
+}

@@ -1,0 +1,121 @@
+// Package directory asks an identity provider's directory whether users are
+// still allowed (SPEC section 4): Microsoft Graph, SCIM 2.0, and a plain
+// HTTP/JSON protocol for custom directories. One call per user (Graph:
+// batches of 20); 429 answers are retried after their Retry-After, within
+// the caller's deadline.
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// State is what a directory says of a user.
+type State int
+
+// The states.
+const (
+	Active   State = iota // exists and may sign in
+	Disabled              // exists; disabled or blocked from signing in
+	Deleted               // no longer exists
+)
+
+func (s State) String() string {
+	return [...]string{"active", "disabled", "deleted"}[s]
+}
+
+// Result is one user's answer. Err is set when the directory could not
+// answer for this user (outage, 5xx, throttled past the deadline): the
+// caller must then change nothing.
+type Result struct {
+	State State
+	// SessionsValidFrom: sessions started before it are revoked (Graph
+	// signInSessionsValidFromDateTime, a password reset). Zero: none.
+	SessionsValidFrom time.Time
+	Err               error
+}
+
+// MaxRetries bounds the retries of one request answered 429 or 503.
+const MaxRetries = 3
+
+// MaxRetryWait caps one Retry-After wait.
+const MaxRetryWait = 30 * time.Second
+
+// ErrThrottled is the error of a request still throttled after its
+// retries, or whose Retry-After would pass the deadline.
+var ErrThrottled = errors.New("directory: throttled")
+
+// do sends a request built by mk, retrying 429 and 503 after Retry-After
+// (or a short backoff), never past ctx's deadline. It returns the final
+// response, body read and closed.
+func do(ctx context.Context, hc *http.Client, mk func() (*http.Request, error)) (int, http.Header, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		req, err := mk()
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		resp, err := hc.Do(req.WithContext(ctx))
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+			return resp.StatusCode, resp.Header, body, nil
+		}
+		if attempt == MaxRetries {
+			return 0, nil, nil, fmt.Errorf("%w: %d after %d retries", ErrThrottled, resp.StatusCode, MaxRetries)
+		}
+		if err := waitRetry(ctx, resp.Header.Get("Retry-After"), attempt); err != nil {
+			return 0, nil, nil, err
+		}
+	}
+}
+
+// waitRetry waits as Retry-After says (seconds or an HTTP date; default a
+// short backoff), unless that would pass ctx's deadline.
+func waitRetry(ctx context.Context, retryAfter string, attempt int) error {
+	wait := time.Duration(200*(attempt+1)) * time.Millisecond
+	if s := strings.TrimSpace(retryAfter); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+			wait = time.Duration(n) * time.Second
+		} else if t, err := http.ParseTime(s); err == nil {
+			wait = time.Until(t)
+		}
+	}
+	wait = max(0, min(wait, MaxRetryWait))
+	if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+		return fmt.Errorf("%w: Retry-After %s passes the deadline", ErrThrottled, wait)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// statusError is an unexpected answer.
+func statusError(what string, status int) error {
+	return fmt.Errorf("directory: %s answered %d", what, status)
+}
+
+// objectID is the directory's id for a subject: the part after a tenant
+// prefix ("tid/oid" -> "oid").
+func objectID(subject string) string {
+	if i := strings.LastIndexByte(subject, '/'); i >= 0 {
+		return subject[i+1:]
+	}
+	return subject
+}
