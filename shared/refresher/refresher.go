@@ -1,0 +1,341 @@
+// Package refresher re-checks users at the identity provider's directory
+// (SPEC section 4): it finds the users due for a check (from the store's
+// index, never a scan), asks the directory once per user (batched where
+// the directory allows), records the result, and revokes what must be
+// revoked — unless the run would revoke an unusual share of users, which
+// smells like a misconfigured directory: then it revokes nobody and raises
+// the alarm. A directory it cannot reach changes nothing: users keep their
+// last successful check, and the authorizer's outage rules apply.
+package refresher
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/directory"
+	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/session"
+)
+
+// Directory answers for a batch of users (subjects as the tokens carry
+// them).
+type Directory interface {
+	Check(ctx context.Context, subjects []string) []directory.Result
+	BatchSize() int
+}
+
+// Store is what the refresher needs of storage.
+type Store interface {
+	DueUsers(ctx context.Context, env string, at time.Time, p session.Page) ([]session.User, string, error)
+	PutUser(ctx context.Context, u session.User) error
+	Settings(ctx context.Context, env string) (policy.Settings, int, error)
+	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
+	Revoke(ctx context.Context, h session.Hash, at time.Time, why string) (session.Session, bool, error)
+	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why string) ([]session.Session, error)
+}
+
+// Guard is the mass-revocation guard: a run that would revoke more than
+// Share of the users it checked, and more than Min users, revokes nobody.
+type Guard struct {
+	Share float64 // default 0.2
+	Min   int     // default 5
+}
+
+// Config configures a Refresher.
+type Config struct {
+	Store        Store
+	Directory    Directory
+	Environments []string
+	// Concurrency bounds the directory requests in flight. Default 8.
+	Concurrency int
+	// RetryAfterFailure is when a user the directory could not answer for
+	// (or whose revocation the guard held) is due again. Default 5m.
+	RetryAfterFailure time.Duration
+	Guard             Guard
+	// Margin is the time kept before the Lambda's deadline: no new batch
+	// starts within it. Default 10s.
+	Margin time.Duration
+	// PageSize is how many due users are read at a time. Default 100.
+	PageSize int
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// Report is what one run did.
+type Report struct {
+	Checked         int  `json:"checked"` // users the directory answered for
+	Active          int  `json:"active"`
+	Disabled        int  `json:"disabled"`
+	Deleted         int  `json:"deleted"`
+	Errors          int  `json:"errors"`          // users it could not answer for
+	RevokedUsers    int  `json:"revokedUsers"`    // users whose sessions were revoked
+	RevokedSessions int  `json:"revokedSessions"` // sessions revoked
+	GuardTripped    bool `json:"guardTripped"`
+	Held            int  `json:"held"` // revocations the guard held back
+	StoppedEarly    bool `json:"stoppedEarly"`
+}
+
+// Refresher runs policy checks.
+type Refresher struct{ cfg Config }
+
+// New returns a Refresher.
+func New(cfg Config) *Refresher {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.RetryAfterFailure <= 0 {
+		cfg.RetryAfterFailure = 5 * time.Minute
+	}
+	if cfg.Guard.Share <= 0 {
+		cfg.Guard.Share = 0.2
+	}
+	if cfg.Guard.Min <= 0 {
+		cfg.Guard.Min = 5
+	}
+	if cfg.Margin <= 0 {
+		cfg.Margin = 10 * time.Second
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 100
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Refresher{cfg: cfg}
+}
+
+var runMetrics = obs.NewEMF([][]string{{"environment"}},
+	obs.Metric{Name: "usersChecked", Unit: "Count"}, obs.Metric{Name: "directoryErrors", Unit: "Count"},
+	obs.Metric{Name: "revokedSessions", Unit: "Count"}, obs.Metric{Name: "massRevocationGuard", Unit: "Count"})
+
+// Run checks the due users of every environment until none is left or the
+// deadline draws near. Users it checks are not due again until their next
+// interval, so a run cut short resumes where it stopped, and two runs at
+// once only repeat idempotent writes.
+func (r *Refresher) Run(ctx context.Context) (map[string]Report, error) {
+	out := map[string]Report{}
+	for _, env := range r.cfg.Environments {
+		rep, err := r.runEnv(ctx, env)
+		out[env] = rep
+		guard := 0
+		if rep.GuardTripped {
+			guard = 1
+			r.cfg.Log.LogAttrs(ctx, slog.LevelError, "mass revocation guard tripped: no user revoked",
+				slog.String("environment", env), slog.Int("checked", rep.Checked), slog.Int("held", rep.Held))
+		}
+		r.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "policy checks", slog.String("environment", env),
+			slog.Int("usersChecked", rep.Checked), slog.Int("directoryErrors", rep.Errors), slog.Int("revokedSessions", rep.RevokedSessions),
+			slog.Int("massRevocationGuard", guard), slog.Int("disabled", rep.Disabled), slog.Int("deleted", rep.Deleted),
+			slog.Bool("stoppedEarly", rep.StoppedEarly), runMetrics.Attr(r.cfg.Now()))
+		if err != nil {
+			return out, err
+		}
+		if rep.StoppedEarly {
+			break
+		}
+	}
+	return out, nil
+}
+
+// nearDeadline reports whether no new batch should start.
+func (r *Refresher) nearDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ctx.Err() != nil || (ok && time.Until(dl) < r.cfg.Margin)
+}
+
+func (r *Refresher) runEnv(ctx context.Context, env string) (Report, error) {
+	var rep Report
+	settings, _, err := r.cfg.Store.Settings(ctx, env)
+	if err != nil {
+		return rep, fmt.Errorf("refresher: settings of %s: %w", env, err)
+	}
+	interval := time.Duration(settings.PolicyCheckIntervalMinutes) * time.Minute
+	seen := map[session.UserKey]bool{}
+	tripped := false
+	for {
+		if r.nearDeadline(ctx) {
+			rep.StoppedEarly = true
+			return rep, nil
+		}
+		// Every user handled leaves the due set, so the first page is
+		// always the next work; users seen before (a write that failed)
+		// end the run rather than loop.
+		due, _, err := r.cfg.Store.DueUsers(ctx, env, r.cfg.Now(), session.Page{Limit: r.cfg.PageSize})
+		if err != nil {
+			return rep, fmt.Errorf("refresher: users due in %s: %w", env, err)
+		}
+		var fresh []session.User
+		for _, u := range due {
+			if !seen[u.Key] {
+				seen[u.Key] = true
+				fresh = append(fresh, u)
+			}
+		}
+		if len(fresh) == 0 {
+			return rep, nil
+		}
+		results, asked := r.check(ctx, fresh)
+		if asked < len(fresh) {
+			rep.StoppedEarly = true
+		}
+		fresh, results = fresh[:asked], results[:asked]
+		// The guard judges the whole run so far, this page included.
+		wouldRevoke := 0
+		for i, res := range results {
+			if res.Err == nil && revokes(fresh[i], res) {
+				wouldRevoke++
+			}
+		}
+		checked := rep.Checked
+		for _, res := range results {
+			if res.Err == nil {
+				checked++
+			}
+		}
+		if total := rep.RevokedUsers + wouldRevoke; !tripped && total > r.cfg.Guard.Min && float64(total) > r.cfg.Guard.Share*float64(checked) {
+			tripped = true
+			rep.GuardTripped = true
+		}
+		for i, res := range results {
+			if err := r.apply(ctx, env, fresh[i], res, interval, tripped, &rep); err != nil {
+				return rep, err
+			}
+		}
+		if rep.StoppedEarly {
+			return rep, nil
+		}
+	}
+}
+
+// check asks the directory about users, in batches, with bounded
+// concurrency; it starts no batch near the deadline and reports how many
+// users (a prefix) it asked about.
+func (r *Refresher) check(ctx context.Context, users []session.User) ([]directory.Result, int) {
+	results := make([]directory.Result, len(users))
+	size := max(1, r.cfg.Directory.BatchSize())
+	sem := make(chan struct{}, r.cfg.Concurrency)
+	var wg sync.WaitGroup
+	asked := 0
+	for start := 0; start < len(users); start += size {
+		if r.nearDeadline(ctx) {
+			break
+		}
+		end := min(start+size, len(users))
+		subjects := make([]string, 0, end-start)
+		for _, u := range users[start:end] {
+			subjects = append(subjects, u.Key.Subject)
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(start int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			copy(results[start:], r.cfg.Directory.Check(ctx, subjects))
+		}(start)
+		asked = end
+	}
+	wg.Wait()
+	return results, asked
+}
+
+// revokes reports whether a directory answer would revoke sessions of u.
+func revokes(u session.User, res directory.Result) bool {
+	return res.State != directory.Active || res.SessionsValidFrom.After(u.SessionsValidFrom)
+}
+
+// apply records one user's answer.
+func (r *Refresher) apply(ctx context.Context, env string, u session.User, res directory.Result, interval time.Duration, held bool, rep *Report) error {
+	now := r.cfg.Now()
+	if res.Err != nil {
+		rep.Errors++
+		r.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "policy check failed", slog.String("environment", env),
+			slog.String("userId", u.Key.Subject), slog.String("error", res.Err.Error()))
+		u.NextCheckAt = now.Add(r.cfg.RetryAfterFailure) // the last good check stands
+		return r.put(ctx, u)
+	}
+	rep.Checked++
+	switch res.State {
+	case directory.Active:
+		rep.Active++
+	case directory.Disabled:
+		rep.Disabled++
+	case directory.Deleted:
+		rep.Deleted++
+	}
+	if revokes(u, res) && held {
+		rep.Held++
+		u.NextCheckAt = now.Add(r.cfg.RetryAfterFailure)
+		return r.put(ctx, u)
+	}
+	u.LastCheckAt, u.NextCheckAt = now, now.Add(interval)
+	if res.State != directory.Active {
+		u.Disabled = true
+		if now.After(u.SessionsValidFrom) {
+			u.SessionsValidFrom = now
+		}
+		if err := r.put(ctx, u); err != nil {
+			return err
+		}
+		ended, err := r.cfg.Store.RevokeUser(ctx, env, u.Key, now, "user_"+res.State.String())
+		if err != nil {
+			return fmt.Errorf("refresher: revoke %s in %s: %w", u.Key.Subject, env, err)
+		}
+		rep.RevokedUsers++
+		rep.RevokedSessions += len(ended)
+		return nil
+	}
+	u.Disabled = false
+	advanced := res.SessionsValidFrom.After(u.SessionsValidFrom)
+	if advanced {
+		u.SessionsValidFrom = res.SessionsValidFrom
+	}
+	if err := r.put(ctx, u); err != nil {
+		return err
+	}
+	if !advanced {
+		return nil
+	}
+	n, err := r.revokeBefore(ctx, env, u.Key, res.SessionsValidFrom, now)
+	rep.RevokedUsers++
+	rep.RevokedSessions += n
+	return err
+}
+
+// revokeBefore revokes the user's sessions that started before `from`
+// (the user record already refuses them; this ends them in the store too).
+func (r *Refresher) revokeBefore(ctx context.Context, env string, user session.UserKey, from, now time.Time) (int, error) {
+	n, cursor := 0, ""
+	for {
+		list, next, err := r.cfg.Store.UserSessions(ctx, env, user, session.Page{Limit: 100, Cursor: cursor})
+		if err != nil {
+			return n, fmt.Errorf("refresher: sessions of %s in %s: %w", user.Subject, env, err)
+		}
+		for _, s := range list {
+			if s.CreatedAt.Before(from) {
+				if _, changed, err := r.cfg.Store.Revoke(ctx, s.Hash, now, "sessions_revoked_at_idp"); err != nil {
+					return n, fmt.Errorf("refresher: revoke session %s: %w", s.Hash.Prefix(), err)
+				} else if changed {
+					n++
+				}
+			}
+		}
+		if next == "" {
+			return n, nil
+		}
+		cursor = next
+	}
+}
+
+func (r *Refresher) put(ctx context.Context, u session.User) error {
+	if err := r.cfg.Store.PutUser(ctx, u); err != nil {
+		return fmt.Errorf("refresher: record check of %s in %s: %w", u.Key.Subject, u.Environment, err)
+	}
+	return nil
+}
