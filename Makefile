@@ -37,12 +37,15 @@ build-SessionsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sessions
 build-SettingsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/settings
+build-RefresherFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/refresher
 
 # Builds every function for Lambda into bin/ (no SAM needed).
 build:
 	$(MAKE) build-AuthorizerFunction ARTIFACTS_DIR=bin/authorizer
 	$(MAKE) build-SessionsFunction ARTIFACTS_DIR=bin/sessions
 	$(MAKE) build-SettingsFunction ARTIFACTS_DIR=bin/settings
+	$(MAKE) build-RefresherFunction ARTIFACTS_DIR=bin/refresher
 
 clean:
 	rm -rf .aws-sam bin

@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/refresher"
+	"github.com/sessionguard/sessionguard/shared/secrets"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -34,6 +37,20 @@ type Config struct {
 	// Limits are the ranges settings must fall in (SETTINGS_LIMITS, a
 	// JSON object overriding some of policy.DefaultLimits).
 	Limits policy.Limits
+	// Directory is where the refresher re-checks users.
+	Directory Directory
+}
+
+// Directory configures the refresher's directory (DIRECTORY_*).
+type Directory struct {
+	Kind        string // none, graph, scim or http
+	URL         string // graph: the Graph base URL (default v1.0); scim/http: the base URL
+	TokenURL    string // graph: the tenant's token endpoint
+	ClientID    string // graph: the app's client id
+	SecretRef   string // graph: the client secret; scim/http: a bearer token (optional). Secrets Manager id/ARN or ssm:<name>
+	Concurrency int
+	GuardShare  float64
+	GuardMin    int
 }
 
 // Verifier builds the token verifier and fetches its key sets, as a cold
@@ -164,6 +181,26 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	d := &c.Directory
+	d.Kind = str("DIRECTORY", "none")
+	d.URL, d.TokenURL, d.ClientID, d.SecretRef = str("DIRECTORY_URL", ""), str("DIRECTORY_TOKEN_URL", ""), str("DIRECTORY_CLIENT_ID", ""), str("DIRECTORY_SECRET", "")
+	switch d.Kind {
+	case "none":
+	case "graph":
+		if d.TokenURL == "" || d.ClientID == "" || d.SecretRef == "" {
+			bad("DIRECTORY=graph needs DIRECTORY_TOKEN_URL, DIRECTORY_CLIENT_ID and DIRECTORY_SECRET")
+		}
+	case "scim", "http":
+		if d.URL == "" {
+			bad("DIRECTORY=%s needs DIRECTORY_URL", d.Kind)
+		}
+	default:
+		bad("DIRECTORY=%q: want none, graph, scim or http", d.Kind)
+	}
+	d.Concurrency = num("DIRECTORY_CONCURRENCY", 8, 1, 64)
+	d.GuardShare = float64(num("MASS_REVOCATION_GUARD_PERCENT", 20, 1, 100)) / 100
+	d.GuardMin = num("MASS_REVOCATION_GUARD_MIN_USERS", 5, 1, 100000)
+
 	if len(problems) > 0 {
 		return Config{}, errors.New("config: " + strings.Join(problems, "; "))
 	}
@@ -177,4 +214,26 @@ func (c Config) IssuerNames() []string {
 		out[i] = is.Issuer
 	}
 	return out
+}
+
+// NewDirectory builds the configured directory adapter, reading its secret
+// through the Parameters and Secrets extension.
+func (c Config) NewDirectory(ctx context.Context) (refresher.Directory, error) {
+	d := c.Directory
+	secret := ""
+	if d.SecretRef != "" {
+		var err error
+		if secret, err = secrets.Get(ctx, d.SecretRef); err != nil {
+			return nil, err
+		}
+	}
+	switch d.Kind {
+	case "graph":
+		return &directory.Graph{TokenURL: d.TokenURL, GraphURL: d.URL, ClientID: d.ClientID, ClientSecret: secret}, nil
+	case "scim":
+		return &directory.SCIM{BaseURL: d.URL, Token: secret}, nil
+	case "http":
+		return &directory.HTTPJSON{BaseURL: d.URL, Token: secret}, nil
+	}
+	return nil, errors.New("config: DIRECTORY is none: the refresher has no directory to check users against")
 }

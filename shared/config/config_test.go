@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,39 @@ func TestLoadWidenedLimits(t *testing.T) {
 	want.MaxSessionMinutes.Max = 10080
 	if c.Limits != want || c.Token.Issuers[0].RoleClaim != "groups" {
 		t.Errorf("limits %+v, role claim %q; want maxSessionMinutes widened to 10080, groups", c.Limits, c.Token.Issuers[0].RoleClaim)
+	}
+}
+
+func TestLoadDirectory(t *testing.T) {
+	base := map[string]string{"TRUSTED_ISSUERS": `[{"issuer":"https://idp.example/","audiences":["a"]}]`, "ENVIRONMENTS": "prod", "TABLE_NAME": "t"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	c, err := Load(env(with()))
+	if err != nil || c.Directory.Kind != "none" || c.Directory.GuardShare != 0.2 || c.Directory.GuardMin != 5 || c.Directory.Concurrency != 8 {
+		t.Fatalf("defaults = %+v, %v", c.Directory, err)
+	}
+	if _, err := c.NewDirectory(context.Background()); err == nil {
+		t.Error("NewDirectory with DIRECTORY=none succeeded")
+	}
+	for _, bad := range []map[string]string{with("DIRECTORY", "ldap"), with("DIRECTORY", "graph", "DIRECTORY_CLIENT_ID", "x"), with("DIRECTORY", "scim")} {
+		if _, err := Load(env(bad)); err == nil || !strings.Contains(err.Error(), "DIRECTORY") {
+			t.Errorf("Load(%v) = %v; want an error naming DIRECTORY", bad, err)
+		}
+	}
+	c, err = Load(env(with("DIRECTORY", "http", "DIRECTORY_URL", "https://dir.example/")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.NewDirectory(context.Background()); err != nil || d.BatchSize() != 1 {
+		t.Errorf("NewDirectory(http) = %v, %v", d, err)
 	}
 }
 

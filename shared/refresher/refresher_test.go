@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/infra/local/devdir"
 	"github.com/sessionguard/sessionguard/infra/local/devidp"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
@@ -246,5 +249,22 @@ func TestDeadlineResumesWithoutDoubleWork(t *testing.T) {
 	second := f.run(t)
 	if got := first["prod"].Checked + second.Checked; got != 20 || f.dir.Requests() != 20 {
 		t.Errorf("checked %d + %d users in %d directory requests; want 20 in 20", first["prod"].Checked, second.Checked, f.dir.Requests())
+	}
+}
+
+// The schedule's event file starts a run through the Lambda runtime's
+// handler path, as functions/refresher wires it.
+func TestScheduleEvent(t *testing.T) {
+	f := newFixture(t, nil)
+	f.dir.Put("alice", devdir.User{Enabled: false})
+	f.signIn(t, "alice", false)
+	ev, err := events.Load("refresher/schedule.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := lambda.NewHandler(func(ctx context.Context) (map[string]Report, error) { return f.ref.Run(ctx) })
+	out, err := h.Invoke(context.Background(), ev)
+	if err != nil || !strings.Contains(string(out), `"disabled":1`) {
+		t.Errorf("scheduled run = %s, %v; want a report with alice disabled", out, err)
 	}
 }

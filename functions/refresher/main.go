@@ -1,0 +1,43 @@
+// Command refresher re-checks users at the directory (SPEC section 4), run
+// by an EventBridge schedule.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/dynamostore"
+	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/refresher"
+)
+
+func main() {
+	log := obs.NewLogger(nil)
+	if err := run(context.Background(), log); err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	dir, err := cfg.NewDirectory(ctx)
+	if err != nil {
+		return err
+	}
+	store, err := dynamostore.Open(ctx, cfg.TableName)
+	if err != nil {
+		return err
+	}
+	r := refresher.New(refresher.Config{Store: store, Directory: dir, Environments: cfg.Environments.Known,
+		Concurrency: cfg.Directory.Concurrency, Guard: refresher.Guard{Share: cfg.Directory.GuardShare, Min: cfg.Directory.GuardMin}, Log: log})
+	lambda.Start(func(ctx context.Context) (map[string]refresher.Report, error) { return r.Run(ctx) })
+	return nil
+}
