@@ -48,6 +48,7 @@ func signRaw(t testing.TB, alg jwa.SignatureAlgorithm, key crypto.Signer, header
 // deliberate reports inputs on which this verifier is stricter than jwx by
 // design, so the differential test sets them aside:
 //   - "crit" in the header: refused (RFC 7515 4.1.11: no extension is understood);
+//   - typ secevent+jwt: a security event token is refused as an access token;
 //   - a time claim that is a string, zero, or beyond ±1e11 s: refused as
 //     malformed, where jwx reads numeric strings and treats 0 as absent;
 //   - a non-string or empty user claim: no user, no session.
@@ -56,6 +57,9 @@ func deliberate(header, payload []byte) bool {
 	for h.Next() {
 		if h.KeyIs("crit") {
 			return true
+		}
+		if typ, ok := jsonlite.String(h.Value()); ok && h.KeyIs("typ") && isSETType(typ) {
+			return true // a SET is not an access token
 		}
 	}
 	var claims map[string]json.RawMessage

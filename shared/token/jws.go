@@ -41,6 +41,7 @@ func (c *compact) release() {
 type header struct {
 	Alg     string
 	Kid     string
+	Typ     string
 	HasCrit bool
 	// jku, x5u, jwk and x5c are deliberately not read: keys come only
 	// from the issuer's configured key set.
@@ -53,6 +54,7 @@ type claimSet struct {
 	AuthTime             numericDate
 	Sub, Oid, Tid        string
 	Azp, Appid, ClientID string
+	Jti                  string
 }
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -117,6 +119,8 @@ func (h *header) parse(data []byte) error {
 			h.Alg, ok = jsonlite.String(it.Value())
 		case it.KeyIs("kid"):
 			h.Kid, ok = jsonlite.String(it.Value())
+		case it.KeyIs("typ"):
+			h.Typ, ok = jsonlite.String(it.Value())
 		case it.KeyIs("crit"):
 			h.HasCrit, ok = true, true
 		default:
@@ -162,6 +166,8 @@ func (c *claimSet) parse(data []byte) error {
 			c.Appid = lenientString(v)
 		case "client_id":
 			c.ClientID = lenientString(v)
+		case "jti":
+			c.Jti = lenientString(v)
 		}
 		if err != nil {
 			return err

@@ -200,47 +200,100 @@ func (v *Verifier) Prefetch(ctx context.Context) error {
 // algorithm, time claims, audience, then the signature; so a token that
 // fails several checks reports the first of them.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
+	jws, is, err := v.check(ctx, raw, false)
+	if err != nil {
+		return Claims{}, err
+	}
+	defer jws.release()
+	return v.claimsOf(is, jws)
+}
+
+// isSETType reports whether a typ header names a Security Event Token.
+func isSETType(typ string) bool {
+	typ = strings.ToLower(typ)
+	return typ == "secevent+jwt" || typ == "application/secevent+jwt"
+}
+
+// check runs every check but the claims extraction; for a SET (RFC 8417),
+// exp is optional, iat and jti are required, and typ, when present, must
+// be secevent+jwt. An access token must not be typed as a SET, and a SET
+// must not be typed otherwise: neither passes for the other. The caller
+// releases the result.
+func (v *Verifier) check(ctx context.Context, raw string, set bool) (*compact, *issuer, error) {
 	if raw == "" {
-		return Claims{}, reason.New(reason.TokenMissing, "no token")
+		return nil, nil, reason.New(reason.TokenMissing, "no token")
 	}
 	if len(raw) > v.cfg.MaxTokenBytes {
-		return Claims{}, reason.New(reason.TokenTooLarge, "token of %d bytes exceeds %d", len(raw), v.cfg.MaxTokenBytes)
+		return nil, nil, reason.New(reason.TokenTooLarge, "token of %d bytes exceeds %d", len(raw), v.cfg.MaxTokenBytes)
 	}
 	jws, err := parseCompact(raw)
 	if err != nil {
-		return Claims{}, reason.New(reason.TokenMalformed, "%w", err)
+		return nil, nil, reason.New(reason.TokenMalformed, "%w", err)
 	}
-	defer jws.release()
+	is, err := v.checkParsed(ctx, jws, set)
+	if err != nil {
+		jws.release()
+		return nil, nil, err
+	}
+	return jws, is, nil
+}
+
+func (v *Verifier) checkParsed(ctx context.Context, jws *compact, set bool) (*issuer, error) {
 	is, ok := v.issuers[jws.claims.Iss]
 	if !ok {
-		return Claims{}, reason.New(reason.TokenIssuer, "issuer %q is not trusted", truncate(jws.claims.Iss, 100))
+		return nil, reason.New(reason.TokenIssuer, "issuer %q is not trusted", truncate(jws.claims.Iss, 100))
 	}
 	if !slices.Contains(is.Algorithms, jws.header.Alg) {
-		return Claims{}, reason.New(reason.TokenSignature, "algorithm %q is not allowed for issuer %q", truncate(jws.header.Alg, 20), is.Issuer.Issuer)
+		return nil, reason.New(reason.TokenSignature, "algorithm %q is not allowed for issuer %q", truncate(jws.header.Alg, 20), is.Issuer.Issuer)
 	}
 	now := v.cfg.Now().Truncate(time.Second)
 	skew := v.cfg.ClockSkew
 	c := &jws.claims
 	switch {
-	case !c.Exp.set:
-		return Claims{}, reason.New(reason.TokenMalformed, "token has no exp")
-	case !now.Before(c.Exp.t.Add(skew)):
-		return Claims{}, reason.New(reason.TokenExpired, "expired at %s", c.Exp.t.Format(time.RFC3339))
+	case set && jws.header.Typ != "" && !isSETType(jws.header.Typ):
+		return nil, reason.New(reason.TokenMalformed, "typ %q is not secevent+jwt", truncate(jws.header.Typ, 40))
+	case !set && isSETType(jws.header.Typ):
+		return nil, reason.New(reason.TokenMalformed, "a security event token is not an access token")
+	case set && (!c.Iat.set || c.Jti == ""):
+		return nil, reason.New(reason.TokenMalformed, "a security event token needs iat and jti")
+	case !set && !c.Exp.set:
+		return nil, reason.New(reason.TokenMalformed, "token has no exp")
+	case c.Exp.set && !now.Before(c.Exp.t.Add(skew)):
+		return nil, reason.New(reason.TokenExpired, "expired at %s", c.Exp.t.Format(time.RFC3339))
 	case c.Nbf.set && now.Before(c.Nbf.t.Add(-skew)):
-		return Claims{}, reason.New(reason.TokenNotYetValid, "not valid before %s", c.Nbf.t.Format(time.RFC3339))
+		return nil, reason.New(reason.TokenNotYetValid, "not valid before %s", c.Nbf.t.Format(time.RFC3339))
 	case c.Iat.set && now.Before(c.Iat.t.Add(-skew)):
-		return Claims{}, reason.New(reason.TokenNotYetValid, "issued in the future at %s", c.Iat.t.Format(time.RFC3339))
+		return nil, reason.New(reason.TokenNotYetValid, "issued in the future at %s", c.Iat.t.Format(time.RFC3339))
 	}
 	if !c.Aud.containsAny(is.Audiences) {
-		return Claims{}, reason.New(reason.TokenAudience, "audience %q is not accepted by issuer %q", truncate(strings.Join(c.Aud, ","), 200), is.Issuer.Issuer)
+		return nil, reason.New(reason.TokenAudience, "audience %q is not accepted by issuer %q", truncate(strings.Join(c.Aud, ","), 200), is.Issuer.Issuer)
 	}
 	if jws.header.Kid == "" {
-		return Claims{}, reason.New(reason.TokenSignature, "token has no kid")
+		return nil, reason.New(reason.TokenSignature, "token has no kid")
 	}
 	if err := is.keys.verify(ctx, jws); err != nil {
-		return Claims{}, err
+		return nil, err
 	}
-	return v.claimsOf(is, jws)
+	return is, nil
+}
+
+// SET is a verified Security Event Token.
+type SET struct {
+	Issuer   string
+	JTI      string
+	IssuedAt time.Time
+	Payload  []byte // the claims, JSON, for the events
+}
+
+// VerifySET verifies a Security Event Token (RFC 8417) like an access
+// token, with the differences check describes.
+func (v *Verifier) VerifySET(ctx context.Context, raw string) (SET, error) {
+	jws, _, err := v.check(ctx, raw, true)
+	if err != nil {
+		return SET{}, err
+	}
+	defer jws.release()
+	return SET{Issuer: jws.claims.Iss, JTI: jws.claims.Jti, IssuedAt: jws.claims.Iat.t, Payload: append([]byte(nil), jws.payload...)}, nil
 }
 
 func (v *Verifier) claimsOf(is *issuer, jws *compact) (Claims, error) {

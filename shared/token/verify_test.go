@@ -432,3 +432,39 @@ func TestEntraUserKey(t *testing.T) {
 		t.Fatalf("Verify with user claim email = %+v, %v", c, err)
 	}
 }
+
+func TestVerifySET(t *testing.T) {
+	f := newFixture(t, nil)
+	set := func(headers map[string]any, claims map[string]any) string {
+		c := map[string]any{"jti": "j-1", "events": map[string]any{"https://schemas.openid.net/secevent/caep/event-type/session-revoked": map[string]any{}}}
+		for k, v := range claims {
+			c[k] = v
+		}
+		h := map[string]any{"typ": "secevent+jwt"}
+		for k, v := range headers {
+			h[k] = v
+		}
+		return f.mint(t, devidp.Token{Headers: h, Claims: c})
+	}
+	got, err := f.v.VerifySET(context.Background(), set(nil, map[string]any{"exp": nil}))
+	if err != nil || got.JTI != "j-1" || got.Issuer != f.idp.URL() || !strings.Contains(string(got.Payload), "session-revoked") {
+		t.Fatalf("VerifySET(valid, no exp) = %+v, %v", got, err)
+	}
+	for _, c := range []struct {
+		name string
+		raw  string
+		want reason.Code
+	}{
+		{"no jti", set(nil, map[string]any{"jti": nil}), reason.TokenMalformed},
+		{"typed as a JWT", set(map[string]any{"typ": "at+jwt"}, nil), reason.TokenMalformed},
+		{"wrong audience", set(nil, map[string]any{"aud": "someone-else"}), reason.TokenAudience},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := f.v.VerifySET(context.Background(), c.raw)
+			wantCode(t, err, c.want)
+		})
+	}
+	// A SET is not an access token.
+	_, err = f.v.Verify(context.Background(), set(nil, nil))
+	wantCode(t, err, reason.TokenMalformed)
+}
