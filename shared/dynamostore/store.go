@@ -11,7 +11,9 @@ package dynamostore
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -753,6 +755,26 @@ func (st *Store) Reports(ctx context.Context, env string, p session.Page) ([]ses
 		}
 	}
 	return out, next, nil
+}
+
+// RecordJTI records that issuer's token jti was received, keeping the
+// record until keepUntil (then TTL); it reports whether this is the first
+// receipt (false: a replay). One conditional PutItem.
+func (st *Store) RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error) {
+	sum := sha256.Sum256([]byte(issuer + "\x00" + jti))
+	it := key("J#"+hex.EncodeToString(sum[:]), "J")
+	expiry(it, keepUntil)
+	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it,
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #exp <= :now"),
+		ExpressionAttributeNames:  map[string]string{"#pk": "pk", "#exp": "exp"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": nanos(st.now())}})
+	if conditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("dynamodb: record jti of %s: %w", issuer, err)
+	}
+	return true, nil
 }
 
 // backoff is a jittered exponential wait for the n-th retry, capped at

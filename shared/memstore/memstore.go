@@ -32,6 +32,7 @@ type Store struct {
 	users    map[userRef]session.User
 	settings map[string]envSettings
 	reports  map[string][]session.Report
+	jtis     map[string]time.Time // issuer NUL jti -> kept until
 }
 
 type envSettings struct {
@@ -53,6 +54,7 @@ func New(now func() time.Time) *Store {
 		users:    map[userRef]session.User{},
 		settings: map[string]envSettings{},
 		reports:  map[string][]session.Report{},
+		jtis:     map[string]time.Time{},
 	}
 }
 
@@ -337,6 +339,20 @@ func (m *Store) Reports(_ context.Context, env string, p session.Page) ([]sessio
 	m.mu.RUnlock()
 	slices.SortStableFunc(rs, func(a, b session.Report) int { return b.At.Compare(a.At) })
 	return page(rs, p)
+}
+
+// RecordJTI records that issuer's token jti was received, keeping the
+// record until keepUntil; it reports whether this is the first receipt
+// (false: a replay).
+func (m *Store) RecordJTI(_ context.Context, issuer, jti string, keepUntil time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := issuer + "\x00" + jti
+	if until, ok := m.jtis[k]; ok && m.now().Before(until) {
+		return false, nil
+	}
+	m.jtis[k] = keepUntil
+	return true, nil
 }
 
 // DefaultPageSize is the page size when a Page asks for none.

@@ -34,6 +34,7 @@ type Store interface {
 	History(ctx context.Context, env string, p session.Page) ([]session.SettingsChange, string, error)
 	PutReport(ctx context.Context, r session.Report) error
 	Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error)
+	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
 }
 
 // Clock is a settable clock; the store under test judges TTL expiry by it.
@@ -461,6 +462,23 @@ func Run(t *testing.T, open Open) {
 		rest, next, err := st.Reports(ctx, "prod", session.Page{Limit: 2, Cursor: next})
 		if err != nil || len(rest) != 1 || string(rest[0].Body) != `{"n":0}` || next != "" {
 			t.Errorf("Reports page 2 = %+v, %q, %v; want the oldest", rest, next, err)
+		}
+	})
+
+	t.Run("token ids are remembered until they may be forgotten", func(t *testing.T) {
+		st, clock := fresh(t)
+		until := T0.Add(time.Hour)
+		for _, c := range []struct {
+			iss, jti string
+			want     bool
+		}{{"https://tx.example/", "j1", true}, {"https://tx.example/", "j1", false}, {"https://other.example/", "j1", true}, {"https://tx.example/", "j2", true}} {
+			if got, err := st.RecordJTI(ctx, c.iss, c.jti, until); err != nil || got != c.want {
+				t.Errorf("RecordJTI(%s, %s) = %v, %v; want %v", c.iss, c.jti, got, err, c.want)
+			}
+		}
+		clock.Set(until)
+		if got, _ := st.RecordJTI(ctx, "https://tx.example/", "j1", until.Add(time.Hour)); !got {
+			t.Errorf("RecordJTI after its record expired = false; want true")
 		}
 	})
 
