@@ -39,6 +39,8 @@ build-SettingsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/settings
 build-RefresherFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/refresher
+build-SignalsFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/signals
 
 # Builds every function for Lambda into bin/ (no SAM needed).
 build:
@@ -46,6 +48,7 @@ build:
 	$(MAKE) build-SessionsFunction ARTIFACTS_DIR=bin/sessions
 	$(MAKE) build-SettingsFunction ARTIFACTS_DIR=bin/settings
 	$(MAKE) build-RefresherFunction ARTIFACTS_DIR=bin/refresher
+	$(MAKE) build-SignalsFunction ARTIFACTS_DIR=bin/signals
 
 clean:
 	rm -rf .aws-sam bin

@@ -39,6 +39,10 @@ type Config struct {
 	Limits policy.Limits
 	// Directory is where the refresher re-checks users.
 	Directory Directory
+	// Signals are the Shared Signals transmitters whose SETs the signals
+	// function accepts (SIGNALS_TRANSMITTERS, the format of
+	// TRUSTED_ISSUERS; audiences: this receiver's id).
+	Signals []token.Issuer
 }
 
 // Directory configures the refresher's directory (DIRECTORY_*).
@@ -77,6 +81,29 @@ type issuerJSON struct {
 	RoleClaim   string   `json:"roleClaim"`
 }
 
+// issuersOf reads a JSON list of issuers from the variable name.
+func issuersOf(getenv func(string) string, name string, bad func(string, ...any)) []token.Issuer {
+	raw := getenv(name)
+	if raw == "" {
+		return nil
+	}
+	var issuers []issuerJSON
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&issuers); err != nil {
+		bad("%s: %v", name, err)
+		return nil
+	}
+	var out []token.Issuer
+	for _, is := range issuers {
+		out = append(out, token.Issuer{
+			Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audiences: is.Audiences,
+			Algorithms: is.Algorithms, UserClaim: is.UserClaim, TenantClaim: is.TenantClaim, RoleClaim: is.RoleClaim,
+		})
+	}
+	return out
+}
+
 // Load reads the configuration through getenv (os.Getenv in production).
 func Load(getenv func(string) string) (Config, error) {
 	var c Config
@@ -101,22 +128,12 @@ func Load(getenv func(string) string) (Config, error) {
 		return n
 	}
 
-	var issuers []issuerJSON
-	if raw := getenv("TRUSTED_ISSUERS"); raw == "" {
+	if getenv("TRUSTED_ISSUERS") == "" {
 		bad(`TRUSTED_ISSUERS is required: a JSON list such as [{"issuer":"https://login.example.com/","audiences":["api://app"]}]`)
 	} else {
-		dec := json.NewDecoder(strings.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&issuers); err != nil {
-			bad("TRUSTED_ISSUERS: %v", err)
-		}
+		c.Token.Issuers = issuersOf(getenv, "TRUSTED_ISSUERS", bad)
 	}
-	for _, is := range issuers {
-		c.Token.Issuers = append(c.Token.Issuers, token.Issuer{
-			Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audiences: is.Audiences,
-			Algorithms: is.Algorithms, UserClaim: is.UserClaim, TenantClaim: is.TenantClaim, RoleClaim: is.RoleClaim,
-		})
-	}
+	c.Signals = issuersOf(getenv, "SIGNALS_TRANSMITTERS", bad)
 	c.Token.MaxTokenBytes = num("MAX_TOKEN_BYTES", 8192, 256, 65536)
 	c.Token.ClockSkew = time.Duration(num("CLOCK_SKEW_SECONDS", 60, 0, 300)) * time.Second
 	c.Token.KeySetMaxAge = time.Duration(num("JWKS_MAX_AGE_SECONDS", 900, 60, 86400)) * time.Second

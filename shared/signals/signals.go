@@ -1,0 +1,236 @@
+// Package signals receives OpenID Shared Signals / CAEP and RISC Security
+// Event Tokens pushed over HTTP (RFC 8935 delivery of RFC 8417 SETs, with
+// RFC 9493 subject identifiers) and revokes what they say must end:
+// session-revoked and credential-change end the user's sessions; account
+// disabled and purged also mark the user disabled. The SET is verified
+// against the transmitter's key set; its jti is remembered, so a replay
+// changes nothing.
+package signals
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/token"
+)
+
+// Event types acted on.
+const (
+	SessionRevoked   = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+	CredentialChange = "https://schemas.openid.net/secevent/caep/event-type/credential-change"
+	AccountDisabled  = "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
+	AccountPurged    = "https://schemas.openid.net/secevent/risc/event-type/account-purged"
+)
+
+var known = []string{SessionRevoked, CredentialChange, AccountDisabled, AccountPurged}
+
+// Verifier verifies a SET.
+type Verifier interface {
+	VerifySET(ctx context.Context, raw string) (token.SET, error)
+}
+
+// Store is what the receiver needs of storage.
+type Store interface {
+	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
+	User(ctx context.Context, env string, user session.UserKey) (session.User, error)
+	PutUser(ctx context.Context, u session.User) error
+	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why string) ([]session.Session, error)
+}
+
+// Config configures the receiver.
+type Config struct {
+	Verifier     Verifier
+	Store        Store
+	Environments []string // a user's sessions end in every environment
+	// UserIssuers are the access-token issuers; an iss_sub subject must
+	// name one of them. With exactly one, an opaque subject is a user of
+	// it.
+	UserIssuers []string
+	// Replay is how long a jti is remembered. Default 7 days.
+	Replay time.Duration
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Receiver is the push endpoint, an http.Handler.
+type Receiver struct{ cfg Config }
+
+// New returns a Receiver.
+func New(cfg Config) *Receiver {
+	if cfg.Replay <= 0 {
+		cfg.Replay = 7 * 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Receiver{cfg: cfg}
+}
+
+// MaxBodyBytes caps a pushed SET.
+const MaxBodyBytes = 64 << 10
+
+// failure answers as RFC 8935 section 2.3 says: 400 with {"err",
+// "description"}.
+func failure(w http.ResponseWriter, code, description string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	json.NewEncoder(w).Encode(map[string]string{"err": code, "description": description})
+}
+
+// errCode maps a verification failure to RFC 8935's error codes.
+func errCode(c reason.Code) string {
+	switch c {
+	case reason.TokenIssuer:
+		return "invalid_issuer"
+	case reason.TokenAudience:
+		return "invalid_audience"
+	case reason.TokenSignature:
+		return "invalid_key"
+	}
+	return "invalid_request"
+}
+
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/secevent+jwt" {
+		failure(w, "invalid_request", "Content-Type must be application/secevent+jwt")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		failure(w, "invalid_request", "the SET is too large")
+		return
+	}
+	set, err := rc.cfg.Verifier.VerifySET(ctx, string(body))
+	if err != nil {
+		c := reason.CodeOf(err)
+		rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "signal", slog.String("decision", "reject"), slog.String("reason", string(c)), slog.String("error", err.Error()))
+		if c == reason.DependencyUnavailable { // the transmitter should retry
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		failure(w, errCode(c), "the SET was not accepted: "+string(c))
+		return
+	}
+	events, user, err := rc.parse(set)
+	if err != nil {
+		failure(w, "invalid_request", err.Error())
+		return
+	}
+	fresh, err := rc.cfg.Store.RecordJTI(ctx, set.Issuer, set.JTI, rc.cfg.Now().Add(rc.cfg.Replay))
+	if err != nil {
+		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("error", err.Error()))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	if !fresh {
+		failure(w, "invalid_request", "duplicate SET: this jti was already received")
+		return
+	}
+	if err := rc.apply(ctx, events, user); err != nil {
+		// The jti is recorded but the revocation did not finish: a
+		// retransmission would be refused, so fail loudly; the hourly
+		// policy check is the backstop.
+		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("decision", "error"), slog.String("userId", user.Subject), slog.String("error", err.Error()))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	rc.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "signal", slog.String("decision", "accept"), slog.String("userId", user.Subject),
+		slog.Any("events", events), slog.String("issuer", set.Issuer))
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// subject is an RFC 9493 subject identifier (the formats this receiver
+// can map to a user).
+type subject struct {
+	Format string `json:"format"`
+	Iss    string `json:"iss"`
+	Sub    string `json:"sub"`
+	ID     string `json:"id"`
+}
+
+// parse reads the events and the user they concern. The subject is the
+// top-level sub_id (Shared Signals 1.0), else the event's "subject"
+// (earlier CAEP drafts).
+func (rc *Receiver) parse(set token.SET) ([]string, session.UserKey, error) {
+	var claims struct {
+		SubID  *subject                   `json:"sub_id"`
+		Events map[string]json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(set.Payload, &claims); err != nil || len(claims.Events) == 0 {
+		return nil, session.UserKey{}, errors.New(`the SET has no "events"`)
+	}
+	var types []string
+	sub := claims.SubID
+	for typ, payload := range claims.Events {
+		if !slices.Contains(known, typ) {
+			return nil, session.UserKey{}, errors.New("unsupported event type " + typ)
+		}
+		types = append(types, typ)
+		if sub == nil {
+			var ev struct {
+				Subject *subject `json:"subject"`
+			}
+			if json.Unmarshal(payload, &ev) == nil {
+				sub = ev.Subject
+			}
+		}
+	}
+	slices.Sort(types)
+	if sub == nil {
+		return nil, session.UserKey{}, errors.New("the SET names no subject (sub_id)")
+	}
+	switch {
+	case sub.Format == "iss_sub" && sub.Sub != "" && slices.Contains(rc.cfg.UserIssuers, sub.Iss):
+		return types, session.UserKey{Issuer: sub.Iss, Subject: sub.Sub}, nil
+	case sub.Format == "opaque" && sub.ID != "" && len(rc.cfg.UserIssuers) == 1:
+		return types, session.UserKey{Issuer: rc.cfg.UserIssuers[0], Subject: sub.ID}, nil
+	}
+	return nil, session.UserKey{}, errors.New("the subject is not an iss_sub (of a trusted issuer) or opaque identifier of a user")
+}
+
+// apply ends the user's sessions in every environment, and marks the
+// account disabled for account events.
+func (rc *Receiver) apply(ctx context.Context, events []string, user session.UserKey) error {
+	now := rc.cfg.Now()
+	disable := slices.Contains(events, AccountDisabled) || slices.Contains(events, AccountPurged)
+	why := "signal_session_revoked"
+	if disable {
+		why = "signal_account_disabled"
+	} else if slices.Contains(events, CredentialChange) {
+		why = "signal_credential_change"
+	}
+	for _, env := range rc.cfg.Environments {
+		if disable {
+			u, err := rc.cfg.Store.User(ctx, env, user)
+			if err != nil {
+				return err
+			}
+			u.Disabled = true
+			if err := rc.cfg.Store.PutUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		if _, err := rc.cfg.Store.RevokeUser(ctx, env, user, now, why); err != nil {
+			return err
+		}
+	}
+	return nil
+}
