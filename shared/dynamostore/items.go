@@ -19,7 +19,7 @@ import (
 type item = map[string]types.AttributeValue
 
 const (
-	gsiUserSessions = "gsi1" // a user's live sessions, oldest first
+	gsiUserSessions = "gsi1" // a user's sessions (revoked ones until their TTL), oldest first
 	gsiDueChecks    = "gsi2" // users by next policy check, per environment
 )
 
@@ -162,10 +162,9 @@ func sessionItem(s session.Session) item {
 	if s.Revoked() {
 		it["rv"] = nanos(s.RevokedAt)
 		it["why"] = str(s.RevokeReason)
-	} else {
-		it["gsi1pk"] = str(userSessionsPK(s.Environment, s.User))
-		it["gsi1sk"] = str(sortTime(s.CreatedAt) + "#" + s.Hash.String())
 	}
+	it["gsi1pk"] = str(userSessionsPK(s.Environment, s.User))
+	it["gsi1sk"] = str(sortTime(s.CreatedAt) + "#" + s.Hash.String())
 	expiry(it, s.ExpiresAt())
 	return it
 }
@@ -208,6 +207,7 @@ func decodeUser(it item, env string, key session.UserKey) (session.User, error) 
 	u.LastCheckAt = r.t("chk")
 	u.SessionsValidFrom = r.t("vf")
 	u.NextCheckAt = r.t("nxt")
+	u.CheckFailures = int(r.n("cf"))
 	if r.err != nil {
 		return session.User{}, fmt.Errorf("user item of %s in %s: %w", key.Subject, env, r.err)
 	}

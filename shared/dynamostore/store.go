@@ -415,9 +415,10 @@ func (st *Store) tryCreate(ctx context.Context, s session.Session, limit session
 }
 
 // revokeUpdate marks o (already carrying its revocation) revoked, if it is
-// not yet, and takes it out of its user's listing.
+// not yet; it stays in its user's listing, filtered, until its TTL, so
+// that audits can count revocations.
 func revokeUpdate(o session.Session) *update {
-	u := newUpdate().Set("rv", nanos(o.RevokedAt)).Set("why", str(o.RevokeReason)).Remove("gsi1pk", "gsi1sk")
+	u := newUpdate().Set("rv", nanos(o.RevokedAt)).Set("why", str(o.RevokeReason))
 	exp := map[string]types.AttributeValue{}
 	expiry(exp, o.ExpiresAt())
 	for k, v := range exp {
@@ -497,7 +498,7 @@ func (st *Store) RecordSignOut(ctx context.Context, env string, user session.Use
 // kept). A zero NextCheckAt takes the user off the check schedule.
 func (st *Store) PutUser(ctx context.Context, usr session.User) error {
 	u := newUpdate().Set("env", str(usr.Environment)).Set("iss", str(usr.Key.Issuer)).Set("sub", str(usr.Key.Subject)).
-		Set("dis", boolean(usr.Disabled))
+		Set("dis", boolean(usr.Disabled)).Set("cf", num(int64(usr.CheckFailures)))
 	for _, t := range []struct {
 		name string
 		v    time.Time
@@ -578,7 +579,8 @@ func decodeCursor(c string) (item, error) {
 }
 
 // UserSessions lists the live (not revoked, not expired) sessions of user
-// in env, oldest first, from the user-sessions index. A page may hold
+// in env — with p.Revoked, revoked ones too — oldest first, from the
+// user-sessions index. A page may hold
 // fewer than Limit sessions when some expired; follow the cursor.
 func (st *Store) UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error) {
 	items, next, err := st.query(ctx, &dynamodb.QueryInput{
@@ -600,7 +602,7 @@ func (st *Store) UserSessions(ctx context.Context, env string, user session.User
 		if err != nil {
 			return nil, "", fmt.Errorf("dynamodb: %w", err)
 		}
-		if !expired(it, now) && !s.Revoked() {
+		if !expired(it, now) && (p.Revoked || !s.Revoked()) {
 			out = append(out, s)
 		}
 	}
@@ -622,7 +624,29 @@ func (st *Store) DueUsers(ctx context.Context, env string, at time.Time, p sessi
 		}
 		return nil, "", fmt.Errorf("dynamodb: list users due in %s: %w", env, err)
 	}
-	var out []session.User
+	return usersOf(env, items, next)
+}
+
+// Users lists the users of env that are on the policy-check schedule
+// (every user who signed in), by next check, from the due-checks index.
+func (st *Store) Users(ctx context.Context, env string, p session.Page) ([]session.User, string, error) {
+	items, next, err := st.query(ctx, &dynamodb.QueryInput{
+		IndexName:                 aws.String(gsiDueChecks),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": "gsi2pk"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("C#" + env)},
+	}, p)
+	if err != nil {
+		if errors.Is(err, session.ErrBadCursor) {
+			return nil, "", err
+		}
+		return nil, "", fmt.Errorf("dynamodb: list users of %s: %w", env, err)
+	}
+	return usersOf(env, items, next)
+}
+
+func usersOf(env string, items []item, next string) ([]session.User, string, error) {
+	out := make([]session.User, 0, len(items))
 	for _, it := range items {
 		r := reader{it: it}
 		u, err := decodeUser(it, env, session.UserKey{Issuer: r.s("iss"), Subject: r.s("sub")})

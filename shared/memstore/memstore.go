@@ -238,13 +238,13 @@ func (m *Store) PutUser(_ context.Context, u session.User) error {
 }
 
 // UserSessions lists the live (not revoked, not expired) sessions of user
-// in env, oldest first.
+// in env — with p.Revoked, revoked ones too — oldest first.
 func (m *Store) UserSessions(_ context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error) {
 	m.mu.RLock()
 	var all []session.Session
 	for h := range m.sessions {
 		s, ok := m.sessionLocked(h)
-		if ok && s.Environment == env && s.User == user && !s.Revoked() {
+		if ok && s.Environment == env && s.User == user && (p.Revoked || !s.Revoked()) {
 			all = append(all, s)
 		}
 	}
@@ -258,18 +258,30 @@ func (m *Store) UserSessions(_ context.Context, env string, user session.UserKey
 	return page(all, p)
 }
 
+// Users lists the users of env on the policy-check schedule, by next
+// check.
+func (m *Store) Users(_ context.Context, env string, p session.Page) ([]session.User, string, error) {
+	return page(m.scheduled(env, func(session.User) bool { return true }), p)
+}
+
 // DueUsers lists the users of env due for a policy check at `at`, most
 // overdue first.
 func (m *Store) DueUsers(_ context.Context, env string, at time.Time, p session.Page) ([]session.User, string, error) {
+	return page(m.scheduled(env, func(u session.User) bool { return !u.NextCheckAt.After(at) }), p)
+}
+
+// scheduled returns env's users on the check schedule that keep, by next
+// check.
+func (m *Store) scheduled(env string, keep func(session.User) bool) []session.User {
 	m.mu.RLock()
-	var due []session.User
+	var out []session.User
 	for ref, u := range m.users {
-		if ref.env == env && !u.NextCheckAt.IsZero() && !u.NextCheckAt.After(at) {
-			due = append(due, u)
+		if ref.env == env && !u.NextCheckAt.IsZero() && keep(u) {
+			out = append(out, u)
 		}
 	}
 	m.mu.RUnlock()
-	slices.SortFunc(due, func(a, b session.User) int {
+	slices.SortFunc(out, func(a, b session.User) int {
 		if c := a.NextCheckAt.Compare(b.NextCheckAt); c != 0 {
 			return c
 		}
@@ -278,7 +290,7 @@ func (m *Store) DueUsers(_ context.Context, env string, at time.Time, p session.
 		}
 		return cmp.Compare(a.Key.Subject, b.Key.Subject)
 	})
-	return page(due, p)
+	return out
 }
 
 // Settings returns env's current settings and version; an environment with

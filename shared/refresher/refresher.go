@@ -258,9 +258,11 @@ func (r *Refresher) apply(ctx context.Context, env string, u session.User, res d
 		r.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "policy check failed", slog.String("environment", env),
 			slog.String("userId", u.Key.Subject), slog.String("error", res.Err.Error()))
 		u.NextCheckAt = now.Add(r.cfg.RetryAfterFailure) // the last good check stands
+		u.CheckFailures++
 		return r.put(ctx, u)
 	}
 	rep.Checked++
+	u.CheckFailures = 0
 	switch res.State {
 	case directory.Active:
 		rep.Active++

@@ -177,6 +177,9 @@ func TestOutageLocksNobodyOut(t *testing.T) {
 	if got := f.decide(t, ssi, "sam"); got != reason.PolicyCheckStale {
 		t.Errorf("stay-signed-in session at the end of the grace = %s; want policy_check_stale", got)
 	}
+	if u, _ := f.store.User(context.Background(), "prod", session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}); u.CheckFailures < 6 {
+		t.Errorf("alice's failed checks in a row = %d; want at least 6", u.CheckFailures)
+	}
 	f.dir.SetDown(false)
 	if rep := f.run(t); rep.Checked != 2 || rep.Errors != 0 {
 		t.Fatalf("directory back: report %+v; want both users checked", rep)

@@ -129,6 +129,9 @@ type User struct {
 	// NextCheckAt is when the user is next due for a policy check; zero:
 	// not scheduled. A first sign-in makes the user due at once.
 	NextCheckAt time.Time
+	// CheckFailures counts the policy checks in a row the directory could
+	// not answer; 0 after a successful one.
+	CheckFailures int
 }
 
 // PolicyView is what the policy decision needs of a session and its user.
@@ -205,6 +208,9 @@ func (s Session) Under(o Override) Session {
 type Page struct {
 	Limit  int
 	Cursor string
+	// Revoked includes revoked sessions (until their TTL) in a listing
+	// of sessions; the audit counts revocations with it.
+	Revoked bool
 }
 
 // SettingsChange is one accepted settings write, as kept in the history.

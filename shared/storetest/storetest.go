@@ -29,6 +29,7 @@ type Store interface {
 	PutUser(ctx context.Context, u session.User) error
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
 	DueUsers(ctx context.Context, env string, at time.Time, p session.Page) ([]session.User, string, error)
+	Users(ctx context.Context, env string, p session.Page) ([]session.User, string, error)
 	Settings(ctx context.Context, env string) (policy.Settings, int, error)
 	PutSettings(ctx context.Context, c session.SettingsChange) error
 	History(ctx context.Context, env string, p session.Page) ([]session.SettingsChange, string, error)
@@ -289,6 +290,10 @@ func Run(t *testing.T, open Open) {
 		if pages < 2 {
 			t.Errorf("listing took %d page(s); want 2 or more with pages of 4", pages)
 		}
+		all, _, err := st.UserSessions(ctx, "prod", alice, session.Page{Limit: 100, Revoked: true})
+		if err != nil || len(all) != 7 {
+			t.Errorf("listing with revoked sessions = %d, %v; want all 7 of alice's", len(all), err)
+		}
 		if _, _, err := st.UserSessions(ctx, "prod", alice, session.Page{Cursor: "not-a-cursor"}); !errors.Is(err, session.ErrBadCursor) {
 			t.Errorf("bad cursor error = %v; want ErrBadCursor", err)
 		}
@@ -362,16 +367,19 @@ func Run(t *testing.T, open Open) {
 		if err != nil || !u.SignedOutAt.Equal(T0.Add(time.Hour)) {
 			t.Errorf("alice's SignedOutAt = %v, %v; want the later sign-out", u.SignedOutAt, err)
 		}
-		disabled := session.User{Environment: "prod", Key: alice, Disabled: true, LastCheckAt: T0.Add(2 * time.Hour)}
+		disabled := session.User{Environment: "prod", Key: alice, Disabled: true, LastCheckAt: T0.Add(2 * time.Hour), CheckFailures: 2}
 		if err := st.PutUser(ctx, disabled); err != nil {
 			t.Fatal(err)
 		}
 		u, _ = st.User(ctx, "prod", alice)
-		if !u.Disabled || !u.SignedOutAt.Equal(T0.Add(time.Hour)) || !u.LastCheckAt.Equal(T0.Add(2*time.Hour)) {
+		if !u.Disabled || !u.SignedOutAt.Equal(T0.Add(time.Hour)) || !u.LastCheckAt.Equal(T0.Add(2*time.Hour)) || u.CheckFailures != 2 {
 			t.Errorf("after PutUser alice = %+v; want disabled, checked, sign-out kept", u)
 		}
 		if due, _, _ := st.DueUsers(ctx, "prod", T0.Add(100*time.Hour), session.Page{}); len(due) != 2 {
 			t.Errorf("DueUsers after alice got no next check = %d users; want 2", len(due))
+		}
+		if users, _, err := st.Users(ctx, "prod", session.Page{}); err != nil || len(users) != 2 {
+			t.Errorf("Users(prod) = %d, %v; want bob and carol (alice is off the schedule)", len(users), err)
 		}
 	})
 
