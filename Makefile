@@ -41,6 +41,8 @@ build-RefresherFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/refresher
 build-SignalsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/signals
+build-AuditorFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/auditor
 
 # Builds every function for Lambda into bin/ (no SAM needed).
 build:
@@ -49,6 +51,7 @@ build:
 	$(MAKE) build-SettingsFunction ARTIFACTS_DIR=bin/settings
 	$(MAKE) build-RefresherFunction ARTIFACTS_DIR=bin/refresher
 	$(MAKE) build-SignalsFunction ARTIFACTS_DIR=bin/signals
+	$(MAKE) build-AuditorFunction ARTIFACTS_DIR=bin/auditor
 
 clean:
 	rm -rf .aws-sam bin

@@ -1,0 +1,38 @@
+// Command auditor writes the daily policy audit of each environment (SPEC
+// section 8), run by an EventBridge schedule.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sessionguard/sessionguard/shared/auditor"
+	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/dynamostore"
+	"github.com/sessionguard/sessionguard/shared/obs"
+)
+
+func main() {
+	log := obs.NewLogger(nil)
+	if err := run(context.Background(), log); err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	store, err := dynamostore.Open(ctx, cfg.TableName)
+	if err != nil {
+		return err
+	}
+	a := auditor.New(auditor.Config{Store: store, Environments: cfg.Environments.Known, Log: log})
+	lambda.Start(func(ctx context.Context) ([]auditor.Report, error) { return a.Run(ctx) })
+	return nil
+}
