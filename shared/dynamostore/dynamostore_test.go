@@ -18,11 +18,14 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
+	"github.com/sessionguard/sessionguard/infra/local/devdir"
 	"github.com/sessionguard/sessionguard/infra/local/devidp"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
 	"github.com/sessionguard/sessionguard/shared/storetest"
@@ -396,5 +399,63 @@ func TestRequestsPerSignIn(t *testing.T) {
 		if got := requests.take(t); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("sign-in %d made %v; want %v", i+1, got, want)
 		}
+	}
+}
+
+// BenchmarkRefresher: policy checks against the DynamoDB server and a
+// directory that answers after 20 ms, per directory protocol. Reports
+// users checked per second and DynamoDB calls and directory requests per
+// user.
+func BenchmarkRefresher(b *testing.B) {
+	const users = 200
+	ctx := context.Background()
+	dir := devdir.New()
+	srv := httptest.NewServer(dir)
+	defer srv.Close()
+	dir.SetDelay(20 * time.Millisecond)
+	for _, c := range []struct {
+		name string
+		dir  refresher.Directory
+	}{
+		{"http-json", &directory.HTTPJSON{BaseURL: srv.URL}},
+		{"graph", &directory.Graph{TokenURL: srv.URL + "/graph/token", GraphURL: srv.URL + "/graph/v1.0", ClientID: "app", ClientSecret: "s"}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			clock := devidp.NewClock(storetest.T0)
+			st, calls := open(b, clock.Now)
+			for i := range users {
+				u := fmt.Sprintf("user%03d", i)
+				dir.Put(u, devdir.User{Enabled: true})
+				s := storetest.NewSession(b, "prod", session.UserKey{Issuer: "https://idp.example/", Subject: u}, clock.Now(), policy.Defaults())
+				if _, err := st.Create(ctx, s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			r := refresher.New(refresher.Config{Store: st, Directory: c.dir, Environments: []string{"prod"}, Now: clock.Now, Concurrency: 8})
+			var checked int
+			var dynamo, directoryReqs int64
+			b.ResetTimer()
+			for b.Loop() {
+				b.StopTimer()
+				clock.Add(2 * time.Hour) // everybody is due again
+				calls.take(b)
+				before := dir.Requests()
+				b.StartTimer()
+				reps, err := r.Run(ctx)
+				if err != nil || reps["prod"].Checked != users {
+					b.Fatalf("run = %+v, %v; want %d users checked", reps["prod"], err, users)
+				}
+				b.StopTimer()
+				checked += users
+				for _, n := range calls.take(b) {
+					dynamo += int64(n)
+				}
+				directoryReqs += dir.Requests() - before
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(checked)/b.Elapsed().Seconds(), "users/s")
+			b.ReportMetric(float64(dynamo)/float64(checked), "dynamodb-calls/user")
+			b.ReportMetric(float64(directoryReqs)/float64(checked), "directory-requests/user")
+		})
 	}
 }
