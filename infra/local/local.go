@@ -26,14 +26,20 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/sessionguard/sessionguard/infra/local/devdir"
 	"github.com/sessionguard/sessionguard/infra/local/devidp"
 	"github.com/sessionguard/sessionguard/shared/adminapi"
+	"github.com/sessionguard/sessionguard/shared/auditor"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/refresher"
+	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
+	"github.com/sessionguard/sessionguard/shared/signals"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -50,6 +56,10 @@ type Options struct {
 	// if missing). Empty: the in-memory store.
 	DynamoDB string
 	Table    string
+	// CheckEvery is how often the policy checks (refresher) and the audit
+	// run in the background; default 30s; negative: never (only
+	// POST /local/run-checks).
+	CheckEvery time.Duration
 }
 
 // Store is what the stack's functions need of storage.
@@ -57,6 +67,9 @@ type Store interface {
 	authorizer.Store
 	sessionapi.Store
 	adminapi.Store
+	refresher.Store
+	auditor.Store
+	signals.Store
 }
 
 // AdminRole is the role the quick-start's admin token carries.
@@ -64,16 +77,23 @@ const AdminRole = "sessionguard-admin"
 
 // Stack is a running local stack.
 type Stack struct {
-	URL     string
-	IdP     *devidp.Issuer
-	Store   Store
-	Storage string // "in-memory store" or "DynamoDB at <endpoint>, table <t>"
+	URL       string
+	IdP       *devidp.Issuer
+	Store     Store
+	Storage   string // "in-memory store" or "DynamoDB at <endpoint>, table <t>"
+	Directory *devdir.Directory
 
 	srv        *http.Server
 	authorizer lambda.Handler
 	sessions   lambda.Handler
 	admin      lambda.Handler
+	signals    lambda.Handler
 	demo       lambda.Handler
+	refresher  *refresher.Refresher
+	auditor    *auditor.Auditor
+	stop       chan struct{}
+	done       chan struct{}
+	now        func() time.Time
 	log        *slog.Logger
 }
 
@@ -81,6 +101,9 @@ type Stack struct {
 func Start(o Options) (*Stack, error) {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:8080"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	host, _, err := net.SplitHostPort(o.Addr)
 	if err != nil {
@@ -115,6 +138,12 @@ func Start(o Options) (*Stack, error) {
 		ln.Close()
 		return nil, err
 	}
+	signalsV, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.SETAudience},
+		Algorithms: []string{"RS256", "ES256", "EdDSA"}}}, Now: o.Now})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	store, storage, err := openStore(o)
 	if err != nil {
 		ln.Close()
@@ -125,8 +154,15 @@ func Start(o Options) (*Stack, error) {
 	api := sessionapi.New(sessionapi.Config{Verifier: v, Store: store, Authorizer: auth, Environments: envs, Log: log, Now: o.Now})
 	admin := adminapi.New(adminapi.Config{Verifier: adminV, Store: store, Environments: envs.Known, Issuers: []string{idp.URL()},
 		AdminRole: AdminRole, Log: log, Now: o.Now})
+	dir := devdir.New()
+	dir.DefaultActive = true // any name can sign in locally
+	receiver := signals.New(signals.Config{Verifier: signalsV, Store: store, Environments: envs.Known, UserIssuers: []string{idp.URL()}, Log: log, Now: o.Now})
 	s := &Stack{
-		URL: base, IdP: idp, Store: store, Storage: storage, log: log,
+		URL: base, IdP: idp, Store: store, Storage: storage, Directory: dir, log: log,
+		signals:   lambda.NewHandler(httpadapter.NewV2(receiver).ProxyWithContext),
+		refresher: refresher.New(refresher.Config{Store: store, Directory: &directory.HTTPJSON{BaseURL: base + "/directory"}, Environments: envs.Known, Now: o.Now, Log: log}),
+		auditor:   auditor.New(auditor.Config{Store: store, Environments: envs.Known, Now: o.Now, Log: log}),
+		stop:      make(chan struct{}), done: make(chan struct{}), now: o.Now,
 		authorizer: lambda.NewHandler(authorizer.NewHandler(auth, authorizer.HandlerOptions{SimpleResponses: true, Log: log})),
 		sessions:   lambda.NewHandler(httpadapter.NewV2(api).ProxyWithContext),
 		admin:      lambda.NewHandler(httpadapter.NewV2(admin).ProxyWithContext),
@@ -142,9 +178,13 @@ func Start(o Options) (*Stack, error) {
 	}
 	mux.HandleFunc("/demo", s.route(s.demo, true))
 	mux.HandleFunc("/demo/", s.route(s.demo, true))
+	mux.HandleFunc("/signals", s.route(s.signals, false))
+	mux.Handle("/directory/", http.StripPrefix("/directory", dir))
+	mux.HandleFunc("POST /local/run-checks", s.runChecksHandler)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") })
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go s.srv.Serve(ln)
+	go s.background(o.CheckEvery)
 	return s, nil
 }
 
@@ -171,8 +211,77 @@ func openStore(o Options) (Store, string, error) {
 	return dynamostore.New(db, o.Table, o.Now), fmt.Sprintf("DynamoDB at %s, table %s", o.DynamoDB, o.Table), nil
 }
 
+// background runs the policy checks and the audit every `every`, as the
+// schedules do in AWS.
+func (s *Stack) background(every time.Duration) {
+	defer close(s.done)
+	if every < 0 {
+		<-s.stop
+		return
+	}
+	if every == 0 {
+		every = 30 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.runChecks(context.Background(), false)
+		}
+	}
+}
+
+// checksResult is what a run of the checks and the audit reports.
+type checksResult struct {
+	Refresher map[string]refresher.Report `json:"refresher"`
+	Audits    []auditor.Report            `json:"audits"`
+}
+
+// runChecks runs the refresher and the auditor; with force, every user is
+// made due first (the quick-start cannot wait an hour).
+func (s *Stack) runChecks(ctx context.Context, force bool) (checksResult, error) {
+	if force {
+		now := s.now()
+		users, _, err := s.Store.Users(ctx, Environment, session.Page{Limit: 100})
+		if err != nil {
+			return checksResult{}, err
+		}
+		for _, u := range users {
+			u.NextCheckAt = now
+			if err := s.Store.PutUser(ctx, u); err != nil {
+				return checksResult{}, err
+			}
+		}
+	}
+	var res checksResult
+	var err error
+	if res.Refresher, err = s.refresher.Run(ctx); err != nil {
+		s.log.Error("local: policy checks", "err", err)
+		return res, err
+	}
+	if res.Audits, err = s.auditor.Run(ctx); err != nil {
+		s.log.Error("local: audit", "err", err)
+	}
+	return res, err
+}
+
+func (s *Stack) runChecksHandler(w http.ResponseWriter, r *http.Request) {
+	res, err := s.runChecks(r.Context(), true)
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		gatewayError(w, http.StatusInternalServerError, "checks failed: "+err.Error())
+		return
+	}
+	json.NewEncoder(w).Encode(res)
+}
+
 // Close stops the stack.
 func (s *Stack) Close() error {
+	close(s.stop)
+	<-s.done
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return s.srv.Shutdown(ctx)
@@ -383,10 +492,26 @@ curl -s -i -X PUT -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" -H 
 
 # 9. A new sign-in gets the new settings: expiresAt 8 hours from now, warnAt 20 minutes before
 BOB=$(curl -s '%[1]s/idp/token?user=bob')
-curl -s -X POST -H "Authorization: Bearer $BOB" %[1]s/sessions; echo
+BOB_SIGNIN=$(curl -s -X POST -H "Authorization: Bearer $BOB" %[1]s/sessions); echo "$BOB_SIGNIN"
+BSID=$(echo "$BOB_SIGNIN" | sed -n 's/.*"sessionId":"\([^"]*\)".*/\1/p')
 
 # 10. The change is in the history: who, when, old and new values, version
 curl -s -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" %[1]s/environments/%[2]s/settings/history; echo
+
+# 11. bob is disabled in the development directory; a policy-check run (every 30 s, or now) revokes his sessions: 401
+curl -s -X PUT -d '{"enabled":false}' %[1]s/directory/admin/users/bob
+curl -s -X POST %[1]s/local/run-checks; echo
+curl -s -i -H "Authorization: Bearer $BOB" -H "X-Session-Id: $BSID" %[1]s/demo
+
+# 12. The IdP pushes a session-revoked event (a Shared Signals SET) for carol: 202, and her session ends: 401
+CAROL=$(curl -s '%[1]s/idp/token?user=carol')
+CSID=$(curl -s -X POST -H "Authorization: Bearer $CAROL" %[1]s/sessions | sed -n 's/.*"sessionId":"\([^"]*\)".*/\1/p')
+curl -s -i -X POST -H 'Content-Type: application/secevent+jwt' --data "$(curl -s '%[1]s/idp/set?user=carol&event=session-revoked')" %[1]s/signals
+curl -s -i -H "Authorization: Bearer $CAROL" -H "X-Session-Id: $CSID" %[1]s/demo
+
+# 13. The audit reports of the runs: active sessions, revocations by cause, users failing checks, settings changes
+curl -s -X POST %[1]s/local/run-checks > /dev/null
+curl -s -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" '%[1]s/environments/%[2]s/audits?limit=1'; echo
 
 Every decision is logged as one JSON line with its reason code. Ctrl-C stops the stack.
 `, u, Environment, s.Storage, AdminRole)

@@ -23,8 +23,14 @@ type User struct {
 
 // Directory is safe for concurrent use.
 type Directory struct {
+	// DefaultActive makes users it has not been told about exist and be
+	// enabled (the local stack, where any name can sign in); otherwise
+	// they are deleted (404).
+	DefaultActive bool
+
 	mu       sync.Mutex
 	users    map[string]User
+	deleted  map[string]bool
 	down     bool
 	delay    time.Duration
 	throttle int    // answer this many requests 429
@@ -33,13 +39,23 @@ type Directory struct {
 }
 
 // New returns an empty directory.
-func New() *Directory { return &Directory{users: map[string]User{}} }
+func New() *Directory { return &Directory{users: map[string]User{}, deleted: map[string]bool{}} }
 
 // Put adds or replaces a user.
-func (d *Directory) Put(id string, u User) { d.mu.Lock(); d.users[id] = u; d.mu.Unlock() }
+func (d *Directory) Put(id string, u User) {
+	d.mu.Lock()
+	d.users[id] = u
+	delete(d.deleted, id)
+	d.mu.Unlock()
+}
 
-// Delete removes a user.
-func (d *Directory) Delete(id string) { d.mu.Lock(); delete(d.users, id); d.mu.Unlock() }
+// Delete removes a user: from now on the user does not exist.
+func (d *Directory) Delete(id string) {
+	d.mu.Lock()
+	delete(d.users, id)
+	d.deleted[id] = true
+	d.mu.Unlock()
+}
 
 // SetDown makes every answer 500 (true) or normal again.
 func (d *Directory) SetDown(down bool) { d.mu.Lock(); d.down = down; d.mu.Unlock() }
@@ -71,6 +87,9 @@ func (d *Directory) answer(id string) (int, User, string) {
 		return http.StatusTooManyRequests, User{}, d.after
 	}
 	u, ok := d.users[id]
+	if !ok && d.DefaultActive && !d.deleted[id] {
+		u, ok = User{Enabled: true}, true
+	}
 	if !ok {
 		return http.StatusNotFound, User{}, ""
 	}
@@ -104,6 +123,8 @@ func (d *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.serveUser(w, id, func(u User) any {
 			return map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "id": id, "active": u.Enabled}
 		})
+	case strings.HasPrefix(path, "/admin/users/"):
+		d.serveAdmin(w, r, strings.TrimPrefix(path, "/admin/users/"))
 	case path == "/graph/token" && r.Method == http.MethodPost:
 		r.ParseForm()
 		if r.Form.Get("grant_type") != "client_credentials" || r.Form.Get("client_secret") == "" {
@@ -116,6 +137,35 @@ func (d *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// serveAdmin changes a user, for the local stack's quick-start:
+// PUT /admin/users/{id} {"enabled": false, "sessionsValidFrom": "..."},
+// DELETE /admin/users/{id}.
+func (d *Directory) serveAdmin(w http.ResponseWriter, r *http.Request, id string) {
+	if id == "" {
+		http.NotFound(w, r)
+		return
+	}
+	switch r.Method {
+	case http.MethodPut:
+		var doc struct {
+			Enabled           *bool     `json:"enabled"`
+			SessionsValidFrom time.Time `json:"sessionsValidFrom"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&doc); err != nil || doc.Enabled == nil {
+			http.Error(w, `want {"enabled": true|false, "sessionsValidFrom": "RFC 3339 (optional)"}`, http.StatusBadRequest)
+			return
+		}
+		d.Put(id, User{Enabled: *doc.Enabled, SessionsValidFrom: doc.SessionsValidFrom})
+	case http.MethodDelete:
+		d.Delete(id)
+	default:
+		w.Header().Set("Allow", "PUT, DELETE")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (d *Directory) serveUser(w http.ResponseWriter, id string, doc func(User) any) {

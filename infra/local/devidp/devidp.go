@@ -11,11 +11,13 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -255,6 +257,33 @@ func (i *Issuer) Mint(t Token) (string, error) {
 	return string(signed), nil
 }
 
+// SETAudience is the audience of the SETs MintSET makes by default: the
+// local stack's signals receiver.
+const SETAudience = "sessionguard-local-signals"
+
+// MintSET signs a Security Event Token (RFC 8417) about user: one event of
+// type event (a full URI, or a CAEP/RISC short name such as
+// session-revoked or account-disabled), subject iss_sub.
+func (i *Issuer) MintSET(user, event, audience string) (string, error) {
+	if !strings.Contains(event, "://") {
+		family := "caep"
+		if strings.HasPrefix(event, "account-") {
+			family = "risc"
+		}
+		event = "https://schemas.openid.net/secevent/" + family + "/event-type/" + event
+	}
+	var jti [12]byte
+	rand.Read(jti[:])
+	drop := map[string]any{}
+	for _, k := range []string{"sub", "azp", "exp", "auth_time", "scope", "name", "preferred_username", "roles", "ver", "tid"} {
+		drop[k] = nil
+	}
+	drop["jti"] = hex.EncodeToString(jti[:])
+	drop["sub_id"] = map[string]any{"format": "iss_sub", "iss": i.URL(), "sub": user}
+	drop["events"] = map[string]any{event: map[string]any{"event_timestamp": i.now().Unix()}}
+	return i.Mint(Token{Audience: or(audience, SETAudience), Claims: drop, Headers: map[string]any{"typ": "secevent+jwt"}})
+}
+
 func or(a, b string) string {
 	if a != "" {
 		return a
@@ -301,6 +330,19 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(body)
 	case "/token":
 		i.serveToken(w, r)
+	case "/set":
+		user, event := r.URL.Query().Get("user"), r.URL.Query().Get("event")
+		if user == "" || event == "" {
+			http.Error(w, "give ?user=NAME&event=session-revoked|credential-change|account-disabled|account-purged", http.StatusBadRequest)
+			return
+		}
+		set, err := i.MintSET(user, event, r.URL.Query().Get("aud"))
+		if err != nil {
+			http.Error(w, "could not mint a SET", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/secevent+jwt")
+		fmt.Fprint(w, set)
 	default:
 		http.NotFound(w, r)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/sessionguard/sessionguard/infra/local"
 )
@@ -15,8 +16,9 @@ func main() {
 	addr := flag.String("addr", envOr("SG_ADDR", "127.0.0.1:8080"), "loopback address to listen on (env SG_ADDR)")
 	dynamo := flag.String("dynamodb", os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), "DynamoDB endpoint to keep state in (env AWS_ENDPOINT_URL_DYNAMODB); empty: in memory")
 	table := flag.String("table", envOr("TABLE_NAME", "sessionguard-local"), "DynamoDB table, created if missing (env TABLE_NAME)")
+	every := flag.Duration("check-every", 30*time.Second, "how often policy checks and the audit run (negative: only on POST /local/run-checks)")
 	flag.Parse()
-	s, err := local.Start(local.Options{Addr: *addr, Log: os.Stderr, DynamoDB: *dynamo, Table: *table})
+	s, err := local.Start(local.Options{Addr: *addr, Log: os.Stderr, DynamoDB: *dynamo, Table: *table, CheckEvery: *every})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sessionguard-local:", err)
 		os.Exit(1)
