@@ -271,3 +271,38 @@ func TestScheduleEvent(t *testing.T) {
 		t.Errorf("scheduled run = %s, %v; want a report with alice disabled", out, err)
 	}
 }
+
+// Two runs at once (a slow run overlapping the next schedule) do no harm:
+// every revocation happens once, and every user ends up checked.
+func TestConcurrentRuns(t *testing.T) {
+	f := newFixture(t, nil)
+	for i := range 12 {
+		u := fmt.Sprintf("user%02d", i)
+		f.dir.Put(u, devdir.User{Enabled: i >= 3}) // three disabled: under the guard
+		f.signIn(t, u, false)
+	}
+	f.dir.SetDelay(5 * time.Millisecond)
+	reps := make(chan Report, 2)
+	for range 2 {
+		go func() {
+			r, err := f.ref.Run(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			reps <- r["prod"]
+		}()
+	}
+	a, b := <-reps, <-reps
+	if a.GuardTripped || b.GuardTripped {
+		t.Fatalf("guard tripped: %+v %+v", a, b)
+	}
+	if got := a.RevokedSessions + b.RevokedSessions; got != 3 {
+		t.Errorf("sessions revoked by both runs = %d; want 3, each once", got)
+	}
+	for i := range 12 {
+		u, _ := f.store.User(context.Background(), "prod", session.UserKey{Issuer: f.idp.URL(), Subject: fmt.Sprintf("user%02d", i)})
+		if !u.LastCheckAt.Equal(t0) || u.Disabled != (i < 3) {
+			t.Errorf("user%02d = %+v; want checked, disabled %v", i, u, i < 3)
+		}
+	}
+}
