@@ -184,6 +184,22 @@ func TestNoLostUpdate(t *testing.T) {
 	t.Logf("%d writers, %d conflicts retried", writers, conflicts.Load())
 }
 
+// issuer serves a development issuer for the test and returns it with a
+// verifier that trusts it and the one environment "prod".
+func issuer(t *testing.T, clock *devidp.Clock) (*devidp.Issuer, *token.Verifier, authorizer.Environments) {
+	t.Helper()
+	idp, stop, err := devidp.NewServer(clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	v, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idp, v, authorizer.Environments{Source: "fixed", Name: "prod", Known: []string{"prod"}}
+}
+
 // The authorizer's allow path makes exactly one DynamoDB read, and a
 // burst of 100 requests on one session at most one activity write per
 // interval.
@@ -191,16 +207,7 @@ func TestRequestsPerDecision(t *testing.T) {
 	ctx := context.Background()
 	clock := devidp.NewClock(storetest.T0)
 	st, requests := open(t, clock.Now)
-	idp, stop, err := devidp.NewServer(clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	v, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	envs := authorizer.Environments{Source: "fixed", Name: "prod", Known: []string{"prod"}}
+	idp, v, envs := issuer(t, clock)
 	a := authorizer.New(v, st, envs, policy.Enforcement{}, clock.Now)
 	tok, err := idp.Mint(devidp.Token{User: "alice", TTL: 24 * time.Hour})
 	if err != nil {
@@ -371,16 +378,7 @@ func TestFaults(t *testing.T) {
 func TestRequestsPerSignIn(t *testing.T) {
 	clock := devidp.NewClock(storetest.T0)
 	st, requests := open(t, clock.Now)
-	idp, stop, err := devidp.NewServer(clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	v, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	envs := authorizer.Environments{Source: "fixed", Name: "prod", Known: []string{"prod"}}
+	idp, v, envs := issuer(t, clock)
 	api := sessionapi.New(sessionapi.Config{Verifier: v, Store: st, Environments: envs, Now: clock.Now,
 		Authorizer: authorizer.New(v, st, envs, policy.Enforcement{}, clock.Now)})
 	for i, want := range []map[string]int{
