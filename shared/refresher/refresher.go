@@ -245,9 +245,12 @@ func (r *Refresher) check(ctx context.Context, users []session.User) ([]director
 	return results, asked
 }
 
-// revokes reports whether a directory answer would revoke sessions of u.
+// revokes reports whether a directory answer would revoke sessions of u:
+// a user newly disabled or deleted, or a revocation point that moved. A
+// user who stays disabled revokes nothing new (and must not feed the
+// guard run after run).
 func revokes(u session.User, res directory.Result) bool {
-	return res.State != directory.Active || res.SessionsValidFrom.After(u.SessionsValidFrom)
+	return (res.State != directory.Active && !u.Disabled) || res.SessionsValidFrom.After(u.SessionsValidFrom)
 }
 
 // apply records one user's answer.
@@ -277,6 +280,9 @@ func (r *Refresher) apply(ctx context.Context, env string, u session.User, res d
 		return r.put(ctx, u)
 	}
 	u.LastCheckAt, u.NextCheckAt = now, now.Add(interval)
+	if res.State != directory.Active && u.Disabled { // still disabled: nothing new to end
+		return r.put(ctx, u)
+	}
 	if res.State != directory.Active {
 		u.Disabled = true
 		if now.After(u.SessionsValidFrom) {

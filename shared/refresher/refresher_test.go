@@ -141,6 +141,12 @@ func TestDisabledDeletedAndRevokedAtTheIdP(t *testing.T) {
 	if rep := f.run(t); rep.Checked != 0 {
 		t.Errorf("a second run at once checked %d users; want 0", rep.Checked)
 	}
+	// An hour later everyone is checked again; users who stay disabled
+	// revoke nothing new (and do not feed the mass-revocation guard).
+	f.clock.Add(time.Hour)
+	if rep := f.run(t); rep.Checked != 11 || rep.Disabled != 1 || rep.Deleted != 1 || rep.RevokedUsers != 0 {
+		t.Errorf("next hour's report = %+v; want 11 checked, nobody newly revoked", rep)
+	}
 }
 
 // The directory is down: nobody is revoked; a normal session lasts until
