@@ -129,6 +129,12 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		failure(w, errCode(c), "the SET was not accepted: "+string(c))
 		return
 	}
+	// A jti is remembered for Replay; an older SET could be a replay of a
+	// forgotten one.
+	if rc.cfg.Now().Sub(set.IssuedAt) > rc.cfg.Replay {
+		failure(w, "invalid_request", "the SET is older than the replay window")
+		return
+	}
 	events, user, err := rc.parse(set)
 	if err != nil {
 		failure(w, "invalid_request", err.Error())

@@ -143,6 +143,7 @@ func TestRejections(t *testing.T) {
 			tok.Claims["sub_id"] = map[string]any{"format": "iss_sub", "iss": "https://evil.example/", "sub": "alice"}
 		}), "application/secevent+jwt", "invalid_request"},
 		{"not a JWT", "hello", "application/secevent+jwt", "invalid_request"},
+		{"older than the replay window", f.set(t, SessionRevoked, "jti-6", func(tok *devidp.Token) { tok.IssuedAt = t0.Add(-8 * 24 * time.Hour) }), "application/secevent+jwt", "invalid_request"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			status, body := f.push(t, c.body, c.contentType)
