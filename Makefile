@@ -4,7 +4,7 @@ GO      ?= go
 GOFLAGS ?=
 export GOFLAGS
 
-.PHONY: run test vet bench fuzz build clean
+.PHONY: run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
 
 run:
 	$(GO) run ./infra/local/cmd/sessionguard-local
@@ -44,14 +44,36 @@ build-SignalsFunction:
 build-AuditorFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/auditor
 
-# Builds every function for Lambda into bin/ (no SAM needed).
+FUNCTIONS = authorizer sessions settings refresher signals auditor
+LOGICAL_authorizer = AuthorizerFunction
+LOGICAL_sessions = SessionsFunction
+LOGICAL_settings = SettingsFunction
+LOGICAL_refresher = RefresherFunction
+LOGICAL_signals = SignalsFunction
+LOGICAL_auditor = AuditorFunction
+
+# With SAM (and Docker for the local targets).
 build:
-	$(MAKE) build-AuthorizerFunction ARTIFACTS_DIR=bin/authorizer
-	$(MAKE) build-SessionsFunction ARTIFACTS_DIR=bin/sessions
-	$(MAKE) build-SettingsFunction ARTIFACTS_DIR=bin/settings
-	$(MAKE) build-RefresherFunction ARTIFACTS_DIR=bin/refresher
-	$(MAKE) build-SignalsFunction ARTIFACTS_DIR=bin/signals
-	$(MAKE) build-AuditorFunction ARTIFACTS_DIR=bin/auditor
+	sam build
+deploy: build
+	sam deploy --guided
+local-invoke: build
+	sam local invoke $(LOGICAL_$(FN)) -e $(EVENT)
+local-api: build
+	sam local start-api
+
+# Every function for Lambda (linux/arm64) into bin/<fn>/bootstrap, without SAM.
+bootstraps:
+	@for fn in $(FUNCTIONS); do $(LAMBDA_BUILD) -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; done
+
+# Without Docker or AWS: build FN for this machine and run it on EVENT through
+# the local Runtime API server (infra/runtimeapi), e.g.
+#   make invoke FN=authorizer EVENT=events/authorizer/http-api-v2.json
+# AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 gives it a table.
+invoke:
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=authorizer EVENT=events/authorizer/http-api-v2.json"; exit 2; }
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o bin/local/$(FN)/bootstrap ./functions/$(FN)
+	$(GO) run ./infra/runtimeapi/cmd/invoke -fn $(FN) -event $(EVENT)
 
 clean:
 	rm -rf .aws-sam bin

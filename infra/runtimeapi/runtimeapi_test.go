@@ -1,0 +1,99 @@
+package runtimeapi_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/sessionguard/sessionguard/events"
+	"github.com/sessionguard/sessionguard/infra/dynamotest"
+	"github.com/sessionguard/sessionguard/infra/runtimeapi"
+)
+
+var dynamo *dynamotest.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	if dynamo, err = dynamotest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	dynamo.Stop()
+	os.Exit(code)
+}
+
+// What each sample event must get from the real binary.
+var want = map[string]string{
+	"authorizer/http-api-v1.json":        `"Effect":"Allow"`,
+	"authorizer/http-api-v2-cookie.json": `"isAuthorized":true`,
+	"authorizer/http-api-v2.json":        `"isAuthorized":true`,
+	"authorizer/rest-request.json":       `"Effect":"Allow"`,
+	"sessions/current.json":              `"statusCode":200`,
+	"sessions/sign-in.json":              `"statusCode":201`,
+	"sessions/sign-out.json":             `"statusCode":204`,
+	"settings/environments.json":         `"statusCode":200`,
+	"settings/get-settings.json":         `"statusCode":200`,
+	"settings/history.json":              `"statusCode":200`,
+	"settings/put-preset.json":           `"statusCode":200`,
+	"settings/put-settings.json":         `"statusCode":200`,
+	"refresher/schedule.json":            `"demo":\{"checked":1,"active":1`,
+	"signals/push.json":                  `"statusCode":202`,
+	"auditor/schedule.json":              `"environment":"demo".*"activeSessions":1`,
+}
+
+// Each function's real binary, built as for Lambda (but for this
+// machine), answers each of its sample events through the Runtime API.
+func TestBinariesOnTheirEvents(t *testing.T) {
+	ctx := context.Background()
+	bin := t.TempDir()
+	table := 0
+	for fn := range runtimeapi.Functions {
+		t.Run(fn, func(t *testing.T) {
+			exe := filepath.Join(bin, fn, "bootstrap")
+			build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", exe, "../../functions/"+fn)
+			build.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("build %s: %v\n%s", fn, err, out)
+			}
+			names, err := events.Names(fn)
+			if err != nil || len(names) == 0 {
+				t.Fatalf("events of %s: %v %v", fn, names, err)
+			}
+			for _, name := range names {
+				table++
+				sb, err := runtimeapi.NewSandbox(ctx, dynamo.Endpoint, fmt.Sprintf("invoke-%d", table)) // a fresh table per event
+				if err != nil {
+					t.Fatal(err)
+				}
+				ev, err := sb.Event(ctx, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, err := runtimeapi.Start(exe, sb.Env)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				res, err := f.Invoke(ictx, ev)
+				cancel()
+				f.Stop()
+				sb.Close()
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if w, ok := want[name]; !ok {
+					t.Errorf("%s: no expectation in this test", name)
+				} else if res.Error || !regexp.MustCompile(w).Match(res.Payload) {
+					t.Errorf("%s = %s (error: %v); want %s\nlogs:\n%s", name, res.Payload, res.Error, w, f.Logs())
+				}
+				t.Logf("%s: %v", name, res.Took.Round(time.Millisecond))
+			}
+		})
+	}
+}

@@ -1,0 +1,121 @@
+package runtimeapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"time"
+
+	"github.com/sessionguard/sessionguard/events"
+	"github.com/sessionguard/sessionguard/infra/local/devdir"
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/shared/dynamostore"
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/session"
+)
+
+// Sandbox is what a function binary needs around it to answer its sample
+// events for real: a development issuer (JWKS, tokens, SETs), a
+// development directory, and a DynamoDB table (when a DynamoDB endpoint
+// is given), plus the environment variables that point the function at
+// them, as the template's would at AWS resources.
+type Sandbox struct {
+	IdP      *devidp.Issuer
+	Dir      *devdir.Directory
+	Store    *dynamostore.Store // nil without DynamoDB
+	Env      []string
+	stopIdP  func()
+	dirSrv   *httptest.Server
+	endpoint string
+	table    string
+}
+
+// Environment is the sandbox's one environment (the stage variable of the
+// sample events).
+const Environment = "demo"
+
+// NewSandbox starts the issuer and directory and, with a DynamoDB
+// endpoint, creates table there.
+func NewSandbox(ctx context.Context, dynamoEndpoint, table string) (*Sandbox, error) {
+	idp, stop, err := devidp.NewServer(time.Now)
+	if err != nil {
+		return nil, err
+	}
+	dir := devdir.New()
+	dir.DefaultActive = true
+	sb := &Sandbox{IdP: idp, Dir: dir, stopIdP: stop, dirSrv: httptest.NewServer(dir), endpoint: dynamoEndpoint, table: table}
+	issuers, _ := json.Marshal([]map[string]any{{"issuer": idp.URL(), "audiences": []string{devidp.DefaultAudience}, "algorithms": []string{"RS256", "ES256", "EdDSA"}}})
+	transmitters, _ := json.Marshal([]map[string]any{{"issuer": idp.URL(), "audiences": []string{devidp.SETAudience}}})
+	sb.Env = []string{
+		"TRUSTED_ISSUERS=" + string(issuers),
+		"SIGNALS_TRANSMITTERS=" + string(transmitters),
+		"ENVIRONMENTS=" + Environment,
+		"ENVIRONMENT_SOURCE=stage", "ENVIRONMENT_NAME=environment",
+		"TABLE_NAME=" + table,
+		"DIRECTORY=http", "DIRECTORY_URL=" + sb.dirSrv.URL,
+		// Local servers take any credentials; the functions must not go
+		// looking for real ones.
+		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_SESSION_TOKEN=local",
+	}
+	if dynamoEndpoint != "" {
+		sb.Env = append(sb.Env, "AWS_ENDPOINT_URL_DYNAMODB="+dynamoEndpoint)
+		db, err := dynamostore.NewClient(ctx, dynamostore.ClientOptions{Endpoint: dynamoEndpoint, Region: envOr("AWS_REGION", "us-east-1"), LocalCredentials: true})
+		if err != nil {
+			sb.Close()
+			return nil, err
+		}
+		if err := dynamostore.CreateTable(ctx, db, table); err != nil {
+			sb.Close()
+			return nil, err
+		}
+		sb.Store = dynamostore.New(db, table, nil)
+	}
+	return sb, nil
+}
+
+// Close stops the issuer and the directory.
+func (sb *Sandbox) Close() {
+	sb.stopIdP()
+	sb.dirSrv.Close()
+}
+
+// Event loads a sample event with its placeholders filled: a token for
+// alice (with the admin role), a live session of hers (when there is a
+// table), and a SET revoking her sessions.
+func (sb *Sandbox) Event(ctx context.Context, name string) ([]byte, error) {
+	tok, err := sb.IdP.Mint(devidp.Token{User: "alice", Claims: map[string]any{"roles": []string{"sessionguard-admin"}}})
+	if err != nil {
+		return nil, err
+	}
+	set, err := sb.IdP.MintSET("alice", "session-revoked", "")
+	if err != nil {
+		return nil, err
+	}
+	sid := "no-session-without-a-table"
+	if sb.Store != nil {
+		id, err := session.NewID()
+		if err != nil {
+			return nil, err
+		}
+		now := time.Now()
+		s := session.Session{Hash: id.Hash(), Environment: Environment, User: session.UserKey{Issuer: sb.IdP.URL(), Subject: "alice"},
+			ClientID: devidp.DefaultClientID, CreatedAt: now.Add(-time.Minute), AuthTime: now.Add(-2 * time.Minute), Settings: policy.Defaults()}
+		if _, err := sb.Store.Create(ctx, s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+			return nil, fmt.Errorf("sandbox: create a session: %w", err)
+		}
+		sid = id.Reveal()
+	}
+	return events.Load(name, map[string]string{events.AccessToken: tok, events.SessionID: sid, "__SET__": set})
+}
+
+// Functions maps each function (its folder under functions/ and events/)
+// to its template logical id.
+var Functions = map[string]string{
+	"authorizer": "AuthorizerFunction",
+	"sessions":   "SessionsFunction",
+	"settings":   "SettingsFunction",
+	"refresher":  "RefresherFunction",
+	"signals":    "SignalsFunction",
+	"auditor":    "AuditorFunction",
+}
