@@ -95,3 +95,37 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// Load reads exactly the variables of Variables, and fails without each
+// required one.
+func TestVariablesListIsComplete(t *testing.T) {
+	read := map[string]bool{}
+	Load(func(k string) string { read[k] = true; return "" })
+	listed := map[string]bool{}
+	for _, v := range Variables {
+		listed[v.Name] = true
+		if !read[v.Name] {
+			t.Errorf("%s is listed but Load does not read it", v.Name)
+		}
+	}
+	for k := range read {
+		if !listed[k] {
+			t.Errorf("Load reads %s, which Variables does not list", k)
+		}
+	}
+	full := map[string]string{"TRUSTED_ISSUERS": `[{"issuer":"https://idp.example/","audiences":["a"]}]`, "ENVIRONMENTS": "prod", "TABLE_NAME": "t"}
+	for _, v := range Variables {
+		if !v.Required {
+			continue
+		}
+		without := map[string]string{}
+		for k, val := range full {
+			if k != v.Name {
+				without[k] = val
+			}
+		}
+		if _, err := Load(env(without)); err == nil || !strings.Contains(err.Error(), v.Name) {
+			t.Errorf("Load without %s = %v; want an error naming it", v.Name, err)
+		}
+	}
+}

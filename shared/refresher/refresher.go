@@ -111,7 +111,7 @@ func New(cfg Config) *Refresher {
 	return &Refresher{cfg: cfg}
 }
 
-var runMetrics = obs.NewEMF([][]string{{"environment"}},
+var runMetrics = obs.NewEMF([][]string{{}, {"environment"}}, // {}: the deployment-wide alarm
 	obs.Metric{Name: "usersChecked", Unit: "Count"}, obs.Metric{Name: "directoryErrors", Unit: "Count"},
 	obs.Metric{Name: "revokedSessions", Unit: "Count"}, obs.Metric{Name: "massRevocationGuard", Unit: "Count"})
 

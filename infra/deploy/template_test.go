@@ -1,0 +1,247 @@
+package deploy
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sessionguard/sessionguard/infra/runtimeapi"
+	"github.com/sessionguard/sessionguard/shared/config"
+)
+
+const templatePath = "../../template.yaml"
+
+func TestCfnLint(t *testing.T) {
+	out, err := exec.Command("cfn-lint", templatePath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cfn-lint template.yaml: %v\n%s", err, out)
+	}
+}
+
+type resource struct {
+	Type       string
+	Condition  string
+	Properties map[string]any
+}
+
+// translated is the CloudFormation SAM makes of the template.
+func translated(t *testing.T) map[string]resource {
+	t.Helper()
+	out, err := exec.Command("python3", "translate.py", templatePath).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("translate: %v\n%s", err, stderr)
+	}
+	var doc struct{ Resources map[string]resource }
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Resources
+}
+
+func get(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+func strs(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func TestTranslatedTemplate(t *testing.T) {
+	r := translated(t)
+
+	t.Run("functions", func(t *testing.T) {
+		for fn, id := range runtimeapi.Functions {
+			f, ok := r[id]
+			if !ok || f.Type != "AWS::Lambda::Function" {
+				t.Errorf("%s (%s) is not in the template", id, fn)
+				continue
+			}
+			p := f.Properties
+			if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || !reflect.DeepEqual(strs(p["Architectures"]), []string{"arm64"}) {
+				t.Errorf("%s: runtime %v, handler %v, architectures %v; want provided.al2023, bootstrap, arm64", id, p["Runtime"], p["Handler"], p["Architectures"])
+			}
+			if lg, ok := r[strings.TrimSuffix(id, "Function")+"LogGroup"]; !ok || lg.Properties["RetentionInDays"] == nil {
+				t.Errorf("%s has no log group with a retention", id)
+			}
+		}
+	})
+
+	t.Run("authorizer", func(t *testing.T) {
+		a := get(r["Api"].Properties, "Body", "components", "securitySchemes", "SessionAuthorizer", "x-amazon-apigateway-authorizer")
+		if a == nil {
+			t.Fatal("the HTTP API has no SessionAuthorizer")
+		}
+		if get(a, "authorizerPayloadFormatVersion") != "2.0" || get(a, "enableSimpleResponses") != true || get(a, "type") != "request" {
+			t.Errorf("authorizer = %v; want a REQUEST authorizer, payload 2.0, simple responses", a)
+		}
+		if got := strs(get(a, "identitySource")); !reflect.DeepEqual(got, []string{"$request.header.Authorization", "$request.header.X-Session-Id"}) {
+			t.Errorf("identity sources = %v; want the token and the session", got)
+		}
+		if get(a, "authorizerResultTtlInSeconds", "Ref") != "ReauthorizeEvery" {
+			t.Errorf("cache TTL = %v; want the ReauthorizeEvery parameter", get(a, "authorizerResultTtlInSeconds"))
+		}
+		if _, ok := r["ApiSessionAuthorizerAuthorizerPermission"]; !ok {
+			t.Error("API Gateway may not invoke the authorizer (no Lambda permission)")
+		}
+		// Routes: sign-in, the session routes and signals without the
+		// authorizer; the admin routes behind it.
+		paths, _ := get(r["Api"].Properties, "Body", "paths").(map[string]any)
+		for path, ops := range paths {
+			if cond, ok := get(ops, "Fn::If").([]any); ok { // a conditional function's route
+				ops = cond[1]
+			}
+			for method, op := range ops.(map[string]any) {
+				open := strings.HasPrefix(path, "/sessions") || path == "/signals"
+				sec, _ := json.Marshal(get(op, "security"))
+				if open == strings.Contains(string(sec), `"SessionAuthorizer"`) {
+					t.Errorf("%s %s security = %s; want the authorizer %v", method, path, sec, map[bool]string{true: "off", false: "on"}[open])
+				}
+			}
+		}
+	})
+
+	t.Run("least privilege", func(t *testing.T) {
+		want := map[string][]string{
+			"authorizer": {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+			"sessions":   {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			"settings":   {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+			"refresher":  {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
+			"signals":    {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+			"auditor":    {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+		}
+		for fn, id := range runtimeapi.Functions {
+			role := r[id+"Role"]
+			var actions []string
+			for _, pol := range role.Properties["Policies"].([]any) {
+				for _, st := range get(pol, "PolicyDocument", "Statement").([]any) {
+					acts := strs(get(st, "Action"))
+					res, _ := json.Marshal(get(st, "Resource"))
+					for _, a := range acts {
+						if strings.HasSuffix(a, ":*") || a == "*" {
+							t.Errorf("%s may %s", id, a)
+						}
+						if string(res) == `"*"` || strings.Contains(string(res), `"*"`) {
+							t.Errorf("%s may %s on every resource", id, a)
+						}
+						if !slices.Contains(actions, a) {
+							actions = append(actions, a)
+						}
+					}
+				}
+			}
+			slices.Sort(actions)
+			if !reflect.DeepEqual(actions, want[fn]) {
+				t.Errorf("%s's actions = %v; want %v", id, actions, want[fn])
+			}
+			t.Logf("%s: %s", id, strings.Join(actions, ", "))
+		}
+	})
+
+	t.Run("schedules", func(t *testing.T) {
+		for id, expr := range map[string]string{"RefresherFunctionSchedule": "rate(15 minutes)", "AuditorFunctionDaily": "cron(0 3 * * ? *)"} {
+			s, ok := r[id]
+			if !ok || s.Type != "AWS::Scheduler::Schedule" || s.Properties["ScheduleExpression"] != expr {
+				t.Errorf("%s = %+v; want a schedule %s", id, s, expr)
+			}
+		}
+	})
+
+	t.Run("table", func(t *testing.T) {
+		p := r["Table"].Properties
+		if get(p, "TimeToLiveSpecification", "AttributeName") != "ttl" || get(p, "TimeToLiveSpecification", "Enabled") != true ||
+			get(p, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled") != true || get(p, "SSESpecification", "SSEEnabled") != true ||
+			p["BillingMode"] != "PAY_PER_REQUEST" {
+			t.Errorf("table = %v; want on-demand, TTL on ttl, PITR and encryption", p)
+		}
+	})
+
+	t.Run("alarms", func(t *testing.T) {
+		for _, id := range []string{"AuthorizerErrorsAlarm", "DependencyUnavailableAlarm", "MassRevocationGuardAlarm", "DirectoryErrorsAlarm"} {
+			if r[id].Type != "AWS::CloudWatch::Alarm" {
+				t.Errorf("no %s", id)
+			}
+		}
+	})
+
+	// Every variable the code reads that the template must set is set for
+	// each function that reads it.
+	t.Run("environment variables", func(t *testing.T) {
+		for fn, id := range runtimeapi.Functions {
+			vars, _ := get(r[id].Properties, "Environment", "Variables").(map[string]any)
+			for _, v := range config.Variables {
+				if v.Template && v.ReadBy(fn) {
+					if _, ok := vars[v.Name]; !ok {
+						t.Errorf("%s reads %s but the template does not set it", id, v.Name)
+					}
+				}
+			}
+		}
+	})
+}
+
+// Every function of the template has its build-<LogicalId> target, and
+// every function folder is in the template.
+func TestBuildTargets(t *testing.T) {
+	mk, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, _ := os.ReadFile(templatePath)
+	ids := regexp.MustCompile(`(?m)^  (\w+Function):\n    Type: AWS::Serverless::Function`).FindAllSubmatch(tpl, -1)
+	if len(ids) != len(runtimeapi.Functions) {
+		t.Errorf("template has %d functions; want %d", len(ids), len(runtimeapi.Functions))
+	}
+	for _, m := range ids {
+		if !strings.Contains(string(mk), fmt.Sprintf("\nbuild-%s:", m[1])) {
+			t.Errorf("Makefile has no build-%s target", m[1])
+		}
+	}
+	dirs, _ := os.ReadDir("../../functions")
+	for _, d := range dirs {
+		if _, ok := runtimeapi.Functions[d.Name()]; !ok {
+			t.Errorf("functions/%s is not deployed", d.Name())
+		}
+	}
+}
+
+// The README's configuration table names every variable.
+func TestReadmeConfigurationTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range config.Variables {
+		if !strings.Contains(string(readme), "`"+v.Name+"`") {
+			t.Errorf("README does not document %s", v.Name)
+		}
+	}
+}
