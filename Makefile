@@ -10,7 +10,8 @@ run:
 	$(GO) run ./infra/local/cmd/sessionguard-local
 
 test: vet
-	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=3s
 
 vet:
 	$(GO) vet ./...
@@ -20,14 +21,19 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/... ./functions/...
 
-# Short fuzz runs of every fuzz target.
+# Fuzz runs of every fuzz target (corpora in each package's testdata/fuzz).
+# Minimizing new inputs is off: it would spend the time budget re-running
+# signature checks instead of exploring.
 FUZZTIME ?= 30s
+FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0
 fuzz:
-	$(GO) test ./shared/jsonlite -run '^$$' -fuzz FuzzValidMatchesEncodingJSON -fuzztime $(FUZZTIME)
-	$(GO) test ./shared/jsonlite -run '^$$' -fuzz FuzzAppendStringMatchesEncodingJSON -fuzztime $(FUZZTIME)
-	$(GO) test ./shared/token -run '^$$' -fuzz FuzzVerifierMatchesJWX -fuzztime $(FUZZTIME)
-	$(GO) test ./shared/authorizer -run '^$$' -fuzz FuzzInvokeNeverPanics -fuzztime $(FUZZTIME)
-	$(GO) test ./shared/adminapi -run '^$$' -fuzz FuzzSettingsBody -fuzztime $(FUZZTIME)
+	$(FUZZ) -fuzz FuzzValidMatchesEncodingJSON ./shared/jsonlite
+	$(FUZZ) -fuzz FuzzAppendStringMatchesEncodingJSON ./shared/jsonlite
+	$(FUZZ) -fuzz FuzzVerifierMatchesJWX ./shared/token
+	$(FUZZ) -fuzz FuzzInvokeNeverPanics ./shared/authorizer
+	$(FUZZ) -fuzz FuzzSessionIDReader ./shared/authorizer
+	$(FUZZ) -fuzz FuzzSettingsBody ./shared/adminapi
+	$(FUZZ) -fuzz FuzzSETBody ./shared/signals
 
 # SAM builds each function from the one module (BuildMethod: makefile).
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ type fixture struct {
 	alice session.UserKey
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ck := devidp.NewClock(t0)
 	tx, stop, err := devidp.NewServer(ck.Now)
@@ -62,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // set mints a SET about alice; edit changes its claims or headers.
-func (f *fixture) set(t *testing.T, event, jti string, edit func(tok *devidp.Token)) string {
+func (f *fixture) set(t testing.TB, event, jti string, edit func(tok *devidp.Token)) string {
 	t.Helper()
 	tok := devidp.Token{Audience: receiverID, Headers: map[string]any{"typ": "secevent+jwt"}, Claims: map[string]any{
 		"jti":    jti,
@@ -183,4 +184,31 @@ func TestEventFile(t *testing.T) {
 	if a, _ := f.live(t); a != 0 {
 		t.Errorf("alice has %d live sessions; want 0", a)
 	}
+}
+
+// Whatever is pushed, the receiver answers 202 or the RFC's 400 with an
+// err code (or 503), and never panics.
+func FuzzSETBody(f *testing.F) {
+	fx := newFixture(f)
+	f.Add(fx.set(f, SessionRevoked, "seed-1", nil), "application/secevent+jwt")
+	f.Add("eyJhbGciOiJub25lIn0.e30.", "application/secevent+jwt")
+	f.Add("", "application/secevent+jwt; charset=utf-8")
+	f.Add("x.y.z", "text/plain")
+	codes := []string{"invalid_request", "invalid_key", "invalid_issuer", "invalid_audience", "authentication_failed", "access_denied"}
+	f.Fuzz(func(t *testing.T, body, contentType string) {
+		req := httptest.NewRequest("POST", "/signals", strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		rec := httptest.NewRecorder()
+		fx.rc.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 202, 503:
+		case 400:
+			var out map[string]string
+			if json.Unmarshal(rec.Body.Bytes(), &out) != nil || !slices.Contains(codes, out["err"]) || out["description"] == "" {
+				t.Fatalf("400 body %q is not RFC 8935's", rec.Body)
+			}
+		default:
+			t.Fatalf("status %d", rec.Code)
+		}
+	})
 }
