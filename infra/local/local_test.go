@@ -101,6 +101,10 @@ func walkQuickStart(t *testing.T, o Options) {
 			t.Errorf("step %s not in the output:\n%s", w.step, out)
 		}
 	}
+	// No function logged a token or a raw session id (every function ran).
+	if m := regexp.MustCompile(`eyJ[A-Za-z0-9_-]{20,}|(^|[^A-Za-z0-9_-])[A-Za-z0-9_-]{43}([^A-Za-z0-9_-]|$)`).FindString(logs.String()); m != "" {
+		t.Errorf("a token or session id reached the logs: %q", m)
+	}
 	for _, reason := range []string{`"reason":"ok"`, `"reason":"binding_user"`, `"reason":"session_revoked"`, `"msg":"policy checks"`, `"msg":"audit"`} {
 		if !strings.Contains(logs.String(), reason) {
 			t.Errorf("logs lack %s", reason)

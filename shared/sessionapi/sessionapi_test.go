@@ -236,3 +236,29 @@ func TestStaySignedInNotAllowed(t *testing.T) {
 		t.Fatalf("sign-in asking to stay signed in: %d %s", resp.StatusCode, resp.Body)
 	}
 }
+
+// Session fixation: a session id planted in the victim's browser (header
+// or cookie) is never adopted; sign-in always issues a fresh id, and the
+// attacker's session stays the attacker's.
+func TestSessionFixation(t *testing.T) {
+	f := newFixture(t)
+	planted := f.signIn(t, f.token(t, "mallory", time.Time{}))
+	invented := strings.Repeat("A", 43)
+	for _, sid := range []string{planted, invented} {
+		resp := f.call(t, "sessions/sign-in.json", f.token(t, "alice", time.Time{}), "", func(ev *awsevents.APIGatewayV2HTTPRequest) {
+			ev.Headers["x-session-id"] = sid
+			ev.Cookies = []string{"__Host-sg_session=" + sid}
+		})
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("sign-in: %d %s", resp.StatusCode, resp.Body)
+		}
+		got := body(t, resp)["sessionId"].(string)
+		if got == sid {
+			t.Fatalf("sign-in adopted the planted session id")
+		}
+	}
+	// Alice's token on the planted session is refused: it is mallory's.
+	if resp := f.call(t, "sessions/current.json", f.token(t, "alice", time.Time{}), planted, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("alice's token on mallory's session: %d; want 403 (binding_user)", resp.StatusCode)
+	}
+}

@@ -468,3 +468,31 @@ func TestVerifySET(t *testing.T) {
 	_, err = f.v.Verify(context.Background(), set(nil, nil))
 	wantCode(t, err, reason.TokenMalformed)
 }
+
+// A kid is only a name to look up in the issuer's own key set: path
+// tricks, URLs and oversized kids fetch nothing from anywhere else and
+// verify nothing.
+func TestKidTricks(t *testing.T) {
+	f := newFixture(t, nil)
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the verifier contacted the attacker: %s", r.URL)
+	}))
+	defer attacker.Close()
+	key := f.idp.KeyFor(jwa.RS256)
+	for _, kid := range []string{"../../../../etc/passwd", attacker.URL + "/jwks.json", "file:///dev/zero", key.Kid + "\x00", strings.Repeat("k", 4000), " " + key.Kid} {
+		name := kid
+		if len(name) > 40 {
+			name = name[:40]
+		}
+		t.Run(name, func(t *testing.T) {
+			tok := f.mint(t, devidp.Token{Key: &devidp.Key{Kid: kid, Alg: jwa.RS256, Private: key.Private}})
+			_, err := f.v.Verify(context.Background(), tok)
+			if c := reason.CodeOf(err); c != reason.TokenSignature && c != reason.TokenTooLarge {
+				t.Errorf("kid %q: %v; want token_signature", name, err)
+			}
+		})
+	}
+	if n := f.idp.Fetches(); n > 2 {
+		t.Errorf("%d key-set fetches for six unknown kids; want at most the cold fetch and one cooldown refetch", n)
+	}
+}
