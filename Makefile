@@ -17,9 +17,11 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
-# Benchmarks of the authorizer's hot path (numbers go in the issue notes).
+# Every benchmark in one go: a Markdown report on stdout and in bench/RESULTS.md
+# (authorizer vs the bare signature check, DynamoDB calls, refresher, binary
+# sizes, cold start, memory under a burst).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/... ./functions/...
+	$(GO) run ./infra/bench
 
 # Fuzz runs of every fuzz target (corpora in each package's testdata/fuzz).
 # Minimizing new inputs is off: it would spend the time budget re-running

@@ -52,10 +52,10 @@ const Budget = 6 * time.Second
 type mode int
 
 const (
-	pass mode = iota
-	fail      // 500
-	throttle  // DynamoDB's ThrottlingException
-	hang      // never answers
+	pass     mode = iota
+	fail          // 500
+	throttle      // DynamoDB's ThrottlingException
+	hang          // never answers
 )
 
 // proxy forwards to a backend, or fails as told.

@@ -63,6 +63,9 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// Pid is the function's process id.
+func (f *Function) Pid() int { return f.cmd.Process.Pid }
+
 // Logs is what the function has written so far (its JSON log lines).
 func (f *Function) Logs() string { return f.logs.String() }
 

@@ -186,7 +186,7 @@ func TestNoLostUpdate(t *testing.T) {
 
 // issuer serves a development issuer for the test and returns it with a
 // verifier that trusts it and the one environment "prod".
-func issuer(t *testing.T, clock *devidp.Clock) (*devidp.Issuer, *token.Verifier, authorizer.Environments) {
+func issuer(t testing.TB, clock *devidp.Clock) (*devidp.Issuer, *token.Verifier, authorizer.Environments) {
 	t.Helper()
 	idp, stop, err := devidp.NewServer(clock.Now)
 	if err != nil {
@@ -456,4 +456,69 @@ func BenchmarkRefresher(b *testing.B) {
 			b.ReportMetric(float64(directoryReqs)/float64(checked), "directory-requests/user")
 		})
 	}
+}
+
+// BenchmarkRequestsPerDecision reports the DynamoDB calls of the
+// authorizer's allow path (one session, requests a second apart: the
+// activity write comes once a minute).
+func BenchmarkRequestsPerDecision(b *testing.B) {
+	ctx := context.Background()
+	clock := devidp.NewClock(storetest.T0)
+	st, calls := open(b, clock.Now)
+	idp, v, envs := issuer(b, clock)
+	a := authorizer.New(v, st, envs, policy.Enforcement{}, clock.Now)
+	tok, _ := idp.Mint(devidp.Token{User: "alice", TTL: 1000 * time.Hour})
+	id, _ := session.NewID()
+	s := session.Session{Hash: id.Hash(), Environment: "prod", User: session.UserKey{Issuer: idp.URL(), Subject: "alice"},
+		ClientID: devidp.DefaultClientID, CreatedAt: clock.Now(), AuthTime: clock.Now(), Settings: policy.Defaults()}
+	if _, err := st.Create(ctx, s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+		b.Fatal(err)
+	}
+	calls.ops, calls.attempts = map[string]int{}, 0
+	idt := authorizer.Identity{Authorization: "Bearer " + tok, SessionID: id.Reveal()}
+	n := 0
+	for b.Loop() {
+		clock.Add(time.Second)
+		r := a.Check(ctx, idt)
+		if !r.Allowed() {
+			b.Fatal(r.Reason)
+		}
+		a.RecordActivity(ctx, r)
+		n++
+	}
+	total := 0
+	for _, c := range calls.ops {
+		total += c
+	}
+	b.ReportMetric(float64(calls.ops["BatchGetItem"])/float64(n), "reads/decision")
+	b.ReportMetric(float64(total)/float64(n), "dynamodb-calls/decision")
+}
+
+// BenchmarkRequestsPerSignIn reports the DynamoDB calls of a sign-in
+// through the sessions API (a user with a few sessions already).
+func BenchmarkRequestsPerSignIn(b *testing.B) {
+	clock := devidp.NewClock(storetest.T0)
+	st, calls := open(b, clock.Now)
+	idp, v, envs := issuer(b, clock)
+	api := sessionapi.New(sessionapi.Config{Verifier: v, Store: st, Environments: envs, Now: clock.Now,
+		Authorizer: authorizer.New(v, st, envs, policy.Enforcement{}, clock.Now)})
+	calls.ops, calls.attempts = map[string]int{}, 0
+	n := 0
+	for b.Loop() {
+		clock.Add(time.Second)
+		tok, _ := idp.Mint(devidp.Token{User: "alice"})
+		req := httptest.NewRequest("POST", "/sessions", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		if rec.Code != 201 {
+			b.Fatalf("sign-in: %d %s", rec.Code, rec.Body)
+		}
+		n++
+	}
+	total := 0
+	for _, c := range calls.ops {
+		total += c
+	}
+	b.ReportMetric(float64(total)/float64(n), "dynamodb-calls/sign-in")
 }
