@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
 	"github.com/sessionguard/sessionguard/shared/jsonlite"
+	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
 // signRaw signs header.payload as given, byte for byte.
@@ -117,6 +119,10 @@ func FuzzVerifierMatchesJWX(f *testing.F) {
 			return
 		}
 		_, mine := fx.v.Verify(ctx, tok)
+		var coded *reason.Error
+		if mine != nil && !errors.As(mine, &coded) {
+			t.Fatalf("rejection without a reason code: %v", mine)
+		}
 
 		parsed, theirs := jwt.Parse([]byte(tok),
 			jwt.WithKeySet(set, jws.WithInferAlgorithmFromKey(true)),
