@@ -4,14 +4,21 @@ GO      ?= go
 GOFLAGS ?=
 export GOFLAGS
 
-.PHONY: run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
+.PHONY: browser-deps run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
 
 run:
 	$(GO) run ./infra/local/cmd/sessionguard-local
 
-test: vet
+test: vet browser-deps
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=3s
+
+# The browser tests drive Debian's chromium (headless).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+	  { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }; }
 
 vet:
 	$(GO) vet ./...

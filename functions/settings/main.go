@@ -39,7 +39,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	api := adminapi.New(adminapi.Config{Verifier: v, Store: store, Environments: cfg.Environments.Known, Issuers: cfg.IssuerNames(),
-		Limits: cfg.Limits, AdminRole: cfg.AdminRole, Log: log})
+		Limits: cfg.Limits, AdminRole: cfg.AdminRole, Log: log,
+		Console: adminapi.Console{AuthorizeURL: cfg.Console.AuthorizeURL, TokenURL: cfg.Console.TokenURL, ClientID: cfg.Console.ClientID}})
 	lambda.Start(httpadapter.NewV2(api).ProxyWithContext)
 	return nil
 }

@@ -153,7 +153,8 @@ func Start(o Options) (*Stack, error) {
 	auth := authorizer.New(v, store, envs, policy.Enforcement{}, o.Now)
 	api := sessionapi.New(sessionapi.Config{Verifier: v, Store: store, Authorizer: auth, Environments: envs, Log: log, Now: o.Now})
 	admin := adminapi.New(adminapi.Config{Verifier: adminV, Store: store, Environments: envs.Known, Issuers: []string{idp.URL()},
-		AdminRole: AdminRole, Log: log, Now: o.Now})
+		AdminRole: AdminRole, Log: log, Now: o.Now,
+		Console: adminapi.Console{AuthorizeURL: idp.URL() + "/authorize", TokenURL: idp.URL() + "/token", ClientID: "sessionguard-console"}})
 	dir := devdir.New()
 	dir.DefaultActive = true // any name can sign in locally
 	receiver := signals.New(signals.Config{Verifier: signalsV, Store: store, Environments: envs.Known, UserIssuers: []string{idp.URL()}, Log: log, Now: o.Now})
@@ -179,6 +180,8 @@ func Start(o Options) (*Stack, error) {
 	mux.HandleFunc("/demo", s.route(s.demo, true))
 	mux.HandleFunc("/demo/", s.route(s.demo, true))
 	mux.HandleFunc("/signals", s.route(s.signals, false))
+	mux.HandleFunc("/console/", s.route(s.admin, false)) // static; its API calls carry the admin's token
+	mux.HandleFunc("GET /app", serveApp)
 	mux.Handle("/directory/", http.StripPrefix("/directory", dir))
 	mux.HandleFunc("POST /local/run-checks", s.runChecksHandler)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") })
@@ -285,6 +288,38 @@ func (s *Stack) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return s.srv.Shutdown(ctx)
+}
+
+// appPage is a demo app page: it signs in (?user=, default alice) with a
+// development token, calls the protected route, and includes the expiry
+// warning snippet (?poll= seconds between its checks, default 30).
+const appPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo app</title>
+<style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}</style></head>
+<body><main><h1>Demo app</h1><p id="status" aria-live="polite">Signing in…</p><pre id="context"></pre></main>
+<script>
+(async () => {
+  const q = new URLSearchParams(location.search);
+  const user = q.get("user") || "alice";
+  const token = (await (await fetch("/idp/token?user=" + encodeURIComponent(user))).text()).trim();
+  const s = await (await fetch("/sessions", { method: "POST", headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" }, body: "{}" })).json();
+  sessionStorage.setItem("sg_token", token);
+  sessionStorage.setItem("sg_session", s.sessionId);
+  const d = await (await fetch("/demo", { headers: { Authorization: "Bearer " + token, "X-Session-Id": s.sessionId } })).json();
+  document.getElementById("status").textContent = "Signed in as " + user + ".";
+  document.getElementById("context").textContent = JSON.stringify(d.authorizer, null, 2);
+  const w = document.createElement("script");
+  w.src = "/console/sessionguard-warning.js";
+  w.dataset.keepaliveUrl = "/demo";
+  w.dataset.pollSeconds = q.get("poll") || "30";
+  document.body.append(w);
+})();
+</script></body></html>
+`
+
+func serveApp(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write([]byte(appPage))
 }
 
 // demo is the protected demo route: it echoes the authorizer context.

@@ -57,6 +57,7 @@ type Config struct {
 	Issuers   []string
 	Limits    policy.Limits // zero: policy.DefaultLimits
 	AdminRole string        // default "sessionguard-admin"
+	Console   Console       // the console's sign-in
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -100,6 +101,7 @@ func New(cfg Config) *API {
 		{"/environments/{env}/sessions/{id}", "DELETE", a.revokeSession},
 		{"/environments/{env}/users/{user}/revoke", "POST", a.revokeUser},
 		{"/environments/{env}/audits", "GET", a.audits},
+		{"/console/{file...}", "GET", a.console},
 	}
 	allowed := map[string][]string{}
 	for _, r := range routes {

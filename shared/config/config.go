@@ -39,6 +39,8 @@ type Config struct {
 	Limits policy.Limits
 	// Directory is where the refresher re-checks users.
 	Directory Directory
+	// Console is the admin console's sign-in at the issuer (CONSOLE_*).
+	Console struct{ AuthorizeURL, TokenURL, ClientID string }
 	// Signals are the Shared Signals transmitters whose SETs the signals
 	// function accepts (SIGNALS_TRANSMITTERS, the format of
 	// TRUSTED_ISSUERS; audiences: this receiver's id).
@@ -197,6 +199,8 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("SETTINGS_LIMITS: %v", err)
 		}
 	}
+
+	c.Console.AuthorizeURL, c.Console.TokenURL, c.Console.ClientID = str("CONSOLE_AUTHORIZE_URL", ""), str("CONSOLE_TOKEN_URL", ""), str("CONSOLE_CLIENT_ID", "")
 
 	d := &c.Directory
 	d.Kind = str("DIRECTORY", "none")

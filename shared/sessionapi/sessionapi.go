@@ -102,6 +102,9 @@ type View struct {
 	WarnAt          *time.Time `json:"warnAt,omitempty"`
 	IdleExpiresAt   *time.Time `json:"idleExpiresAt,omitempty"`
 	EndedSessions   int        `json:"endedSessions,omitempty"`
+	// Now is the server's time of the answer: a client counts down to the
+	// times above from it, not from its own clock.
+	Now time.Time `json:"now"`
 }
 
 func viewOf(s session.Session, d policy.Decision) View {
@@ -244,6 +247,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	v := viewOf(s, d)
 	v.SessionID = id.Reveal()
 	v.EndedSessions = len(ended)
+	v.Now = now.UTC()
 	http.SetCookie(w, a.cookie(id.Reveal(), s.StaySignedIn, d.ExpiresAt, now))
 	a.log(ctx, slog.LevelInfo, append(who, slog.String("op", op), slog.String("decision", "allow"), slog.String("reason", string(reason.OK)),
 		slog.String("sessionId", s.Hash.Prefix()), slog.Bool("staySignedIn", s.StaySignedIn), slog.Int("endedSessions", len(ended)))...)
@@ -277,7 +281,9 @@ func (a *API) current(w http.ResponseWriter, r *http.Request) {
 		a.deny(ctx, w, "current", res.Reason, res.Err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewOf(res.Session, res.Decision))
+	v := viewOf(res.Session, res.Decision)
+	v.Now = a.cfg.Now().UTC()
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (a *API) signOut(w http.ResponseWriter, r *http.Request) {

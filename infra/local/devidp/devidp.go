@@ -43,6 +43,7 @@ type Issuer struct {
 	serial int
 
 	fetches atomic.Int64
+	codes   codes
 }
 
 // Key is one signing key of the issuer.
@@ -313,6 +314,8 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"issuer":                                i.URL(),
 			"jwks_uri":                              i.URL() + "/jwks.json",
 			"token_endpoint":                        i.URL() + "/token",
+			"authorization_endpoint":                i.URL() + "/authorize",
+			"code_challenge_methods_supported":      []string{"S256"},
 			"id_token_signing_alg_values_supported": []string{"RS256", "ES256", "EdDSA"},
 		})
 	case "/jwks.json":
@@ -328,6 +331,8 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(body)
+	case "/authorize":
+		i.serveAuthorize(w, r)
 	case "/token":
 		i.serveToken(w, r)
 	case "/set":
@@ -351,6 +356,11 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.Method == http.MethodPost && r.Form.Get("grant_type") == "authorization_code" {
+		w.Header().Set("Access-Control-Allow-Origin", "*") // a browser app redeems its code here
+		i.redeem(w, r)
 		return
 	}
 	user := r.Form.Get("user")

@@ -1,0 +1,256 @@
+package local
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/session"
+)
+
+// Chromium is Debian's chromium, which `make test` installs (make
+// browser-deps).
+const Chromium = "/usr/bin/chromium"
+
+// artifacts is where the browser tests leave their screenshots.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("SG_ARTIFACTS_DIR")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "artifacts", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	if _, err := os.Stat(Chromium); err != nil {
+		t.Fatalf("%s is missing: run `make browser-deps` (make test does)", Chromium)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(Chromium), chromedp.NoSandbox, chromedp.Headless,
+		chromedp.WindowSize(1200, 1400))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	if err := chromedp.Do(ctx); err != nil { // start the browser on the long-lived context
+		t.Fatal(err)
+	}
+	return &browser{t: t, ctx: ctx, shots: artifacts(t)}
+}
+
+// do runs steps with a time limit.
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// waitText waits until sel's text contains want.
+func (b *browser) waitText(sel, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		s, err := chromedp.Run(ctx, chromedp.Text(sel))
+		cancel()
+		if err == nil && strings.Contains(s, want) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond) // polling the page, not waiting for time to pass on the server
+	}
+	b.shot("failed-wait")
+	b.t.Fatalf("%s never showed %q (last: %q)", sel, want, b.text(sel))
+}
+
+func (b *browser) shot(name string) {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644)
+	}
+}
+
+// typeInto empties a field and types value into it, as a user would.
+func (b *browser) typeInto(sel, value string) {
+	b.t.Helper()
+	clear := chromedp.Evaluate[chromedp.Void](`(() => { const e = document.querySelector(` + strconv.Quote(sel) + `); e.value = ""; e.dispatchEvent(new Event("input")); })()`)
+	b.do("type into "+sel, clear, chromedp.SendKeys(sel, value))
+}
+
+func startStack(t *testing.T) (*Stack, *devidp.Clock) {
+	t.Helper()
+	clock := devidp.NewClock(time.Now())
+	s, err := Start(Options{Addr: "127.0.0.1:0", Log: &syncWriter{}, Now: clock.Now, CheckEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, clock
+}
+
+type syncWriter struct{}
+
+func (syncWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// signIn makes a session for user through the stack's HTTP API.
+func signIn(t *testing.T, s *Stack, user string) (tok, sid string) {
+	t.Helper()
+	tok, err := s.IdP.Mint(devidp.Token{User: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", s.URL+"/sessions", strings.NewReader("{}"))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("sign-in of %s: %v %v", user, resp, err)
+	}
+	defer resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-sg_session" {
+			return tok, c.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return "", ""
+}
+
+func status(t *testing.T, s *Stack, tok, sid string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.URL+"/demo", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("X-Session-Id", sid)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// The admin console in headless Chromium: sign in through the issuer, change
+// a setting and see it saved, see an out-of-range value's message, see a
+// concurrent save explained, revoke a session.
+func TestConsoleInBrowser(t *testing.T) {
+	ctx := context.Background()
+	s, _ := startStack(t)
+	b := newBrowser(t)
+
+	b.do("open the console", chromedp.Navigate(s.URL+"/console/"), chromedp.WaitVisible("#signin"), chromedp.Click("#signin"))
+	b.do("sign in at the issuer", chromedp.WaitVisible("#username"), chromedp.Click("button#signin"))
+	b.do("console loads", chromedp.WaitVisible("#app"))
+	b.waitText("#version", "version 0")
+	b.shot("console-signed-in")
+
+	// Change a setting and see it saved.
+	b.do("enable expiration", chromedp.Click("#sessionExpiration-enabled"))
+	b.typeInto("#sessionExpiration-maxSessionMinutes", "480")
+	b.do("save", chromedp.Click("#save"))
+	b.waitText("#status", "Saved: version 1")
+	set, v, err := s.Store.Settings(ctx, Environment)
+	if err != nil || v != 1 || !set.SessionExpiration.Enabled || set.SessionExpiration.MaxSessionMinutes != 480 {
+		t.Fatalf("stored settings = v%d %+v, %v; want version 1 with 480 minutes", v, set.SessionExpiration, err)
+	}
+	b.waitText("#history", "root")
+	b.shot("console-saved")
+
+	// An out-of-range value: the field says why, and saving is off.
+	b.typeInto("#sessionExpiration-maxSessionMinutes", "5000")
+	b.waitText("#err-sessionExpiration-maxSessionMinutes", "between 60 and 1440")
+	disabled, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.querySelector("#save").disabled`))
+	if err != nil || !disabled {
+		t.Errorf("Save enabled with an out-of-range value (%v)", err)
+	}
+	b.shot("console-out-of-range")
+	b.typeInto("#sessionExpiration-maxSessionMinutes", "480")
+
+	// Someone else saves first: the console explains the conflict.
+	other := set
+	other.SessionExpiration.WarningMinutes = 45
+	if err := s.Store.PutSettings(ctx, session.SettingsChange{Environment: Environment, Version: 2, At: time.Now(), Actor: "other-admin", Old: set, New: other}); err != nil {
+		t.Fatal(err)
+	}
+	b.typeInto("#sessionExpiration-warningMinutes", "30")
+	b.do("save over a newer version", chromedp.Click("#save"))
+	b.waitText("#conflict-text", "Someone else saved these settings (now version 2)")
+	b.shot("console-conflict")
+	b.do("load their version", chromedp.Click("#reload"))
+	b.waitText("#version", "version 2")
+	if _, v, _ := s.Store.Settings(ctx, Environment); v != 2 {
+		t.Errorf("the conflicting save overwrote version 2: now %d", v)
+	}
+
+	// Revoke a user's session; the user's next request is refused.
+	tok, sid := signIn(t, s, "bob")
+	if got := status(t, s, tok, sid); got != 200 {
+		t.Fatalf("bob's request before the revocation: %d", got)
+	}
+	b.typeInto("#user", "bob")
+	b.do("list bob's sessions", chromedp.Click("#show-sessions"), chromedp.WaitVisible("#sessions .revoke"))
+	b.shot("console-sessions")
+	b.do("revoke", chromedp.Click("#sessions .revoke"))
+	b.waitText("#sessions-status", "Session revoked")
+	if got := status(t, s, tok, sid); got != 401 {
+		t.Errorf("bob's request after the revocation: %d; want 401", got)
+	}
+}
+
+// The expiry warning in a real page: the banner appears at warnAt (the
+// server's clock moved there), and the user is signed out at the end.
+func TestExpiryWarningInBrowser(t *testing.T) {
+	ctx := context.Background()
+	s, clock := startStack(t)
+	capped := policy.Defaults()
+	capped.SessionExpiration = policy.SessionExpiration{Enabled: true, MaxSessionMinutes: 60, WarningMinutes: 20}
+	if err := s.Store.PutSettings(ctx, session.SettingsChange{Environment: Environment, Version: 1, At: clock.Now(), Actor: "test", Old: policy.Defaults(), New: capped}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.do("open the app", chromedp.Navigate(s.URL+"/app?user=carol&poll=1"))
+	b.waitText("#status", "Signed in as carol")
+	visible, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!document.querySelector("#sg-warning") && !document.querySelector("#sg-warning").hidden`))
+	if err != nil || visible {
+		t.Fatalf("warning shown before warnAt (%v)", err)
+	}
+	clock.Add(40*time.Minute + time.Second) // warnAt: 20 minutes before the 60-minute end
+	b.do("banner at warnAt", chromedp.WaitVisible("#sg-warning"))
+	b.waitText("#sg-warning-text", "Your session ends in")
+	b.shot("app-expiry-warning")
+	clock.Add(20 * time.Minute) // the end
+	b.do("signed out at the end", chromedp.WaitVisible("#sg-signed-out"))
+	b.shot("app-signed-out")
+}

@@ -1,0 +1,56 @@
+package adminapi
+
+import (
+	"embed"
+	"encoding/json"
+	"net/http"
+	"path"
+)
+
+// The admin console: static files embedded in the binary, served without
+// the admin role (they hold no data; every call they make needs it).
+//
+//go:embed console/*
+var consoleFiles embed.FS
+
+// Console configures the console's sign-in: an OpenID Connect authorization
+// code flow with PKCE at the issuer, then a session from the sessions API.
+type Console struct {
+	AuthorizeURL string `json:"authorizeUrl"`
+	TokenURL     string `json:"tokenUrl"`
+	ClientID     string `json:"clientId"`
+	SessionsURL  string `json:"sessionsUrl"` // default /sessions
+}
+
+var contentTypes = map[string]string{
+	".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+}
+
+func (a *API) console(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	if name == "" {
+		name = "index.html"
+	}
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' https:; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+	h.Set("Referrer-Policy", "no-referrer")
+	if name == "config.json" {
+		c := a.cfg.Console
+		if c.SessionsURL == "" {
+			c.SessionsURL = "/sessions"
+		}
+		h.Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(c)
+		return
+	}
+	body, err := consoleFiles.ReadFile("console/" + path.Base(name))
+	ct, ok := contentTypes[path.Ext(name)]
+	if err != nil || !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h.Set("Content-Type", ct)
+	w.Write(body)
+}

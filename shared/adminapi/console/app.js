@@ -1,0 +1,342 @@
+// The sessionguard admin console: no build step, no dependencies.
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+const st = { cfg: null, token: null, sid: null, env: null, etag: null, limits: null, loaded: null };
+
+// The settings form: JSON path, kind, and the limits entry for its range.
+const FIELDS = [
+  { group: "Session expiration", path: "sessionExpiration.enabled", kind: "bool", label: "End sessions a fixed time after sign-in" },
+  { group: "Session expiration", path: "sessionExpiration.maxSessionMinutes", kind: "int", label: "Maximum session length (minutes)", limit: "maxSessionMinutes" },
+  { group: "Session expiration", path: "sessionExpiration.warningMinutes", kind: "int", label: "Warn this long before the end (minutes)" },
+  { group: "Inactivity timeout", path: "inactivityTimeout.enabled", kind: "bool", label: "End sessions after inactivity" },
+  { group: "Inactivity timeout", path: "inactivityTimeout.minutes", kind: "int", label: "Inactivity timeout (minutes)", limit: "inactivityMinutes" },
+  { group: "Stay signed in", path: "staySignedIn.allowed", kind: "bool", label: "Users may choose to stay signed in" },
+  { group: "Stay signed in", path: "staySignedIn.inactivityMinutes", kind: "int", label: "Their inactivity timeout (minutes, 0: as above)", limit: "staySignedInInactivityMinutes", zero: true },
+  { group: "Stay signed in", path: "staySignedIn.maxSessionMinutes", kind: "int", label: "Their maximum length (minutes, 0: as above)", limit: "staySignedInMaxSessionMinutes", zero: true },
+  { group: "Stay signed in", path: "staySignedIn.renewAfterMinutes", kind: "int", label: "Activity renews them only after (minutes, 0: always)" },
+  { group: "Policy checks", path: "policyCheckIntervalMinutes", kind: "int", label: "Re-check users at the IdP every (minutes)", limit: "policyCheckIntervalMinutes" },
+  { group: "Policy checks", path: "outageGraceMinutes", kind: "int", label: "Stay-signed-in grace while the IdP is down (minutes)", limit: "outageGraceMinutes" },
+  { group: "Session limit", path: "maxSessionsPerUser", kind: "int", label: "Sessions per user (0: no limit)", limit: "maxSessionsPerUser" },
+  { group: "Session limit", path: "onSessionLimit", kind: "select", label: "At the limit", options: [["end_oldest", "end the oldest session"], ["deny_new", "refuse the new sign-in"]] },
+  { group: "Exempt apps", path: "exemptClients", kind: "list", label: "Client ids without timeouts (comma-separated)" },
+];
+
+const idOf = (path) => path.replace(/\./g, "-");
+const get = (obj, path) => path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), obj);
+function set(obj, path, v) {
+  const ks = path.split(".");
+  let o = obj;
+  for (const k of ks.slice(0, -1)) o = o[k] = o[k] || {};
+  o[ks[ks.length - 1]] = v;
+}
+
+function b64url(buf) {
+  return btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+async function api(method, path, body, headers) {
+  const h = Object.assign({ Authorization: "Bearer " + st.token, "X-Session-Id": st.sid }, headers || {});
+  if (body !== undefined) h["Content-Type"] = "application/json";
+  const r = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+  return { status: r.status, etag: r.headers.get("ETag"), data };
+}
+
+// Sign-in: OpenID Connect authorization code with PKCE, then a session.
+async function signIn() {
+  const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
+  sessionStorage.setItem("sg_console_pkce", JSON.stringify({ verifier, state }));
+  const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const u = new URL(st.cfg.authorizeUrl, location.href);
+  u.search = new URLSearchParams({
+    response_type: "code", client_id: st.cfg.clientId, redirect_uri: location.origin + location.pathname,
+    state, code_challenge: challenge, code_challenge_method: "S256",
+  }).toString();
+  location.assign(u.toString());
+}
+
+async function finishSignIn(params) {
+  const pkce = JSON.parse(sessionStorage.getItem("sg_console_pkce") || "{}");
+  sessionStorage.removeItem("sg_console_pkce");
+  history.replaceState(null, "", location.pathname);
+  if (!pkce.state || params.get("state") !== pkce.state) throw new Error("sign-in state mismatch");
+  const r = await fetch(st.cfg.tokenUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "authorization_code", code: params.get("code"), code_verifier: pkce.verifier,
+      redirect_uri: location.origin + location.pathname, client_id: st.cfg.clientId }),
+  });
+  if (!r.ok) throw new Error("the identity provider refused the sign-in");
+  const tok = (await r.json()).access_token;
+  const s = await fetch(st.cfg.sessionsUrl, { method: "POST", headers: { Authorization: "Bearer " + tok, "Content-Type": "application/json" }, body: "{}" });
+  if (!s.ok) throw new Error("could not start a session (" + s.status + ")");
+  sessionStorage.setItem("sg_console", JSON.stringify({ token: tok, sid: (await s.json()).sessionId }));
+}
+
+async function signOut() {
+  await fetch(st.cfg.sessionsUrl + "/current", { method: "DELETE", headers: { "X-Session-Id": st.sid } });
+  sessionStorage.removeItem("sg_console");
+  location.reload();
+}
+
+function buildForm() {
+  const root = $("#fields");
+  root.textContent = "";
+  const groups = {};
+  for (const f of FIELDS) {
+    if (!groups[f.group]) {
+      const fs = document.createElement("fieldset");
+      const lg = document.createElement("legend");
+      lg.textContent = f.group;
+      fs.append(lg);
+      root.append(fs);
+      groups[f.group] = fs;
+    }
+    const div = document.createElement("div");
+    div.className = "field";
+    const id = idOf(f.path);
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = f.label;
+    let input;
+    if (f.kind === "select") {
+      input = document.createElement("select");
+      for (const [v, t] of f.options) input.append(new Option(t, v));
+    } else {
+      input = document.createElement("input");
+      input.type = f.kind === "bool" ? "checkbox" : f.kind === "int" ? "number" : "text";
+    }
+    input.id = id;
+    input.setAttribute("aria-describedby", "hint-" + id + " err-" + id);
+    input.addEventListener("input", validate);
+    const hint = document.createElement("span");
+    hint.className = "hint";
+    hint.id = "hint-" + id;
+    if (f.limit && st.limits[f.limit]) {
+      const r = st.limits[f.limit];
+      hint.textContent = (f.zero ? "0 or " : "") + r.min + " to " + r.max;
+    }
+    const err = document.createElement("span");
+    err.className = "error";
+    err.id = "err-" + id;
+    err.setAttribute("aria-live", "polite");
+    div.append(label, input, hint, err);
+    groups[f.group].append(div);
+  }
+}
+
+function fill(s) {
+  for (const f of FIELDS) {
+    const el = document.getElementById(idOf(f.path));
+    const v = get(s, f.path);
+    if (f.kind === "bool") el.checked = !!v;
+    else if (f.kind === "list") el.value = (v || []).join(", ");
+    else el.value = v;
+  }
+  validate();
+}
+
+function read() {
+  const out = {};
+  for (const f of FIELDS) {
+    const el = document.getElementById(idOf(f.path));
+    let v;
+    if (f.kind === "bool") v = el.checked;
+    else if (f.kind === "int") v = el.value.trim() === "" ? NaN : Number(el.value);
+    else if (f.kind === "list") v = el.value.split(",").map((x) => x.trim()).filter(Boolean);
+    else v = el.value;
+    set(out, f.path, v);
+  }
+  return out;
+}
+
+// Validation as the admin types, with the deployment's ranges; the server
+// checks again and its messages land in the same places.
+function validate() {
+  const s = read();
+  const errs = {};
+  const range = (path, lim, zero, max) => {
+    const v = get(s, path);
+    const r = Object.assign({}, st.limits[lim]);
+    if (max !== undefined) r.max = Math.min(r.max, max);
+    if (!Number.isInteger(v)) errs[path] = "must be a whole number";
+    else if (!(zero && v === 0) && (v < r.min || v > r.max)) errs[path] = "must be between " + r.min + " and " + r.max + (zero ? " (or 0)" : "");
+  };
+  range("sessionExpiration.maxSessionMinutes", "maxSessionMinutes");
+  const max = get(s, "sessionExpiration.maxSessionMinutes");
+  const w = get(s, "sessionExpiration.warningMinutes");
+  if (!Number.isInteger(w) || w < 1 || (Number.isInteger(max) && w > max - 1)) errs["sessionExpiration.warningMinutes"] = "must be between 1 and " + ((max || 2) - 1);
+  const bothOn = s.sessionExpiration.enabled && s.inactivityTimeout.enabled && Number.isInteger(max);
+  range("inactivityTimeout.minutes", "inactivityMinutes", false, bothOn ? max - 1 : undefined);
+  range("staySignedIn.inactivityMinutes", "staySignedInInactivityMinutes", true);
+  range("staySignedIn.maxSessionMinutes", "staySignedInMaxSessionMinutes", true);
+  range("policyCheckIntervalMinutes", "policyCheckIntervalMinutes");
+  range("outageGraceMinutes", "outageGraceMinutes");
+  range("maxSessionsPerUser", "maxSessionsPerUser");
+  showErrors(errs);
+  $("#save").disabled = Object.keys(errs).length > 0;
+  return errs;
+}
+
+function showErrors(errs) {
+  for (const f of FIELDS) {
+    const el = document.getElementById(idOf(f.path));
+    const msg = errs[f.path] || "";
+    document.getElementById("err-" + idOf(f.path)).textContent = msg;
+    el.setAttribute("aria-invalid", msg ? "true" : "false");
+  }
+}
+
+async function loadSettings() {
+  const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/settings");
+  if (r.status !== 200) throw new Error("could not read the settings (" + r.status + ")");
+  st.etag = r.etag;
+  st.loaded = r.data;
+  $("#version").textContent = "version " + r.etag.replace(/"/g, "");
+  $("#conflict").hidden = true;
+  fill(r.data);
+  await Promise.all([loadHistory(), loadAudit()]);
+}
+
+async function save(body, query) {
+  $("#status").textContent = "Saving…";
+  const r = await api("PUT", "/environments/" + encodeURIComponent(st.env) + "/settings" + query, body, { "If-Match": st.etag });
+  if (r.status === 200) {
+    st.etag = r.etag;
+    st.loaded = r.data;
+    fill(r.data);
+    $("#version").textContent = "version " + r.etag.replace(/"/g, "");
+    $("#status").textContent = "Saved: version " + r.etag.replace(/"/g, "") + ".";
+    await loadHistory();
+    return;
+  }
+  $("#status").textContent = "";
+  if (r.status === 412) {
+    $("#conflict-text").textContent = "Someone else saved these settings (now version " + (r.etag || "?").replace(/"/g, "") +
+      ") after you loaded them. Your change was not saved, so theirs is not overwritten. Load their version, then make your change again.";
+    $("#conflict").hidden = false;
+    $("#reload").focus();
+    return;
+  }
+  const errs = {};
+  for (const e of (r.data && r.data.errors) || []) errs[e.field] = e.message;
+  showErrors(errs);
+  $("#status").textContent = (r.data && r.data.detail) || "The settings were not saved (" + r.status + ").";
+}
+
+async function loadHistory() {
+  const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/settings/history?limit=20");
+  const tb = $("#history tbody");
+  tb.textContent = "";
+  for (const c of (r.data && r.data.changes) || []) {
+    const tr = document.createElement("tr");
+    for (const v of [c.version, new Date(c.at).toLocaleString(), c.actor, c.preset || "", c.applyToRunning ? "yes" : "no"]) {
+      const td = document.createElement("td");
+      td.textContent = v;
+      tr.append(td);
+    }
+    tb.append(tr);
+  }
+}
+
+async function loadAudit() {
+  const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/audits?limit=1");
+  const dl = $("#audit");
+  dl.textContent = "";
+  const rep = r.data && r.data.reports && r.data.reports[0];
+  if (!rep) { dl.textContent = "No audit report yet."; return; }
+  const items = [["Reported", new Date(rep.at).toLocaleString()], ["Active sessions", rep.report.activeSessions],
+    ["Under older settings", rep.report.olderSettingsSessions], ["Idle sessions", rep.report.idleSessions],
+    ["Revocations", JSON.stringify(rep.report.revocations)], ["Users failing checks", rep.report.usersCheckFailing]];
+  for (const [k, v] of items) {
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+}
+
+async function showSessions(e) {
+  if (e) e.preventDefault();
+  const user = $("#user").value.trim();
+  if (!user) return;
+  const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/sessions?user=" + encodeURIComponent(user));
+  const ul = $("#sessions");
+  ul.textContent = "";
+  const list = (r.data && r.data.sessions) || [];
+  $("#sessions-status").textContent = r.status === 200 ? list.length + " live session(s) of " + user + "." : "Could not list sessions (" + r.status + ").";
+  for (const s of list) {
+    const li = document.createElement("li");
+    li.textContent = "Started " + new Date(s.createdAt).toLocaleString() + " from " + (s.clientId || "?") + " ";
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "revoke";
+    b.textContent = "Revoke";
+    b.setAttribute("aria-label", "Revoke the session started " + new Date(s.createdAt).toLocaleString());
+    b.addEventListener("click", async () => {
+      await api("DELETE", "/environments/" + encodeURIComponent(st.env) + "/sessions/" + s.id);
+      await showSessions();
+      $("#sessions-status").textContent = "Session revoked. " + $("#sessions-status").textContent;
+    });
+    li.append(b);
+    ul.append(li);
+  }
+}
+
+async function main() {
+  st.cfg = await (await fetch("config.json")).json();
+  const params = new URLSearchParams(location.search);
+  if (params.get("code")) await finishSignIn(params);
+  const saved = JSON.parse(sessionStorage.getItem("sg_console") || "null");
+  if (!saved) {
+    $("#who").textContent = "Sign in as an administrator.";
+    $("#signin").hidden = false;
+    $("#signin").addEventListener("click", signIn);
+    return;
+  }
+  st.token = saved.token;
+  st.sid = saved.sid;
+  const envs = await api("GET", "/environments");
+  if (envs.status !== 200) {
+    $("#who").textContent = envs.status === 403 ? "Your account does not have the administrator role." : "Your sign-in has ended.";
+    sessionStorage.removeItem("sg_console");
+    $("#signin").hidden = false;
+    $("#signin").addEventListener("click", signIn);
+    return;
+  }
+  st.limits = (await api("GET", "/limits")).data;
+  const presets = (await api("GET", "/presets")).data.presets;
+  for (const p of presets) $("#preset").append(new Option(p.name + " — " + p.description, p.name));
+  for (const e of envs.data.environments) $("#env").append(new Option(e.id, e.id));
+  st.env = envs.data.environments[0].id;
+  $("#who").textContent = "Signed in.";
+  $("#signout").hidden = false;
+  $("#signout").addEventListener("click", signOut);
+  $("#app").hidden = false;
+  buildForm();
+  $("#env").addEventListener("change", async () => { st.env = $("#env").value; await loadSettings(); });
+  $("#settings").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (Object.keys(validate()).length) return;
+    const q = $("#apply-running").checked ? "?applyToRunning=true" : "";
+    await save(read(), q);
+  });
+  $("#apply-preset").addEventListener("click", () => save(undefined, "?preset=" + encodeURIComponent($("#preset").value)));
+  $("#reload").addEventListener("click", loadSettings);
+  $("#sessions-form").addEventListener("submit", showSessions);
+  $("#revoke-all").addEventListener("click", async () => {
+    const user = $("#user").value.trim();
+    if (!user) return;
+    const r = await api("POST", "/environments/" + encodeURIComponent(st.env) + "/users/" + encodeURIComponent(user) + "/revoke");
+    await showSessions();
+    $("#sessions-status").textContent = (r.data ? r.data.revoked : 0) + " session(s) revoked. " + $("#sessions-status").textContent;
+  });
+  await loadSettings();
+}
+
+main().catch((e) => { $("#who").textContent = "Error: " + e.message; });
