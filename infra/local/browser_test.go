@@ -249,6 +249,7 @@ func TestExpiryWarningInBrowser(t *testing.T) {
 	clock.Add(40*time.Minute + time.Second) // warnAt: 20 minutes before the 60-minute end
 	b.do("banner at warnAt", chromedp.WaitVisible("#sg-warning"))
 	b.waitText("#sg-warning-text", "Your session ends in")
+	b.waitText("#sg-countdown", "19:") // 19 min 59 s left, counted from the server's clock
 	b.shot("app-expiry-warning")
 	clock.Add(20 * time.Minute) // the end
 	b.do("signed out at the end", chromedp.WaitVisible("#sg-signed-out"))

@@ -62,11 +62,10 @@
     text.append(countdown);
     text.append(absolute ? ". Save your work; you will need to sign in again." : ". Stay signed in to keep working.");
     stay.hidden = absolute;
+    const first = banner.hidden;
+    banner.hidden = false;
     tick();
-    if (banner.hidden) {
-      banner.hidden = false;
-      if (!absolute) stay.focus();
-    }
+    if (first && !absolute) stay.focus();
   }
   function tick() {
     if (end === null || banner.hidden) return;
