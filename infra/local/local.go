@@ -493,6 +493,7 @@ func (s *Stack) QuickStart() string {
 	u := s.URL
 	return fmt.Sprintf(`sessionguard local stack on %[1]s
   environment %[2]q, %[3]s, development issuer at %[1]s/idp (it mints tokens for anyone: loopback only)
+  admin console: %[1]s/console/    demo app with the expiry warning: %[1]s/app?user=alice
 
 Quick start (copy and paste into another shell):
 
