@@ -95,3 +95,18 @@ func (s *Server) Stop() {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	}
 }
+
+// Main is a TestMain for packages that need the server: it starts one,
+// hands it to use, runs the tests, stops it and exits; it fails (never
+// skips) when the server cannot start.
+func Main(m interface{ Run() int }, use func(*Server)) {
+	s, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	use(s)
+	code := m.Run()
+	s.Stop()
+	os.Exit(code)
+}

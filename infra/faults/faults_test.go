@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -34,16 +33,7 @@ import (
 
 var dynamo *dynamotest.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	if dynamo, err = dynamotest.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	dynamo.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dynamotest.Main(m, func(s *dynamotest.Server) { dynamo = s }) }
 
 // Budget is the time a decision must take at most under any fault: API
 // Gateway's 10 s authorizer limit, with margin.

@@ -2,8 +2,6 @@ package local
 
 import (
 	"bytes"
-	"fmt"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -14,16 +12,7 @@ import (
 
 var dynamo *dynamotest.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	if dynamo, err = dynamotest.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	dynamo.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dynamotest.Main(m, func(s *dynamotest.Server) { dynamo = s }) }
 
 // TestQuickStartWalkedOverHTTP runs the printed quick-start, as printed,
 // in bash with curl against a running stack, on each store, and checks

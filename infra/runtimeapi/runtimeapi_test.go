@@ -17,16 +17,7 @@ import (
 
 var dynamo *dynamotest.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	if dynamo, err = dynamotest.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	dynamo.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dynamotest.Main(m, func(s *dynamotest.Server) { dynamo = s }) }
 
 // What each sample event must get from the real binary.
 var want = map[string]string{

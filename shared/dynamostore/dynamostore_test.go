@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,16 +33,7 @@ import (
 
 var server *dynamotest.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	if server, err = dynamotest.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	server.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dynamotest.Main(m, func(s *dynamotest.Server) { server = s }) }
 
 // counter counts DynamoDB calls by operation, once per call (an SDK
 // middleware before the retry loop), and HTTP attempts (which include the
