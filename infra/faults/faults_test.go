@@ -6,13 +6,10 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,71 +36,9 @@ func TestMain(m *testing.M) { dynamotest.Main(m, func(s *dynamotest.Server) { dy
 // Gateway's 10 s authorizer limit, with margin.
 const Budget = 6 * time.Second
 
-type mode int
-
-const (
-	pass     mode = iota
-	fail          // 500
-	throttle      // DynamoDB's ThrottlingException
-	hang          // never answers
-)
-
-// proxy forwards to a backend, or fails as told.
-type proxy struct {
-	backend string
-	mu      sync.Mutex
-	mode    mode
-	stop    chan struct{}
-}
-
-func newProxy(t *testing.T, backend string) (*proxy, string) {
-	p := &proxy{backend: backend, stop: make(chan struct{})}
-	srv := httptest.NewServer(p)
-	t.Cleanup(func() { close(p.stop); srv.Close() })
-	return p, srv.URL
-}
-
-func (p *proxy) set(m mode) { p.mu.Lock(); p.mode = m; p.mu.Unlock() }
-
-func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	m := p.mode
-	p.mu.Unlock()
-	switch m {
-	case fail:
-		w.WriteHeader(http.StatusInternalServerError)
-		return
-	case throttle:
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.WriteHeader(http.StatusBadRequest)
-		w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}`))
-		return
-	case hang:
-		select {
-		case <-r.Context().Done():
-		case <-p.stop:
-		}
-		return
-	}
-	body, _ := io.ReadAll(r.Body)
-	req, _ := http.NewRequestWithContext(r.Context(), r.Method, p.backend+r.URL.RequestURI(), bytes.NewReader(body))
-	req.Header = r.Header.Clone()
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		w.WriteHeader(http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body)
-}
-
 type world struct {
 	idp       *devidp.Issuer
-	jwks, ddb *proxy
+	jwks, ddb *dynamotest.Proxy
 	store     *dynamostore.Store
 	auth      *authorizer.Authorizer
 	id        session.ID
@@ -122,8 +57,10 @@ func newWorld(t *testing.T, warm bool) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	jwks, jwksURL := newProxy(t, idp.URL())
-	ddb, ddbURL := newProxy(t, dynamo.Endpoint)
+	jwks, ddb := dynamotest.NewProxy(idp.URL()), dynamotest.NewProxy(dynamo.Endpoint)
+	t.Cleanup(jwks.Close)
+	t.Cleanup(ddb.Close)
+	jwksURL, ddbURL := jwks.URL, ddb.URL
 	clock := devidp.NewClock(time.Now())
 	v, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: idp.URL(), JWKSURL: jwksURL + "/jwks.json",
 		Audiences: []string{devidp.DefaultAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}}, Now: clock.Now})
@@ -175,14 +112,14 @@ func TestDecisionsUnderFaults(t *testing.T) {
 		fault func(w *world)
 		want  reason.Code
 	}{
-		{"DynamoDB fails (500)", true, func(w *world) { w.ddb.set(fail) }, reason.DependencyUnavailable},
-		{"DynamoDB throttles", true, func(w *world) { w.ddb.set(throttle) }, reason.DependencyUnavailable},
-		{"DynamoDB hangs", true, func(w *world) { w.ddb.set(hang) }, reason.DependencyUnavailable},
-		{"JWKS fails, keys cached", true, func(w *world) { w.jwks.set(fail) }, reason.OK},
-		{"JWKS hangs, keys cached", true, func(w *world) { w.jwks.set(hang) }, reason.OK},
-		{"JWKS hangs, key set stale (refreshed on use)", true, func(w *world) { w.clock.Add(16 * time.Minute); w.jwks.set(hang) }, reason.OK},
-		{"JWKS fails, cold start", false, func(w *world) { w.jwks.set(fail) }, reason.DependencyUnavailable},
-		{"JWKS hangs, cold start", false, func(w *world) { w.jwks.set(hang) }, reason.DependencyUnavailable},
+		{"DynamoDB fails (500)", true, func(w *world) { w.ddb.Set(dynamotest.Fail, 0) }, reason.DependencyUnavailable},
+		{"DynamoDB throttles", true, func(w *world) { w.ddb.Set(dynamotest.Throttle, 0) }, reason.DependencyUnavailable},
+		{"DynamoDB hangs", true, func(w *world) { w.ddb.Set(dynamotest.Hang, 0) }, reason.DependencyUnavailable},
+		{"JWKS fails, keys cached", true, func(w *world) { w.jwks.Set(dynamotest.Fail, 0) }, reason.OK},
+		{"JWKS hangs, keys cached", true, func(w *world) { w.jwks.Set(dynamotest.Hang, 0) }, reason.OK},
+		{"JWKS hangs, key set stale (refreshed on use)", true, func(w *world) { w.clock.Add(16 * time.Minute); w.jwks.Set(dynamotest.Hang, 0) }, reason.OK},
+		{"JWKS fails, cold start", false, func(w *world) { w.jwks.Set(dynamotest.Fail, 0) }, reason.DependencyUnavailable},
+		{"JWKS hangs, cold start", false, func(w *world) { w.jwks.Set(dynamotest.Hang, 0) }, reason.DependencyUnavailable},
 		{"JWKS rotates keys", true, func(w *world) {
 			if _, err := w.idp.AddKey(jwa.RS256); err != nil {
 				panic(err)
@@ -205,8 +142,8 @@ func TestDecisionsUnderFaults(t *testing.T) {
 				t.Errorf("decision took %v; want within %v (API Gateway allows 10 s)", took, Budget)
 			}
 			t.Logf("%s: %s in %v", c.name, r.Reason, took.Round(time.Millisecond))
-			w.ddb.set(pass)
-			w.jwks.set(pass)
+			w.ddb.Set(dynamotest.Pass, 0)
+			w.jwks.Set(dynamotest.Pass, 0)
 			w.clock.Add(11 * time.Second) // past the key set's back-off after a failed fetch (10 s)
 			if r := w.decide(t, jwa.RS256); !r.Allowed() {
 				t.Errorf("after the fault: %s (%v); want the session to work again (nothing lost)", r.Reason, r.Err)

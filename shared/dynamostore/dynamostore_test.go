@@ -1,11 +1,9 @@
 package dynamostore_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -257,53 +255,6 @@ var (
 	_ storetest.Store  = (*dynamostore.Store)(nil)
 )
 
-// faulty fronts the test server: it answers the first `throttle`
-// requests with DynamoDB's throttling error, or hangs every request.
-type faulty struct {
-	stop     chan struct{} // releases hanging requests
-	mu       sync.Mutex
-	throttle int
-	hang     bool
-	seen     int
-}
-
-func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.seen++
-	throttle, hang := f.throttle > 0, f.hang
-	if throttle {
-		f.throttle--
-	}
-	f.mu.Unlock()
-	switch {
-	case hang:
-		select {
-		case <-r.Context().Done():
-		case <-f.stop:
-		}
-		return
-	case throttle:
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.WriteHeader(400)
-		w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}`))
-		return
-	}
-	body, _ := io.ReadAll(r.Body)
-	req, _ := http.NewRequestWithContext(r.Context(), r.Method, server.Endpoint+r.URL.Path, bytes.NewReader(body))
-	req.Header = r.Header.Clone()
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		w.WriteHeader(502)
-		return
-	}
-	defer resp.Body.Close()
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body)
-}
-
 // Throttling is retried with backoff; when it persists, or DynamoDB hangs,
 // the call fails within a bounded time and the authorizer's answer is
 // dependency_unavailable (fail closed).
@@ -311,10 +262,8 @@ func TestFaults(t *testing.T) {
 	ctx := context.Background()
 	open(t, time.Now) // creates the table on the real server
 	table := fmt.Sprintf("sessionguard-test-%d", tables.Load())
-	f := &faulty{stop: make(chan struct{})}
-	proxy := httptest.NewServer(f)
+	proxy := dynamotest.NewProxy(server.Endpoint)
 	defer proxy.Close()
-	defer close(f.stop)
 	db, err := dynamostore.NewClient(ctx, dynamostore.ClientOptions{Endpoint: proxy.URL, Region: "eu-west-1", LocalCredentials: true,
 		AttemptTimeout: 300 * time.Millisecond})
 	if err != nil {
@@ -326,25 +275,21 @@ func TestFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		name     string
-		throttle int
-		hang     bool
-		wantErr  bool
+		name    string
+		fault   dynamotest.Fault
+		times   int // 0: every request
+		wantErr bool
 	}{
-		{"throttled twice, then served", 2, false, false},
-		{"throttled throughout", 100, false, true},
-		{"hanging", 0, true, true},
+		{"throttled twice, then served", dynamotest.Throttle, 2, false},
+		{"throttled throughout", dynamotest.Throttle, 0, true},
+		{"hanging", dynamotest.Hang, 0, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f.mu.Lock()
-			f.throttle, f.hang, f.seen = c.throttle, c.hang, 0
-			f.mu.Unlock()
+			proxy.Set(c.fault, c.times)
 			start := time.Now()
 			_, _, err := faultyStore.Lookup(ctx, s.Hash, "prod", s.User)
 			took := time.Since(start)
-			f.mu.Lock()
-			seen := f.seen
-			f.mu.Unlock()
+			seen := proxy.Requests()
 			if (err != nil) != c.wantErr {
 				t.Fatalf("Lookup error = %v; want error: %v", err, c.wantErr)
 			}
