@@ -33,13 +33,14 @@ type Store interface {
 
 // Identity is what a request carries, as read from its identity sources.
 type Identity struct {
-	// Authorization is the Authorization header value ("Bearer ..."). The
-	// handler reads it in place from the event payload, which the Lambda
-	// runtime reuses: nothing may keep it (or a substring) past the
-	// invocation; Check and the verifier only read it.
+	// Authorization is the Authorization header value ("Bearer ...").
 	Authorization string
 	SessionID     string // X-Session-Id header, else the session cookie
 	Environment   string // from the configured source; "" if absent
+	// AuthorizationRepeated and SessionIDRepeated mark a request that
+	// carried the header more than once (REST multiValueHeaders): refused,
+	// whichever value API Gateway put in headers.
+	AuthorizationRepeated, SessionIDRepeated bool
 }
 
 // Result is a decision with what led to it.
@@ -81,12 +82,18 @@ func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 	if id.Authorization == "" {
 		return deny(reason.TokenMissing, errors.New("no Authorization header"))
 	}
+	if id.AuthorizationRepeated {
+		return deny(reason.TokenMalformed, errors.New("more than one Authorization header"))
+	}
 	raw, code := BearerToken(id.Authorization)
 	if code != reason.OK {
 		return deny(code, errors.New("Authorization is not a Bearer token"))
 	}
 	if id.SessionID == "" {
 		return deny(reason.SessionMissing, errors.New("no session id in X-Session-Id or the session cookie"))
+	}
+	if id.SessionIDRepeated {
+		return deny(reason.SessionUnknown, errors.New("more than one session id header"))
 	}
 	// 2. the token.
 	claims, err := a.verifier.Verify(ctx, raw)

@@ -571,9 +571,9 @@ func FuzzSessionIDReader(f *testing.F) {
 	})
 }
 
-// The runtime reuses one payload buffer for every invocation, and the
-// handler reads the token in place: decisions made one after another in
-// the same buffer never mix up whose token was read.
+// The runtime reuses one payload buffer for every invocation: decisions
+// made one after another in the same buffer never mix up whose token was
+// read (the handler copies what it keeps out of the payload).
 func TestReusedPayloadBuffer(t *testing.T) {
 	f := newFixture(t, options{simple: true})
 	h := lambda.NewHandler(f.h)
@@ -593,5 +593,57 @@ func TestReusedPayloadBuffer(t *testing.T) {
 		for j := range buf { // the runtime's next read overwrites the buffer
 			buf[j] = 'x'
 		}
+	}
+}
+
+// TestRepeatedIdentityHeaders: a REST event whose multiValueHeaders carry
+// two Authorization values, or two session ids, is refused whichever
+// value API Gateway put in headers; and an event that names a member twice
+// (escaped or not) is not read at all.
+func TestRepeatedIdentityHeaders(t *testing.T) {
+	f := newFixture(t, options{})
+	tok := f.token(t, devidp.Token{})
+	sid := f.session(t, sessionSpec{}).Reveal()
+	other := f.token(t, devidp.Token{User: "mallory"})
+	ev := string(load(t, "authorizer/rest-request.json", tok, sid))
+	if got, _ := f.decide(t, []byte(ev)); got != "allow" {
+		t.Fatalf("the unchanged REST event = %s; want allow", got)
+	}
+	for _, c := range []struct {
+		name, from, to string
+		want           reason.Code
+		status         string
+	}{
+		{"two Authorization values", `"Authorization": ["Bearer ` + tok + `"]`, `"Authorization": ["Bearer ` + other + `", "Bearer ` + tok + `"]`, reason.TokenMalformed, "401"},
+		{"two session ids", `"X-Session-Id": ["` + sid + `"]`, `"X-Session-Id": ["` + sid + `", "` + sid + `"]`, reason.SessionUnknown, "401"},
+		{"lower-case name, two values", `"Authorization": ["Bearer ` + tok + `"]`, `"authorization": ["Bearer ` + tok + `", "Bearer ` + tok + `"]`, reason.TokenMalformed, "401"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			changed := strings.Replace(ev, c.from, c.to, 1)
+			if changed == ev {
+				t.Fatalf("%q not found in the event", c.from)
+			}
+			if got, _ := f.decide(t, []byte(changed)); got != c.status {
+				t.Fatalf("decision = %s; want %s", got, c.status)
+			}
+			if got := f.lastDecision(t)["reason"]; got != string(c.want) {
+				t.Fatalf("reason = %v; want %s", got, c.want)
+			}
+		})
+	}
+	for _, c := range []struct{ name, from, to string }{
+		{"duplicate headers member", `"headers": {`, `"headers": {"Authorization": "Bearer ` + other + `",`},
+		{"duplicate escaped member", `"headers": {`, `"headers": {"Authorizatio\u006e": "Bearer ` + other + `",`},
+		{"duplicate top-level member", `"type": "REQUEST",`, `"type": "REQUEST", "type": "REQUEST",`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			changed := strings.Replace(ev, c.from, c.to, 1)
+			if got, _ := f.decide(t, []byte(changed)); got == "allow" {
+				t.Fatalf("decision = allow; want a refusal")
+			}
+			if got := f.lastDecision(t)["reason"]; got != string(reason.Forbidden) {
+				t.Fatalf("reason = %v; want forbidden (unreadable event)", got)
+			}
+		})
 	}
 }

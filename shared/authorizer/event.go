@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/sessionguard/sessionguard/shared/jsonlite"
+	"github.com/sessionguard/sessionguard/shared/jsonread"
 )
 
 // Sources names where a request carries its identity.
@@ -33,77 +33,102 @@ var errNotAuthorizerEvent = errors.New("event is not an API Gateway REQUEST auth
 
 // readEvent reads an authorizer event without reflection. Header names are
 // matched case-insensitively (REST keeps the client's case; HTTP APIs
-// lower-case them).
+// lower-case them). A member name twice in one object, or invalid UTF-8,
+// makes the event unreadable. In REST events, an identity header with more
+// than one value in multiValueHeaders is marked repeated: "headers" holds
+// only the last of them, and which one a client meant is unknowable.
 func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 	var ev event
 	var version, typ string
-	var cookies []byte
+	var cookies []string
 	var cookieHeader string
-	it := jsonlite.NewObject(data)
-	for it.Next() {
-		// Objects are read through Nested without Value first, so that
-		// each is scanned once.
-		switch {
-		case it.KeyIs("version"):
-			version, _ = jsonlite.String(it.Value())
-		case it.KeyIs("type"):
-			typ, _ = jsonlite.String(it.Value())
-		case it.KeyIs("routeArn"), it.KeyIs("methodArn"):
-			ev.arn, _ = jsonlite.String(it.Value())
-		case it.KeyIs("cookies"):
-			cookies = it.Value()
-		case it.KeyIs("headers"):
-			if it.IsNull() {
+	r := jsonread.New(data)
+	defer r.Release()
+	if !r.Object() {
+		return ev, r.Err()
+	}
+	for r.Next() {
+		switch string(r.Name()) {
+		case "version":
+			version, _ = r.String()
+		case "type":
+			typ, _ = r.String()
+		case "routeArn", "methodArn":
+			ev.arn, _ = r.String()
+		case "cookies":
+			if r.Kind() == '[' {
+				cookies, _ = r.Strings()
+			} else {
+				r.Skip()
+			}
+		case "headers":
+			if r.Kind() != '{' || !r.Object() {
+				r.Skip()
 				continue
 			}
-			h := it.Nested()
-			for h.Next() {
-				k := h.Key()
+			for r.Next() {
+				k := r.Name()
 				switch {
 				case equalFold(k, "authorization"):
-					// The token is ~1 KB: read in place. It lives only
-					// for this invocation (see Identity.Authorization).
-					ev.id.Authorization, _ = jsonlite.StringView(h.Value())
+					ev.id.Authorization, _ = r.String() // a copy: nothing aliases the payload
 				case equalFold(k, src.SessionHeader):
-					ev.id.SessionID, _ = jsonlite.String(h.Value())
+					ev.id.SessionID, _ = r.String()
 				case equalFold(k, "cookie"):
-					cookieHeader, _ = jsonlite.String(h.Value())
+					cookieHeader, _ = r.String()
 				case envs.Source == "header" && equalFold(k, envs.Name):
-					ev.id.Environment, _ = jsonlite.String(h.Value())
+					ev.id.Environment, _ = r.String()
+				default:
+					r.Skip()
 				}
 			}
-			if err := h.Err(); err != nil {
-				return ev, err
-			}
-		case it.KeyIs("stageVariables"):
-			if envs.Source != "stage" || it.IsNull() {
+		case "multiValueHeaders":
+			if r.Kind() != '{' || !r.Object() {
+				r.Skip()
 				continue
 			}
-			sv := it.Nested()
-			for sv.Next() {
-				if sv.KeyIs(envs.Name) {
-					ev.id.Environment, _ = jsonlite.String(sv.Value())
-				}
-			}
-			if err := sv.Err(); err != nil {
-				return ev, err
-			}
-		case it.KeyIs("requestContext"):
-			rc := it.Nested()
-			for rc.Next() {
+			for r.Next() {
+				k := r.Name()
 				switch {
-				case rc.KeyIs("requestId"):
-					ev.requestID, _ = jsonlite.String(rc.Value())
-				case rc.KeyIs("domainName") && envs.Source == "host":
-					ev.id.Environment, _ = jsonlite.String(rc.Value())
+				case equalFold(k, "authorization"):
+					ev.id.AuthorizationRepeated = repeated(r)
+				case equalFold(k, src.SessionHeader):
+					ev.id.SessionIDRepeated = repeated(r)
+				default:
+					r.Skip()
 				}
 			}
-			if err := rc.Err(); err != nil {
-				return ev, err
+		case "stageVariables":
+			if envs.Source != "stage" || r.Kind() != '{' || !r.Object() {
+				r.Skip()
+				continue
 			}
+			for r.Next() {
+				if r.Is(envs.Name) {
+					ev.id.Environment, _ = r.String()
+				} else {
+					r.Skip()
+				}
+			}
+		case "requestContext":
+			if r.Kind() != '{' || !r.Object() {
+				r.Skip()
+				continue
+			}
+			for r.Next() {
+				switch {
+				case r.Is("requestId"):
+					ev.requestID, _ = r.String()
+				case r.Is("domainName") && envs.Source == "host":
+					ev.id.Environment, _ = r.String()
+				default:
+					r.Skip()
+				}
+			}
+		default:
+			r.Skip()
 		}
 	}
-	if err := it.Err(); err != nil {
+	if err := r.Err(); err != nil {
 		return ev, err
 	}
 	if typ != "REQUEST" || ev.arn == "" {
@@ -115,18 +140,27 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 		ev.kind = iamOnly
 	}
 	if ev.id.SessionID == "" {
-		if cookies != nil && !jsonlite.IsNull(cookies) {
-			_ = jsonlite.Array(cookies, func(c []byte) bool {
-				s, _ := jsonlite.String(c)
-				ev.id.SessionID = cookieValue(s, src.SessionCookie)
-				return ev.id.SessionID == ""
-			})
+		for _, c := range cookies {
+			if ev.id.SessionID = cookieValue(c, src.SessionCookie); ev.id.SessionID != "" {
+				break
+			}
 		}
 		if ev.id.SessionID == "" && cookieHeader != "" {
 			ev.id.SessionID = cookieValue(cookieHeader, src.SessionCookie)
 		}
 	}
 	return ev, nil
+}
+
+// repeated reads a multiValueHeaders entry: true when it holds more than
+// one value.
+func repeated(r *jsonread.Reader) bool {
+	if r.Kind() != '[' {
+		r.Skip()
+		return false
+	}
+	vs, _ := r.Strings()
+	return len(vs) > 1
 }
 
 // cookieValue finds name's value in a Cookie header or a cookies element.

@@ -2,12 +2,13 @@ package authorizer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
-	"strconv"
 	"time"
 
-	"github.com/sessionguard/sessionguard/shared/jsonlite"
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
@@ -68,11 +69,11 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	var out []byte
 	status := reason.Status(0)
 	if r.Allowed() {
-		out = h.respond(ev, r, true)
+		out, err = h.respond(ev, r, true)
 	} else {
 		switch status = reason.StatusOf(r.Reason); status {
 		case reason.NotAllowed:
-			out = h.respond(ev, r, false)
+			out, err = h.respond(ev, r, false)
 		case reason.Unavailable:
 			err = errUnavailable
 		default:
@@ -122,71 +123,54 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 	h.log.LogAttrs(ctx, level, "decision", attrs...)
 }
 
-// respond encodes an allow, or a 403 deny, in the event's response shape.
-func (h *Handler) respond(ev event, r Result, allow bool) []byte {
-	b := make([]byte, 0, 512)
-	if ev.kind == httpAPIv2 && h.simple {
-		b = append(b, `{"isAuthorized":`...)
-		b = strconv.AppendBool(b, allow)
-	} else {
-		principal := "anonymous"
-		if r.Claims.Subject != "" {
-			principal = r.Claims.Subject
-		}
-		effect := "Deny"
-		if allow {
-			effect = "Allow"
-		}
-		b = append(b, `{"principalId":`...)
-		b = jsonlite.AppendString(b, principal)
-		b = append(b, `,"policyDocument":{"Version":"2012-10-17","Statement":[{"Action":["execute-api:Invoke"],"Effect":"`...)
-		b = append(b, effect...)
-		b = append(b, `","Resource":[`...)
-		b = jsonlite.AppendString(b, apiResource(ev.arn))
-		b = append(b, `]}]}`...)
-	}
-	b = append(b, `,"context":{`...)
+// respond encodes an allow, or a 403 deny, in the event's response shape,
+// through aws-lambda-go's event types.
+func (h *Handler) respond(ev event, r Result, allow bool) ([]byte, error) {
+	ctx := map[string]any{"reason": string(r.Reason)}
 	if allow {
-		b = appendContext(b, r)
-	} else {
-		b = append(b, `"reason":`...)
-		b = jsonlite.AppendString(b, string(r.Reason))
+		ctx = allowContext(r)
 	}
-	return append(b, "}}"...)
+	if ev.kind == httpAPIv2 && h.simple {
+		return json.Marshal(events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: allow, Context: ctx})
+	}
+	principal := "anonymous"
+	if r.Claims.Subject != "" {
+		principal = r.Claims.Subject
+	}
+	effect := "Deny"
+	if allow {
+		effect = "Allow"
+	}
+	return json.Marshal(events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID: principal,
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+			Version: "2012-10-17",
+			Statement: []events.IAMPolicyStatement{{
+				Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: []string{apiResource(ev.arn)},
+			}},
+		},
+		Context: ctx,
+	})
 }
 
-// appendContext writes the allow context: who, which session (by hash
-// prefix, never the id), and the times the app needs for its expiry
-// warning; a time that is not enforced is absent. Flat, as REST requires.
-func appendContext(b []byte, r Result) []byte {
-	field := func(b []byte, k, v string) []byte {
-		b = append(b, `"`...)
-		b = append(b, k...)
-		b = append(b, `":`...)
-		return jsonlite.AppendString(b, v)
-	}
-	b = field(b, "userId", r.Claims.Subject)
-	b = append(b, ',')
-	b = field(b, "issuer", r.Claims.Issuer)
-	b = append(b, ',')
-	b = field(b, "clientId", r.Claims.ClientID)
-	b = append(b, ',')
-	b = field(b, "sessionId", r.Session.Hash.Prefix())
-	b = append(b, ',')
-	b = field(b, "environment", r.Environment)
-	b = append(b, `,"staySignedIn":`...)
-	b = strconv.AppendBool(b, r.Session.StaySignedIn)
+// allowContext is the allow context: who, which session (by hash prefix,
+// never the id), and the times the app needs for its expiry warning; a
+// time that is not enforced is absent. Flat, as REST requires.
+func allowContext(r Result) map[string]any {
+	ctx := make(map[string]any, 9)
+	ctx["userId"] = r.Claims.Subject
+	ctx["issuer"] = r.Claims.Issuer
+	ctx["clientId"] = r.Claims.ClientID
+	ctx["sessionId"] = r.Session.Hash.Prefix()
+	ctx["environment"] = r.Environment
+	ctx["staySignedIn"] = r.Session.StaySignedIn
 	for _, t := range [...]struct {
 		k string
 		v time.Time
 	}{{"expiresAt", r.Decision.ExpiresAt}, {"warnAt", r.Decision.WarnAt}, {"idleExpiresAt", r.Decision.IdleExpiresAt}} {
 		if !t.v.IsZero() {
-			b = append(b, `,"`...)
-			b = append(b, t.k...)
-			b = append(b, `":"`...)
-			b = t.v.UTC().AppendFormat(b, time.RFC3339)
-			b = append(b, '"')
+			ctx[t.k] = t.v.UTC().Format(time.RFC3339)
 		}
 	}
-	return b
+	return ctx
 }

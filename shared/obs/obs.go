@@ -21,7 +21,7 @@ func NewLogger(w io.Writer) *slog.Logger {
 	if w == nil {
 		w = os.Stdout
 	}
-	return slog.New(newJSONHandler(w, slog.LevelInfo))
+	return slog.New(requestIDHandler{slog.NewJSONHandler(w, nil)})
 }
 
 // Metric is one EMF metric definition.
@@ -33,7 +33,7 @@ type Metric struct {
 // EMF describes the metrics a kind of log line carries. Its Attr, added to
 // a line whose top-level keys hold the metric values and dimensions, turns
 // the line into CloudWatch metrics.
-type EMF struct{ meta rawJSON }
+type EMF struct{ meta json.RawMessage }
 
 // NewEMF declares metrics with dimension sets (names of top-level keys).
 func NewEMF(dimensions [][]string, metrics ...Metric) EMF {

@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
-	"math"
-	"reflect"
 	"strings"
 	"testing"
 	"testing/slogtest"
@@ -38,7 +35,7 @@ func TestHandlerConformance(t *testing.T) {
 	var buf bytes.Buffer
 	slogtest.Run(t, func(*testing.T) slog.Handler {
 		buf.Reset()
-		return newJSONHandler(&buf, slog.LevelDebug)
+		return requestIDHandler{slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})}
 	}, func(t *testing.T) map[string]any {
 		ls := lines(t, &buf)
 		if len(ls) != 1 {
@@ -46,52 +43,6 @@ func TestHandlerConformance(t *testing.T) {
 		}
 		return ls[0]
 	})
-}
-
-type point struct{ X, Y int }
-
-type valuer struct{}
-
-func (valuer) LogValue() slog.Value { return slog.StringValue("resolved") }
-
-// Every kind of value reads back as slog.JSONHandler would write it.
-func TestHandlerMatchesJSONHandler(t *testing.T) {
-	attrs := []slog.Attr{
-		slog.String("s", "quote\" back\\ nl\n tab\t <html> é \u2028"),
-		slog.Int("i", -42), slog.Uint64("u", math.MaxUint64), slog.Int64("big", math.MinInt64),
-		slog.Float64("f", 0.035), slog.Float64("tiny", 1e-9), slog.Float64("huge", 1e22),
-		slog.Bool("b", true), slog.Duration("d", 1500*time.Millisecond),
-		slog.Time("t", time.Date(2026, 11, 23, 9, 0, 0, 123456789, time.UTC)),
-		slog.Any("err", errors.New("boom")), slog.Any("struct", point{1, 2}),
-		slog.Any("nil", nil), slog.Any("slice", []string{"a", "b"}),
-		slog.Any("raw", json.RawMessage(`{"a": [1, 2]}`)), slog.Any("valuer", valuer{}),
-		slog.Group("g", slog.Int("x", 1), slog.Group("h", slog.String("y", "z"))),
-		slog.Group("empty"), slog.Group("", slog.String("inlined", "yes")),
-		NewEMF([][]string{{"reason"}}, Metric{Name: "decisions", Unit: "Count"}).Attr(time.UnixMilli(1700000000000)),
-	}
-	var got, want bytes.Buffer
-	mine := slog.New(newJSONHandler(&got, slog.LevelInfo)).With("pre", 1).WithGroup("grp")
-	std := slog.New(slog.NewJSONHandler(&want, nil)).With("pre", 1).WithGroup("grp")
-	mine.LogAttrs(context.Background(), slog.LevelWarn, "message", attrs...)
-	std.LogAttrs(context.Background(), slog.LevelWarn, "message", attrs...)
-	g, w := lines(t, &got), lines(t, &want)
-	for _, m := range append(g, w...) {
-		delete(m, "time")
-	}
-	if !reflect.DeepEqual(g, w) {
-		t.Errorf("line = %s\nwant %s", got.String(), want.String())
-	}
-}
-
-// JSON has no NaN or infinity; where slog writes an error string, the
-// handler writes the value's name.
-func TestHandlerNonFiniteFloats(t *testing.T) {
-	var buf bytes.Buffer
-	NewLogger(&buf).Info("m", "nan", math.NaN(), "inf", math.Inf(-1))
-	l := lines(t, &buf)[0]
-	if l["nan"] != "NaN" || l["inf"] != "-Inf" {
-		t.Errorf("nan, inf = %v, %v; want \"NaN\", \"-Inf\"", l["nan"], l["inf"])
-	}
 }
 
 func TestLambdaRequestIDAndLevel(t *testing.T) {
@@ -167,7 +118,7 @@ func BenchmarkDecisionLine(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		h    slog.Handler
-	}{{"obs", newJSONHandler(io.Discard, slog.LevelInfo)}, {"slog.JSONHandler", slog.NewJSONHandler(io.Discard, nil)}} {
+	}{{"obs", NewLogger(io.Discard).Handler()}, {"slog.JSONHandler", slog.NewJSONHandler(io.Discard, nil)}} {
 		log := slog.New(c.h)
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()

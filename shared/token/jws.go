@@ -9,9 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
-	"github.com/sessionguard/sessionguard/shared/jsonlite"
+	"github.com/sessionguard/sessionguard/shared/jsonread"
 )
 
 // compact is a parsed, not yet verified, JWS compact serialization.
@@ -19,8 +18,9 @@ type compact struct {
 	header       header
 	claims       claimSet
 	payload      []byte // decoded payload, for claims read by name
-	signingInput string // header.payload, as sent
+	signingInput []byte // header.payload, as sent (in raw)
 	signature    []byte
+	raw          []byte // the token, copied: decoding and hashing read bytes
 	buf          []byte // holds header, payload and signature, decoded
 }
 
@@ -31,10 +31,10 @@ var compacts = sync.Pool{New: func() any { return new(compact) }}
 
 // release returns c to the pool; c must not be used afterwards.
 func (c *compact) release() {
-	if cap(c.buf) > 16<<10 {
+	if cap(c.buf) > 16<<10 || cap(c.raw) > 16<<10 {
 		return
 	}
-	*c = compact{buf: c.buf[:0]}
+	*c = compact{buf: c.buf[:0], raw: c.raw[:0]}
 	compacts.Put(c)
 }
 
@@ -43,6 +43,9 @@ type header struct {
 	Kid     string
 	Typ     string
 	HasCrit bool
+	// HasNonce: a header "nonce" marks tokens not meant for third
+	// parties to verify (Microsoft Graph's).
+	HasNonce bool
 	// jku, x5u, jwk and x5c are deliberately not read: keys come only
 	// from the issuer's configured key set.
 }
@@ -69,20 +72,21 @@ func parseCompact(raw string) (*compact, error) {
 		return nil, errors.New("too many parts (a JWE or a nested token?)")
 	}
 	c := compacts.Get().(*compact)
-	c.signingInput = raw[:last]
+	c.raw = append(c.raw[:0], raw...)
+	c.signingInput = c.raw[:last]
 	// One buffer for header, payload and signature.
 	c.buf = slices.Grow(c.buf[:0], b64.DecodedLen(first)+b64.DecodedLen(last-first-1)+b64.DecodedLen(len(raw)-last-1))
 	c.buf = c.buf[:cap(c.buf)]
-	if err := c.decode(raw, first, last); err != nil {
+	if err := c.decode(c.raw, first, last); err != nil {
 		c.release()
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *compact) decode(raw string, first, last int) error {
+func (c *compact) decode(raw []byte, first, last int) error {
 	buf := c.buf
-	n, err := b64.Decode(buf, view(raw[:first]))
+	n, err := b64.Decode(buf, raw[:first])
 	if err != nil {
 		return fmt.Errorf("header is not base64url: %w", err)
 	}
@@ -93,14 +97,14 @@ func (c *compact) decode(raw string, first, last int) error {
 		return errors.New(`header has "crit": no critical extensions are supported`)
 	}
 	rest := buf[n:]
-	if n, err = b64.Decode(rest, view(raw[first+1:last])); err != nil {
+	if n, err = b64.Decode(rest, raw[first+1:last]); err != nil {
 		return fmt.Errorf("payload is not base64url: %w", err)
 	}
 	c.payload, rest = rest[:n], rest[n:]
 	if err := c.claims.parse(c.payload); err != nil {
 		return fmt.Errorf("claims: %w", err)
 	}
-	if n, err = b64.Decode(rest, view(raw[last+1:])); err != nil {
+	if n, err = b64.Decode(rest, raw[last+1:]); err != nil {
 		return fmt.Errorf("signature is not base64url: %w", err)
 	}
 	if n == 0 {
@@ -111,126 +115,165 @@ func (c *compact) decode(raw string, first, last int) error {
 }
 
 func (h *header) parse(data []byte) error {
-	it := jsonlite.NewObject(data)
-	for it.Next() {
+	r := jsonread.New(data)
+	defer r.Release()
+	if !r.Object() {
+		return r.Err()
+	}
+	for r.Next() {
 		var ok bool
-		switch {
-		case it.KeyIs("alg"):
-			h.Alg, ok = jsonlite.String(it.Value())
-		case it.KeyIs("kid"):
-			h.Kid, ok = jsonlite.String(it.Value())
-		case it.KeyIs("typ"):
-			h.Typ, ok = jsonlite.String(it.Value())
-		case it.KeyIs("crit"):
+		switch string(r.Name()) {
+		case "alg":
+			h.Alg, ok = r.String()
+		case "kid":
+			h.Kid, ok = r.String()
+		case "typ":
+			h.Typ, ok = r.String()
+		case "crit":
 			h.HasCrit, ok = true, true
+			r.Skip()
+		case "nonce":
+			h.HasNonce, ok = true, true
+			r.Skip()
 		default:
 			ok = true
+			r.Skip()
 		}
-		if !ok {
-			return fmt.Errorf("%q must be a string", it.KeyString())
+		if !ok && r.Err() == nil {
+			return fmt.Errorf("%q must be a string", r.Name())
 		}
 	}
-	return it.Err()
+	return r.Err()
 }
 
 func (c *claimSet) parse(data []byte) error {
-	it := jsonlite.NewObject(data)
-	for it.Next() {
-		v := it.Value()
+	r := jsonread.New(data)
+	defer r.Release()
+	if !r.Object() {
+		return r.Err()
+	}
+	for r.Next() {
 		var err error
-		switch key := it.Key(); string(key) {
+		switch string(r.Name()) {
 		case "iss":
 			var ok bool
-			if c.Iss, ok = jsonlite.String(v); !ok {
+			if c.Iss, ok = r.String(); !ok && r.Err() == nil {
 				err = errors.New(`"iss" must be a string`)
 			}
 		case "aud":
-			err = c.Aud.parse(v)
+			err = c.Aud.parse(r)
 		case "exp":
-			err = c.Exp.parse("exp", v)
+			err = c.Exp.parse("exp", r)
 		case "nbf":
-			err = c.Nbf.parse("nbf", v)
+			err = c.Nbf.parse("nbf", r)
 		case "iat":
-			err = c.Iat.parse("iat", v)
+			err = c.Iat.parse("iat", r)
 		case "auth_time":
-			err = c.AuthTime.parse("auth_time", v)
-		case "sub":
-			c.Sub = lenientString(v)
-		case "oid":
-			c.Oid = lenientString(v)
-		case "tid":
-			c.Tid = lenientString(v)
-		case "azp":
-			c.Azp = lenientString(v)
-		case "appid":
-			c.Appid = lenientString(v)
-		case "client_id":
-			c.ClientID = lenientString(v)
-		case "jti":
-			c.Jti = lenientString(v)
+			err = c.AuthTime.parse("auth_time", r)
+		default:
+			if p := c.stringField(string(r.Name())); p != nil {
+				*p = lenientString(r)
+			} else {
+				r.Skip()
+			}
 		}
 		if err != nil {
 			return err
 		}
 	}
-	return it.Err()
+	return r.Err()
+}
+
+// stringField is where the claim set keeps the string claim name, or nil
+// for a claim it does not keep.
+func (c *claimSet) stringField(name string) *string {
+	switch name {
+	case "sub":
+		return &c.Sub
+	case "oid":
+		return &c.Oid
+	case "tid":
+		return &c.Tid
+	case "azp":
+		return &c.Azp
+	case "appid":
+		return &c.Appid
+	case "client_id":
+		return &c.ClientID
+	case "jti":
+		return &c.Jti
+	}
+	return nil
 }
 
 // stringClaim returns a claim by name: the common ones from the parsed set,
 // any other by reading the payload once more (only for unusual configs).
+// The payload was read once already, so it is known to be valid JSON with
+// no duplicate names.
 func (c *claimSet) stringClaim(payload []byte, name string) (string, error) {
-	switch name {
-	case "sub":
-		return c.Sub, nil
-	case "oid":
-		return c.Oid, nil
-	case "tid":
-		return c.Tid, nil
+	if p := c.stringField(name); p != nil {
+		return *p, nil
 	}
 	var out string
-	it := jsonlite.NewObject(payload)
-	for it.Next() {
-		if it.KeyIs(name) {
-			out = lenientString(it.Value())
+	r := jsonread.New(payload)
+	defer r.Release()
+	r.Object()
+	for r.Next() {
+		if r.Is(name) {
+			out = lenientString(r)
+		} else {
+			r.Skip()
 		}
 	}
-	return out, it.Err()
+	return out, r.Err()
 }
 
 // rolesClaim reads the claim name as a list of strings; a single string is
 // a list of one; anything else is no roles.
 func rolesClaim(payload []byte, name string) []string {
-	it := jsonlite.NewObject(payload)
-	for it.Next() {
-		if !it.KeyIs(name) {
+	r := jsonread.New(payload)
+	defer r.Release()
+	r.Object()
+	var out []string
+	for r.Next() {
+		if !r.Is(name) {
+			r.Skip()
 			continue
 		}
-		raw := it.Value()
-		if s, ok := jsonlite.String(raw); ok {
-			return []string{s}
+		switch r.Kind() {
+		case '"':
+			s, _ := r.String()
+			out = []string{s}
+		case '[':
+			out, _ = r.Strings()
+		default:
+			r.Skip()
 		}
-		if ss, ok := jsonlite.Strings(raw); ok {
-			return ss
-		}
-		return nil
 	}
-	return nil
+	return out
 }
 
 // audience is "aud": a string or an array of strings (RFC 7519 4.1.3).
 type audience []string
 
-func (a *audience) parse(raw []byte) error {
-	if s, ok := jsonlite.String(raw); ok {
+func (a *audience) parse(r *jsonread.Reader) error {
+	switch r.Kind() {
+	case '"':
+		s, _ := r.String()
 		*a = audience{s}
 		return nil
+	case '[':
+		if list, ok := r.Strings(); ok {
+			*a = list
+			return nil
+		}
+	default:
+		r.Skip()
 	}
-	list, ok := jsonlite.Strings(raw)
-	if !ok {
-		return errors.New(`"aud" must be a string or an array of strings`)
+	if r.Err() != nil {
+		return r.Err()
 	}
-	*a = list
-	return nil
+	return errors.New(`"aud" must be a string or an array of strings`)
 }
 
 func (a audience) containsAny(want []string) bool {
@@ -249,13 +292,17 @@ type numericDate struct {
 	set bool
 }
 
-func (n *numericDate) parse(name string, raw []byte) error {
-	if jsonlite.IsNull(raw) {
+func (n *numericDate) parse(name string, r *jsonread.Reader) error {
+	if r.Kind() == 'n' {
+		r.Skip()
 		*n = numericDate{}
 		return nil
 	}
-	f, ok := jsonlite.Float(raw)
+	f, ok := r.Number()
 	if !ok {
+		if r.Err() != nil {
+			return r.Err()
+		}
 		return fmt.Errorf("%q is not a JSON number", name)
 	}
 	if math.IsNaN(f) || f < -1e11 || f > 1e11 { // beyond year 5000: refuse rather than overflow
@@ -273,13 +320,11 @@ func (n *numericDate) parse(name string, raw []byte) error {
 // lenientString reads a JSON string and treats any other type as absent,
 // so an odd type in a claim we only sometimes use never makes a token
 // unreadable.
-func lenientString(raw []byte) string {
-	s, _ := jsonlite.String(raw)
+func lenientString(r *jsonread.Reader) string {
+	if r.Kind() != '"' {
+		r.Skip()
+		return ""
+	}
+	s, _ := r.String()
 	return s
 }
-
-// view returns the bytes of s without copying them, for the callees of
-// the hot path that only read their input (base64 decoding, hashing): a
-// token is about 1.2 KB, and copying it three times per request shows in
-// the authorizer's benchmark. The result must never be written to.
-func view(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -284,7 +284,7 @@ func parseKeySet(body []byte) (*keySet, error) {
 
 // checkSignature verifies sig over input with key for alg. The key type and
 // curve must match alg exactly: no algorithm confusion.
-func checkSignature(alg string, key crypto.PublicKey, input string, sig []byte) bool {
+func checkSignature(alg string, key crypto.PublicKey, input, sig []byte) bool {
 	switch alg {
 	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
 		pub, ok := key.(*rsa.PublicKey)
@@ -311,7 +311,7 @@ func checkSignature(alg string, key crypto.PublicKey, input string, sig []byte) 
 		return ecdsa.Verify(pub, digest, r, s)
 	case "EdDSA":
 		pub, ok := key.(ed25519.PublicKey)
-		return ok && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, []byte(input), sig)
+		return ok && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, input, sig)
 	}
 	return false
 }
@@ -327,18 +327,18 @@ func curveOf(alg string) elliptic.Curve {
 	}
 }
 
-func digestOf(bits, input string) (crypto.Hash, []byte) {
+func digestOf(bits string, input []byte) (crypto.Hash, []byte) {
 	var h hash.Hash
 	var id crypto.Hash
 	switch bits {
 	case "256":
-		sum := sha256.Sum256(view(input))
+		sum := sha256.Sum256(input)
 		return crypto.SHA256, sum[:]
 	case "384":
 		h, id = sha512.New384(), crypto.SHA384
 	default:
 		h, id = sha512.New(), crypto.SHA512
 	}
-	io.WriteString(h, input)
+	h.Write(input)
 	return id, h.Sum(nil)
 }

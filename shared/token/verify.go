@@ -77,6 +77,7 @@ type Claims struct {
 	ClientID  string // azp, else appid, else client_id
 	Audience  []string
 	ExpiresAt time.Time
+	NotBefore time.Time // zero when absent
 	IssuedAt  time.Time // zero when absent
 	AuthTime  time.Time // zero when absent
 	Roles     []string  // the issuer's role claim; read only with Config.Roles
@@ -318,6 +319,9 @@ func (v *Verifier) claimsOf(is *issuer, jws *compact) (Claims, error) {
 	}
 	if c.Iat.set {
 		out.IssuedAt = c.Iat.t
+	}
+	if c.Nbf.set {
+		out.NotBefore = c.Nbf.t
 	}
 	if c.AuthTime.set {
 		out.AuthTime = c.AuthTime.t

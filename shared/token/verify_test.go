@@ -496,3 +496,39 @@ func TestKidTricks(t *testing.T) {
 		t.Errorf("%d key-set fetches for six unknown kids; want at most the cold fetch and one cooldown refetch", n)
 	}
 }
+
+// TestDuplicateAndInvalidJSON: a header or claims object that names a
+// member twice, escaped or not, or carries invalid UTF-8, is malformed;
+// so no two parsers can read a different user out of one token.
+func TestDuplicateAndInvalidJSON(t *testing.T) {
+	f := newFixture(t, nil)
+	now := f.clock.Now()
+	kid := f.idp.KeyFor(jwa.RS256).Kid
+	hdr := `{"alg":"RS256","kid":"` + kid + `"}`
+	claims := func(extra string) string {
+		return `{"iss":"` + f.idp.URL() + `","aud":"` + devidp.DefaultAudience + `","exp":` + itoa(now.Add(time.Hour).Unix()) + extra + `}`
+	}
+	sign := func(h, c string) string {
+		return signRaw(t, jwa.RS256, f.idp.KeyFor(jwa.RS256).Private, []byte(h), []byte(c))
+	}
+	// The control: a well-formed token passes.
+	if _, err := f.v.Verify(context.Background(), sign(hdr, claims(`,"sub":"alice"`))); err != nil {
+		t.Fatalf("Verify(well-formed) = %v; want nil", err)
+	}
+	for name, tok := range map[string]string{
+		"duplicate sub":               sign(hdr, claims(`,"sub":"alice","sub":"mallory"`)),
+		"duplicate sub, one escaped":  sign(hdr, claims(`,"sub":"alice","s\u0075b":"mallory"`)),
+		"duplicate iss, escaped":      sign(hdr, claims(`,"sub":"alice","\u0069ss":"https://evil.example"`)),
+		"duplicate in a nested claim": sign(hdr, claims(`,"sub":"alice","x":{"a":1,"a":2}`)),
+		"duplicate header alg":        sign(`{"alg":"RS256","kid":"`+kid+`","alg":"none"}`, claims(`,"sub":"alice"`)),
+		"duplicate header kid":        sign(`{"alg":"RS256","kid":"`+kid+`","k\u0069d":"other"}`, claims(`,"sub":"alice"`)),
+		"invalid UTF-8 in sub":        sign(hdr, claims(",\"sub\":\"al\xffice\"")),
+		"invalid UTF-8 in header":     sign("{\"alg\":\"RS256\",\"kid\":\""+kid+"\",\"x\":\"\xc0\"}", claims(`,"sub":"alice"`)),
+		"data after the claims":       sign(hdr, claims(`,"sub":"alice"`)+`{}`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := f.v.Verify(context.Background(), tok)
+			wantCode(t, err, reason.TokenMalformed)
+		})
+	}
+}
