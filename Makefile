@@ -80,14 +80,15 @@ local-api: build
 bootstraps:
 	@for fn in $(FUNCTIONS); do $(LAMBDA_BUILD) -o bin/$$fn/bootstrap ./functions/$$fn || exit 1; done
 
-# Without Docker or AWS: build FN for this machine and run it on EVENT through
-# the local Runtime API server (infra/runtimeapi), e.g.
+# Without Docker or AWS: build FN for this machine and run it on EVENT under
+# AWS's Lambda Runtime Interface Emulator (go.mod's tool block), e.g.
 #   make invoke FN=authorizer EVENT=events/authorizer/http-api-v2.json
-# AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 gives it a table.
+# It starts its own DynamoDB server (moto) unless AWS_ENDPOINT_URL_DYNAMODB
+# names one; configuration variables set in the environment are passed on.
 invoke:
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=authorizer EVENT=events/authorizer/http-api-v2.json"; exit 2; }
 	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o bin/local/$(FN)/bootstrap ./functions/$(FN)
-	$(GO) run ./infra/runtimeapi/cmd/invoke -fn $(FN) -event $(EVENT)
+	$(GO) run ./infra/lambdarun/cmd/invoke -fn $(FN) -event $(EVENT)
 
 clean:
 	rm -rf .aws-sam bin

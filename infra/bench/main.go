@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
-	"github.com/sessionguard/sessionguard/infra/runtimeapi"
+	"github.com/sessionguard/sessionguard/infra/lambdarun"
 )
 
 func main() {
@@ -147,8 +147,8 @@ func run(w *bytes.Buffer) error {
 	}
 	defer os.RemoveAll(tmp)
 	fmt.Fprintf(w, "## Binaries (linux/arm64, `-tags lambda.norpc -trimpath -ldflags=-s -w`)\n\n| function | size |\n|---|---|\n")
-	fns := make([]string, 0, len(runtimeapi.Functions))
-	for fn := range runtimeapi.Functions {
+	fns := make([]string, 0, len(lambdarun.Functions))
+	for fn := range lambdarun.Functions {
 		fns = append(fns, fn)
 	}
 	sort.Strings(fns)
@@ -182,7 +182,7 @@ func coldStartAndMemory(w *bytes.Buffer, tmp string) error {
 	defer moto.Stop()
 	var colds []time.Duration
 	for i := range 5 {
-		sb, err := runtimeapi.NewSandbox(ctx, moto.Endpoint, fmt.Sprintf("bench-cold-%d", i))
+		sb, err := lambdarun.NewSandbox(ctx, moto.Endpoint, fmt.Sprintf("bench-cold-%d", i))
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func coldStartAndMemory(w *bytes.Buffer, tmp string) error {
 			return err
 		}
 		start := time.Now()
-		f, err := runtimeapi.Start(exe, sb.Env)
+		f, err := lambdarun.Start(exe, sb.Env)
 		if err != nil {
 			return err
 		}
@@ -210,7 +210,7 @@ func coldStartAndMemory(w *bytes.Buffer, tmp string) error {
 
 	// Peak memory under a burst of decisions.
 	const burst = 10000
-	sb, err := runtimeapi.NewSandbox(ctx, moto.Endpoint, "bench-burst")
+	sb, err := lambdarun.NewSandbox(ctx, moto.Endpoint, "bench-burst")
 	if err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func coldStartAndMemory(w *bytes.Buffer, tmp string) error {
 	if err != nil {
 		return err
 	}
-	f, err := runtimeapi.Start(exe, sb.Env)
+	f, err := lambdarun.Start(exe, sb.Env)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sessionguard/sessionguard/infra/runtimeapi"
+	"github.com/sessionguard/sessionguard/infra/lambdarun"
 	"github.com/sessionguard/sessionguard/shared/config"
 )
 
@@ -79,7 +79,7 @@ func TestTranslatedTemplate(t *testing.T) {
 	r := translated(t)
 
 	t.Run("functions", func(t *testing.T) {
-		for fn, id := range runtimeapi.Functions {
+		for fn, id := range lambdarun.Functions {
 			f, ok := r[id]
 			if !ok || f.Type != "AWS::Lambda::Function" {
 				t.Errorf("%s (%s) is not in the template", id, fn)
@@ -138,7 +138,7 @@ func TestTranslatedTemplate(t *testing.T) {
 			"signals":    {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 			"auditor":    {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
 		}
-		for fn, id := range runtimeapi.Functions {
+		for fn, id := range lambdarun.Functions {
 			role := r[id+"Role"]
 			var actions []string
 			for _, pol := range role.Properties["Policies"].([]any) {
@@ -195,7 +195,7 @@ func TestTranslatedTemplate(t *testing.T) {
 	// Every variable the code reads that the template must set is set for
 	// each function that reads it.
 	t.Run("environment variables", func(t *testing.T) {
-		for fn, id := range runtimeapi.Functions {
+		for fn, id := range lambdarun.Functions {
 			vars, _ := get(r[id].Properties, "Environment", "Variables").(map[string]any)
 			for _, v := range config.Variables {
 				if v.Template && v.ReadBy(fn) {
@@ -217,8 +217,8 @@ func TestBuildTargets(t *testing.T) {
 	}
 	tpl, _ := os.ReadFile(templatePath)
 	ids := regexp.MustCompile(`(?m)^  (\w+Function):\n    Type: AWS::Serverless::Function`).FindAllSubmatch(tpl, -1)
-	if len(ids) != len(runtimeapi.Functions) {
-		t.Errorf("template has %d functions; want %d", len(ids), len(runtimeapi.Functions))
+	if len(ids) != len(lambdarun.Functions) {
+		t.Errorf("template has %d functions; want %d", len(ids), len(lambdarun.Functions))
 	}
 	for _, m := range ids {
 		if !strings.Contains(string(mk), fmt.Sprintf("\nbuild-%s:", m[1])) {
@@ -227,7 +227,7 @@ func TestBuildTargets(t *testing.T) {
 	}
 	dirs, _ := os.ReadDir("../../functions")
 	for _, d := range dirs {
-		if _, ok := runtimeapi.Functions[d.Name()]; !ok {
+		if _, ok := lambdarun.Functions[d.Name()]; !ok {
 			t.Errorf("functions/%s is not deployed", d.Name())
 		}
 	}

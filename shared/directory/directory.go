@@ -19,16 +19,24 @@ import (
 // State is what a directory says of a user.
 type State int
 
-// The states.
+// The states. The zero value is Unknown, never Active: a result an
+// adapter did not fill in must not clear a user.
 const (
-	Active   State = iota // exists and may sign in
+	Unknown  State = iota // no answer
+	Active                // exists and may sign in
 	Disabled              // exists; disabled or blocked from signing in
 	Deleted               // no longer exists
 )
 
 func (s State) String() string {
-	return [...]string{"active", "disabled", "deleted"}[s]
+	if s < Unknown || s > Deleted {
+		return "unknown"
+	}
+	return [...]string{"unknown", "active", "disabled", "deleted"}[s]
 }
+
+// ErrNoAnswer is the error of a result the directory left unanswered.
+var ErrNoAnswer = errors.New("directory: no answer for this user")
 
 // Result is one user's answer. Err is set when the directory could not
 // answer for this user (outage, 5xx, throttled past the deadline): the

@@ -242,6 +242,11 @@ func (r *Refresher) check(ctx context.Context, users []session.User) ([]director
 		asked = end
 	}
 	wg.Wait()
+	for i := range results[:asked] {
+		if results[i].Err == nil && results[i].State == directory.Unknown {
+			results[i].Err = directory.ErrNoAnswer // an adapter answered for fewer users than asked
+		}
+	}
 	return results, asked
 }
 

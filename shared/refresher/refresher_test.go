@@ -312,3 +312,34 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+// shortDirectory answers for fewer users than it is asked about, as a
+// faulty adapter might; the first user is reported disabled.
+type shortDirectory struct{}
+
+func (shortDirectory) BatchSize() int { return 20 }
+func (shortDirectory) Check(_ context.Context, subjects []string) []directory.Result {
+	return []directory.Result{{State: directory.Disabled}}
+}
+
+// A result an adapter left unfilled is an error for that user, not an
+// "active" answer: the user is neither cleared nor revoked, and is retried.
+func TestUnansweredUsersAreErrors(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Directory = shortDirectory{} })
+	for _, u := range []string{"alice", "bob", "carol"} {
+		f.signIn(t, u, false)
+	}
+	rep := f.run(t)
+	if rep.Checked != 1 || rep.Active != 0 || rep.Errors != 2 {
+		t.Fatalf("report = %+v; want 1 checked (disabled), 0 active, 2 errors", rep)
+	}
+	users, _, err := f.store.Users(context.Background(), "prod", session.Page{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Key.Subject != "alice" && (!u.LastCheckAt.IsZero() || u.CheckFailures != 1 || u.Disabled) {
+			t.Errorf("%s = %+v; want no successful check, 1 failure, not disabled", u.Key.Subject, u)
+		}
+	}
+}

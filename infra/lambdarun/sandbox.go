@@ -1,4 +1,4 @@
-package runtimeapi
+package lambdarun
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package runtimeapi_test
+package lambdarun_test
 
 import (
 	"context"
@@ -7,12 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
-	"github.com/sessionguard/sessionguard/infra/runtimeapi"
+	"github.com/sessionguard/sessionguard/infra/lambdarun"
 )
 
 var dynamo *dynamotest.Server
@@ -39,12 +40,13 @@ var want = map[string]string{
 }
 
 // Each function's real binary, built as for Lambda (but for this
-// machine), answers each of its sample events through the Runtime API.
+// machine), answers each of its sample events through AWS's Runtime
+// Interface Emulator.
 func TestBinariesOnTheirEvents(t *testing.T) {
 	ctx := context.Background()
 	bin := t.TempDir()
 	table := 0
-	for fn := range runtimeapi.Functions {
+	for fn := range lambdarun.Functions {
 		t.Run(fn, func(t *testing.T) {
 			exe := filepath.Join(bin, fn, "bootstrap")
 			build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", exe, "../../functions/"+fn)
@@ -58,7 +60,7 @@ func TestBinariesOnTheirEvents(t *testing.T) {
 			}
 			for _, name := range names {
 				table++
-				sb, err := runtimeapi.NewSandbox(ctx, dynamo.Endpoint, fmt.Sprintf("invoke-%d", table)) // a fresh table per event
+				sb, err := lambdarun.NewSandbox(ctx, dynamo.Endpoint, fmt.Sprintf("invoke-%d", table)) // a fresh table per event
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -66,7 +68,7 @@ func TestBinariesOnTheirEvents(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				f, err := runtimeapi.Start(exe, sb.Env)
+				f, err := lambdarun.Start(exe, sb.Env)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -86,5 +88,39 @@ func TestBinariesOnTheirEvents(t *testing.T) {
 				t.Logf("%s: %v", name, res.Took.Round(time.Millisecond))
 			}
 		})
+	}
+}
+
+// A handler error comes back from the emulator as 200 with Lambda's error
+// document: Invoke reports it as an error, with the function's log line.
+func TestHandlerErrorIsReported(t *testing.T) {
+	ctx := context.Background()
+	exe := filepath.Join(t.TempDir(), "authorizer", "bootstrap")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", exe, "../../functions/authorizer")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	sb, err := lambdarun.NewSandbox(ctx, dynamo.Endpoint, "invoke-error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	f, err := lambdarun.Start(exe, sb.Env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop()
+	// No token: the authorizer answers Unauthorized, which Lambda carries as
+	// a handler error.
+	res, err := f.Invoke(ctx, []byte(`{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:eu-west-1:1:a/b/GET/c","headers":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Error || !strings.Contains(string(res.Payload), `"errorMessage":"Unauthorized"`) {
+		t.Fatalf("answer = %s (error %v); want the Unauthorized error document", res.Payload, res.Error)
+	}
+	if logs := f.FunctionLogs(); !strings.Contains(logs, `"reason":"token_missing"`) {
+		t.Fatalf("function logs = %s; want the token_missing decision", logs)
 	}
 }
