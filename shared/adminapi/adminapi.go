@@ -41,8 +41,8 @@ type Store interface {
 	PutSettings(ctx context.Context, c session.SettingsChange) error
 	History(ctx context.Context, env string, p session.Page) ([]session.SettingsChange, string, error)
 	Session(ctx context.Context, h session.Hash) (session.Session, error)
-	Revoke(ctx context.Context, h session.Hash, at time.Time, why string) (session.Session, bool, error)
-	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why string) ([]session.Session, error)
+	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
+	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
 	Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error)
 }
@@ -488,7 +488,7 @@ func (a *API) revokeSession(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "revoke session", err)
 		return
 	}
-	_, changed, err := a.cfg.Store.Revoke(r.Context(), h, a.cfg.Now(), "admin")
+	_, changed, err := a.cfg.Store.Revoke(r.Context(), h, a.cfg.Now(), session.CauseAdmin)
 	if err != nil && !errors.Is(err, session.ErrNotFound) {
 		a.fail(w, r, "revoke session", err)
 		return
@@ -506,7 +506,7 @@ func (a *API) revokeUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ended, err := a.cfg.Store.RevokeUser(r.Context(), env, user, a.cfg.Now(), "admin")
+	ended, err := a.cfg.Store.RevokeUser(r.Context(), env, user, a.cfg.Now(), session.CauseAdmin)
 	if err != nil {
 		a.fail(w, r, "revoke user", err)
 		return

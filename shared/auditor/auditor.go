@@ -180,7 +180,7 @@ func (a *Auditor) Audit(ctx context.Context, env string) (Report, error) {
 func (a *Auditor) session(rep *Report, s session.Session, u session.User, current policy.Settings, version int, idleAfter time.Duration, now time.Time) {
 	if s.Revoked() {
 		if s.RevokedAt.After(rep.From) {
-			rep.Revocations[s.RevokeReason]++
+			rep.Revocations[string(s.RevokeReason)]++
 		}
 		return
 	}

@@ -33,10 +33,11 @@ func boolean(b bool) types.AttributeValue { return &types.AttributeValueMemberBO
 
 func nanos(t time.Time) types.AttributeValue { return num(t.UnixNano()) }
 
-// esc makes a key part safe to join with '#'.
-func esc(s string) string {
-	return strings.NewReplacer("%", "%25", "#", "%23").Replace(s)
-}
+// keyEscaper makes a key part safe to join with '#'; built once, as it is
+// used on the decision path.
+var keyEscaper = strings.NewReplacer("%", "%25", "#", "%23")
+
+func esc(s string) string { return keyEscaper.Replace(s) }
 
 func userID(u session.UserKey) string { return esc(u.Issuer) + "#" + esc(u.Subject) }
 
@@ -161,7 +162,7 @@ func sessionItem(s session.Session) item {
 	it["set"] = str(settingsJSON(s.Settings))
 	if s.Revoked() {
 		it["rv"] = nanos(s.RevokedAt)
-		it["why"] = str(s.RevokeReason)
+		it["why"] = str(string(s.RevokeReason))
 	}
 	it["gsi1pk"] = str(userSessionsPK(s.Environment, s.User))
 	it["gsi1sk"] = str(sortTime(s.CreatedAt) + "#" + s.Hash.String())
@@ -188,7 +189,7 @@ func decodeSession(it item) (session.Session, error) {
 		SettingsVersion: int(r.n("sv")),
 		Settings:        r.settings("set"),
 		RevokedAt:       r.t("rv"),
-		RevokeReason:    r.s("why"),
+		RevokeReason:    session.Cause(r.s("why")),
 	}
 	if r.err != nil {
 		return session.Session{}, fmt.Errorf("session item %s: %w", h.Prefix(), r.err)

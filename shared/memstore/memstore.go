@@ -142,26 +142,21 @@ func (m *Store) Touch(_ context.Context, s session.Session, at time.Time, minInt
 func (m *Store) Create(_ context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var ended []session.Session
+	var mine []session.Session
 	if limit.Max > 0 {
-		var mine []session.Session
 		for h := range m.sessions {
 			o, ok := m.sessionLocked(h)
 			if ok && o.Environment == s.Environment && o.User == s.User && !o.Revoked() && live(o) {
 				mine = append(mine, o)
 			}
 		}
-		if over := len(mine) - limit.Max + 1; over > 0 {
-			if limit.OnLimit == policy.DenyNew {
-				return nil, session.ErrLimitReached
-			}
-			slices.SortFunc(mine, func(a, b session.Session) int { return a.CreatedAt.Compare(b.CreatedAt) })
-			for _, o := range mine[:over] {
-				o.RevokedAt, o.RevokeReason = s.CreatedAt, "session_limit"
-				m.sessions[o.Hash] = o
-				ended = append(ended, o)
-			}
-		}
+	}
+	ended, _, err := limit.Apply(mine, s.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range ended {
+		m.sessions[o.Hash] = o
 	}
 	m.sessions[s.Hash] = s
 	u := m.userLocked(s.Environment, s.User)
@@ -175,7 +170,7 @@ func (m *Store) Create(_ context.Context, s session.Session, limit session.Limit
 // Revoke revokes the session with hash h at `at`. Revoking a revoked
 // session changes nothing (the first revocation's time and reason stay);
 // it reports whether this call revoked it.
-func (m *Store) Revoke(_ context.Context, h session.Hash, at time.Time, why string) (session.Session, bool, error) {
+func (m *Store) Revoke(_ context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, ok := m.sessionLocked(h)
@@ -193,7 +188,7 @@ func (m *Store) Revoke(_ context.Context, h session.Hash, at time.Time, why stri
 // RevokeUser revokes every session of user in env at `at` and marks the
 // user so that any session created before `at` is refused even if a
 // listing missed it. It returns the sessions this call revoked.
-func (m *Store) RevokeUser(_ context.Context, env string, user session.UserKey, at time.Time, why string) ([]session.Session, error) {
+func (m *Store) RevokeUser(_ context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u := m.userLocked(env, user)

@@ -34,8 +34,8 @@ type Store interface {
 	PutUser(ctx context.Context, u session.User) error
 	Settings(ctx context.Context, env string) (policy.Settings, int, error)
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
-	Revoke(ctx context.Context, h session.Hash, at time.Time, why string) (session.Session, bool, error)
-	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why string) ([]session.Session, error)
+	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
+	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
 }
 
 // Guard is the mass-revocation guard: a run that would revoke more than
@@ -296,7 +296,11 @@ func (r *Refresher) apply(ctx context.Context, env string, u session.User, res d
 		if err := r.put(ctx, u); err != nil {
 			return err
 		}
-		ended, err := r.cfg.Store.RevokeUser(ctx, env, u.Key, now, "user_"+res.State.String())
+		why := session.CauseUserDisabled
+		if res.State == directory.Deleted {
+			why = session.CauseUserDeleted
+		}
+		ended, err := r.cfg.Store.RevokeUser(ctx, env, u.Key, now, why)
 		if err != nil {
 			return fmt.Errorf("refresher: revoke %s in %s: %w", u.Key.Subject, env, err)
 		}
@@ -332,7 +336,7 @@ func (r *Refresher) revokeBefore(ctx context.Context, env string, user session.U
 		}
 		for _, s := range list {
 			if s.CreatedAt.Before(from) {
-				if _, changed, err := r.cfg.Store.Revoke(ctx, s.Hash, now, "sessions_revoked_at_idp"); err != nil {
+				if _, changed, err := r.cfg.Store.Revoke(ctx, s.Hash, now, session.CauseRevokedAtIdP); err != nil {
 					return n, fmt.Errorf("refresher: revoke session %s: %w", s.Hash.Prefix(), err)
 				} else if changed {
 					n++

@@ -4,6 +4,7 @@
 package session
 
 import (
+	"slices"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -105,8 +106,24 @@ type Session struct {
 	SettingsVersion int
 	Settings        policy.Settings
 	RevokedAt       time.Time // zero: live
-	RevokeReason    string
+	RevokeReason    Cause
 }
+
+// Cause is why a session was revoked: stored with it, counted by audits.
+type Cause string
+
+// The causes of a revocation.
+const (
+	CauseSignOut            Cause = "sign_out"                 // the user signed out
+	CauseAdmin              Cause = "admin"                    // an admin revoked it
+	CauseSessionLimit       Cause = "session_limit"            // ended to make room (end_oldest)
+	CauseUserDisabled       Cause = "user_disabled"            // a policy check found the account disabled
+	CauseUserDeleted        Cause = "user_deleted"             // a policy check found the account deleted
+	CauseRevokedAtIdP       Cause = "sessions_revoked_at_idp"  // the IdP's revocation point moved past it
+	CauseSignalRevoked      Cause = "signal_session_revoked"   // a pushed session-revoked event
+	CauseSignalDisabled     Cause = "signal_account_disabled"  // a pushed account disabled or purged event
+	CauseSignalCredential   Cause = "signal_credential_change" // a pushed credential-change event
+)
 
 // Revoked reports whether the session has been revoked.
 func (s Session) Revoked() bool { return !s.RevokedAt.IsZero() }
@@ -237,4 +254,29 @@ type Report struct {
 type Limit struct {
 	Max     int // 0: no limit
 	OnLimit policy.OnLimit
+}
+
+// Apply decides a sign-in under the limit, given the user's other live
+// sessions in the environment: with deny_new and no room it fails with
+// ErrLimitReached; with end_oldest it picks the oldest sessions to end to
+// make room, returned revoked at `at` with CauseSessionLimit, and the
+// sessions that stay. Both stores call it inside their atomic section.
+func (l Limit) Apply(live []Session, at time.Time) (ended, kept []Session, err error) {
+	if l.Max <= 0 {
+		return nil, live, nil
+	}
+	over := len(live) - l.Max + 1
+	if over <= 0 {
+		return nil, live, nil
+	}
+	if l.OnLimit == policy.DenyNew {
+		return nil, nil, ErrLimitReached
+	}
+	sorted := slices.Clone(live)
+	slices.SortFunc(sorted, func(a, b Session) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	ended = sorted[:over:over]
+	for i := range ended {
+		ended[i].RevokedAt, ended[i].RevokeReason = at, CauseSessionLimit
+	}
+	return ended, sorted[over:], nil
 }

@@ -37,7 +37,7 @@ type Store interface {
 	User(ctx context.Context, env string, user session.UserKey) (session.User, error)
 	Session(ctx context.Context, h session.Hash) (session.Session, error)
 	Create(ctx context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error)
-	Revoke(ctx context.Context, h session.Hash, at time.Time, why string) (session.Session, bool, error)
+	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
 	RecordSignOut(ctx context.Context, env string, user session.UserKey, at time.Time) error
 }
 
@@ -307,7 +307,7 @@ func (a *API) signOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.cfg.Now()
-	s, revoked, err := a.cfg.Store.Revoke(ctx, id.Hash(), now, "sign_out")
+	s, revoked, err := a.cfg.Store.Revoke(ctx, id.Hash(), now, session.CauseSignOut)
 	switch {
 	case errors.Is(err, session.ErrNotFound):
 		w.WriteHeader(http.StatusNoContent)

@@ -43,7 +43,7 @@ type Store interface {
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
 	User(ctx context.Context, env string, user session.UserKey) (session.User, error)
 	PutUser(ctx context.Context, u session.User) error
-	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why string) ([]session.Session, error)
+	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
 }
 
 // Config configures the receiver.
@@ -217,11 +217,11 @@ func (rc *Receiver) parse(set token.SET) ([]string, session.UserKey, error) {
 func (rc *Receiver) apply(ctx context.Context, events []string, user session.UserKey) error {
 	now := rc.cfg.Now()
 	disable := slices.Contains(events, AccountDisabled) || slices.Contains(events, AccountPurged)
-	why := "signal_session_revoked"
+	why := session.CauseSignalRevoked
 	if disable {
-		why = "signal_account_disabled"
+		why = session.CauseSignalDisabled
 	} else if slices.Contains(events, CredentialChange) {
-		why = "signal_credential_change"
+		why = session.CauseSignalCredential
 	}
 	for _, env := range rc.cfg.Environments {
 		if disable {

@@ -23,8 +23,8 @@ type Store interface {
 	User(ctx context.Context, env string, user session.UserKey) (session.User, error)
 	Touch(ctx context.Context, s session.Session, at time.Time, minInterval time.Duration) (bool, error)
 	Create(ctx context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error)
-	Revoke(ctx context.Context, h session.Hash, at time.Time, why string) (session.Session, bool, error)
-	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why string) ([]session.Session, error)
+	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
+	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
 	RecordSignOut(ctx context.Context, env string, user session.UserKey, at time.Time) error
 	PutUser(ctx context.Context, u session.User) error
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)

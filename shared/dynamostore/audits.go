@@ -1,0 +1,49 @@
+// Audits: stored audit reports.
+
+package dynamostore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/sessionguard/sessionguard/shared/session"
+)
+
+// PutReport stores an audit report. Reports do not expire.
+func (st *Store) PutReport(ctx context.Context, r session.Report) error {
+	if !json.Valid(r.Body) {
+		return fmt.Errorf("dynamodb: report of %s at %s is not JSON", r.Environment, r.At.Format(time.RFC3339))
+	}
+	it := key(envPK(r.Environment), "A#"+sortTime(r.At))
+	it["at"] = nanos(r.At)
+	it["body"] = str(string(r.Body))
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it}); err != nil {
+		return fmt.Errorf("dynamodb: put report of %s: %w", r.Environment, err)
+	}
+	return nil
+}
+
+// Reports lists env's audit reports, newest first.
+func (st *Store) Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error) {
+	items, next, err := st.newestFirst(ctx, env, "A#", p)
+	if err != nil {
+		if errors.Is(err, session.ErrBadCursor) {
+			return nil, "", err
+		}
+		return nil, "", fmt.Errorf("dynamodb: reports of %s: %w", env, err)
+	}
+	out := make([]session.Report, 0, len(items))
+	for _, it := range items {
+		r := reader{it: it}
+		out = append(out, session.Report{Environment: env, At: r.t("at"), Body: []byte(r.s("body"))})
+		if r.err != nil {
+			return nil, "", fmt.Errorf("dynamodb: report of %s: %w", env, r.err)
+		}
+	}
+	return out, next, nil
+}

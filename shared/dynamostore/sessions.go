@@ -1,0 +1,316 @@
+// Sessions: the authorizer's lookup, activity, sign-in under the limit,
+// revocation, listings; and received token ids.
+
+package dynamostore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sessionguard/sessionguard/shared/session"
+)
+
+// Lookup returns the session with hash h, judged under any settings change
+// applied to running sessions, and the state of user in env: one
+// BatchGetItem.
+func (st *Store) Lookup(ctx context.Context, h session.Hash, env string, user session.UserKey) (session.Session, session.User, error) {
+	sk, uk, ek := sessionKey(h), userKey(env, user), settingsKey(env)
+	items, err := st.getMany(ctx, []item{sk, uk, ek})
+	if err != nil {
+		return session.Session{}, session.User{}, fmt.Errorf("dynamodb: look up session %s: %w", h.Prefix(), err)
+	}
+	var sItem, uItem, eItem item
+	for _, it := range items {
+		switch pk := (&reader{it: it}).s("pk"); {
+		case strings.HasPrefix(pk, "S#"):
+			sItem = it
+		case strings.HasPrefix(pk, "U#"):
+			uItem = it
+		case strings.HasPrefix(pk, "E#"):
+			eItem = it
+		}
+	}
+	if sItem == nil || expired(sItem, st.now()) {
+		return session.Session{}, session.User{}, session.ErrNotFound
+	}
+	s, err := decodeSession(sItem)
+	if err != nil {
+		return session.Session{}, session.User{}, fmt.Errorf("dynamodb: %w", err)
+	}
+	u, err := decodeUser(uItem, env, user)
+	if err != nil {
+		return session.Session{}, session.User{}, fmt.Errorf("dynamodb: %w", err)
+	}
+	o, err := decodeOverride(eItem)
+	if err != nil {
+		return session.Session{}, session.User{}, fmt.Errorf("dynamodb: settings of %s: %w", env, err)
+	}
+	return s.Under(o), u, nil
+}
+
+// Session returns the session with hash h as stored.
+func (st *Store) Session(ctx context.Context, h session.Hash) (session.Session, error) {
+	it, err := st.get(ctx, sessionKey(h))
+	if err != nil {
+		return session.Session{}, fmt.Errorf("dynamodb: get session %s: %w", h.Prefix(), err)
+	}
+	if it == nil || expired(it, st.now()) {
+		return session.Session{}, session.ErrNotFound
+	}
+	s, err := decodeSession(it)
+	if err != nil {
+		return session.Session{}, fmt.Errorf("dynamodb: %w", err)
+	}
+	return s, nil
+}
+
+// Touch records s's activity at `at` unless its last recorded activity is
+// less than minInterval before it, or it is revoked or gone; it reports
+// whether it wrote. The item's expiry moves with the activity.
+func (st *Store) Touch(ctx context.Context, s session.Session, at time.Time, minInterval time.Duration) (bool, error) {
+	moved := s
+	moved.LastActivityAt = at
+	u := newUpdate().Set("la", nanos(at))
+	exp := map[string]types.AttributeValue{}
+	expiry(exp, moved.ExpiresAt())
+	for k, v := range exp {
+		u.Set(k, v)
+	}
+	floor := nanos(at.Add(-minInterval))
+	u.When(expression.And(
+		name("pk").AttributeExists(),
+		name("rv").AttributeNotExists(),
+		name("exp").AttributeNotExists().Or(name("exp").GreaterThan(val(nanos(st.now())))),
+		name("la").AttributeNotExists().And(name("cr").LessThanEqual(val(floor))).Or(name("la").LessThanEqual(val(floor))),
+	))
+	err := st.updateItem(ctx, u, sessionKey(s.Hash))
+	if err == nil {
+		return true, nil
+	}
+	if !conditionFailed(err) {
+		return false, fmt.Errorf("dynamodb: record activity of session %s: %w", s.Hash.Prefix(), err)
+	}
+	// Rate-limited, revoked, or gone: tell "gone" apart.
+	if _, err := st.Session(ctx, s.Hash); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// Create stores s, enforcing limit atomically over the user's live
+// sessions in s's environment (see memstore.Store.Create). The user's
+// item lists the hashes of the user's sessions and carries a version:
+// each sign-in reads it, prunes sessions that ended, applies the limit,
+// and writes the new session, the user's item (if its version is still
+// the one read) and any session it ends in one transaction; a sign-in
+// that lost the race reads again.
+func (st *Store) Create(ctx context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error) {
+	for attempt := 0; attempt < st.attempts; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return nil, err
+			}
+		}
+		ended, err := st.tryCreate(ctx, s, limit, live)
+		if err == nil || !transactionConflict(err) {
+			return ended, err
+		}
+	}
+	return nil, fmt.Errorf("dynamodb: create session for %s in %s: still contended after %d attempts", s.User.Subject, s.Environment, st.attempts)
+}
+
+func (st *Store) tryCreate(ctx context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error) {
+	uk := userKey(s.Environment, s.User)
+	uItem, err := st.get(ctx, uk)
+	if err != nil {
+		return nil, fmt.Errorf("dynamodb: create session: read user: %w", err)
+	}
+	r := reader{it: uItem}
+	version := r.n("ver")
+	listed, _ := uItem["lv"].(*types.AttributeValueMemberM)
+	var keys []item
+	if listed != nil {
+		for hex := range listed.Value {
+			if h, err := session.ParseHash(hex); err == nil {
+				keys = append(keys, sessionKey(h))
+			}
+		}
+	}
+	items, err := st.getMany(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("dynamodb: create session: read the user's sessions: %w", err)
+	}
+	now := st.now()
+	var mine []session.Session
+	for _, it := range items {
+		o, err := decodeSession(it)
+		if err != nil {
+			return nil, fmt.Errorf("dynamodb: %w", err)
+		}
+		if !expired(it, now) && !o.Revoked() && live(o) {
+			mine = append(mine, o)
+		}
+	}
+	ended, mine, err := limit.Apply(mine, s.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	lv := map[string]types.AttributeValue{s.Hash.String(): nanos(s.CreatedAt)}
+	for _, o := range mine {
+		lv[o.Hash.String()] = nanos(o.CreatedAt)
+	}
+	userUpdate := newUpdate().
+		Set("env", str(s.Environment)).Set("iss", str(s.User.Issuer)).Set("sub", str(s.User.Subject)).
+		Set("ver", num(version+1)).Set("lv", &types.AttributeValueMemberM{Value: lv}).
+		SetIfAbsent("nxt", nanos(s.CreatedAt)).
+		SetIfAbsent("gsi2pk", str("C#"+s.Environment)).
+		SetIfAbsent("gsi2sk", str(dueSK(s.CreatedAt, s.User))).
+		When(versionIs("ver", version))
+	userWrite, err := userUpdate.transact(st.table, uk)
+	if err != nil {
+		return nil, err
+	}
+	writes := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &st.table, Item: sessionItem(s), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		userWrite,
+	}
+	for _, o := range ended {
+		w, err := revokeUpdate(o).transact(st.table, sessionKey(o.Hash))
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, w)
+	}
+	if _, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+		return nil, fmt.Errorf("dynamodb: create session for %s in %s: %w", s.User.Subject, s.Environment, err)
+	}
+	return ended, nil
+}
+
+// revokeUpdate marks o (already carrying its revocation) revoked, if it is
+// not yet; it stays in its user's listing, filtered, until its TTL, so
+// that audits can count revocations.
+func revokeUpdate(o session.Session) *update {
+	u := newUpdate().Set("rv", nanos(o.RevokedAt)).Set("why", str(string(o.RevokeReason)))
+	exp := map[string]types.AttributeValue{}
+	expiry(exp, o.ExpiresAt())
+	for k, v := range exp {
+		u.Set(k, v)
+	}
+	return u.When(name("pk").AttributeExists().And(name("rv").AttributeNotExists()))
+}
+
+// Revoke revokes the session with hash h at `at`. Revoking a revoked
+// session changes nothing (the first revocation's time and reason stay);
+// it reports whether this call revoked it.
+func (st *Store) Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error) {
+	s, err := st.Session(ctx, h)
+	if err != nil {
+		return session.Session{}, false, err
+	}
+	if s.Revoked() {
+		return s, false, nil
+	}
+	s.RevokedAt, s.RevokeReason = at, why
+	err = st.updateItem(ctx, revokeUpdate(s), sessionKey(h))
+	if conditionFailed(err) { // revoked meanwhile: report that revocation
+		cur, err := st.Session(ctx, h)
+		return cur, false, err
+	}
+	if err != nil {
+		return session.Session{}, false, fmt.Errorf("dynamodb: revoke session %s: %w", h.Prefix(), err)
+	}
+	return s, true, nil
+}
+
+// RevokeUser revokes every session of user in env at `at`, and marks the
+// user so that any session created before `at` is refused even if the
+// (eventually consistent) listing missed it. It returns the sessions this
+// call revoked.
+func (st *Store) RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error) {
+	u := newUpdate().Set("env", str(env)).Set("iss", str(user.Issuer)).Set("sub", str(user.Subject)).Set("vf", nanos(at)).
+		When(absentOrBefore("vf", nanos(at)))
+	if err := st.updateItem(ctx, u, userKey(env, user)); err != nil && !conditionFailed(err) {
+		return nil, fmt.Errorf("dynamodb: revoke sessions of %s in %s: %w", user.Subject, env, err)
+	}
+	var out []session.Session
+	cursor := ""
+	for {
+		list, next, err := st.UserSessions(ctx, env, user, session.Page{Limit: 100, Cursor: cursor})
+		if err != nil {
+			return out, err
+		}
+		for _, s := range list {
+			r, changed, err := st.Revoke(ctx, s.Hash, at, why)
+			if err != nil && !errors.Is(err, session.ErrNotFound) {
+				return out, err
+			}
+			if changed {
+				out = append(out, r)
+			}
+		}
+		if next == "" {
+			return out, nil
+		}
+		cursor = next
+	}
+}
+
+// UserSessions lists the live (not revoked, not expired) sessions of user
+// in env — with p.Revoked, revoked ones too — oldest first, from the
+// user-sessions index. A page may hold
+// fewer than Limit sessions when some expired; follow the cursor.
+func (st *Store) UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error) {
+	items, next, err := st.query(ctx, gsiUserSessions, expression.Key("gsi1pk").Equal(expression.Value(userSessionsPK(env, user))), p)
+	if err != nil {
+		if errors.Is(err, session.ErrBadCursor) {
+			return nil, "", err
+		}
+		return nil, "", fmt.Errorf("dynamodb: list sessions of %s in %s: %w", user.Subject, env, err)
+	}
+	now := st.now()
+	var out []session.Session
+	for _, it := range items {
+		s, err := decodeSession(it)
+		if err != nil {
+			return nil, "", fmt.Errorf("dynamodb: %w", err)
+		}
+		if !expired(it, now) && (p.Revoked || !s.Revoked()) {
+			out = append(out, s)
+		}
+	}
+	return out, next, nil
+}
+
+// RecordJTI records that issuer's token jti was received, keeping the
+// record until keepUntil (then TTL); it reports whether this is the first
+// receipt (false: a replay). One conditional PutItem.
+func (st *Store) RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error) {
+	sum := sha256.Sum256([]byte(issuer + "\x00" + jti))
+	it := key("J#"+hex.EncodeToString(sum[:]), "J")
+	expiry(it, keepUntil)
+	e, err := expression.NewBuilder().WithCondition(
+		name("pk").AttributeNotExists().Or(name("exp").LessThanEqual(val(nanos(st.now()))))).Build()
+	if err != nil {
+		return false, fmt.Errorf("dynamodb: record jti: %w", err)
+	}
+	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it,
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	if conditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("dynamodb: record jti of %s: %w", issuer, err)
+	}
+	return true, nil
+}
