@@ -13,6 +13,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 func main() {
@@ -28,11 +29,12 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	d := wiring.Deps{Config: cfg, Log: log}
 	store, err := dynamostore.Open(ctx, cfg.TableName)
 	if err != nil {
 		return err
 	}
-	a := auditor.New(auditor.Config{Store: store, Environments: cfg.Environments.Known, Log: log})
+	a := wiring.Auditor(d, store)
 	lambda.Start(func(ctx context.Context) ([]auditor.Report, error) { return a.Run(ctx) })
 	return nil
 }

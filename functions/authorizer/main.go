@@ -8,10 +8,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 func main() {
@@ -27,6 +27,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	d := wiring.Deps{Config: cfg, Log: log}
 	v, err := cfg.Verifier(ctx, log)
 	if err != nil {
 		return err
@@ -35,7 +36,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	a := authorizer.New(v, store, cfg.Environments, cfg.Enforcement, nil)
-	lambda.Start(authorizer.NewHandler(a, authorizer.HandlerOptions{SimpleResponses: cfg.SimpleResponses, Sources: cfg.Sources, Log: log}))
+	_, h := wiring.Authorizer(d, v, store)
+	lambda.Start(h)
 	return nil
 }

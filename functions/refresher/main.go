@@ -13,6 +13,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/refresher"
+	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 func main() {
@@ -28,6 +29,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	d := wiring.Deps{Config: cfg, Log: log}
 	dir, err := cfg.NewDirectory(ctx)
 	if err != nil {
 		return err
@@ -36,8 +38,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	r := refresher.New(refresher.Config{Store: store, Directory: dir, Environments: cfg.Environments.Known,
-		Concurrency: cfg.Directory.Concurrency, Guard: refresher.Guard{Share: cfg.Directory.GuardShare, Min: cfg.Directory.GuardMin}, Log: log})
+	r := wiring.Refresher(d, dir, store)
 	lambda.Start(func(ctx context.Context) (map[string]refresher.Report, error) { return r.Run(ctx) })
 	return nil
 }

@@ -10,11 +10,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/obs"
-	"github.com/sessionguard/sessionguard/shared/sessionapi"
+	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 func main() {
@@ -30,6 +29,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	d := wiring.Deps{Config: cfg, Log: log}
 	v, err := cfg.Verifier(ctx, log)
 	if err != nil {
 		return err
@@ -38,10 +38,6 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	api := sessionapi.New(sessionapi.Config{
-		Verifier: v, Store: store, Environments: cfg.Environments, Enforcement: cfg.Enforcement, Sources: cfg.Sources, Log: log,
-		Authorizer: authorizer.New(v, store, cfg.Environments, cfg.Enforcement, nil),
-	})
-	lambda.Start(httpadapter.NewV2(api).ProxyWithContext)
+	lambda.Start(httpadapter.NewV2(wiring.Sessions(d, v, store)).ProxyWithContext)
 	return nil
 }

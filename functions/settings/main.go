@@ -10,10 +10,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/sessionguard/sessionguard/shared/adminapi"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 func main() {
@@ -29,8 +29,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	cfg.Token.Roles = true // the admin role is a claim
-	v, err := cfg.Verifier(ctx, log)
+	d := wiring.Deps{Config: cfg, Log: log}
+	v, err := wiring.AdminVerifier(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -38,9 +38,6 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	api := adminapi.New(adminapi.Config{Verifier: v, Store: store, Environments: cfg.Environments.Known, Issuers: cfg.IssuerNames(),
-		Limits: cfg.Limits, AdminRole: cfg.AdminRole, Log: log,
-		Console: adminapi.Console{AuthorizeURL: cfg.Console.AuthorizeURL, TokenURL: cfg.Console.TokenURL, ClientID: cfg.Console.ClientID}})
-	lambda.Start(httpadapter.NewV2(api).ProxyWithContext)
+	lambda.Start(httpadapter.NewV2(wiring.Admin(d, v, store)).ProxyWithContext)
 	return nil
 }

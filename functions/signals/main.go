@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 
@@ -15,8 +14,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/obs"
-	"github.com/sessionguard/sessionguard/shared/signals"
-	"github.com/sessionguard/sessionguard/shared/token"
+	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 func main() {
@@ -32,23 +30,15 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if len(cfg.Signals) == 0 {
-		return errors.New("SIGNALS_TRANSMITTERS is required: the transmitters whose SETs are accepted")
-	}
-	tc := cfg.Token
-	tc.Issuers = cfg.Signals
-	v, err := token.NewVerifier(tc)
+	d := wiring.Deps{Config: cfg, Log: log}
+	v, err := wiring.SignalsVerifier(ctx, d)
 	if err != nil {
 		return err
-	}
-	if err := v.Prefetch(ctx); err != nil {
-		log.Warn("start: key sets not fetched; retrying on use", "err", err)
 	}
 	store, err := dynamostore.Open(ctx, cfg.TableName)
 	if err != nil {
 		return err
 	}
-	rc := signals.New(signals.Config{Verifier: v, Store: store, Environments: cfg.Environments.Known, UserIssuers: cfg.IssuerNames(), Log: log})
-	lambda.Start(httpadapter.NewV2(rc).ProxyWithContext)
+	lambda.Start(httpadapter.NewV2(wiring.Signals(d, v, store)).ProxyWithContext)
 	return nil
 }

@@ -9,9 +9,11 @@ package local
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,16 +33,17 @@ import (
 	"github.com/sessionguard/sessionguard/shared/adminapi"
 	"github.com/sessionguard/sessionguard/shared/auditor"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
-	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
 	"github.com/sessionguard/sessionguard/shared/signals"
 	"github.com/sessionguard/sessionguard/shared/token"
+	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 // Environment is the local stack's one environment.
@@ -123,54 +126,58 @@ func Start(o Options) (*Stack, error) {
 		ln.Close()
 		return nil, err
 	}
-	tc := token.Config{
-		Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
-		Now:     o.Now,
-	}
-	v, err := token.NewVerifier(tc)
+	// The issuer is served first: the functions fetch its keys as they
+	// start, as deployed functions do at cold start.
+	mux := http.NewServeMux()
+	mux.Handle("/idp/", http.StripPrefix("/idp", idp))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	d := wiring.Deps{Log: log, Now: o.Now, Config: config.Config{
+		Token: token.Config{
+			Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
+			Now:     o.Now,
+		},
+		Environments:    authorizer.Environments{Source: "stage", Name: "environment", Known: []string{Environment}},
+		SimpleResponses: true,
+		AdminRole:       AdminRole,
+		Signals:         []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.SETAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
+		Console:         config.Console{AuthorizeURL: idp.URL() + "/authorize", TokenURL: idp.URL() + "/token", ClientID: "sessionguard-console"},
+	}}
+	ctx := context.Background()
+	v, err := d.Config.Verifier(ctx, log)
 	if err != nil {
-		ln.Close()
+		srv.Close()
 		return nil, err
 	}
-	tc.Roles = true // the admin API reads the admin role
-	adminV, err := token.NewVerifier(tc)
+	adminV, err := wiring.AdminVerifier(ctx, d)
 	if err != nil {
-		ln.Close()
+		srv.Close()
 		return nil, err
 	}
-	signalsV, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.SETAudience},
-		Algorithms: []string{"RS256", "ES256", "EdDSA"}}}, Now: o.Now})
+	signalsV, err := wiring.SignalsVerifier(ctx, d)
 	if err != nil {
-		ln.Close()
+		srv.Close()
 		return nil, err
 	}
 	store, storage, err := openStore(o)
 	if err != nil {
-		ln.Close()
+		srv.Close()
 		return nil, err
 	}
-	envs := authorizer.Environments{Source: "stage", Name: "environment", Known: []string{Environment}}
-	auth := authorizer.New(v, store, envs, policy.Enforcement{}, o.Now)
-	api := sessionapi.New(sessionapi.Config{Verifier: v, Store: store, Authorizer: auth, Environments: envs, Log: log, Now: o.Now})
-	admin := adminapi.New(adminapi.Config{Verifier: adminV, Store: store, Environments: envs.Known, Issuers: []string{idp.URL()},
-		AdminRole: AdminRole, Log: log, Now: o.Now,
-		Console: adminapi.Console{AuthorizeURL: idp.URL() + "/authorize", TokenURL: idp.URL() + "/token", ClientID: "sessionguard-console"}})
 	dir := devdir.New()
 	dir.DefaultActive = true // any name can sign in locally
-	receiver := signals.New(signals.Config{Verifier: signalsV, Store: store, Environments: envs.Known, UserIssuers: []string{idp.URL()}, Log: log, Now: o.Now})
+	_, authz := wiring.Authorizer(d, v, store)
 	s := &Stack{
 		URL: base, IdP: idp, Store: store, Storage: storage, Directory: dir, log: log,
-		signals:   lambda.NewHandler(httpadapter.NewV2(receiver).ProxyWithContext),
-		refresher: refresher.New(refresher.Config{Store: store, Directory: &directory.HTTPJSON{BaseURL: base + "/directory"}, Environments: envs.Known, Now: o.Now, Log: log}),
-		auditor:   auditor.New(auditor.Config{Store: store, Environments: envs.Known, Now: o.Now, Log: log}),
+		signals:   lambda.NewHandler(httpadapter.NewV2(wiring.Signals(d, signalsV, store)).ProxyWithContext),
+		refresher: wiring.Refresher(d, &directory.HTTPJSON{BaseURL: base + "/directory"}, store),
+		auditor:   wiring.Auditor(d, store),
 		stop:      make(chan struct{}), done: make(chan struct{}), now: o.Now,
-		authorizer: lambda.NewHandler(authorizer.NewHandler(auth, authorizer.HandlerOptions{SimpleResponses: true, Log: log})),
-		sessions:   lambda.NewHandler(httpadapter.NewV2(api).ProxyWithContext),
-		admin:      lambda.NewHandler(httpadapter.NewV2(admin).ProxyWithContext),
+		authorizer: lambda.NewHandler(authz),
+		sessions:   lambda.NewHandler(httpadapter.NewV2(wiring.Sessions(d, v, store)).ProxyWithContext),
+		admin:      lambda.NewHandler(httpadapter.NewV2(wiring.Admin(d, adminV, store)).ProxyWithContext),
 		demo:       lambda.NewHandler(httpadapter.NewV2(http.HandlerFunc(demo)).ProxyWithContext),
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/idp/", http.StripPrefix("/idp", idp))
 	mux.HandleFunc("/sessions", s.route(s.sessions, false))
 	mux.HandleFunc("/sessions/", s.route(s.sessions, false))
 	// The admin API sits behind the authorizer, as in the template.
@@ -185,8 +192,7 @@ func Start(o Options) (*Stack, error) {
 	mux.Handle("/directory/", http.StripPrefix("/directory", dir))
 	mux.HandleFunc("POST /local/run-checks", s.runChecksHandler)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") })
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go s.srv.Serve(ln)
+	s.srv = srv
 	go s.background(o.CheckEvery)
 	return s, nil
 }
@@ -293,33 +299,13 @@ func (s *Stack) Close() error {
 // appPage is a demo app page: it signs in (?user=, default alice) with a
 // development token, calls the protected route, and includes the expiry
 // warning snippet (?poll= seconds between its checks, default 30).
-const appPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo app</title>
-<style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}</style></head>
-<body><main><h1>Demo app</h1><p id="status" aria-live="polite">Signing in…</p><pre id="context"></pre></main>
-<script>
-(async () => {
-  const q = new URLSearchParams(location.search);
-  const user = q.get("user") || "alice";
-  const token = (await (await fetch("/idp/token?user=" + encodeURIComponent(user))).text()).trim();
-  const s = await (await fetch("/sessions", { method: "POST", headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" }, body: "{}" })).json();
-  sessionStorage.setItem("sg_token", token);
-  sessionStorage.setItem("sg_session", s.sessionId);
-  const d = await (await fetch("/demo", { headers: { Authorization: "Bearer " + token, "X-Session-Id": s.sessionId } })).json();
-  document.getElementById("status").textContent = "Signed in as " + user + ".";
-  document.getElementById("context").textContent = JSON.stringify(d.authorizer, null, 2);
-  const w = document.createElement("script");
-  w.src = "/console/sessionguard-warning.js";
-  w.dataset.keepaliveUrl = "/demo";
-  w.dataset.pollSeconds = q.get("poll") || "30";
-  document.body.append(w);
-})();
-</script></body></html>
-`
+//
+//go:embed app.html
+var appPage []byte
 
 func serveApp(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(appPage))
+	w.Write(appPage)
 }
 
 // demo is the protected demo route: it echoes the authorizer context.
@@ -386,7 +372,7 @@ func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int) {
 	payload, _ := json.Marshal(ev)
 	out, err := s.authorizer.Invoke(r.Context(), payload)
 	switch {
-	case err != nil && strings.Contains(err.Error(), authorizer.ErrUnauthorized.Error()):
+	case errors.Is(err, authorizer.ErrUnauthorized):
 		return nil, http.StatusUnauthorized
 	case err != nil:
 		return nil, http.StatusInternalServerError

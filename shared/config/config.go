@@ -40,12 +40,15 @@ type Config struct {
 	// Directory is where the refresher re-checks users.
 	Directory Directory
 	// Console is the admin console's sign-in at the issuer (CONSOLE_*).
-	Console struct{ AuthorizeURL, TokenURL, ClientID string }
+	Console Console
 	// Signals are the Shared Signals transmitters whose SETs the signals
 	// function accepts (SIGNALS_TRANSMITTERS, the format of
 	// TRUSTED_ISSUERS; audiences: this receiver's id).
 	Signals []token.Issuer
 }
+
+// Console is the admin console's sign-in at the issuer.
+type Console struct{ AuthorizeURL, TokenURL, ClientID string }
 
 // Directory configures the refresher's directory (DIRECTORY_*).
 type Directory struct {

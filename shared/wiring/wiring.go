@@ -1,0 +1,95 @@
+// Package wiring builds each function's handler from its configuration, a
+// store and a logger: one place for the wiring that the Lambda mains
+// (functions/*) and the local stack (infra/local) share, so the local
+// stack runs exactly what is deployed.
+package wiring
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/adminapi"
+	"github.com/sessionguard/sessionguard/shared/auditor"
+	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/refresher"
+	"github.com/sessionguard/sessionguard/shared/sessionapi"
+	"github.com/sessionguard/sessionguard/shared/signals"
+	"github.com/sessionguard/sessionguard/shared/token"
+)
+
+// Deps is what every function is built from.
+type Deps struct {
+	Config config.Config
+	Log    *slog.Logger
+	Now    func() time.Time // nil: time.Now
+}
+
+// Authorizer is the authorizer's decision core and its Lambda handler.
+func Authorizer(d Deps, v *token.Verifier, store authorizer.Store) (*authorizer.Authorizer, *authorizer.Handler) {
+	c := d.Config
+	a := authorizer.New(v, store, c.Environments, c.Enforcement, d.Now)
+	return a, authorizer.NewHandler(a, authorizer.HandlerOptions{SimpleResponses: c.SimpleResponses, Sources: c.Sources, Log: d.Log})
+}
+
+// SessionsStore is what the sessions API needs of a store: its own
+// methods and the authorizer's (it judges the current session).
+type SessionsStore interface {
+	sessionapi.Store
+	authorizer.Store
+}
+
+// Sessions is the sessions API.
+func Sessions(d Deps, v *token.Verifier, store SessionsStore) http.Handler {
+	c := d.Config
+	return sessionapi.New(sessionapi.Config{
+		Verifier: v, Store: store, Environments: c.Environments, Enforcement: c.Enforcement, Sources: c.Sources, Log: d.Log, Now: d.Now,
+		Authorizer: authorizer.New(v, store, c.Environments, c.Enforcement, d.Now),
+	})
+}
+
+// AdminVerifier is the admin API's verifier: it also reads role claims.
+func AdminVerifier(ctx context.Context, d Deps) (*token.Verifier, error) {
+	c := d.Config
+	c.Token.Roles = true // the admin role is a claim
+	return c.Verifier(ctx, d.Log)
+}
+
+// Admin is the admin API and console.
+func Admin(d Deps, v *token.Verifier, store adminapi.Store) http.Handler {
+	c := d.Config
+	return adminapi.New(adminapi.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Issuers: c.IssuerNames(),
+		Limits: c.Limits, AdminRole: c.AdminRole, Log: d.Log, Now: d.Now,
+		Console: adminapi.Console{AuthorizeURL: c.Console.AuthorizeURL, TokenURL: c.Console.TokenURL, ClientID: c.Console.ClientID}})
+}
+
+// SignalsVerifier verifies the SETs of the configured transmitters.
+func SignalsVerifier(ctx context.Context, d Deps) (*token.Verifier, error) {
+	c := d.Config
+	if len(c.Signals) == 0 {
+		return nil, errors.New("SIGNALS_TRANSMITTERS is required: the transmitters whose SETs are accepted")
+	}
+	c.Token.Issuers = c.Signals
+	return c.Verifier(ctx, d.Log)
+}
+
+// Signals is the Shared Signals receiver.
+func Signals(d Deps, v *token.Verifier, store signals.Store) http.Handler {
+	c := d.Config
+	return signals.New(signals.Config{Verifier: v, Store: store, Environments: c.Environments.Known, UserIssuers: c.IssuerNames(), Log: d.Log, Now: d.Now})
+}
+
+// Refresher is the scheduled policy check.
+func Refresher(d Deps, dir refresher.Directory, store refresher.Store) *refresher.Refresher {
+	c := d.Config
+	return refresher.New(refresher.Config{Store: store, Directory: dir, Environments: c.Environments.Known,
+		Concurrency: c.Directory.Concurrency, Guard: refresher.Guard{Share: c.Directory.GuardShare, Min: c.Directory.GuardMin}, Log: d.Log, Now: d.Now})
+}
+
+// Auditor is the scheduled audit.
+func Auditor(d Deps, store auditor.Store) *auditor.Auditor {
+	return auditor.New(auditor.Config{Store: store, Environments: d.Config.Environments.Known, Log: d.Log, Now: d.Now})
+}
