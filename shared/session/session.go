@@ -4,7 +4,6 @@
 package session
 
 import (
-	"slices"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -12,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/policy"
@@ -114,15 +114,15 @@ type Cause string
 
 // The causes of a revocation.
 const (
-	CauseSignOut            Cause = "sign_out"                 // the user signed out
-	CauseAdmin              Cause = "admin"                    // an admin revoked it
-	CauseSessionLimit       Cause = "session_limit"            // ended to make room (end_oldest)
-	CauseUserDisabled       Cause = "user_disabled"            // a policy check found the account disabled
-	CauseUserDeleted        Cause = "user_deleted"             // a policy check found the account deleted
-	CauseRevokedAtIdP       Cause = "sessions_revoked_at_idp"  // the IdP's revocation point moved past it
-	CauseSignalRevoked      Cause = "signal_session_revoked"   // a pushed session-revoked event
-	CauseSignalDisabled     Cause = "signal_account_disabled"  // a pushed account disabled or purged event
-	CauseSignalCredential   Cause = "signal_credential_change" // a pushed credential-change event
+	CauseSignOut          Cause = "sign_out"                 // the user signed out
+	CauseAdmin            Cause = "admin"                    // an admin revoked it
+	CauseSessionLimit     Cause = "session_limit"            // ended to make room (end_oldest)
+	CauseUserDisabled     Cause = "user_disabled"            // a policy check found the account disabled
+	CauseUserDeleted      Cause = "user_deleted"             // a policy check found the account deleted
+	CauseRevokedAtIdP     Cause = "sessions_revoked_at_idp"  // the IdP's revocation point moved past it
+	CauseSignalRevoked    Cause = "signal_session_revoked"   // a pushed session-revoked event
+	CauseSignalDisabled   Cause = "signal_account_disabled"  // a pushed account disabled or purged event
+	CauseSignalCredential Cause = "signal_credential_change" // a pushed credential-change event
 )
 
 // Revoked reports whether the session has been revoked.
