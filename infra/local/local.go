@@ -134,7 +134,7 @@ func Start(o Options) (*Stack, error) {
 	go srv.Serve(ln)
 	d := wiring.Deps{Log: log, Now: o.Now, Config: config.Config{
 		Token: token.Config{
-			Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
+			Issuers: trustedIssuers(idp),
 			Now:     o.Now,
 		},
 		Environments:    authorizer.Environments{Source: "stage", Name: "environment", Known: []string{Environment}},
@@ -195,6 +195,19 @@ func Start(o Options) (*Stack, error) {
 	s.srv = srv
 	go s.background(o.CheckEvery)
 	return s, nil
+}
+
+// trustedIssuers are the development issuer itself (profile oidc) and
+// one entry per profile for the tokens it mints in that profile's shape
+// (/idp/token?profile=…), all served from its one key set.
+func trustedIssuers(idp *devidp.Issuer) []token.Issuer {
+	algs := []string{"RS256", "ES256", "EdDSA"}
+	out := []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}, Algorithms: algs}}
+	for _, p := range devidp.Profiles {
+		out = append(out, token.Issuer{Issuer: idp.ProfileIssuer(p), JWKSURL: idp.URL() + "/jwks.json", Profile: p,
+			Audiences: []string{devidp.DefaultAudience}, ClientIDs: []string{devidp.DefaultClientID}, Algorithms: algs})
+	}
+	return out
 }
 
 func openStore(o Options) (Store, string, error) {

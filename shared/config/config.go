@@ -79,6 +79,9 @@ func (c Config) Verifier(ctx context.Context, log *slog.Logger) (*token.Verifier
 type issuerJSON struct {
 	Issuer      string   `json:"issuer"`
 	JWKSURL     string   `json:"jwksUrl"`
+	Profile     string   `json:"profile"`
+	ClientIDs   []string `json:"clientIds"`
+	Tenants     []string `json:"tenants"`
 	Audiences   []string `json:"audiences"`
 	Algorithms  []string `json:"algorithms"`
 	UserClaim   string   `json:"userClaim"`
@@ -102,7 +105,7 @@ func issuersOf(getenv func(string) string, name string, bad func(string, ...any)
 	var out []token.Issuer
 	for _, is := range issuers {
 		out = append(out, token.Issuer{
-			Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audiences: is.Audiences,
+			Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audiences: is.Audiences, Profile: is.Profile, ClientIDs: is.ClientIDs, Tenants: is.Tenants,
 			Algorithms: is.Algorithms, UserClaim: is.UserClaim, TenantClaim: is.TenantClaim, RoleClaim: is.RoleClaim,
 		})
 	}

@@ -57,6 +57,10 @@ type claimSet struct {
 	AuthTime             numericDate
 	Sub, Oid, Tid        string
 	Azp, Appid, ClientID string
+	Cid, Uid             string // Okta
+	TokenUse, Username   string // Cognito
+	Typ                  string // the "typ" claim (Keycloak: Bearer, ID)
+	Sid                  string
 	Jti                  string
 }
 
@@ -202,8 +206,28 @@ func (c *claimSet) stringField(name string) *string {
 		return &c.ClientID
 	case "jti":
 		return &c.Jti
+	case "cid":
+		return &c.Cid
+	case "uid":
+		return &c.Uid
+	case "token_use":
+		return &c.TokenUse
+	case "username":
+		return &c.Username
+	case "typ":
+		return &c.Typ
+	case "sid":
+		return &c.Sid
 	}
 	return nil
+}
+
+// claim returns a string claim the set keeps, or "".
+func (c *claimSet) claim(name string) string {
+	if p := c.stringField(name); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // stringClaim returns a claim by name: the common ones from the parsed set,

@@ -26,19 +26,32 @@ type Issuer struct {
 	// JWKSURL is where the key set lives. Empty: read jwks_uri from the
 	// issuer's OIDC discovery document.
 	JWKSURL string
-	// Audiences are the accepted "aud" values; a token must carry one.
+	// Audiences are the accepted "aud" values; a token must carry one
+	// (unless its profile's audience rule says otherwise).
 	Audiences []string
+	// Profile names the issuer's profile (Profiles): how its tokens are
+	// shaped. Default oidc.
+	Profile string
+	// ClientIDs, when set, are the only clients whose tokens are accepted,
+	// whatever the profile. The cognito and google profiles need them.
+	ClientIDs []string
+	// Tenants are the accepted tenants of a multi-tenant Entra issuer
+	// ("https://login.microsoftonline.com/{tenantid}/v2.0"): each token's
+	// tid fills the placeholder, the result must equal its iss, and the
+	// tenant must be listed.
+	Tenants []string
 	// Algorithms is the allow-list of "alg" values. Default: RS256.
 	Algorithms []string
 	// UserClaim names the claim that identifies the user. Default: sub.
 	// Entra deployments use oid.
+	// Default: the profile's (sub; entra oid, okta uid).
 	UserClaim string
 	// TenantClaim, when set (Entra: tid), is prefixed to the user claim:
-	// the subject becomes "<tid>/<oid>".
+	// the subject becomes "<tid>/<oid>". Default: the profile's.
 	TenantClaim string
 	// RoleClaim names the claim that lists the user's roles (a string or
-	// an array of strings), read when Config.Roles is set. Default: roles
-	// (Entra app roles, Keycloak client roles mapped to "roles").
+	// an array of strings), read when Config.Roles is set. Default: the
+	// profile's (roles; cognito cognito:groups).
 	RoleClaim string
 }
 
@@ -74,7 +87,9 @@ type Config struct {
 type Claims struct {
 	Issuer    string
 	Subject   string // the configured user claim, tenant-prefixed if configured
-	ClientID  string // azp, else appid, else client_id
+	ClientID  string // as the issuer's profile names it (oidc: azp, else appid, else client_id)
+	Username  string // "username" (Cognito), when present
+	SessionID string // "sid": the IdP's session, when present
 	Audience  []string
 	ExpiresAt time.Time
 	NotBefore time.Time // zero when absent
@@ -94,12 +109,20 @@ func (c Claims) AuthenticatedAt() time.Time {
 // Verifier verifies tokens. It is safe for concurrent use.
 type Verifier struct {
 	cfg     Config
-	issuers map[string]*issuer
+	issuers map[string]issuerRef // by every exact "iss" accepted
 }
 
 type issuer struct {
 	Issuer
-	keys *keyCache
+	profile Profile
+	keys    *keyCache
+}
+
+// issuerRef is an accepted "iss": its issuer entry and, for a
+// multi-tenant entry, the tenant that spelling belongs to.
+type issuerRef struct {
+	*issuer
+	tenant string
 }
 
 // allowedAlgs are the algorithms a verifier can check. HMAC is absent on
@@ -145,37 +168,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.MaxTokenBytes < 256 || cfg.MaxTokenBytes > 64<<10 {
 		problems = append(problems, fmt.Sprintf("max token bytes %d is outside 256..65536", cfg.MaxTokenBytes))
 	}
-	v := &Verifier{cfg: cfg, issuers: make(map[string]*issuer, len(cfg.Issuers))}
+	v := &Verifier{cfg: cfg, issuers: make(map[string]issuerRef, len(cfg.Issuers))}
 	for _, is := range cfg.Issuers {
-		if is.Issuer == "" {
-			problems = append(problems, "an issuer has an empty issuer value")
-			continue
-		}
-		if _, dup := v.issuers[is.Issuer]; dup {
-			problems = append(problems, fmt.Sprintf("issuer %q is listed twice", is.Issuer))
-		}
-		if len(is.Audiences) == 0 {
-			problems = append(problems, fmt.Sprintf("issuer %q has no audiences", is.Issuer))
-		}
-		if len(is.Algorithms) == 0 {
-			is.Algorithms = []string{"RS256"}
-		}
-		for _, a := range is.Algorithms {
-			if !slices.Contains(allowedAlgs, a) {
-				problems = append(problems, fmt.Sprintf("issuer %q: algorithm %q is not allowed (allowed: %s)", is.Issuer, a, strings.Join(allowedAlgs, ", ")))
-			}
-		}
-		if is.UserClaim == "" {
-			is.UserClaim = "sub"
-		}
-		if is.RoleClaim == "" {
-			is.RoleClaim = "roles"
-		}
-		jwksURL, discovered := is.JWKSURL, false
-		if jwksURL == "" {
-			jwksURL, discovered = strings.TrimSuffix(is.Issuer, "/")+"/.well-known/openid-configuration", true
-		}
-		v.issuers[is.Issuer] = &issuer{Issuer: is, keys: newKeyCache(is.Issuer, jwksURL, discovered, &v.cfg)}
+		problems = append(problems, v.addIssuer(is)...)
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("token: invalid config: %s", strings.Join(problems, "; "))
@@ -183,13 +178,110 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	return v, nil
 }
 
+// addIssuer checks one issuer entry against its profile and adds every
+// spelling of its "iss"; it returns what is wrong with the entry.
+func (v *Verifier) addIssuer(is Issuer) []string {
+	var problems []string
+	bad := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf("issuer %q: ", is.Issuer)+fmt.Sprintf(format, args...))
+	}
+	if is.Issuer == "" {
+		return []string{"an issuer has an empty issuer value"}
+	}
+	if is.Profile == "" {
+		is.Profile = "oidc"
+	}
+	p, ok := Profiles[is.Profile]
+	if !ok {
+		bad("profile %q is not one of %s", is.Profile, strings.Join(ProfileNames(), ", "))
+		return problems
+	}
+	switch p.Audience {
+	case AudienceListed:
+		if len(is.Audiences) == 0 {
+			bad("profile %s needs audiences", p.Name)
+		}
+	case AudienceNone, AudienceClient:
+		if len(is.ClientIDs) == 0 {
+			bad("profile %s needs clientIds", p.Name)
+		}
+	case AudienceListedOrAccountClient:
+		if len(is.Audiences) == 0 && len(is.ClientIDs) == 0 {
+			bad("profile %s needs audiences (with an audience mapper) or clientIds", p.Name)
+		}
+	}
+	multiTenant := strings.Contains(is.Issuer, TenantPlaceholder)
+	switch {
+	case multiTenant && p.Name != "entra":
+		bad("only the entra profile takes %s in the issuer", TenantPlaceholder)
+	case multiTenant && len(is.Tenants) == 0:
+		bad("a multi-tenant issuer needs tenants: the tenant ids accepted")
+	case !multiTenant && len(is.Tenants) > 0:
+		bad("tenants are for a multi-tenant issuer (with %s)", TenantPlaceholder)
+	}
+	if len(is.Algorithms) == 0 {
+		is.Algorithms = []string{"RS256"}
+	}
+	for _, a := range is.Algorithms {
+		if !slices.Contains(allowedAlgs, a) {
+			bad("algorithm %q is not allowed (allowed: %s)", a, strings.Join(allowedAlgs, ", "))
+		}
+	}
+	is.UserClaim = firstNonEmpty(is.UserClaim, p.UserClaim, "sub")
+	is.TenantClaim = firstNonEmpty(is.TenantClaim, p.TenantClaim)
+	is.RoleClaim = firstNonEmpty(is.RoleClaim, p.RoleClaim, "roles")
+	jwksURL, discovered := is.JWKSURL, false
+	switch {
+	case jwksURL != "":
+	case p.JWKSPath != "":
+		jwksURL = strings.TrimSuffix(is.Issuer, "/") + p.JWKSPath
+	case multiTenant:
+		jwksURL = "https://login.microsoftonline.com/common/discovery/v2.0/keys" // every tenant's keys
+	default:
+		jwksURL, discovered = strings.TrimSuffix(is.Issuer, "/")+"/.well-known/openid-configuration", true
+	}
+	entry := &issuer{Issuer: is, profile: p, keys: newKeyCache(is.Issuer, jwksURL, discovered, &v.cfg)}
+	add := func(iss, tenant string) {
+		if _, dup := v.issuers[iss]; dup {
+			problems = append(problems, fmt.Sprintf("issuer %q is listed twice", iss))
+			return
+		}
+		v.issuers[iss] = issuerRef{issuer: entry, tenant: tenant}
+	}
+	spellings := func(iss, tenant string) {
+		add(iss, tenant)
+		if p.Variants != nil {
+			for _, alt := range p.Variants(iss) {
+				add(alt, tenant)
+			}
+		}
+	}
+	if !multiTenant {
+		spellings(is.Issuer, "")
+		return problems
+	}
+	for _, t := range is.Tenants {
+		if t == "" || strings.ContainsAny(t, "/{}") {
+			bad("tenant %q is not a tenant id", t)
+			continue
+		}
+		spellings(strings.ReplaceAll(is.Issuer, TenantPlaceholder, t), t)
+	}
+	return problems
+}
+
 // Prefetch fetches every issuer's key set, for use at cold start. It returns
 // the joined errors of the fetches that failed; verification still works for
 // the others, and retries the failed ones on use.
 func (v *Verifier) Prefetch(ctx context.Context) error {
 	var errs []error
-	for _, is := range v.issuers {
-		if _, err := is.keys.refresh(ctx); err != nil {
+	seen := map[*issuer]bool{}
+	for _, ref := range v.issuers {
+		if seen[ref.issuer] {
+			continue
+		}
+		seen[ref.issuer] = true
+		if _, err := ref.keys.refresh(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -201,12 +293,12 @@ func (v *Verifier) Prefetch(ctx context.Context) error {
 // algorithm, time claims, audience, then the signature; so a token that
 // fails several checks reports the first of them.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
-	jws, is, err := v.check(ctx, raw, false)
+	jws, is, client, err := v.check(ctx, raw, false)
 	if err != nil {
 		return Claims{}, err
 	}
 	defer jws.release()
-	return v.claimsOf(is, jws)
+	return v.claimsOf(is, jws, client)
 }
 
 // isSETType reports whether a typ header names a Security Event Token.
@@ -220,62 +312,73 @@ func isSETType(typ string) bool {
 // be secevent+jwt. An access token must not be typed as a SET, and a SET
 // must not be typed otherwise: neither passes for the other. The caller
 // releases the result.
-func (v *Verifier) check(ctx context.Context, raw string, set bool) (*compact, *issuer, error) {
+func (v *Verifier) check(ctx context.Context, raw string, set bool) (*compact, *issuer, string, error) {
 	if raw == "" {
-		return nil, nil, reason.New(reason.TokenMissing, "no token")
+		return nil, nil, "", reason.New(reason.TokenMissing, "no token")
 	}
 	if len(raw) > v.cfg.MaxTokenBytes {
-		return nil, nil, reason.New(reason.TokenTooLarge, "token of %d bytes exceeds %d", len(raw), v.cfg.MaxTokenBytes)
+		return nil, nil, "", reason.New(reason.TokenTooLarge, "token of %d bytes exceeds %d", len(raw), v.cfg.MaxTokenBytes)
 	}
 	jws, err := parseCompact(raw)
 	if err != nil {
-		return nil, nil, reason.New(reason.TokenMalformed, "%w", err)
+		return nil, nil, "", reason.New(reason.TokenMalformed, "%w", err)
 	}
-	is, err := v.checkParsed(ctx, jws, set)
+	is, client, err := v.checkParsed(ctx, jws, set)
 	if err != nil {
 		jws.release()
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	return jws, is, nil
+	return jws, is, client, nil
 }
 
-func (v *Verifier) checkParsed(ctx context.Context, jws *compact, set bool) (*issuer, error) {
-	is, ok := v.issuers[jws.claims.Iss]
+// checkParsed runs the checks on a parsed token and returns its issuer
+// and, for an access token, its client id as the issuer's profile names it.
+func (v *Verifier) checkParsed(ctx context.Context, jws *compact, set bool) (*issuer, string, error) {
+	ref, ok := v.issuers[jws.claims.Iss]
 	if !ok {
-		return nil, reason.New(reason.TokenIssuer, "issuer %q is not trusted", truncate(jws.claims.Iss, 100))
+		return nil, "", reason.New(reason.TokenIssuer, "issuer %q is not trusted", truncate(jws.claims.Iss, 100))
 	}
+	is := ref.issuer
 	if !slices.Contains(is.Algorithms, jws.header.Alg) {
-		return nil, reason.New(reason.TokenSignature, "algorithm %q is not allowed for issuer %q", truncate(jws.header.Alg, 20), is.Issuer.Issuer)
+		return nil, "", reason.New(reason.TokenSignature, "algorithm %q is not allowed for issuer %q", truncate(jws.header.Alg, 20), is.Issuer.Issuer)
 	}
 	now := v.cfg.Now().Truncate(time.Second)
 	skew := v.cfg.ClockSkew
 	c := &jws.claims
 	switch {
 	case set && jws.header.Typ != "" && !isSETType(jws.header.Typ):
-		return nil, reason.New(reason.TokenMalformed, "typ %q is not secevent+jwt", truncate(jws.header.Typ, 40))
+		return nil, "", reason.New(reason.TokenMalformed, "typ %q is not secevent+jwt", truncate(jws.header.Typ, 40))
 	case !set && isSETType(jws.header.Typ):
-		return nil, reason.New(reason.TokenMalformed, "a security event token is not an access token")
+		return nil, "", reason.New(reason.TokenMalformed, "a security event token is not an access token")
 	case set && (!c.Iat.set || c.Jti == ""):
-		return nil, reason.New(reason.TokenMalformed, "a security event token needs iat and jti")
+		return nil, "", reason.New(reason.TokenMalformed, "a security event token needs iat and jti")
 	case !set && !c.Exp.set:
-		return nil, reason.New(reason.TokenMalformed, "token has no exp")
+		return nil, "", reason.New(reason.TokenMalformed, "token has no exp")
 	case c.Exp.set && !now.Before(c.Exp.t.Add(skew)):
-		return nil, reason.New(reason.TokenExpired, "expired at %s", c.Exp.t.Format(time.RFC3339))
+		return nil, "", reason.New(reason.TokenExpired, "expired at %s", c.Exp.t.Format(time.RFC3339))
 	case c.Nbf.set && now.Before(c.Nbf.t.Add(-skew)):
-		return nil, reason.New(reason.TokenNotYetValid, "not valid before %s", c.Nbf.t.Format(time.RFC3339))
+		return nil, "", reason.New(reason.TokenNotYetValid, "not valid before %s", c.Nbf.t.Format(time.RFC3339))
 	case c.Iat.set && now.Before(c.Iat.t.Add(-skew)):
-		return nil, reason.New(reason.TokenNotYetValid, "issued in the future at %s", c.Iat.t.Format(time.RFC3339))
+		return nil, "", reason.New(reason.TokenNotYetValid, "issued in the future at %s", c.Iat.t.Format(time.RFC3339))
 	}
-	if !c.Aud.containsAny(is.Audiences) {
-		return nil, reason.New(reason.TokenAudience, "audience %q is not accepted by issuer %q", truncate(strings.Join(c.Aud, ","), 200), is.Issuer.Issuer)
+	var client string
+	if set { // a SET names no client: the audience is the receiver
+		if !c.Aud.containsAny(is.Audiences) {
+			return nil, "", reason.New(reason.TokenAudience, "audience %q is not accepted by issuer %q", truncate(strings.Join(c.Aud, ","), 200), is.Issuer.Issuer)
+		}
+	} else {
+		var err error
+		if client, err = is.checkProfile(jws, ref.tenant); err != nil {
+			return nil, "", err
+		}
 	}
 	if jws.header.Kid == "" {
-		return nil, reason.New(reason.TokenSignature, "token has no kid")
+		return nil, "", reason.New(reason.TokenSignature, "token has no kid")
 	}
 	if err := is.keys.verify(ctx, jws); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return is, nil
+	return is, client, nil
 }
 
 // SET is a verified Security Event Token.
@@ -289,7 +392,7 @@ type SET struct {
 // VerifySET verifies a Security Event Token (RFC 8417) like an access
 // token, with the differences check describes.
 func (v *Verifier) VerifySET(ctx context.Context, raw string) (SET, error) {
-	jws, _, err := v.check(ctx, raw, true)
+	jws, _, _, err := v.check(ctx, raw, true)
 	if err != nil {
 		return SET{}, err
 	}
@@ -297,7 +400,7 @@ func (v *Verifier) VerifySET(ctx context.Context, raw string) (SET, error) {
 	return SET{Issuer: jws.claims.Iss, JTI: jws.claims.Jti, IssuedAt: jws.claims.Iat.t, Payload: append([]byte(nil), jws.payload...)}, nil
 }
 
-func (v *Verifier) claimsOf(is *issuer, jws *compact) (Claims, error) {
+func (v *Verifier) claimsOf(is *issuer, jws *compact, client string) (Claims, error) {
 	c := &jws.claims
 	sub, err := c.stringClaim(jws.payload, is.UserClaim)
 	if err != nil || sub == "" {
@@ -313,7 +416,9 @@ func (v *Verifier) claimsOf(is *issuer, jws *compact) (Claims, error) {
 	out := Claims{
 		Issuer:    c.Iss,
 		Subject:   sub,
-		ClientID:  firstNonEmpty(c.Azp, c.Appid, c.ClientID),
+		ClientID:  client,
+		Username:  c.Username,
+		SessionID: c.Sid,
 		Audience:  c.Aud,
 		ExpiresAt: c.Exp.t,
 	}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -386,7 +387,15 @@ func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "alg: one of RS256, ES256, EdDSA", http.StatusBadRequest)
 		return
 	}
-	tok, err := i.Mint(t)
+	mint := i.Mint
+	if p := r.Form.Get("profile"); p != "" && p != "oidc" {
+		if !slices.Contains(Profiles, p) {
+			http.Error(w, "profile: one of oidc, "+strings.Join(Profiles, ", "), http.StatusBadRequest)
+			return
+		}
+		mint = func(t Token) (string, error) { return i.MintProfile(p, t) }
+	}
+	tok, err := mint(t)
 	if err != nil {
 		http.Error(w, "could not mint a token", http.StatusInternalServerError)
 		return

@@ -1,0 +1,63 @@
+package local
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
+)
+
+// Every profile's token shape, minted by the development issuer at
+// /idp/token?profile=…, signs in and passes the authorizer on the demo
+// route; the context names the profile's user and client.
+func TestEveryProfileSignsIn(t *testing.T) {
+	s, err := Start(Options{Addr: "127.0.0.1:0", CheckEvery: -1, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	get := func(req *http.Request) (int, []byte) {
+		t.Helper()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	for _, p := range devidp.Profiles {
+		t.Run(p, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", s.URL+"/idp/token?user=mary&profile="+p, nil)
+			code, tok := get(req)
+			if code != 200 {
+				t.Fatalf("mint: %d %s", code, tok)
+			}
+			bearer := "Bearer " + strings.TrimSpace(string(tok))
+			req, _ = http.NewRequest("POST", s.URL+"/sessions", strings.NewReader("{}"))
+			req.Header.Set("Authorization", bearer)
+			req.Header.Set("Content-Type", "application/json")
+			code, body := get(req)
+			if code != 201 {
+				t.Fatalf("sign-in: %d %s", code, body)
+			}
+			var sess struct{ SessionID string }
+			json.Unmarshal(body, &sess)
+			req, _ = http.NewRequest("GET", s.URL+"/demo", nil)
+			req.Header.Set("Authorization", bearer)
+			req.Header.Set("X-Session-Id", sess.SessionID)
+			code, body = get(req)
+			if code != 200 {
+				t.Fatalf("demo: %d %s", code, body)
+			}
+			var d struct{ Authorizer map[string]any }
+			json.Unmarshal(body, &d)
+			if d.Authorizer["issuer"] != s.IdP.ProfileIssuer(p) || d.Authorizer["clientId"] != devidp.DefaultClientID || d.Authorizer["userId"] == "" {
+				t.Fatalf("context = %v; want the %s issuer, client %s and a user", d.Authorizer, p, devidp.DefaultClientID)
+			}
+		})
+	}
+}
