@@ -112,7 +112,9 @@ func TestProfiles(t *testing.T) {
 		{"keycloak aud account plus another API", "keycloak-access", keycloakIss, set("aud", []string{"account", "payroll"}), reason.TokenAudience, "", ""},
 		{"google ID token, https spelling", "google-id", "https://accounts.google.com", nil, reason.OK, "10769150350006150715113082367", googleID},
 		{"google ID token, bare spelling", "google-id", "accounts.google.com", nil, reason.OK, "10769150350006150715113082367", googleID},
-		{"google ID token for another client", "google-id", "https://accounts.google.com", func(c, _ map[string]any) { c["aud"], c["azp"] = "999.apps.googleusercontent.com", "999.apps.googleusercontent.com" }, reason.TokenAudience, "", ""},
+		{"google ID token for another client", "google-id", "https://accounts.google.com", func(c, _ map[string]any) {
+			c["aud"], c["azp"] = "999.apps.googleusercontent.com", "999.apps.googleusercontent.com"
+		}, reason.TokenAudience, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
