@@ -4,12 +4,12 @@ GO      ?= go
 GOFLAGS ?=
 export GOFLAGS
 
-.PHONY: browser-deps run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
+.PHONY: browser-deps node-deps run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
 
 run:
 	$(GO) run ./infra/local/cmd/sessionguard-local
 
-test: vet browser-deps
+test: vet browser-deps node-deps
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=3s
 
@@ -19,6 +19,12 @@ browser-deps:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
 	  { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }; }
+
+# The tests' Node servers (a real OpenID Provider: oidc-provider), pinned in
+# package.json and package-lock.json.
+node-deps: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 vet:
 	$(GO) vet ./...

@@ -59,6 +59,12 @@ type Options struct {
 	// if missing). Empty: the in-memory store.
 	DynamoDB string
 	Table    string
+	// Issuers are trusted beside the development issuer (a test's real
+	// OpenID Provider, say).
+	Issuers []token.Issuer
+	// Console, when set, is where the admin console signs in instead of
+	// the development issuer.
+	Console *config.Console
 	// CheckEvery is how often the policy checks (refresher) and the audit
 	// run in the background; default 30s; negative: never (only
 	// POST /local/run-checks).
@@ -134,7 +140,7 @@ func Start(o Options) (*Stack, error) {
 	go srv.Serve(ln)
 	d := wiring.Deps{Log: log, Now: o.Now, Config: config.Config{
 		Token: token.Config{
-			Issuers: trustedIssuers(idp),
+			Issuers: append(trustedIssuers(idp), o.Issuers...),
 			Now:     o.Now,
 		},
 		Environments:    authorizer.Environments{Source: "stage", Name: "environment", Known: []string{Environment}},
@@ -143,6 +149,9 @@ func Start(o Options) (*Stack, error) {
 		Signals:         []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.SETAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
 		Console:         config.Console{AuthorizeURL: idp.URL() + "/authorize", TokenURL: idp.URL() + "/token", ClientID: "sessionguard-console"},
 	}}
+	if o.Console != nil {
+		d.Config.Console = *o.Console
+	}
 	ctx := context.Background()
 	v, err := d.Config.Verifier(ctx, log)
 	if err != nil {

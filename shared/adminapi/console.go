@@ -4,7 +4,9 @@ import (
 	"embed"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"path"
+	"strings"
 )
 
 // The admin console: static files embedded in the binary, served without
@@ -20,10 +22,24 @@ type Console struct {
 	TokenURL     string `json:"tokenUrl"`
 	ClientID     string `json:"clientId"`
 	SessionsURL  string `json:"sessionsUrl"` // default /sessions
+	// Issuers are the deployment's trusted issuers, for the console's
+	// user lookups (filled in by the API).
+	Issuers []string `json:"issuers"`
 }
 
 var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+}
+
+// originOf is " <scheme>://<host>" of the issuer's token endpoint, the one
+// other origin the console fetches from (it redeems its code there), or ""
+// when there is none to allow.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(u.Host, " ;'\"") {
+		return ""
+	}
+	return " " + u.Scheme + "://" + u.Host
 }
 
 func (a *API) console(w http.ResponseWriter, r *http.Request) {
@@ -34,13 +50,14 @@ func (a *API) console(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' https:; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'"+originOf(a.cfg.Console.TokenURL)+"; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
 	h.Set("Referrer-Policy", "no-referrer")
 	if name == "config.json" {
 		c := a.cfg.Console
 		if c.SessionsURL == "" {
 			c.SessionsURL = "/sessions"
 		}
+		c.Issuers = a.cfg.Issuers
 		h.Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(c)
 		return

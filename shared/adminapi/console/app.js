@@ -45,6 +45,23 @@ async function api(method, path, body, headers) {
   return { status: r.status, etag: r.headers.get("ETag"), data };
 }
 
+// issuerParam names the chosen issuer of the user looked up (a deployment
+// may trust several).
+function issuerParam(sep) {
+  const v = $("#issuer").value;
+  return v ? sep + "issuer=" + encodeURIComponent(v) : "";
+}
+
+function fillIssuers() {
+  const sel = $("#issuer");
+  sel.replaceChildren();
+  for (const iss of st.cfg.issuers || []) {
+    const o = document.createElement("option");
+    o.value = o.textContent = iss;
+    sel.append(o);
+  }
+}
+
 // Sign-in: OpenID Connect authorization code with PKCE, then a session.
 async function signIn() {
   const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
@@ -54,7 +71,7 @@ async function signIn() {
   const u = new URL(st.cfg.authorizeUrl, location.href);
   u.search = new URLSearchParams({
     response_type: "code", client_id: st.cfg.clientId, redirect_uri: location.origin + location.pathname,
-    state, code_challenge: challenge, code_challenge_method: "S256",
+    scope: "openid", state, code_challenge: challenge, code_challenge_method: "S256",
   }).toString();
   location.assign(u.toString());
 }
@@ -265,7 +282,7 @@ async function showSessions(e) {
   if (e) e.preventDefault();
   const user = $("#user").value.trim();
   if (!user) return;
-  const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/sessions?user=" + encodeURIComponent(user));
+  const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/sessions?user=" + encodeURIComponent(user) + issuerParam("&"));
   const ul = $("#sessions");
   ul.textContent = "";
   const list = (r.data && r.data.sessions) || [];
@@ -290,6 +307,7 @@ async function showSessions(e) {
 
 async function main() {
   st.cfg = await (await fetch("config.json")).json();
+  fillIssuers();
   const params = new URLSearchParams(location.search);
   if (params.get("code")) await finishSignIn(params);
   const saved = JSON.parse(sessionStorage.getItem("sg_console") || "null");
@@ -332,7 +350,7 @@ async function main() {
   $("#revoke-all").addEventListener("click", async () => {
     const user = $("#user").value.trim();
     if (!user) return;
-    const r = await api("POST", "/environments/" + encodeURIComponent(st.env) + "/users/" + encodeURIComponent(user) + "/revoke");
+    const r = await api("POST", "/environments/" + encodeURIComponent(st.env) + "/users/" + encodeURIComponent(user) + "/revoke" + issuerParam("?"));
     await showSessions();
     $("#sessions-status").textContent = (r.data ? r.data.revoked : 0) + " session(s) revoked. " + $("#sessions-status").textContent;
   });
