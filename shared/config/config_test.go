@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/token"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -127,5 +128,25 @@ func TestVariablesListIsComplete(t *testing.T) {
 		if _, err := Load(env(without)); err == nil || !strings.Contains(err.Error(), v.Name) {
 			t.Errorf("Load without %s = %v; want an error naming it", v.Name, err)
 		}
+	}
+}
+
+// Profiles, client ids and tenants reach the verifier's issuers.
+func TestIssuerProfiles(t *testing.T) {
+	env := map[string]string{
+		"TRUSTED_ISSUERS": `[{"issuer":"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X","profile":"cognito","clientIds":["c1","c2"]},` +
+			`{"issuer":"https://login.microsoftonline.com/{tenantid}/v2.0","profile":"entra","audiences":["api://a"],"tenants":["t1"]}]`,
+		"ENVIRONMENTS": "prod", "TABLE_NAME": "t",
+	}
+	c, err := Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := c.Token.Issuers
+	if len(is) != 2 || is[0].Profile != "cognito" || len(is[0].ClientIDs) != 2 || is[1].Profile != "entra" || is[1].Tenants[0] != "t1" {
+		t.Fatalf("issuers = %+v; want cognito with 2 client ids, entra with tenant t1", is)
+	}
+	if _, err := token.NewVerifier(c.Token); err != nil { // no key fetch: this test stays off the network
+		t.Fatalf("NewVerifier = %v; want nil", err)
 	}
 }
