@@ -30,11 +30,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	d := wiring.Deps{Config: cfg, Log: log}
-	dir, err := cfg.NewDirectory(ctx)
+	store, err := dynamostore.Open(ctx, cfg.TableName)
 	if err != nil {
 		return err
 	}
-	store, err := dynamostore.Open(ctx, cfg.TableName)
+	dir, err := cfg.NewDirectory(ctx, store)
 	if err != nil {
 		return err
 	}

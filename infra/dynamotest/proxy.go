@@ -17,9 +17,10 @@ const (
 	Fail                  // answer 500
 	Throttle              // answer DynamoDB's ThrottlingException
 	Hang                  // never answer (until the client gives up or the proxy closes)
+	TooManyRequests       // answer Cognito's TooManyRequestsException
 )
 
-// Proxy fronts a backend (the DynamoDB server, a JWKS endpoint) and injects
+// Proxy fronts a backend (the DynamoDB or Cognito server, a JWKS endpoint) and injects
 // faults into the requests it forwards.
 type Proxy struct {
 	URL     string
@@ -83,6 +84,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		w.WriteHeader(http.StatusBadRequest)
 		w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}`))
+		return
+	case TooManyRequests:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"__type":"TooManyRequestsException","message":"Too many requests"}`))
 		return
 	case Hang:
 		select {

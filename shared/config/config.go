@@ -52,7 +52,8 @@ type Console struct{ AuthorizeURL, TokenURL, ClientID string }
 
 // Directory configures the refresher's directory (DIRECTORY_*).
 type Directory struct {
-	Kind        string // none, graph, scim or http
+	Kind        string // none, graph, scim, http or cognito
+	UserPoolID  string // cognito: the user pool
 	URL         string // graph: the Graph base URL (default v1.0); scim/http: the base URL
 	TokenURL    string // graph: the tenant's token endpoint
 	ClientID    string // graph: the app's client id
@@ -211,6 +212,7 @@ func Load(getenv func(string) string) (Config, error) {
 	d := &c.Directory
 	d.Kind = str("DIRECTORY", "none")
 	d.URL, d.TokenURL, d.ClientID, d.SecretRef = str("DIRECTORY_URL", ""), str("DIRECTORY_TOKEN_URL", ""), str("DIRECTORY_CLIENT_ID", ""), str("DIRECTORY_SECRET", "")
+	d.UserPoolID = str("DIRECTORY_USER_POOL_ID", "")
 	switch d.Kind {
 	case "none":
 	case "graph":
@@ -221,8 +223,14 @@ func Load(getenv func(string) string) (Config, error) {
 		if d.URL == "" {
 			bad("DIRECTORY=%s needs DIRECTORY_URL", d.Kind)
 		}
+	case "cognito":
+		if d.UserPoolID == "" {
+			bad("DIRECTORY=cognito needs DIRECTORY_USER_POOL_ID")
+		} else if _, ok := directory.PoolIssuer(c.IssuerNames(), d.UserPoolID); !ok {
+			bad("DIRECTORY_USER_POOL_ID=%q: no TRUSTED_ISSUERS entry is that user pool's issuer", d.UserPoolID)
+		}
 	default:
-		bad("DIRECTORY=%q: want none, graph, scim or http", d.Kind)
+		bad("DIRECTORY=%q: want none, graph, scim, http or cognito", d.Kind)
 	}
 	d.Concurrency = num("DIRECTORY_CONCURRENCY", 8, 1, 64)
 	d.GuardShare = float64(num("MASS_REVOCATION_GUARD_PERCENT", 20, 1, 100)) / 100
@@ -244,8 +252,9 @@ func (c Config) IssuerNames() []string {
 }
 
 // NewDirectory builds the configured directory adapter, reading its secret
-// through the Parameters and Secrets extension.
-func (c Config) NewDirectory(ctx context.Context) (refresher.Directory, error) {
+// through the Parameters and Secrets extension; a Cognito directory finds
+// usernames in usernames (the store).
+func (c Config) NewDirectory(ctx context.Context, usernames directory.Usernames) (refresher.Directory, error) {
 	d := c.Directory
 	secret := ""
 	if d.SecretRef != "" {
@@ -261,6 +270,13 @@ func (c Config) NewDirectory(ctx context.Context) (refresher.Directory, error) {
 		return &directory.SCIM{BaseURL: d.URL, Token: secret}, nil
 	case "http":
 		return &directory.HTTPJSON{BaseURL: d.URL, Token: secret}, nil
+	case "cognito":
+		client, err := directory.NewCognitoClient(ctx)
+		if err != nil {
+			return nil, err
+		}
+		iss, _ := directory.PoolIssuer(c.IssuerNames(), d.UserPoolID)
+		return &directory.Cognito{Client: client, UserPoolID: d.UserPoolID, Issuer: iss, Usernames: usernames}, nil
 	}
 	return nil, errors.New("config: DIRECTORY is none: the refresher has no directory to check users against")
 }

@@ -62,7 +62,7 @@ func TestLoadDirectory(t *testing.T) {
 	if err != nil || c.Directory.Kind != "none" || c.Directory.GuardShare != 0.2 || c.Directory.GuardMin != 5 || c.Directory.Concurrency != 8 {
 		t.Fatalf("defaults = %+v, %v", c.Directory, err)
 	}
-	if _, err := c.NewDirectory(context.Background()); err == nil {
+	if _, err := c.NewDirectory(context.Background(), nil); err == nil {
 		t.Error("NewDirectory with DIRECTORY=none succeeded")
 	}
 	for _, bad := range []map[string]string{with("DIRECTORY", "ldap"), with("DIRECTORY", "graph", "DIRECTORY_CLIENT_ID", "x"), with("DIRECTORY", "scim")} {
@@ -74,7 +74,7 @@ func TestLoadDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, err := c.NewDirectory(context.Background()); err != nil || d.BatchSize() != 1 {
+	if d, err := c.NewDirectory(context.Background(), nil); err != nil || d.BatchSize() != 1 {
 		t.Errorf("NewDirectory(http) = %v, %v", d, err)
 	}
 }

@@ -4,11 +4,14 @@ package dynamostore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sessionguard/sessionguard/shared/session"
 )
@@ -101,4 +104,48 @@ func usersOf(env string, items []item, next string) ([]session.User, string, err
 		out = append(out, u)
 	}
 	return out, next, nil
+}
+
+// RecordUsername remembers that subject signed in as username at issuer
+// (Cognito's username), in both directions: two items keyed by a hash of
+// issuer and name, so neither appears in a key in clear. Unconditional
+// puts: recording again is harmless, and a name re-used by a new user
+// points to the new subject.
+func (st *Store) RecordUsername(ctx context.Context, issuer, subject, username string) error {
+	for _, it := range []item{
+		nameItem("N", issuer, username, "subject", subject),
+		nameItem("B", issuer, subject, "username", username),
+	} {
+		if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it}); err != nil {
+			return fmt.Errorf("dynamodb: record the username of %s: %w", subject, err)
+		}
+	}
+	return nil
+}
+
+func nameItem(kind, issuer, from, attr, to string) item {
+	sum := sha256.Sum256([]byte(issuer + "\x00" + from))
+	it := key(kind+"#"+hex.EncodeToString(sum[:]), kind)
+	it[attr] = str(to)
+	return it
+}
+
+// SubjectOf is the subject last recorded for username at issuer, or "".
+func (st *Store) SubjectOf(ctx context.Context, issuer, username string) (string, error) {
+	return st.readName(ctx, nameItem("N", issuer, username, "", ""), "subject")
+}
+
+// UsernameOf is the username recorded for subject at issuer, or "".
+func (st *Store) UsernameOf(ctx context.Context, issuer, subject string) (string, error) {
+	return st.readName(ctx, nameItem("B", issuer, subject, "", ""), "username")
+}
+
+func (st *Store) readName(ctx context.Context, k item, attr string) (string, error) {
+	it, err := st.get(ctx, item{"pk": k["pk"], "sk": k["sk"]})
+	if err != nil {
+		return "", fmt.Errorf("dynamodb: read a username mapping: %w", err)
+	}
+	r := reader{it: it}
+	v := r.s(attr)
+	return v, r.err
 }

@@ -33,6 +33,8 @@ type Store struct {
 	settings map[string]envSettings
 	reports  map[string][]session.Report
 	jtis     map[string]time.Time // issuer NUL jti -> kept until
+	names    map[string]string    // issuer NUL username -> subject
+	subjects map[string]string    // issuer NUL subject -> username
 }
 
 type envSettings struct {
@@ -55,6 +57,8 @@ func New(now func() time.Time) *Store {
 		settings: map[string]envSettings{},
 		reports:  map[string][]session.Report{},
 		jtis:     map[string]time.Time{},
+		names:    map[string]string{},
+		subjects: map[string]string{},
 	}
 }
 
@@ -386,4 +390,28 @@ func page[T any](all []T, p session.Page) ([]T, string, error) {
 		next = strconv.Itoa(end)
 	}
 	return all[off:end], next, nil
+}
+
+// RecordUsername remembers that subject signed in as username at issuer
+// (Cognito's username), in both directions.
+func (m *Store) RecordUsername(_ context.Context, issuer, subject, username string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.names[issuer+"\x00"+username] = subject
+	m.subjects[issuer+"\x00"+subject] = username
+	return nil
+}
+
+// SubjectOf is the subject last recorded for username at issuer, or "".
+func (m *Store) SubjectOf(_ context.Context, issuer, username string) (string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.names[issuer+"\x00"+username], nil
+}
+
+// UsernameOf is the username recorded for subject at issuer, or "".
+func (m *Store) UsernameOf(_ context.Context, issuer, subject string) (string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.subjects[issuer+"\x00"+subject], nil
 }

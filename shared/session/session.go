@@ -114,15 +114,20 @@ type Cause string
 
 // The causes of a revocation.
 const (
-	CauseSignOut          Cause = "sign_out"                 // the user signed out
-	CauseAdmin            Cause = "admin"                    // an admin revoked it
-	CauseSessionLimit     Cause = "session_limit"            // ended to make room (end_oldest)
-	CauseUserDisabled     Cause = "user_disabled"            // a policy check found the account disabled
-	CauseUserDeleted      Cause = "user_deleted"             // a policy check found the account deleted
-	CauseRevokedAtIdP     Cause = "sessions_revoked_at_idp"  // the IdP's revocation point moved past it
-	CauseSignalRevoked    Cause = "signal_session_revoked"   // a pushed session-revoked event
-	CauseSignalDisabled   Cause = "signal_account_disabled"  // a pushed account disabled or purged event
-	CauseSignalCredential Cause = "signal_credential_change" // a pushed credential-change event
+	CauseSignOut              Cause = "sign_out"                 // the user signed out
+	CauseAdmin                Cause = "admin"                    // an admin revoked it
+	CauseSessionLimit         Cause = "session_limit"            // ended to make room (end_oldest)
+	CauseUserDisabled         Cause = "user_disabled"            // a policy check found the account disabled
+	CauseUserDeleted          Cause = "user_deleted"             // a policy check found the account deleted
+	CauseRevokedAtIdP         Cause = "sessions_revoked_at_idp"  // the IdP's revocation point moved past it
+	CauseSignalRevoked        Cause = "signal_session_revoked"   // a pushed session-revoked event
+	CauseSignalDisabled       Cause = "signal_account_disabled"  // a pushed account disabled or purged event
+	CauseSignalCredential     Cause = "signal_credential_change" // a pushed credential-change event
+	CauseCognitoDisabled      Cause = "cognito_user_disabled"    // the user pool disabled the user
+	CauseCognitoDeleted       Cause = "cognito_user_deleted"     // the user pool deleted the user
+	CauseCognitoSignedOut     Cause = "cognito_global_sign_out"  // a global sign-out at the user pool
+	CauseCognitoTokenRevoked  Cause = "cognito_token_revoked"    // a refresh token revoked at the user pool
+	CauseCognitoPasswordReset Cause = "cognito_password_reset"   // an admin reset the user's password
 )
 
 // Revoked reports whether the session has been revoked.

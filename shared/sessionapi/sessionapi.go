@@ -39,6 +39,10 @@ type Store interface {
 	Create(ctx context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error)
 	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
 	RecordSignOut(ctx context.Context, env string, user session.UserKey, at time.Time) error
+	// RecordUsername remembers the token's username (Cognito's) for its
+	// subject, so a revocation that names only the username finds the
+	// user's sessions, and the directory can look the user up.
+	RecordUsername(ctx context.Context, issuer, subject, username string) error
 }
 
 // Config configures the API.
@@ -231,6 +235,12 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	live := func(o session.Session) bool {
 		return o.Settings.Evaluate(o.PolicyView(u), now, policy.Enforcement{}).Allowed()
+	}
+	if claims.Username != "" {
+		if err := a.cfg.Store.RecordUsername(ctx, user.Issuer, claims.Subject, claims.Username); err != nil {
+			a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("record the username: %w", err), who...)
+			return
+		}
 	}
 	ended, err := a.cfg.Store.Create(ctx, s, session.Limit{Max: settings.MaxSessionsPerUser, OnLimit: settings.OnSessionLimit}, live)
 	switch {

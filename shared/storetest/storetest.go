@@ -36,6 +36,9 @@ type Store interface {
 	PutReport(ctx context.Context, r session.Report) error
 	Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error)
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
+	RecordUsername(ctx context.Context, issuer, subject, username string) error
+	SubjectOf(ctx context.Context, issuer, username string) (string, error)
+	UsernameOf(ctx context.Context, issuer, subject string) (string, error)
 }
 
 // Clock is a settable clock; the store under test judges TTL expiry by it.
@@ -487,6 +490,38 @@ func Run(t *testing.T, open Open) {
 		clock.Set(until)
 		if got, _ := st.RecordJTI(ctx, "https://tx.example/", "j1", until.Add(time.Hour)); !got {
 			t.Errorf("RecordJTI after its record expired = false; want true")
+		}
+	})
+
+	t.Run("usernames map to subjects and back", func(t *testing.T) {
+		st, _ := fresh(t)
+		const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X"
+		if err := st.RecordUsername(ctx, iss, "sub-1", "mary"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecordUsername(ctx, iss, "sub-1", "mary"); err != nil { // every sign-in records it again
+			t.Fatal(err)
+		}
+		if got, err := st.SubjectOf(ctx, iss, "mary"); err != nil || got != "sub-1" {
+			t.Fatalf("SubjectOf(mary) = %q, %v; want sub-1", got, err)
+		}
+		if got, err := st.UsernameOf(ctx, iss, "sub-1"); err != nil || got != "mary" {
+			t.Fatalf("UsernameOf(sub-1) = %q, %v; want mary", got, err)
+		}
+		// A user deleted and created again under the same name is a new subject.
+		if err := st.RecordUsername(ctx, iss, "sub-2", "mary"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.SubjectOf(ctx, iss, "mary"); got != "sub-2" {
+			t.Fatalf("SubjectOf(mary) after re-creation = %q; want sub-2", got)
+		}
+		if got, _ := st.UsernameOf(ctx, iss, "sub-1"); got != "mary" {
+			t.Fatalf("UsernameOf(sub-1) after re-creation = %q; want mary (the old user's name)", got)
+		}
+		for _, c := range []struct{ iss, name string }{{iss, "nobody"}, {"https://other", "mary"}} {
+			if got, err := st.SubjectOf(ctx, c.iss, c.name); err != nil || got != "" {
+				t.Fatalf("SubjectOf(%s, %s) = %q, %v; want none", c.iss, c.name, got, err)
+			}
 		}
 	})
 

@@ -7,6 +7,7 @@ package wiring
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,7 +15,9 @@ import (
 	"github.com/sessionguard/sessionguard/shared/adminapi"
 	"github.com/sessionguard/sessionguard/shared/auditor"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/cognitoevents"
 	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
 	"github.com/sessionguard/sessionguard/shared/signals"
@@ -92,4 +95,18 @@ func Refresher(d Deps, dir refresher.Directory, store refresher.Store) *refreshe
 // Auditor is the scheduled audit.
 func Auditor(d Deps, store auditor.Store) *auditor.Auditor {
 	return auditor.New(auditor.Config{Store: store, Environments: d.Config.Environments.Known, Log: d.Log, Now: d.Now})
+}
+
+// CognitoEvents is the receiver of the user pool's CloudTrail events.
+func CognitoEvents(d Deps, store cognitoevents.Store) (*cognitoevents.Receiver, error) {
+	c := d.Config
+	pool := c.Directory.UserPoolID
+	if pool == "" {
+		return nil, errors.New("DIRECTORY_USER_POOL_ID is required: the user pool whose events end sessions")
+	}
+	iss, ok := directory.PoolIssuer(c.IssuerNames(), pool)
+	if !ok {
+		return nil, fmt.Errorf("DIRECTORY_USER_POOL_ID=%q: no TRUSTED_ISSUERS entry is that user pool's issuer", pool)
+	}
+	return cognitoevents.New(cognitoevents.Config{Store: store, Environments: c.Environments.Known, UserPoolID: pool, Issuer: iss, Log: d.Log, Now: d.Now}), nil
 }
