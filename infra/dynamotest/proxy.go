@@ -13,11 +13,11 @@ type Fault int
 
 // The faults.
 const (
-	Pass     Fault = iota // forward to the backend
-	Fail                  // answer 500
-	Throttle              // answer DynamoDB's ThrottlingException
-	Hang                  // never answer (until the client gives up or the proxy closes)
-	TooManyRequests       // answer Cognito's TooManyRequestsException
+	Pass            Fault = iota // forward to the backend
+	Fail                         // answer 500
+	Throttle                     // answer DynamoDB's ThrottlingException
+	Hang                         // never answer (until the client gives up or the proxy closes)
+	TooManyRequests              // answer Cognito's TooManyRequestsException
 )
 
 // Proxy fronts a backend (the DynamoDB or Cognito server, a JWKS endpoint) and injects
