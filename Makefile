@@ -63,14 +63,17 @@ build-SignalsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/signals
 build-AuditorFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/auditor
+build-CognitoEventsFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/cognitoevents
 
-FUNCTIONS = authorizer sessions settings refresher signals auditor
+FUNCTIONS = authorizer sessions settings refresher signals auditor cognitoevents
 LOGICAL_authorizer = AuthorizerFunction
 LOGICAL_sessions = SessionsFunction
 LOGICAL_settings = SettingsFunction
 LOGICAL_refresher = RefresherFunction
 LOGICAL_signals = SignalsFunction
 LOGICAL_auditor = AuditorFunction
+LOGICAL_cognitoevents = CognitoEventsFunction
 
 # With SAM (and Docker for the local targets).
 build:

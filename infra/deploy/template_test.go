@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
+	"github.com/sessionguard/sessionguard/shared/cognitoevents"
 	"github.com/sessionguard/sessionguard/shared/config"
 )
 
@@ -131,18 +132,22 @@ func TestTranslatedTemplate(t *testing.T) {
 
 	t.Run("least privilege", func(t *testing.T) {
 		want := map[string][]string{
-			"authorizer": {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
-			"sessions":   {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-			"settings":   {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
-			"refresher":  {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
-			"signals":    {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
-			"auditor":    {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+			"authorizer":    {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+			"sessions":      {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			"settings":      {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+			"refresher":     {"cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
+			"cognitoevents": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+			"signals":       {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+			"auditor":       {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
 		}
 		for fn, id := range lambdarun.Functions {
 			role := r[id+"Role"]
 			var actions []string
 			for _, pol := range role.Properties["Policies"].([]any) {
 				for _, st := range get(pol, "PolicyDocument", "Statement").([]any) {
+					if cond, ok := get(st, "Fn::If").([]any); ok { // a statement for a condition
+						st = cond[1]
+					}
 					acts := strs(get(st, "Action"))
 					res, _ := json.Marshal(get(st, "Resource"))
 					for _, a := range acts {
@@ -172,6 +177,55 @@ func TestTranslatedTemplate(t *testing.T) {
 			if !ok || s.Type != "AWS::Scheduler::Schedule" || s.Properties["ScheduleExpression"] != expr {
 				t.Errorf("%s = %+v; want a schedule %s", id, s, expr)
 			}
+		}
+	})
+
+	// The user pool's CloudTrail events reach the cognitoevents function,
+	// and the refresher may read users of that one pool only.
+	t.Run("cognito", func(t *testing.T) {
+		rule, ok := r["CognitoEventsFunctionUserPoolEvents"]
+		if !ok || rule.Type != "AWS::Events::Rule" {
+			t.Fatalf("no EventBridge rule for the user pool's events: %+v", rule)
+		}
+		pat, _ := json.Marshal(rule.Properties["EventPattern"])
+		var p struct {
+			Source     []string `json:"source"`
+			DetailType []string `json:"detail-type"`
+			Detail     struct {
+				EventSource []string `json:"eventSource"`
+				EventName   []string `json:"eventName"`
+			} `json:"detail"`
+		}
+		if err := json.Unmarshal(pat, &p); err != nil {
+			t.Fatal(err)
+		}
+		names := slices.Clone(p.Detail.EventName)
+		slices.Sort(names)
+		want := cognitoevents.EventNames()
+		slices.Sort(want)
+		if !reflect.DeepEqual(p.Source, []string{"aws.cognito-idp"}) || !reflect.DeepEqual(p.DetailType, []string{"AWS API Call via CloudTrail"}) ||
+			!reflect.DeepEqual(p.Detail.EventSource, []string{"cognito-idp.amazonaws.com"}) || !reflect.DeepEqual(names, want) {
+			t.Errorf("event pattern = %s; want the pool's CloudTrail events %v", pat, want)
+		}
+		if r["CognitoEventsFunction"].Condition != "HasUserPool" || rule.Condition != "HasUserPool" {
+			t.Errorf("the function and its rule exist only with a user pool id")
+		}
+		found := false
+		for _, pol := range r["RefresherFunctionRole"].Properties["Policies"].([]any) {
+			for _, st := range get(pol, "PolicyDocument", "Statement").([]any) {
+				cond, ok := get(st, "Fn::If").([]any)
+				if !ok || cond[0] != "HasUserPool" {
+					continue
+				}
+				res, _ := json.Marshal(get(cond[1], "Resource"))
+				if !strings.Contains(string(res), `:userpool/${CognitoUserPoolId}`) || strings.Contains(string(res), "*") {
+					t.Errorf("the refresher's Cognito statement is on %s; want the one pool's ARN", res)
+				}
+				found = true
+			}
+		}
+		if !found {
+			t.Error("the refresher has no statement for the user pool")
 		}
 	})
 

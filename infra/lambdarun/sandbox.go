@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/sessionguard/sessionguard/events"
@@ -35,6 +36,14 @@ type Sandbox struct {
 // sample events).
 const Environment = "demo"
 
+// The user pool, and its user, of the sample Cognito events.
+const (
+	CognitoPool     = "eu-west-1_Example"
+	CognitoIssuer   = "https://cognito-idp.eu-west-1.amazonaws.com/" + CognitoPool
+	CognitoUsername = "mary"
+	CognitoSub      = "3c5e2f0a-9d1b-4e6f-8a7c-1b2d3e4f5a6b"
+)
+
 // NewSandbox starts the issuer and directory and, with a DynamoDB
 // endpoint, creates table there.
 func NewSandbox(ctx context.Context, dynamoEndpoint, table string) (*Sandbox, error) {
@@ -45,7 +54,10 @@ func NewSandbox(ctx context.Context, dynamoEndpoint, table string) (*Sandbox, er
 	dir := devdir.New()
 	dir.DefaultActive = true
 	sb := &Sandbox{IdP: idp, Dir: dir, stopIdP: stop, dirSrv: httptest.NewServer(dir), endpoint: dynamoEndpoint, table: table}
-	issuers, _ := json.Marshal([]map[string]any{{"issuer": idp.URL(), "audiences": []string{devidp.DefaultAudience}, "algorithms": []string{"RS256", "ES256", "EdDSA"}}})
+	issuers, _ := json.Marshal([]map[string]any{
+		{"issuer": idp.URL(), "audiences": []string{devidp.DefaultAudience}, "algorithms": []string{"RS256", "ES256", "EdDSA"}},
+		{"issuer": CognitoIssuer, "jwksUrl": idp.URL() + "/jwks.json", "profile": "cognito", "clientIds": []string{"1example23456789"}},
+	})
 	transmitters, _ := json.Marshal([]map[string]any{{"issuer": idp.URL(), "audiences": []string{devidp.SETAudience}}})
 	sb.Env = []string{
 		"TRUSTED_ISSUERS=" + string(issuers),
@@ -54,6 +66,7 @@ func NewSandbox(ctx context.Context, dynamoEndpoint, table string) (*Sandbox, er
 		"ENVIRONMENT_SOURCE=stage", "ENVIRONMENT_NAME=environment",
 		"TABLE_NAME=" + table,
 		"DIRECTORY=http", "DIRECTORY_URL=" + sb.dirSrv.URL,
+		"DIRECTORY_USER_POOL_ID=" + CognitoPool,
 		// Local servers take any credentials; the functions must not go
 		// looking for real ones.
 		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_SESSION_TOKEN=local",
@@ -99,7 +112,14 @@ func (sb *Sandbox) Event(ctx context.Context, name string) ([]byte, error) {
 			return nil, err
 		}
 		now := time.Now()
-		s := session.Session{Hash: id.Hash(), Environment: Environment, User: session.UserKey{Issuer: sb.IdP.URL(), Subject: "alice"},
+		user := session.UserKey{Issuer: sb.IdP.URL(), Subject: "alice"}
+		if strings.HasPrefix(name, "cognitoevents/") { // the events are about the pool's user mary
+			user = session.UserKey{Issuer: CognitoIssuer, Subject: CognitoSub}
+			if err := sb.Store.RecordUsername(ctx, CognitoIssuer, CognitoSub, CognitoUsername); err != nil {
+				return nil, err
+			}
+		}
+		s := session.Session{Hash: id.Hash(), Environment: Environment, User: user,
 			ClientID: devidp.DefaultClientID, CreatedAt: now.Add(-time.Minute), AuthTime: now.Add(-2 * time.Minute), Settings: policy.Defaults()}
 		if _, err := sb.Store.Create(ctx, s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
 			return nil, fmt.Errorf("sandbox: create a session: %w", err)
@@ -112,10 +132,11 @@ func (sb *Sandbox) Event(ctx context.Context, name string) ([]byte, error) {
 // Functions maps each function (its folder under functions/ and events/)
 // to its template logical id.
 var Functions = map[string]string{
-	"authorizer": "AuthorizerFunction",
-	"sessions":   "SessionsFunction",
-	"settings":   "SettingsFunction",
-	"refresher":  "RefresherFunction",
-	"signals":    "SignalsFunction",
-	"auditor":    "AuditorFunction",
+	"authorizer":    "AuthorizerFunction",
+	"sessions":      "SessionsFunction",
+	"settings":      "SettingsFunction",
+	"refresher":     "RefresherFunction",
+	"signals":       "SignalsFunction",
+	"auditor":       "AuditorFunction",
+	"cognitoevents": "CognitoEventsFunction",
 }
