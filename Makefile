@@ -6,8 +6,9 @@ export GOFLAGS
 
 .PHONY: browser-deps node-deps run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
 
+# COGNITO=<endpoint of moto_server> adds an Amazon Cognito user pool there.
 run:
-	$(GO) run ./infra/local/cmd/sessionguard-local
+	$(GO) run ./infra/local/cmd/sessionguard-local $(if $(COGNITO),-cognito $(COGNITO))
 
 test: vet browser-deps node-deps
 	$(GO) test -race -count=1 ./...

@@ -2,8 +2,14 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/sessionguard/sessionguard/infra/cognitotest"
 	"github.com/sessionguard/sessionguard/shared/token"
@@ -112,5 +118,53 @@ func TestCognitoSecondClientAndGroups(t *testing.T) {
 		if resp.StatusCode != c.want {
 			t.Errorf("admin API with %s's token: %d; want %d", c.who, resp.StatusCode, c.want)
 		}
+	}
+}
+
+// The time from a user pool admin's disable to the user's next request
+// being refused, through the local stack: AdminDisableUser at the pool,
+// its CloudTrail event delivered as EventBridge would, then requests until
+// one is refused. Printed, not asserted (CloudTrail's own delivery to
+// EventBridge, outside sessionguard, comes on top in AWS).
+func TestCognitoDisableToRefusal(t *testing.T) {
+	ctx := context.Background()
+	s, err := Start(Options{Addr: "127.0.0.1:0", Log: &syncBuffer{}, CheckEvery: -1, Cognito: dynamo.Endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := s.Cognito
+	toks, err := p.Pool.SignIn(ctx, p.ClientID, "mary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, sid := startSession(t, s, toks.Access)
+	if code != 201 || status(t, s, toks.Access, sid) != 200 {
+		t.Fatalf("mary before the disable: sign-in %d", code)
+	}
+	event := fmt.Sprintf(`{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.cognito-idp","detail":{"eventSource":"cognito-idp.amazonaws.com",`+
+		`"eventName":"AdminDisableUser","requestParameters":{"userPoolId":%q,"username":"mary"}}}`, p.Pool.ID)
+	start := time.Now()
+	if _, err := p.Pool.Client.AdminDisableUser(ctx, &cip.AdminDisableUserInput{UserPoolId: &p.Pool.ID, Username: aws.String("mary")}); err != nil {
+		t.Fatal(err)
+	}
+	disabled := time.Now()
+	resp, err := http.Post(s.URL+"/local/cloudtrail", "application/json", strings.NewReader(event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	requests := 0
+	for status(t, s, toks.Access, sid) == 200 {
+		requests++
+		if requests > 100 {
+			t.Fatal("mary was never refused")
+		}
+	}
+	refused := time.Now()
+	t.Logf("disable to refusal: %v (AdminDisableUser %v, then the event and the next request %v; %d requests allowed in between)",
+		refused.Sub(start).Round(time.Microsecond), disabled.Sub(start).Round(time.Microsecond), refused.Sub(disabled).Round(time.Microsecond), requests)
+	if requests != 0 {
+		t.Errorf("%d requests were allowed after the event was delivered; want 0", requests)
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/adminapi"
 	"github.com/sessionguard/sessionguard/shared/auditor"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/cognitoevents"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
@@ -65,6 +66,11 @@ type Options struct {
 	// Console, when set, is where the admin console signs in instead of
 	// the development issuer.
 	Console *config.Console
+	// Cognito, when set, is the endpoint of a server speaking Cognito's
+	// protocol (moto): the stack creates a user pool there with an app
+	// client and two users, trusts its tokens (profile cognito) and
+	// receives its CloudTrail-shaped events at POST /local/cloudtrail.
+	Cognito string
 	// CheckEvery is how often the policy checks (refresher) and the audit
 	// run in the background; default 30s; negative: never (only
 	// POST /local/run-checks).
@@ -79,6 +85,7 @@ type Store interface {
 	refresher.Store
 	auditor.Store
 	signals.Store
+	cognitoevents.Store
 }
 
 // AdminRole is the role the quick-start's admin token carries.
@@ -91,6 +98,9 @@ type Stack struct {
 	Store     Store
 	Storage   string // "in-memory store" or "DynamoDB at <endpoint>, table <t>"
 	Directory *devdir.Directory
+	// Cognito is the local user pool (with -cognito), its app client and
+	// the endpoint it is served at.
+	Cognito *LocalPool
 
 	srv        *http.Server
 	authorizer lambda.Handler
@@ -98,6 +108,7 @@ type Stack struct {
 	admin      lambda.Handler
 	signals    lambda.Handler
 	demo       lambda.Handler
+	cloudtrail lambda.Handler // the user pool's events, as EventBridge delivers them
 	refresher  *refresher.Refresher
 	auditor    *auditor.Auditor
 	stop       chan struct{}
@@ -152,6 +163,16 @@ func Start(o Options) (*Stack, error) {
 	if o.Console != nil {
 		d.Config.Console = *o.Console
 	}
+	var lp *LocalPool
+	if o.Cognito != "" {
+		if lp, err = newLocalPool(context.Background(), o.Cognito); err != nil {
+			srv.Close()
+			return nil, err
+		}
+		d.Config.Token.Issuers = append(d.Config.Token.Issuers, token.Issuer{Issuer: lp.Pool.Issuer(), JWKSURL: lp.Pool.JWKSURL(),
+			Profile: "cognito", ClientIDs: []string{lp.ClientID}})
+		d.Config.Directory.UserPoolID = lp.Pool.ID
+	}
 	ctx := context.Background()
 	v, err := d.Config.Verifier(ctx, log)
 	if err != nil {
@@ -176,6 +197,15 @@ func Start(o Options) (*Stack, error) {
 	dir := devdir.New()
 	dir.DefaultActive = true // any name can sign in locally
 	_, authz := wiring.Authorizer(d, v, store)
+	var cloudtrail lambda.Handler
+	if lp != nil {
+		rc, err := wiring.CognitoEvents(d, store)
+		if err != nil {
+			srv.Close()
+			return nil, err
+		}
+		cloudtrail = lambda.NewHandler(rc.Handle)
+	}
 	s := &Stack{
 		URL: base, IdP: idp, Store: store, Storage: storage, Directory: dir, log: log,
 		signals:   lambda.NewHandler(httpadapter.NewV2(wiring.Signals(d, signalsV, store)).ProxyWithContext),
@@ -186,6 +216,7 @@ func Start(o Options) (*Stack, error) {
 		sessions:   lambda.NewHandler(httpadapter.NewV2(wiring.Sessions(d, v, store)).ProxyWithContext),
 		admin:      lambda.NewHandler(httpadapter.NewV2(wiring.Admin(d, adminV, store)).ProxyWithContext),
 		demo:       lambda.NewHandler(httpadapter.NewV2(http.HandlerFunc(demo)).ProxyWithContext),
+		cloudtrail: cloudtrail, Cognito: lp,
 	}
 	mux.HandleFunc("/sessions", s.route(s.sessions, false))
 	mux.HandleFunc("/sessions/", s.route(s.sessions, false))
@@ -200,6 +231,9 @@ func Start(o Options) (*Stack, error) {
 	mux.HandleFunc("GET /app", serveApp)
 	mux.Handle("/directory/", http.StripPrefix("/directory", dir))
 	mux.HandleFunc("POST /local/run-checks", s.runChecksHandler)
+	if s.cloudtrail != nil {
+		mux.HandleFunc("POST /local/cloudtrail", s.cloudtrailHandler)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") })
 	s.srv = srv
 	go s.background(o.CheckEvery)
@@ -310,6 +344,24 @@ func (s *Stack) runChecksHandler(w http.ResponseWriter, r *http.Request) {
 }
 
 // Close stops the stack.
+// cloudtrailHandler hands an "AWS API Call via CloudTrail" event to the
+// Cognito events function, as the template's EventBridge rule does (moto
+// emits no CloudTrail events: the quick-start posts the one AWS would).
+func (s *Stack) cloudtrailHandler(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 256<<10))
+	if err != nil {
+		gatewayError(w, http.StatusBadRequest, "Bad Request")
+		return
+	}
+	out, err := s.cloudtrail.Invoke(r.Context(), body)
+	if err != nil {
+		gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(append(out, '\n'))
+}
+
 func (s *Stack) Close() error {
 	close(s.stop)
 	<-s.done
@@ -556,7 +608,7 @@ curl -s -i -H "Authorization: Bearer $CAROL" -H "X-Session-Id: $CSID" %[1]s/demo
 # 13. The audit reports of the runs: active sessions, revocations by cause, users failing checks, settings changes
 curl -s -X POST %[1]s/local/run-checks > /dev/null
 curl -s -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" '%[1]s/environments/%[2]s/audits?limit=1'; echo
-
+%[5]s
 Every decision is logged as one JSON line with its reason code. Ctrl-C stops the stack.
-`, u, Environment, s.Storage, AdminRole)
+`, u, Environment, s.Storage, AdminRole, s.cognitoQuickStart())
 }

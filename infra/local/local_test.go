@@ -26,6 +26,14 @@ func TestQuickStartWalkedOverHTTP(t *testing.T) {
 			walkQuickStart(t, Options{Addr: "127.0.0.1:0", DynamoDB: store.endpoint, Table: "quickstart", CheckEvery: -1})
 		})
 	}
+	// With a Cognito user pool (make run -cognito): the AWS CLI mints the
+	// token against moto, as printed.
+	t.Run("cognito", func(t *testing.T) {
+		if _, err := exec.LookPath("aws"); err != nil {
+			t.Fatalf("the Cognito quick-start needs the AWS CLI: %v", err)
+		}
+		walkQuickStart(t, Options{Addr: "127.0.0.1:0", CheckEvery: -1, Cognito: dynamo.Endpoint})
+	})
 }
 
 func walkQuickStart(t *testing.T, o Options) {
@@ -75,6 +83,13 @@ func walkQuickStart(t *testing.T, o Options) {
 		{"# 11.", `(?s)"disabled":1.*HTTP/1.1 401 Unauthorized`},
 		{"# 12.", `(?s)HTTP/1.1 202 Accepted.*HTTP/1.1 401 Unauthorized`},
 		{"# 13.", `"revocations":\{[^}]*"signal_session_revoked":1[^}]*\}`},
+	}
+	if o.Cognito != "" {
+		want = append(want, []struct{ step, re string }{
+			{"# C2.", `(?s)HTTP/1.1 200 OK.*"clientId":"[^"]+".*"issuer":"https://cognito-idp\.eu-west-1\.amazonaws\.com/`},
+			{"# C3.", `"applied":true,"revoked":1,"disabled":true`},
+			{"# C4.", `(?s)HTTP/1.1 401 Unauthorized.*HTTP/1.1 401 Unauthorized.*"reason":"session_revoked".*disabled`},
+		}...)
 	}
 	for _, w := range want {
 		found := false
