@@ -4,15 +4,25 @@ GO      ?= go
 GOFLAGS ?=
 export GOFLAGS
 
-.PHONY: browser-deps node-deps run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
+.PHONY: browser-deps node-deps venv run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
 
 # COGNITO=<endpoint of moto_server> adds an Amazon Cognito user pool there.
 run:
 	$(GO) run ./infra/local/cmd/sessionguard-local $(if $(COGNITO),-cognito $(COGNITO))
 
-test: vet browser-deps node-deps
-	$(GO) test -race -count=1 ./...
+test: vet browser-deps node-deps venv
+	$(WITH_VENV) $(GO) test -race -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=3s
+
+# The project's Python tools (requirements.txt, every version pinned) in a
+# virtual environment of its own; the tests find them first on PATH.
+VENV = .venv
+WITH_VENV = PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
 
 # The browser tests drive Debian's chromium (headless).
 browser-deps:
@@ -34,14 +44,14 @@ vet:
 # Every benchmark in one go: a Markdown report on stdout and in bench/RESULTS.md
 # (authorizer vs the bare signature check, DynamoDB calls, refresher, binary
 # sizes, cold start, memory under a burst).
-bench:
-	$(GO) run ./infra/bench
+bench: venv
+	$(WITH_VENV) $(GO) run ./infra/bench
 
 # Fuzz runs of every fuzz target (corpora in each package's testdata/fuzz).
 # Minimizing new inputs is off: it would spend the time budget re-running
 # signature checks instead of exploring.
 FUZZTIME ?= 30s
-FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0
+FUZZ = $(WITH_VENV) $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0
 fuzz:
 	$(FUZZ) -fuzz FuzzNeverPanics ./shared/jsonread
 	$(FUZZ) -fuzz FuzzVerifierMatchesJWX ./shared/token
@@ -64,6 +74,9 @@ build-SignalsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/signals
 build-AuditorFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/auditor
+# The examples' app function (examples/*/template.yaml, CodeUri ../..).
+build-AppFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./examples/app/function
 build-CognitoEventsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/cognitoevents
 
@@ -76,15 +89,17 @@ LOGICAL_signals = SignalsFunction
 LOGICAL_auditor = AuditorFunction
 LOGICAL_cognitoevents = CognitoEventsFunction
 
-# With SAM (and Docker for the local targets).
-build:
-	sam build
+# With SAM (and Docker for the local targets). The SAM CLI comes from the
+# project's virtual environment; --build-in-source builds in the repository
+# instead of copying it (node_modules, .venv) to a scratch folder first.
+build: venv
+	$(WITH_VENV) sam build --build-in-source
 deploy: build
-	sam deploy --guided
+	$(WITH_VENV) sam deploy --guided
 local-invoke: build
-	sam local invoke $(LOGICAL_$(FN)) -e $(EVENT)
+	$(WITH_VENV) sam local invoke $(LOGICAL_$(FN)) -e $(EVENT)
 local-api: build
-	sam local start-api
+	$(WITH_VENV) sam local start-api
 
 # Every function for Lambda (linux/arm64) into bin/<fn>/bootstrap, without SAM.
 bootstraps:
@@ -95,10 +110,10 @@ bootstraps:
 #   make invoke FN=authorizer EVENT=events/authorizer/http-api-v2.json
 # It starts its own DynamoDB server (moto) unless AWS_ENDPOINT_URL_DYNAMODB
 # names one; configuration variables set in the environment are passed on.
-invoke:
+invoke: venv
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=authorizer EVENT=events/authorizer/http-api-v2.json"; exit 2; }
 	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o bin/local/$(FN)/bootstrap ./functions/$(FN)
-	$(GO) run ./infra/lambdarun/cmd/invoke -fn $(FN) -event $(EVENT)
+	$(WITH_VENV) $(GO) run ./infra/lambdarun/cmd/invoke -fn $(FN) -event $(EVENT)
 
 clean:
-	rm -rf .aws-sam bin
+	rm -rf .aws-sam bin $(VENV)

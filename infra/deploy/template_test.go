@@ -32,9 +32,12 @@ type resource struct {
 }
 
 // translated is the CloudFormation SAM makes of the template.
-func translated(t *testing.T) map[string]resource {
+func translated(t *testing.T) map[string]resource { t.Helper(); return translatedFile(t, templatePath) }
+
+// translatedFile is the CloudFormation SAM makes of a template file.
+func translatedFile(t *testing.T, path string) map[string]resource {
 	t.Helper()
-	out, err := exec.Command("python3", "translate.py", templatePath).Output()
+	out, err := exec.Command("python3", "translate.py", path).Output()
 	if err != nil {
 		var stderr []byte
 		if ee, ok := err.(*exec.ExitError); ok {

@@ -28,4 +28,7 @@ for name, res in template.get("Resources", {}).items():
     props = res.get("Properties", {})
     if res.get("Type") == "AWS::Serverless::Function" and not str(props.get("CodeUri", "")).startswith("s3://"):
         props["CodeUri"] = "s3://sessionguard-artifacts/%s.zip" % name
+    # ...and a nested application's local template, a packaged one.
+    if res.get("Type") == "AWS::Serverless::Application" and isinstance(props.get("Location"), str):
+        props["Location"] = "https://sessionguard-artifacts.s3.amazonaws.com/%s.template" % name
 print(json.dumps(transform(template, {}, NoManagedPolicies()), default=str))

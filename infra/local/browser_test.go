@@ -174,6 +174,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("sign in at the issuer", chromedp.WaitVisible("#username"), chromedp.Click("button#signin"))
 	b.do("console loads", chromedp.WaitVisible("#app"))
 	b.waitText("#version", "version 0")
+	b.waitText("#budget", "Revoked, signed out, or pushed by the IdP")
 	b.shot("console-signed-in")
 
 	// Change a setting and see it saved.

@@ -28,6 +28,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/sessionguard/sessionguard/examples/app"
 	"github.com/sessionguard/sessionguard/infra/local/devdir"
 	"github.com/sessionguard/sessionguard/infra/local/devidp"
 	"github.com/sessionguard/sessionguard/shared/adminapi"
@@ -109,6 +110,7 @@ type Stack struct {
 	signals    lambda.Handler
 	demo       lambda.Handler
 	cloudtrail lambda.Handler // the user pool's events, as EventBridge delivers them
+	example    lambda.Handler // the example app of examples/app, as its own API would serve it
 	refresher  *refresher.Refresher
 	auditor    *auditor.Auditor
 	stop       chan struct{}
@@ -217,6 +219,7 @@ func Start(o Options) (*Stack, error) {
 		admin:      lambda.NewHandler(httpadapter.NewV2(wiring.Admin(d, adminV, store)).ProxyWithContext),
 		demo:       lambda.NewHandler(httpadapter.NewV2(http.HandlerFunc(demo)).ProxyWithContext),
 		cloudtrail: cloudtrail, Cognito: lp,
+		example:    lambda.NewHandler(httpadapter.NewV2(app.Handler()).ProxyWithContext),
 	}
 	mux.HandleFunc("/sessions", s.route(s.sessions, false))
 	mux.HandleFunc("/sessions/", s.route(s.sessions, false))
@@ -224,6 +227,9 @@ func Start(o Options) (*Stack, error) {
 	for _, p := range []string{"/environments", "/environments/", "/presets", "/limits"} {
 		mux.HandleFunc(p, s.route(s.admin, true))
 	}
+	// The example app (examples/): an API of its own in AWS, here under
+	// /example/, behind the same authorizer.
+	mux.Handle("/example/", http.StripPrefix("/example", s.route(s.example, true)))
 	mux.HandleFunc("/demo", s.route(s.demo, true))
 	mux.HandleFunc("/demo/", s.route(s.demo, true))
 	mux.HandleFunc("/signals", s.route(s.signals, false))
@@ -554,6 +560,7 @@ func (s *Stack) QuickStart() string {
 	return fmt.Sprintf(`sessionguard local stack on %[1]s
   environment %[2]q, %[3]s, development issuer at %[1]s/idp (it mints tokens for anyone: loopback only)
   admin console: %[1]s/console/    demo app with the expiry warning: %[1]s/app?user=alice
+  the example app of examples/ (its own API in AWS): %[1]s/example/hello and /example/items, behind the authorizer
 
 Quick start (copy and paste into another shell):
 

@@ -58,8 +58,12 @@ type Config struct {
 	Limits    policy.Limits // zero: policy.DefaultLimits
 	AdminRole string        // default "sessionguard-admin"
 	Console   Console       // the console's sign-in
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Enforcement is the deployment's: the authorizer cache TTL (Horizon),
+	// whether policy checks run and their slack. It sizes the
+	// revocation-latency budget.
+	Enforcement policy.Enforcement
+	Log         *slog.Logger
+	Now         func() time.Time
 }
 
 // MaxBodyBytes caps a settings document.
@@ -101,6 +105,7 @@ func New(cfg Config) *API {
 		{"/environments/{env}/sessions/{id}", "DELETE", a.revokeSession},
 		{"/environments/{env}/users/{user}/revoke", "POST", a.revokeUser},
 		{"/environments/{env}/audits", "GET", a.audits},
+		{"/environments/{env}/budget", "GET", a.budget},
 		{"/console/{file...}", "GET", a.console},
 	}
 	allowed := map[string][]string{}
@@ -262,6 +267,38 @@ func (a *API) getSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", etag(v))
 	writeJSON(w, http.StatusOK, s)
+}
+
+// budget is the environment's revocation-latency budget: at worst, how
+// long a revoked, disabled or idle session can still get through, from its
+// current settings and the deployment's enforcement.
+func (a *API) budget(w http.ResponseWriter, r *http.Request) {
+	_, env, ok := a.admin(w, r)
+	if !ok {
+		return
+	}
+	s, v, err := a.cfg.Store.Settings(r.Context(), env)
+	if err != nil {
+		a.fail(w, r, "get settings", err)
+		return
+	}
+	b := s.Budget(a.cfg.Enforcement)
+	secs := func(d time.Duration) int { return int(d / time.Second) }
+	out := map[string]any{
+		"environment": env, "settingsVersion": v,
+		"cacheTtlSeconds":                  secs(a.cfg.Enforcement.Horizon),
+		"revocationSeconds":                secs(b.Revocation),
+		"idleEndsEarlySeconds":             secs(b.IdleEarly),
+		"idleEndsEarlySecondsStaySignedIn": secs(b.IdleEarlyStaySignedIn),
+		"policyChecks":                     b.PolicyCheck != nil,
+		"howToLower": "Revocations bite after the authorizer cache TTL: lower ReauthorizeEvery (the template parameter; 0 turns the cache off, at one authorizer call per request). " +
+			"A disable found by the policy check takes up to the check interval plus the schedule's slack: lower policyCheckIntervalMinutes here, " +
+			"or push revocations (Shared Signals, the Cognito rule, back-channel logout) so that no check has to find them.",
+	}
+	if b.PolicyCheck != nil {
+		out["policyCheckSeconds"] = secs(*b.PolicyCheck)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // matches reports whether an If-Match header names the current version.

@@ -559,3 +559,24 @@ func FuzzSettingsBody(f *testing.F) {
 		}
 	})
 }
+
+// The revocation-latency budget follows the settings and the deployment's
+// enforcement: a 30 s authorizer cache, hourly checks with 15 min of
+// slack, a 5-minute idle timeout.
+func TestBudget(t *testing.T) {
+	f := newFixture(t)
+	f.api.cfg.Enforcement = policy.Enforcement{PolicyChecks: true, CheckSlack: 15 * time.Minute, Horizon: 30 * time.Second}
+	s := policy.Defaults()
+	s.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 5}
+	if err := f.store.PutSettings(context.Background(), session.SettingsChange{Environment: "demo", Version: 1, At: t0, Actor: "t", Old: policy.Defaults(), New: s}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.call(t, "GET", "/environments/demo/budget", f.admin(t), nil, "")
+	b := r.json(t)
+	if r.status != 200 || b["revocationSeconds"] != 30.0 || b["policyCheckSeconds"] != 4530.0 || b["idleEndsEarlySeconds"] != 30.0 || b["settingsVersion"] != 1.0 {
+		t.Fatalf("budget = %d %s; want revocation 30 s, policy check 4530 s, idle 30 s early, version 1", r.status, r.body)
+	}
+	if r := f.call(t, "GET", "/environments/demo/budget", f.token(t, "bob"), nil, ""); r.status != 403 {
+		t.Errorf("budget without the admin role = %d; want 403", r.status)
+	}
+}

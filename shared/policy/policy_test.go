@@ -293,3 +293,16 @@ func TestActivityInterval(t *testing.T) {
 		t.Errorf("renew after a day: %v; want 24h", got)
 	}
 }
+
+func TestBudget(t *testing.T) {
+	s := Defaults()
+	s.PolicyCheckIntervalMinutes = 60
+	s.InactivityTimeout = InactivityTimeout{Enabled: true, Minutes: 5}
+	b := s.Budget(Enforcement{PolicyChecks: true, CheckSlack: 15 * time.Minute, Horizon: 30 * time.Second})
+	if b.Revocation != 30*time.Second || b.PolicyCheck == nil || *b.PolicyCheck != 75*time.Minute+30*time.Second || b.IdleEarly != 30*time.Second {
+		t.Fatalf("Budget = %+v (check %v); want 30s, 75m30s, idle 30s early", b, b.PolicyCheck)
+	}
+	if b := Defaults().Budget(Enforcement{Horizon: 0}); b.PolicyCheck != nil || b.IdleEarly != 0 || b.Revocation != 0 {
+		t.Fatalf("Budget without checks, idle or cache = %+v; want no check budget, 0s", b)
+	}
+}

@@ -65,7 +65,7 @@ func AdminVerifier(ctx context.Context, d Deps) (*token.Verifier, error) {
 func Admin(d Deps, v *token.Verifier, store adminapi.Store) http.Handler {
 	c := d.Config
 	return adminapi.New(adminapi.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Issuers: c.IssuerNames(),
-		Limits: c.Limits, AdminRole: c.AdminRole, Log: d.Log, Now: d.Now,
+		Limits: c.Limits, AdminRole: c.AdminRole, Enforcement: c.Enforcement, Log: d.Log, Now: d.Now,
 		Console: adminapi.Console{AuthorizeURL: c.Console.AuthorizeURL, TokenURL: c.Console.TokenURL, ClientID: c.Console.ClientID}})
 }
 

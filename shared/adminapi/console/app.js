@@ -216,7 +216,42 @@ async function loadSettings() {
   $("#version").textContent = "version " + r.etag.replace(/"/g, "");
   $("#conflict").hidden = true;
   fill(r.data);
-  await Promise.all([loadHistory(), loadAudit()]);
+  await Promise.all([loadHistory(), loadAudit(), loadBudget()]);
+}
+
+// duration reads seconds as people do: "30 seconds", "1 hour 15 minutes".
+function duration(sec) {
+  if (sec === 0) return "at once";
+  const parts = [];
+  for (const [n, unit] of [[86400, "day"], [3600, "hour"], [60, "minute"], [1, "second"]]) {
+    const k = Math.floor(sec / n);
+    if (k > 0) { parts.push(k + " " + unit + (k === 1 ? "" : "s")); sec -= k * n; }
+  }
+  return parts.slice(0, 2).join(" ");
+}
+
+async function loadBudget() {
+  const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/budget");
+  const dl = $("#budget");
+  dl.textContent = "";
+  if (r.status !== 200 || !r.data) { dl.textContent = "Not available."; return; }
+  const b = r.data;
+  const items = [
+    ["Revoked, signed out, or pushed by the IdP", "up to " + duration(b.revocationSeconds)],
+    ["Disabled at the IdP, found by the policy check", b.policyChecks ? "up to " + duration(b.policyCheckSeconds) : "no policy checks in this deployment"],
+    ["Idle timeout", b.idleEndsEarlySeconds ? "ends up to " + duration(b.idleEndsEarlySeconds) + " early, never late" : "no idle timeout"],
+  ];
+  for (const [k, v] of items) {
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  const p = document.createElement("dd");
+  p.className = "help";
+  p.textContent = b.howToLower;
+  dl.append(p);
 }
 
 async function save(body, query) {
