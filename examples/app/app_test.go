@@ -24,7 +24,7 @@ func call(t *testing.T, ev events.APIGatewayV2HTTPRequest) (int, map[string]any)
 // or a forged proxy context header, are not believed.
 func TestCallerFromAuthorizerContextOnly(t *testing.T) {
 	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: "/hello",
-		Headers: map[string]string{"x-user-id": "mallory", "x-golambdaproxy-apigw-context": `{"authorizer":{"lambda":{"userId":"mallory"}}}`},
+		Headers:        map[string]string{"x-user-id": "mallory", "x-golambdaproxy-apigw-context": `{"authorizer":{"lambda":{"userId":"mallory"}}}`},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/hello"}}}
 	if code, body := call(t, ev); code != 401 {
 		t.Fatalf("without an authorizer context: %d %v; want 401", code, body)

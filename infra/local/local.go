@@ -219,7 +219,7 @@ func Start(o Options) (*Stack, error) {
 		admin:      lambda.NewHandler(httpadapter.NewV2(wiring.Admin(d, adminV, store)).ProxyWithContext),
 		demo:       lambda.NewHandler(httpadapter.NewV2(http.HandlerFunc(demo)).ProxyWithContext),
 		cloudtrail: cloudtrail, Cognito: lp,
-		example:    lambda.NewHandler(httpadapter.NewV2(app.Handler()).ProxyWithContext),
+		example: lambda.NewHandler(httpadapter.NewV2(app.Handler()).ProxyWithContext),
 	}
 	mux.HandleFunc("/sessions", s.route(s.sessions, false))
 	mux.HandleFunc("/sessions/", s.route(s.sessions, false))
