@@ -1,6 +1,8 @@
 package dynamostore
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -152,6 +154,9 @@ func sessionItem(s session.Session) item {
 	it["iss"] = str(s.User.Issuer)
 	it["sub"] = str(s.User.Subject)
 	it["cid"] = str(s.ClientID)
+	if s.IdPSession != "" {
+		it["sid"] = str(s.IdPSession)
+	}
 	it["cr"] = nanos(s.CreatedAt)
 	if !s.LastActivityAt.IsZero() {
 		it["la"] = nanos(s.LastActivityAt)
@@ -182,6 +187,7 @@ func decodeSession(it item) (session.Session, error) {
 		Environment:     r.s("env"),
 		User:            session.UserKey{Issuer: r.s("iss"), Subject: r.s("sub")},
 		ClientID:        r.s("cid"),
+		IdPSession:      r.s("sid"),
 		CreatedAt:       r.t("cr"),
 		LastActivityAt:  r.t("la"),
 		AuthTime:        r.t("au"),
@@ -242,4 +248,19 @@ func decodeChange(it item) (session.SettingsChange, error) {
 		Preset:         r.s("preset"),
 	}
 	return c, r.err
+}
+
+// idpSessionPK is the partition of the sessions of one IdP session: a
+// hash of issuer and sid, so the IdP's session id is not a key in clear.
+func idpSessionPK(issuer, sid string) string {
+	sum := sha256.Sum256([]byte(issuer + "\x00" + sid))
+	return "L#" + hex.EncodeToString(sum[:])
+}
+
+// idpSessionItem links a session to its IdP session; it expires with the
+// session.
+func idpSessionItem(s session.Session) item {
+	it := key(idpSessionPK(s.User.Issuer, s.IdPSession), s.Hash.String())
+	expiry(it, s.ExpiresAt())
+	return it
 }

@@ -184,6 +184,9 @@ func (st *Store) tryCreate(ctx context.Context, s session.Session, limit session
 		{Put: &types.Put{TableName: &st.table, Item: sessionItem(s), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		userWrite,
 	}
+	if s.IdPSession != "" {
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &st.table, Item: idpSessionItem(s)}})
+	}
 	for _, o := range ended {
 		w, err := revokeUpdate(o).transact(st.table, sessionKey(o.Hash))
 		if err != nil {
@@ -313,4 +316,26 @@ func (st *Store) RecordJTI(ctx context.Context, issuer, jti string, keepUntil ti
 		return false, fmt.Errorf("dynamodb: record jti of %s: %w", issuer, err)
 	}
 	return true, nil
+}
+
+// IdPSessionHashes lists the sessions created from tokens of one IdP
+// session (issuer and "sid"), from their link items (one Query).
+func (st *Store) IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error) {
+	var out []session.Hash
+	cursor := ""
+	for {
+		items, next, err := st.query(ctx, "", expression.Key("pk").Equal(expression.Value(idpSessionPK(issuer, sid))), session.Page{Limit: 100, Cursor: cursor})
+		if err != nil {
+			return nil, fmt.Errorf("dynamodb: sessions of an IdP session of %s: %w", issuer, err)
+		}
+		for _, it := range items {
+			if h, err := session.ParseHash((&reader{it: it}).s("sk")); err == nil {
+				out = append(out, h)
+			}
+		}
+		if next == "" {
+			return out, nil
+		}
+		cursor = next
+	}
 }

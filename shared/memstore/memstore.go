@@ -32,9 +32,10 @@ type Store struct {
 	users    map[userRef]session.User
 	settings map[string]envSettings
 	reports  map[string][]session.Report
-	jtis     map[string]time.Time // issuer NUL jti -> kept until
-	names    map[string]string    // issuer NUL username -> subject
-	subjects map[string]string    // issuer NUL subject -> username
+	jtis     map[string]time.Time      // issuer NUL jti -> kept until
+	idp      map[string][]session.Hash // issuer NUL sid -> the sessions of that IdP session
+	names    map[string]string         // issuer NUL username -> subject
+	subjects map[string]string         // issuer NUL subject -> username
 }
 
 type envSettings struct {
@@ -58,6 +59,7 @@ func New(now func() time.Time) *Store {
 		reports:  map[string][]session.Report{},
 		jtis:     map[string]time.Time{},
 		names:    map[string]string{},
+		idp:      map[string][]session.Hash{},
 		subjects: map[string]string{},
 	}
 }
@@ -163,6 +165,10 @@ func (m *Store) Create(_ context.Context, s session.Session, limit session.Limit
 		m.sessions[o.Hash] = o
 	}
 	m.sessions[s.Hash] = s
+	if s.IdPSession != "" {
+		k := s.User.Issuer + "\x00" + s.IdPSession
+		m.idp[k] = append(m.idp[k], s.Hash)
+	}
 	u := m.userLocked(s.Environment, s.User)
 	if u.NextCheckAt.IsZero() { // not scheduled: due at once
 		u.NextCheckAt = s.CreatedAt
@@ -414,4 +420,12 @@ func (m *Store) UsernameOf(_ context.Context, issuer, subject string) (string, e
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.subjects[issuer+"\x00"+subject], nil
+}
+
+// IdPSessionHashes lists the sessions created from tokens of one IdP
+// session (issuer and "sid").
+func (m *Store) IdPSessionHashes(_ context.Context, issuer, sid string) ([]session.Hash, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.idp[issuer+"\x00"+sid]), nil
 }

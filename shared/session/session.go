@@ -99,6 +99,7 @@ type Session struct {
 	Environment     string
 	User            UserKey
 	ClientID        string
+	IdPSession      string // the IdP's session ("sid") the token came from; "" if none
 	CreatedAt       time.Time
 	LastActivityAt  time.Time // zero until the first recorded activity
 	AuthTime        time.Time // when the user authenticated at the IdP

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,6 +38,7 @@ type Store interface {
 	PutReport(ctx context.Context, r session.Report) error
 	Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error)
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
+	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
 	RecordUsername(ctx context.Context, issuer, subject, username string) error
 	SubjectOf(ctx context.Context, issuer, username string) (string, error)
 	UsernameOf(ctx context.Context, issuer, subject string) (string, error)
@@ -109,7 +112,7 @@ func Run(t *testing.T, open Open) {
 		set.SessionExpiration.Enabled, set.SessionExpiration.MaxSessionMinutes = true, 480
 		set.ExemptClients = []string{"mobile"}
 		s := NewSession(t, "prod", alice, T0, set)
-		s.StaySignedIn, s.SettingsVersion, s.ClientID = true, 3, "web-app"
+		s.StaySignedIn, s.SettingsVersion, s.ClientID, s.IdPSession = true, 3, "web-app", "idp-session-1"
 		create(t, st, s, session.Limit{})
 		got, u, err := st.Lookup(ctx, s.Hash, "prod", alice)
 		if err != nil {
@@ -490,6 +493,32 @@ func Run(t *testing.T, open Open) {
 		clock.Set(until)
 		if got, _ := st.RecordJTI(ctx, "https://tx.example/", "j1", until.Add(time.Hour)); !got {
 			t.Errorf("RecordJTI after its record expired = false; want true")
+		}
+	})
+
+	t.Run("the sessions of one IdP session", func(t *testing.T) {
+		st, _ := fresh(t)
+		var in []session.Hash
+		for i, sid := range []string{"op-1", "op-1", "op-2", ""} {
+			env := []string{"prod", "test", "prod", "prod"}[i]
+			s := NewSession(t, env, alice, T0, policy.Defaults())
+			s.IdPSession = sid
+			create(t, st, s, session.Limit{})
+			if sid == "op-1" {
+				in = append(in, s.Hash)
+			}
+		}
+		got, err := st.IdPSessionHashes(ctx, alice.Issuer, "op-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(got, func(a, b session.Hash) int { return strings.Compare(a.String(), b.String()) })
+		slices.SortFunc(in, func(a, b session.Hash) int { return strings.Compare(a.String(), b.String()) })
+		if !slices.Equal(got, in) {
+			t.Fatalf("IdPSessionHashes(op-1) = %v; want the two sessions of op-1, in both environments", got)
+		}
+		if got, err := st.IdPSessionHashes(ctx, "https://other.example", "op-1"); err != nil || len(got) != 0 {
+			t.Fatalf("another issuer's op-1 = %v, %v; want none", got, err)
 		}
 	})
 
