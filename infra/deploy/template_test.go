@@ -124,7 +124,7 @@ func TestTranslatedTemplate(t *testing.T) {
 				ops = cond[1]
 			}
 			for method, op := range ops.(map[string]any) {
-				open := strings.HasPrefix(path, "/sessions") || path == "/signals" || strings.HasPrefix(path, "/console/")
+				open := strings.HasPrefix(path, "/sessions") || path == "/signals" || path == "/backchannel-logout" || strings.HasPrefix(path, "/console/")
 				sec, _ := json.Marshal(get(op, "security"))
 				if open == strings.Contains(string(sec), `"SessionAuthorizer"`) {
 					t.Errorf("%s %s security = %s; want the authorizer %v", method, path, sec, map[bool]string{true: "off", false: "on"}[open])
@@ -136,7 +136,7 @@ func TestTranslatedTemplate(t *testing.T) {
 	t.Run("least privilege", func(t *testing.T) {
 		want := map[string][]string{
 			"authorizer":    {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
-			"sessions":      {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			"sessions":      {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 			"settings":      {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 			"refresher":     {"cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
 			"cognitoevents": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},

@@ -29,6 +29,7 @@ var want = map[string]string{
 	"sessions/current.json":                         `"statusCode":200`,
 	"sessions/sign-in.json":                         `"statusCode":201`,
 	"sessions/sign-out.json":                        `"statusCode":204`,
+	"sessions/backchannel-logout.json":              `"statusCode":200`,
 	"settings/environments.json":                    `"statusCode":200`,
 	"settings/get-settings.json":                    `"statusCode":200`,
 	"settings/history.json":                         `"statusCode":200`,

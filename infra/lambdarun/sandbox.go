@@ -36,6 +36,10 @@ type Sandbox struct {
 // sample events).
 const Environment = "demo"
 
+// SandboxIdPSession is the IdP session of the sandbox's live session: the
+// sample back-channel logout ends it.
+const SandboxIdPSession = "sandbox-op-session"
+
 // The user pool, and its user, of the sample Cognito events.
 const (
 	CognitoPool     = "eu-west-1_Example"
@@ -55,7 +59,7 @@ func NewSandbox(ctx context.Context, dynamoEndpoint, table string) (*Sandbox, er
 	dir.DefaultActive = true
 	sb := &Sandbox{IdP: idp, Dir: dir, stopIdP: stop, dirSrv: httptest.NewServer(dir), endpoint: dynamoEndpoint, table: table}
 	issuers, _ := json.Marshal([]map[string]any{
-		{"issuer": idp.URL(), "audiences": []string{devidp.DefaultAudience}, "algorithms": []string{"RS256", "ES256", "EdDSA"}},
+		{"issuer": idp.URL(), "audiences": []string{devidp.DefaultAudience}, "clientIds": []string{devidp.DefaultClientID}, "algorithms": []string{"RS256", "ES256", "EdDSA"}},
 		{"issuer": CognitoIssuer, "jwksUrl": idp.URL() + "/jwks.json", "profile": "cognito", "clientIds": []string{"1example23456789"}},
 	})
 	transmitters, _ := json.Marshal([]map[string]any{{"issuer": idp.URL(), "audiences": []string{devidp.SETAudience}}})
@@ -119,14 +123,18 @@ func (sb *Sandbox) Event(ctx context.Context, name string) ([]byte, error) {
 				return nil, err
 			}
 		}
-		s := session.Session{Hash: id.Hash(), Environment: Environment, User: user,
+		s := session.Session{Hash: id.Hash(), Environment: Environment, User: user, IdPSession: SandboxIdPSession,
 			ClientID: devidp.DefaultClientID, CreatedAt: now.Add(-time.Minute), AuthTime: now.Add(-2 * time.Minute), Settings: policy.Defaults()}
 		if _, err := sb.Store.Create(ctx, s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
 			return nil, fmt.Errorf("sandbox: create a session: %w", err)
 		}
 		sid = id.Reveal()
 	}
-	return events.Load(name, map[string]string{events.AccessToken: tok, events.SessionID: sid, "__SET__": set})
+	logout, err := sb.IdP.MintLogout("alice", SandboxIdPSession, devidp.DefaultClientID)
+	if err != nil {
+		return nil, err
+	}
+	return events.Load(name, map[string]string{events.AccessToken: tok, events.SessionID: sid, "__SET__": set, "__LOGOUT_TOKEN__": logout})
 }
 
 // Functions maps each function (its folder under functions/ and events/)

@@ -34,6 +34,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/adminapi"
 	"github.com/sessionguard/sessionguard/shared/auditor"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/backchannel"
 	"github.com/sessionguard/sessionguard/shared/cognitoevents"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/directory"
@@ -87,6 +88,7 @@ type Store interface {
 	auditor.Store
 	signals.Store
 	cognitoevents.Store
+	backchannel.Store
 }
 
 // AdminRole is the role the quick-start's admin token carries.
@@ -221,6 +223,7 @@ func Start(o Options) (*Stack, error) {
 		cloudtrail: cloudtrail, Cognito: lp,
 		example: lambda.NewHandler(httpadapter.NewV2(app.Handler()).ProxyWithContext),
 	}
+	mux.HandleFunc("POST "+backchannel.Path, s.route(s.sessions, false)) // the IdP posts logout tokens: no authorizer
 	mux.HandleFunc("/sessions", s.route(s.sessions, false))
 	mux.HandleFunc("/sessions/", s.route(s.sessions, false))
 	// The admin API sits behind the authorizer, as in the template.

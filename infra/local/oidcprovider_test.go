@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,13 @@ import (
 // and sends the console to it.
 func opStack(t *testing.T) (*Stack, *oidcprovider.Server, *syncBuffer) {
 	t.Helper()
+	return opStackWith(t, "", nil)
+}
+
+// opStackWith is opStack with the OP's back-channel logout URI and more
+// client ids trusted (the logout token's audience is the app client).
+func opStackWith(t *testing.T, backchannelURI string, clientIDs []string) (*Stack, *oidcprovider.Server, *syncBuffer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -33,14 +41,17 @@ func opStack(t *testing.T) (*Stack, *oidcprovider.Server, *syncBuffer) {
 	addr := ln.Addr().String()
 	ln.Close()
 	base := "http://" + addr
-	op, err := oidcprovider.Start(oidcprovider.Options{RedirectURIs: []string{base + "/console/", base + "/app"}})
+	if backchannelURI == "self" {
+		backchannelURI = base + "/backchannel-logout"
+	}
+	op, err := oidcprovider.Start(oidcprovider.Options{RedirectURIs: []string{base + "/console/", base + "/app"}, BackchannelLogoutURI: backchannelURI})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(op.Close)
 	logs := &syncBuffer{}
 	s, err := Start(Options{Addr: addr, Log: logs, CheckEvery: -1,
-		Issuers: []token.Issuer{{Issuer: op.Issuer, Profile: "rfc9068", Audiences: []string{oidcprovider.Resource}}},
+		Issuers: []token.Issuer{{Issuer: op.Issuer, Profile: "rfc9068", Audiences: []string{oidcprovider.Resource}, ClientIDs: clientIDs}},
 		Console: &config.Console{AuthorizeURL: op.Issuer + "/auth", TokenURL: op.Issuer + "/token", ClientID: oidcprovider.ConsoleClient}})
 	if err != nil {
 		t.Fatal(err)
@@ -201,3 +212,80 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func (s *syncBuffer) Len() int { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Len() }
+
+// Sign-out at a real OpenID Provider ends the app session: the user signs
+// in to the app twice, through two OP sessions; signing out of the first
+// at the OP's end-session page makes the OP post a logout token (with that
+// OP session's sid) to /backchannel-logout; the first app session is then
+// refused, the second is untouched, and the same logout token posted again
+// changes nothing.
+func TestBackchannelLogoutFromOpenIDProvider(t *testing.T) {
+	// A recorder between the OP and the stack keeps the logout token.
+	var mu sync.Mutex
+	var posted []string
+	var stackURL string
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		posted = append(posted, string(body))
+		target := stackURL
+		mu.Unlock()
+		resp, err := http.Post(target+"/backchannel-logout", r.Header.Get("Content-Type"), strings.NewReader(string(body)))
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	defer rec.Close()
+	s, op, logs := opStackWith(t, rec.URL, []string{oidcprovider.AppClient})
+	mu.Lock()
+	stackURL = s.URL
+	mu.Unlock()
+	ctx := context.Background()
+
+	first, second := op.NewBrowser(), op.NewBrowser() // two OP sessions of alice
+	t1, err := first.SignIn(ctx, oidcprovider.AppClient, s.URL+"/app", "alice")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, op.Logs())
+	}
+	t2, err := second.SignIn(ctx, oidcprovider.AppClient, s.URL+"/app", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sid1 := startSession(t, s, t1.AccessToken)
+	_, sid2 := startSession(t, s, t2.AccessToken)
+	if status(t, s, t1.AccessToken, sid1) != 200 || status(t, s, t2.AccessToken, sid2) != 200 {
+		t.Fatalf("both sessions before the sign-out: want allowed (%s)", lastReason(logs))
+	}
+	if err := first.EndSession(ctx, t1.IDToken, s.URL+"/app"); err != nil {
+		t.Fatalf("%v\n%s", err, op.Logs())
+	}
+	mu.Lock()
+	n := len(posted)
+	mu.Unlock()
+	if n != 1 {
+		t.Fatalf("the OP posted %d logout tokens; want 1\n%s", n, op.Logs())
+	}
+	if got := status(t, s, t1.AccessToken, sid1); got != 401 || lastReason(logs) != "session_revoked" {
+		t.Errorf("the signed-out OP session's app session: %d %s; want 401 session_revoked", got, lastReason(logs))
+	}
+	if got := status(t, s, t2.AccessToken, sid2); got != 200 {
+		t.Errorf("the other OP session's app session: %d; want 200 (untouched)", got)
+	}
+	// The same logout token again: refused, nothing changes.
+	resp, err := http.Post(s.URL+"/backchannel-logout", "application/x-www-form-urlencoded", strings.NewReader(posted[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("Cache-Control") != "no-store" || !strings.Contains(string(body), `"error":"invalid_request"`) {
+		t.Errorf("a replayed logout token: %d %q %s; want 400 invalid_request, no-store", resp.StatusCode, resp.Header.Get("Cache-Control"), body)
+	}
+	if got := status(t, s, t2.AccessToken, sid2); got != 200 {
+		t.Errorf("the other session after the replay: %d; want 200", got)
+	}
+}

@@ -60,6 +60,11 @@ type Options struct {
 	BackchannelLogoutURI string
 }
 
+// SetBackchannelLogoutURI changes where logout tokens go (for a provider
+// started before its receiver's address was known); Rotate or a restart
+// applies it.
+func (s *Server) SetBackchannelLogoutURI(u string) { s.opts.BackchannelLogoutURI = u }
+
 // Server is a running provider.
 type Server struct {
 	Issuer string
@@ -338,6 +343,32 @@ func (b *Browser) redeem(ctx context.Context, client, redirectURI, code, verifie
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI},
 		"client_id": {client}, "code_verifier": {verifier}, "resource": {Resource}}
 	return tokenRequest(ctx, b.hc, b.s.Issuer+"/token", form, "", "")
+}
+
+var xsrfInput = regexp.MustCompile(`name="xsrf" value="([^"]+)"`)
+
+// EndSession signs the user out at the OP (RP-initiated logout, confirmed
+// on the OP's own page): the OP then posts a logout token to each client
+// of the session with a back-channel logout URI, before it answers.
+func (b *Browser) EndSession(ctx context.Context, idToken, postLogoutRedirect string) error {
+	q := url.Values{"id_token_hint": {idToken}, "post_logout_redirect_uri": {postLogoutRedirect}}
+	resp, body, err := b.do(ctx, "GET", b.s.Issuer+"/session/end?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	m, x := formAction.FindStringSubmatch(string(body)), xsrfInput.FindStringSubmatch(string(body))
+	if resp.StatusCode != 200 || m == nil || x == nil {
+		return fmt.Errorf("oidcprovider: the end-session page answered %d without its form: %.300s", resp.StatusCode, body)
+	}
+	action, _ := url.Parse(strings.ReplaceAll(m[1], "&amp;", "&"))
+	resp, body, err = b.do(ctx, "POST", b.s.Issuer+action.Path, url.Values{"xsrf": {x[1]}, "logout": {"yes"}})
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 3 {
+		return fmt.Errorf("oidcprovider: the sign-out answered %d: %.300s", resp.StatusCode, body)
+	}
+	return nil
 }
 
 // ClientCredentials gets a machine token for the API.

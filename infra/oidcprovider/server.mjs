@@ -32,6 +32,13 @@ const provider = new Provider(issuer, {
   claims: { openid: ['sub'], profile: ['name'], roles: ['roles'] },
   scopes: ['openid', 'profile', 'roles', 'api', 'offline_access'],
   clientBasedCORS: () => true, // the console redeems its code from the browser
+  // oidc-provider refuses outgoing requests to special-use addresses (SSRF
+  // protection); this test provider posts back-channel logout tokens to
+  // receivers on loopback, so it sends without that dispatcher.
+  fetch: (url, options) => {
+    const { dispatcher: _ssrfGuard, ...rest } = options;
+    return globalThis.fetch(url, rest);
+  },
   pkce: { required: () => true },
   features: {
     devInteractions: { enabled: true },
@@ -47,8 +54,12 @@ const provider = new Provider(issuer, {
       },
     },
   },
-  // The access token carries the user's roles (the admin API reads them).
-  extraTokenClaims: async (_ctx, token) => (token.accountId ? { roles: rolesOf(token.accountId) } : undefined),
+  // The access token carries the user's roles (the admin API reads them)
+  // and the OP session's sid, as Keycloak's and Auth0's do: sessionguard
+  // records it, and a back-channel logout for that sid ends the session.
+  extraTokenClaims: async (_ctx, token) => (token.accountId
+    ? { roles: rolesOf(token.accountId), ...(token.sid ? { sid: token.sid } : {}) }
+    : undefined),
   // Consent is granted with the login: the tests exercise sign-in, not consent.
   loadExistingGrant: async (ctx) => {
     const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
@@ -62,6 +73,9 @@ const provider = new Provider(issuer, {
   },
 });
 provider.proxy = false;
+provider.on('backchannel.error', (_ctx, err, client) => console.log(`backchannel logout to ${client.clientId} failed: ${err.message}`));
+provider.on('backchannel.success', (_ctx, client, accountId, sid) => console.log(`backchannel logout to ${client.clientId}: ${accountId} ${sid}`));
+provider.on('server_error', (_ctx, err) => console.log(`server error: ${err.stack}`));
 
 const server = provider.listen(port, '127.0.0.1', () => {
   console.log(`oidc-provider ready at ${issuer}`);

@@ -129,6 +129,7 @@ const (
 	CauseCognitoSignedOut     Cause = "cognito_global_sign_out"  // a global sign-out at the user pool
 	CauseCognitoTokenRevoked  Cause = "cognito_token_revoked"    // a refresh token revoked at the user pool
 	CauseCognitoPasswordReset Cause = "cognito_password_reset"   // an admin reset the user's password
+	CauseIdPLogout            Cause = "idp_logout"               // the user signed out at the IdP (back-channel logout)
 )
 
 // Revoked reports whether the session has been revoked.

@@ -229,7 +229,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	now := a.cfg.Now()
 	s := session.Session{
-		Hash: id.Hash(), Environment: env, User: user, ClientID: claims.ClientID,
+		Hash: id.Hash(), Environment: env, User: user, ClientID: claims.ClientID, IdPSession: claims.SessionID,
 		CreatedAt: now, AuthTime: authAt, StaySignedIn: body.StaySignedIn && settings.StaySignedIn.Allowed,
 		SettingsVersion: version, Settings: settings,
 	}

@@ -56,7 +56,8 @@ func signRaw(t testing.TB, alg jwa.SignatureAlgorithm, key crypto.Signer, header
 //     malformed (RFC 7519 section 4 allows refusing duplicates), where jwx
 //     takes the last duplicate and replaces invalid bytes;
 //   - "crit" in the header: refused (RFC 7515 4.1.11: no extension is understood);
-//   - typ secevent+jwt: a security event token is refused as an access token;
+//   - typ secevent+jwt or logout+jwt, or an "events" claim: a security
+//     event or logout token is refused as an access token;
 //   - a time claim that is a string, zero, or beyond ±1e11 s: refused as
 //     malformed, where jwx reads numeric strings and treats 0 as absent;
 //   - a non-string or empty user claim: no user, no session.
@@ -72,12 +73,15 @@ func deliberate(header, payload []byte) bool {
 		return true
 	}
 	var typ string
-	if json.Unmarshal(h["typ"], &typ) == nil && isSETType(typ) {
-		return true // a SET is not an access token
+	if json.Unmarshal(h["typ"], &typ) == nil && (isSETType(typ) || isLogoutType(typ)) {
+		return true // an event token is not an access token
 	}
 	var claims map[string]json.RawMessage
 	if json.Unmarshal(payload, &claims) != nil {
 		return false
+	}
+	if _, ok := claims["events"]; ok {
+		return true
 	}
 	for _, k := range []string{"exp", "nbf", "iat", "auth_time"} {
 		v, ok := claims[k]

@@ -62,6 +62,10 @@ type claimSet struct {
 	Typ                  string // the "typ" claim (Keycloak: Bearer, ID)
 	Sid                  string
 	Jti                  string
+	// Events is the raw "events" object of a security event or logout
+	// token (nil when absent); HasNonce marks a "nonce" claim.
+	Events   []byte
+	HasNonce bool
 }
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -174,6 +178,16 @@ func (c *claimSet) parse(data []byte) error {
 			err = c.Iat.parse("iat", r)
 		case "auth_time":
 			err = c.AuthTime.parse("auth_time", r)
+		case "events":
+			if r.Kind() == '{' {
+				c.Events = append([]byte{}, r.Raw()...)
+			} else {
+				r.Skip()
+				c.Events = []byte{} // present, but not an object
+			}
+		case "nonce":
+			c.HasNonce = true
+			r.Skip()
 		default:
 			if p := c.stringField(string(r.Name())); p != nil {
 				*p = lenientString(r)
@@ -220,6 +234,27 @@ func (c *claimSet) stringField(name string) *string {
 		return &c.Sid
 	}
 	return nil
+}
+
+// hasEvent reports whether the events claim holds the member name with an
+// object value.
+func (c *claimSet) hasEvent(name string) bool {
+	if len(c.Events) == 0 {
+		return false
+	}
+	r := jsonread.New(c.Events)
+	defer r.Release()
+	if !r.Object() {
+		return false
+	}
+	found := false
+	for r.Next() {
+		if r.Is(name) && r.Kind() == '{' {
+			found = true
+		}
+		r.Skip()
+	}
+	return found && r.Err() == nil
 }
 
 // claim returns a string claim the set keeps, or "".

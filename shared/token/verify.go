@@ -293,7 +293,7 @@ func (v *Verifier) Prefetch(ctx context.Context) error {
 // algorithm, time claims, audience, then the signature; so a token that
 // fails several checks reports the first of them.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
-	jws, is, client, err := v.check(ctx, raw, false)
+	jws, is, client, err := v.check(ctx, raw, accessToken)
 	if err != nil {
 		return Claims{}, err
 	}
@@ -312,7 +312,30 @@ func isSETType(typ string) bool {
 // be secevent+jwt. An access token must not be typed as a SET, and a SET
 // must not be typed otherwise: neither passes for the other. The caller
 // releases the result.
-func (v *Verifier) check(ctx context.Context, raw string, set bool) (*compact, *issuer, string, error) {
+// kind is what a token is verified as. An access token, a security event
+// token and a back-channel logout token never pass for one another.
+type kind int
+
+const (
+	accessToken kind = iota
+	securityEvent
+	logoutToken
+)
+
+// BackchannelLogoutEvent is the event member of a logout token (OpenID
+// Connect Back-Channel Logout 1.0, section 2.4).
+const BackchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// LogoutMaxAge is how old a logout token may be (by iat): they are posted
+// the moment a user signs out, and their jti is remembered this long.
+const LogoutMaxAge = 5 * time.Minute
+
+func isLogoutType(typ string) bool {
+	typ = strings.ToLower(typ)
+	return typ == "logout+jwt" || typ == "application/logout+jwt"
+}
+
+func (v *Verifier) check(ctx context.Context, raw string, set kind) (*compact, *issuer, string, error) {
 	if raw == "" {
 		return nil, nil, "", reason.New(reason.TokenMissing, "no token")
 	}
@@ -333,7 +356,7 @@ func (v *Verifier) check(ctx context.Context, raw string, set bool) (*compact, *
 
 // checkParsed runs the checks on a parsed token and returns its issuer
 // and, for an access token, its client id as the issuer's profile names it.
-func (v *Verifier) checkParsed(ctx context.Context, jws *compact, set bool) (*issuer, string, error) {
+func (v *Verifier) checkParsed(ctx context.Context, jws *compact, k kind) (*issuer, string, error) {
 	ref, ok := v.issuers[jws.claims.Iss]
 	if !ok {
 		return nil, "", reason.New(reason.TokenIssuer, "issuer %q is not trusted", truncate(jws.claims.Iss, 100))
@@ -345,15 +368,10 @@ func (v *Verifier) checkParsed(ctx context.Context, jws *compact, set bool) (*is
 	now := v.cfg.Now().Truncate(time.Second)
 	skew := v.cfg.ClockSkew
 	c := &jws.claims
+	if err := kindRules(k, jws, now, skew); err != nil {
+		return nil, "", err
+	}
 	switch {
-	case set && jws.header.Typ != "" && !isSETType(jws.header.Typ):
-		return nil, "", reason.New(reason.TokenMalformed, "typ %q is not secevent+jwt", truncate(jws.header.Typ, 40))
-	case !set && isSETType(jws.header.Typ):
-		return nil, "", reason.New(reason.TokenMalformed, "a security event token is not an access token")
-	case set && (!c.Iat.set || c.Jti == ""):
-		return nil, "", reason.New(reason.TokenMalformed, "a security event token needs iat and jti")
-	case !set && !c.Exp.set:
-		return nil, "", reason.New(reason.TokenMalformed, "token has no exp")
 	case c.Exp.set && !now.Before(c.Exp.t.Add(skew)):
 		return nil, "", reason.New(reason.TokenExpired, "expired at %s", c.Exp.t.Format(time.RFC3339))
 	case c.Nbf.set && now.Before(c.Nbf.t.Add(-skew)):
@@ -362,11 +380,16 @@ func (v *Verifier) checkParsed(ctx context.Context, jws *compact, set bool) (*is
 		return nil, "", reason.New(reason.TokenNotYetValid, "issued in the future at %s", c.Iat.t.Format(time.RFC3339))
 	}
 	var client string
-	if set { // a SET names no client: the audience is the receiver
+	switch k {
+	case securityEvent: // a SET names no client: the audience is the receiver
 		if !c.Aud.containsAny(is.Audiences) {
 			return nil, "", reason.New(reason.TokenAudience, "audience %q is not accepted by issuer %q", truncate(strings.Join(c.Aud, ","), 200), is.Issuer.Issuer)
 		}
-	} else {
+	case logoutToken: // addressed to the relying party: one of the issuer's clients
+		if len(is.ClientIDs) == 0 || !c.Aud.containsAny(is.ClientIDs) {
+			return nil, "", reason.New(reason.TokenAudience, "audience %q is not one of issuer %q's clientIds", truncate(strings.Join(c.Aud, ","), 200), is.Issuer.Issuer)
+		}
+	default:
 		var err error
 		if client, err = is.checkProfile(jws, ref.tenant); err != nil {
 			return nil, "", err
@@ -381,6 +404,74 @@ func (v *Verifier) checkParsed(ctx context.Context, jws *compact, set bool) (*is
 	return is, client, nil
 }
 
+// kindRules are what makes a token one kind and not the others: the
+// header typ, the events claim, the claims each kind requires.
+func kindRules(k kind, jws *compact, now time.Time, skew time.Duration) error {
+	c, typ := &jws.claims, jws.header.Typ
+	logoutEvent := c.hasEvent(BackchannelLogoutEvent)
+	switch k {
+	case accessToken:
+		switch {
+		case isSETType(typ) || isLogoutType(typ) || c.Events != nil:
+			return reason.New(reason.TokenMalformed, "an event token (a security event or logout token) is not an access token")
+		case !c.Exp.set:
+			return reason.New(reason.TokenMalformed, "token has no exp")
+		}
+	case securityEvent:
+		switch {
+		case typ != "" && !isSETType(typ):
+			return reason.New(reason.TokenMalformed, "typ %q is not secevent+jwt", truncate(typ, 40))
+		case logoutEvent:
+			return reason.New(reason.TokenMalformed, "a logout token is not a security event token for this receiver")
+		case !c.Iat.set || c.Jti == "":
+			return reason.New(reason.TokenMalformed, "a security event token needs iat and jti")
+		}
+	case logoutToken: // OpenID Connect Back-Channel Logout 1.0, section 2.6
+		switch {
+		case typ != "" && !isLogoutType(typ):
+			return reason.New(reason.TokenMalformed, "typ %q is not logout+jwt", truncate(typ, 40))
+		case !logoutEvent:
+			return reason.New(reason.TokenMalformed, "events has no %s member (an object)", BackchannelLogoutEvent)
+		case c.Sub == "" && c.Sid == "":
+			return reason.New(reason.TokenMalformed, "a logout token needs sub or sid")
+		case c.HasNonce:
+			return reason.New(reason.TokenMalformed, "a logout token must not carry a nonce")
+		case c.Jti == "":
+			return reason.New(reason.TokenMalformed, "a logout token needs jti")
+		case !c.Iat.set:
+			return reason.New(reason.TokenMalformed, "a logout token needs iat")
+		case now.After(c.Iat.t.Add(LogoutMaxAge + skew)):
+			return reason.New(reason.TokenExpired, "issued at %s, more than %v ago", c.Iat.t.Format(time.RFC3339), LogoutMaxAge)
+		}
+	}
+	return nil
+}
+
+// Logout is a verified back-channel logout token.
+type Logout struct {
+	Issuer    string
+	Subject   string // "sub", when present
+	SessionID string // "sid", when present
+	JTI       string
+	IssuedAt  time.Time
+}
+
+// VerifyLogout verifies an OpenID Connect Back-Channel Logout 1.0 token
+// (section 2.6): signed by a trusted issuer's key, iss exact, aud one of
+// the issuer's clientIds, iat within the clock skew and at most
+// LogoutMaxAge old, jti present, events holding the back-channel logout
+// event, sub and/or sid, no nonce, and typ logout+jwt when present. It
+// never accepts an access token or a SET, and neither accepts it.
+func (v *Verifier) VerifyLogout(ctx context.Context, raw string) (Logout, error) {
+	jws, _, _, err := v.check(ctx, raw, logoutToken)
+	if err != nil {
+		return Logout{}, err
+	}
+	defer jws.release()
+	c := &jws.claims
+	return Logout{Issuer: c.Iss, Subject: c.Sub, SessionID: c.Sid, JTI: c.Jti, IssuedAt: c.Iat.t}, nil
+}
+
 // SET is a verified Security Event Token.
 type SET struct {
 	Issuer   string
@@ -392,7 +483,7 @@ type SET struct {
 // VerifySET verifies a Security Event Token (RFC 8417) like an access
 // token, with the differences check describes.
 func (v *Verifier) VerifySET(ctx context.Context, raw string) (SET, error) {
-	jws, _, _, err := v.check(ctx, raw, true)
+	jws, _, _, err := v.check(ctx, raw, securityEvent)
 	if err != nil {
 		return SET{}, err
 	}
@@ -451,4 +542,11 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// SubjectIsSub reports whether the issuer's users are keyed by the plain
+// "sub" claim (no other user claim, no tenant prefix).
+func (v *Verifier) SubjectIsSub(iss string) bool {
+	ref, ok := v.issuers[iss]
+	return ok && ref.UserClaim == "sub" && ref.TenantClaim == ""
 }

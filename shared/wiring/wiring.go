@@ -15,6 +15,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/adminapi"
 	"github.com/sessionguard/sessionguard/shared/auditor"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/backchannel"
 	"github.com/sessionguard/sessionguard/shared/cognitoevents"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/directory"
@@ -38,20 +39,26 @@ func Authorizer(d Deps, v *token.Verifier, store authorizer.Store) (*authorizer.
 	return a, authorizer.NewHandler(a, authorizer.HandlerOptions{SimpleResponses: c.SimpleResponses, Sources: c.Sources, Log: d.Log})
 }
 
-// SessionsStore is what the sessions API needs of a store: its own
-// methods and the authorizer's (it judges the current session).
+// SessionsStore is what the sessions function needs of a store: the
+// sessions API's methods, the authorizer's (it judges the current
+// session) and the back-channel logout receiver's.
 type SessionsStore interface {
 	sessionapi.Store
 	authorizer.Store
+	backchannel.Store
 }
 
-// Sessions is the sessions API.
+// Sessions is the sessions function: the sessions API, and the
+// back-channel logout receiver at backchannel.Path.
 func Sessions(d Deps, v *token.Verifier, store SessionsStore) http.Handler {
 	c := d.Config
-	return sessionapi.New(sessionapi.Config{
+	mux := http.NewServeMux()
+	mux.Handle(backchannel.Path, backchannel.New(backchannel.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Log: d.Log, Now: d.Now}))
+	mux.Handle("/", sessionapi.New(sessionapi.Config{
 		Verifier: v, Store: store, Environments: c.Environments, Enforcement: c.Enforcement, Sources: c.Sources, Log: d.Log, Now: d.Now,
 		Authorizer: authorizer.New(v, store, c.Environments, c.Enforcement, d.Now),
-	})
+	}))
+	return mux
 }
 
 // AdminVerifier is the admin API's verifier: it also reads role claims.

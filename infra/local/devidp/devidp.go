@@ -286,6 +286,26 @@ func (i *Issuer) MintSET(user, event, audience string) (string, error) {
 	return i.Mint(Token{Audience: or(audience, SETAudience), Claims: drop, Headers: map[string]any{"typ": "secevent+jwt"}})
 }
 
+// MintLogout signs an OpenID Connect Back-Channel Logout token for the
+// client: about user's IdP session sid (either may be empty, not both).
+func (i *Issuer) MintLogout(user, sid, client string) (string, error) {
+	var jti [12]byte
+	rand.Read(jti[:])
+	c := map[string]any{}
+	for _, k := range []string{"sub", "azp", "auth_time", "scope", "name", "preferred_username", "roles", "ver", "tid"} {
+		c[k] = nil
+	}
+	if user != "" {
+		c["sub"] = user
+	}
+	if sid != "" {
+		c["sid"] = sid
+	}
+	c["jti"] = hex.EncodeToString(jti[:])
+	c["events"] = map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}
+	return i.Mint(Token{Audience: or(client, DefaultClientID), TTL: 2 * time.Minute, Claims: c, Headers: map[string]any{"typ": "logout+jwt"}})
+}
+
 func or(a, b string) string {
 	if a != "" {
 		return a

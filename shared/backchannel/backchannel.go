@@ -1,0 +1,192 @@
+// Package backchannel receives OpenID Connect Back-Channel Logout 1.0
+// logout tokens: when a user signs out at the identity provider, the IdP
+// posts one to POST /backchannel-logout (form-encoded logout_token), and
+// the app sessions of that IdP session end.
+//
+// With a sid, exactly the sessions created from tokens of that IdP session
+// are revoked (sessions record the access token's sid). With only a sub,
+// every session of that user at that issuer, in every environment. The
+// token's jti is remembered, so a replay changes nothing. Answers are 200,
+// or 400 with a JSON error (section 2.8), always Cache-Control: no-store.
+package backchannel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/token"
+)
+
+// Path is the receiver's route.
+const Path = "/backchannel-logout"
+
+// Verifier verifies logout tokens.
+type Verifier interface {
+	VerifyLogout(ctx context.Context, raw string) (token.Logout, error)
+	// SubjectIsSub reports whether the issuer's users are keyed by sub
+	// (so a sub-only logout token names a user here).
+	SubjectIsSub(issuer string) bool
+}
+
+// Store is what the receiver needs of storage.
+type Store interface {
+	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
+	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
+	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
+	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
+}
+
+// Config configures a Receiver.
+type Config struct {
+	Verifier     Verifier
+	Store        Store
+	Environments []string
+	Log          *slog.Logger
+	Now          func() time.Time
+}
+
+// Receiver is the http.Handler of Path.
+type Receiver struct{ cfg Config }
+
+// New returns a Receiver.
+func New(cfg Config) *Receiver {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Receiver{cfg: cfg}
+}
+
+// MaxBodyBytes caps the request body.
+const MaxBodyBytes = 64 << 10
+
+// jtiPrefix keeps logout tokens' jtis apart from SETs' in the store.
+const jtiPrefix = "backchannel-logout:"
+
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		rc.refuse(ctx, w, http.StatusMethodNotAllowed, reason.Forbidden, errors.New("only POST"))
+		return
+	}
+	raw, err := logoutToken(r)
+	if err != nil {
+		rc.refuse(ctx, w, http.StatusBadRequest, reason.TokenMalformed, err)
+		return
+	}
+	lt, err := rc.cfg.Verifier.VerifyLogout(ctx, raw)
+	if err != nil {
+		status := http.StatusBadRequest
+		if reason.StatusOf(reason.CodeOf(err)) == reason.Unavailable {
+			status = http.StatusServiceUnavailable // the key set could not be read: the IdP may retry
+		}
+		rc.refuse(ctx, w, status, reason.CodeOf(err), err)
+		return
+	}
+	if lt.SessionID == "" && !rc.cfg.Verifier.SubjectIsSub(lt.Issuer) {
+		rc.refuse(ctx, w, http.StatusBadRequest, reason.TokenMalformed,
+			fmt.Errorf("issuer %q keys its users by another claim than sub: a logout token must carry sid", lt.Issuer))
+		return
+	}
+	first, err := rc.cfg.Store.RecordJTI(ctx, lt.Issuer, jtiPrefix+lt.JTI, lt.IssuedAt.Add(2*token.LogoutMaxAge))
+	if err != nil {
+		rc.refuse(ctx, w, http.StatusServiceUnavailable, reason.DependencyUnavailable, fmt.Errorf("record the jti: %w", err))
+		return
+	}
+	if !first {
+		rc.refuse(ctx, w, http.StatusBadRequest, reason.TokenMalformed, errors.New("a replayed logout token (its jti was seen)"))
+		return
+	}
+	n, err := rc.revoke(ctx, lt)
+	if err != nil {
+		rc.refuse(ctx, w, http.StatusServiceUnavailable, reason.DependencyUnavailable, err)
+		return
+	}
+	rc.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "backchannel logout", slog.String("decision", "accept"), slog.String("reason", string(reason.OK)),
+		slog.String("issuer", lt.Issuer), slog.String("userId", lt.Subject), slog.Bool("bySid", lt.SessionID != ""), slog.Int("revoked", n))
+	w.WriteHeader(http.StatusOK)
+}
+
+// logoutToken reads the one logout_token of a form-encoded body.
+func logoutToken(r *http.Request) (string, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return "", errors.New("the body must be application/x-www-form-urlencoded")
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		return "", fmt.Errorf("the form cannot be read: %w", err)
+	}
+	vs := r.PostForm["logout_token"]
+	if len(vs) != 1 || vs[0] == "" {
+		return "", errors.New("want exactly one logout_token")
+	}
+	return vs[0], nil
+}
+
+// revoke ends the sessions the token names: those of its IdP session, or
+// all of its user's at its issuer.
+func (rc *Receiver) revoke(ctx context.Context, lt token.Logout) (int, error) {
+	now := rc.cfg.Now()
+	if lt.SessionID != "" {
+		hs, err := rc.cfg.Store.IdPSessionHashes(ctx, lt.Issuer, lt.SessionID)
+		if err != nil {
+			return 0, fmt.Errorf("find the sessions of the IdP session: %w", err)
+		}
+		n := 0
+		for _, h := range hs {
+			s, changed, err := rc.cfg.Store.Revoke(ctx, h, now, session.CauseIdPLogout)
+			if errors.Is(err, session.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return n, fmt.Errorf("revoke session %s: %w", h.Prefix(), err)
+			}
+			if lt.Subject != "" && s.User.Subject != lt.Subject && changed {
+				rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "backchannel logout", slog.String("warning", "the IdP session's session belongs to another sub"))
+			}
+			if changed {
+				n++
+			}
+		}
+		return n, nil
+	}
+	n := 0
+	for _, env := range rc.cfg.Environments {
+		ended, err := rc.cfg.Store.RevokeUser(ctx, env, session.UserKey{Issuer: lt.Issuer, Subject: lt.Subject}, now, session.CauseIdPLogout)
+		if err != nil {
+			return n, fmt.Errorf("revoke the sessions of %s in %s: %w", lt.Subject, env, err)
+		}
+		n += len(ended)
+	}
+	return n, nil
+}
+
+// refuse answers 400 (or 503/405) with the spec's JSON error and logs why.
+func (rc *Receiver) refuse(ctx context.Context, w http.ResponseWriter, status int, code reason.Code, err error) {
+	rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "backchannel logout", slog.String("decision", "reject"), slog.String("reason", string(code)),
+		slog.String("error", err.Error()))
+	e := "invalid_request"
+	if status == http.StatusServiceUnavailable {
+		e = "temporarily_unavailable"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	desc := err.Error()
+	if status >= 500 {
+		desc = "try again later"
+	}
+	json.NewEncoder(w).Encode(map[string]string{"error": e, "error_description": desc})
+}
