@@ -34,6 +34,7 @@ type Store struct {
 	reports  map[string][]session.Report
 	jtis     map[string]time.Time      // issuer NUL jti -> kept until
 	idp      map[string][]session.Hash // issuer NUL sid -> the sessions of that IdP session
+	streams  map[string]session.Stream // by transmitter
 	names    map[string]string         // issuer NUL username -> subject
 	subjects map[string]string         // issuer NUL subject -> username
 }
@@ -60,6 +61,7 @@ func New(now func() time.Time) *Store {
 		jtis:     map[string]time.Time{},
 		names:    map[string]string{},
 		idp:      map[string][]session.Hash{},
+		streams:  map[string]session.Stream{},
 		subjects: map[string]string{},
 	}
 }
@@ -428,4 +430,33 @@ func (m *Store) IdPSessionHashes(_ context.Context, issuer, sid string) ([]sessi
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return slices.Clone(m.idp[issuer+"\x00"+sid]), nil
+}
+
+// PutStream stores the stream at s.Transmitter, keeping the verification
+// that arrived.
+func (m *Store) PutStream(_ context.Context, s session.Stream) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := m.streams[s.Transmitter]
+	s.VerifiedState, s.VerifiedAt = old.VerifiedState, old.VerifiedAt
+	m.streams[s.Transmitter] = s
+	return nil
+}
+
+// Stream returns the stream at transmitter; ok is false when there is none.
+func (m *Store) Stream(_ context.Context, transmitter string) (session.Stream, bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s, ok := m.streams[transmitter]
+	return s, ok, nil
+}
+
+// RecordVerification notes a verification event from transmitter.
+func (m *Store) RecordVerification(_ context.Context, transmitter, state string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.streams[transmitter]
+	s.Transmitter, s.VerifiedState, s.VerifiedAt = transmitter, state, at
+	m.streams[transmitter] = s
+	return nil
 }

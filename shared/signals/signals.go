@@ -46,6 +46,11 @@ type Store interface {
 	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
 }
 
+// Verifications records verification events by transmitter.
+type Verifications interface {
+	RecordVerification(ctx context.Context, transmitter, state string, at time.Time) error
+}
+
 // Config configures the receiver.
 type Config struct {
 	Verifier     Verifier
@@ -57,8 +62,11 @@ type Config struct {
 	UserIssuers []string
 	// Replay is how long a jti is remembered. Default 7 days.
 	Replay time.Duration
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Verifications records the arrival of Shared Signals verification
+	// events (nil: they are refused).
+	Verifications Verifications
+	Now           func() time.Time
+	Log           *slog.Logger
 }
 
 // Receiver is the push endpoint, an http.Handler.
@@ -103,7 +111,6 @@ func errCode(c reason.Code) string {
 }
 
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		w.WriteHeader(http.StatusMethodNotAllowed)
@@ -118,49 +125,107 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		failure(w, "invalid_request", "the SET is too large")
 		return
 	}
-	set, err := rc.cfg.Verifier.VerifySET(ctx, string(body))
+	switch o := rc.Process(r.Context(), string(body)); o.Status {
+	case http.StatusAccepted:
+		w.WriteHeader(http.StatusAccepted)
+	case http.StatusServiceUnavailable:
+		w.WriteHeader(http.StatusServiceUnavailable)
+	default:
+		failure(w, o.Err, o.Description)
+	}
+}
+
+// Outcome is what became of one SET, however it arrived: 202 accepted;
+// 400 refused, with RFC 8935's (and RFC 8936's) err code; 503 when the
+// store or the key set could not be read, so the transmitter should
+// deliver it again.
+type Outcome struct {
+	Status           int
+	Err, Description string
+}
+
+func refused(code, description string) Outcome {
+	return Outcome{Status: http.StatusBadRequest, Err: code, Description: description}
+}
+
+var unavailable = Outcome{Status: http.StatusServiceUnavailable}
+
+// Process verifies and applies one SET: a pushed one (ServeHTTP) and a
+// polled one (RFC 8936) go through exactly this.
+func (rc *Receiver) Process(ctx context.Context, raw string) Outcome {
+	set, err := rc.cfg.Verifier.VerifySET(ctx, raw)
 	if err != nil {
 		c := reason.CodeOf(err)
 		rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "signal", slog.String("decision", "reject"), slog.String("reason", string(c)), slog.String("error", err.Error()))
 		if c == reason.DependencyUnavailable { // the transmitter should retry
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
+			return unavailable
 		}
-		failure(w, errCode(c), "the SET was not accepted: "+string(c))
-		return
+		return refused(errCode(c), "the SET was not accepted: "+string(c))
 	}
 	// A jti is remembered for Replay; an older SET could be a replay of a
 	// forgotten one.
 	if rc.cfg.Now().Sub(set.IssuedAt) > rc.cfg.Replay {
-		failure(w, "invalid_request", "the SET is older than the replay window")
-		return
+		return refused("invalid_request", "the SET is older than the replay window")
+	}
+	if state, ok := verification(set); ok {
+		return rc.verified(ctx, set, state)
 	}
 	events, user, err := rc.parse(set)
 	if err != nil {
-		failure(w, "invalid_request", err.Error())
-		return
+		return refused("invalid_request", err.Error())
 	}
 	fresh, err := rc.cfg.Store.RecordJTI(ctx, set.Issuer, set.JTI, rc.cfg.Now().Add(rc.cfg.Replay))
 	if err != nil {
 		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("error", err.Error()))
-		w.WriteHeader(http.StatusServiceUnavailable)
-		return
+		return unavailable
 	}
 	if !fresh {
-		failure(w, "invalid_request", "duplicate SET: this jti was already received")
-		return
+		return refused("invalid_request", "duplicate SET: this jti was already received")
 	}
 	if err := rc.apply(ctx, events, user); err != nil {
 		// The jti is recorded but the revocation did not finish: a
 		// retransmission would be refused, so fail loudly; the hourly
 		// policy check is the backstop.
 		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("decision", "error"), slog.String("userId", user.Subject), slog.String("error", err.Error()))
-		w.WriteHeader(http.StatusServiceUnavailable)
-		return
+		return unavailable
 	}
 	rc.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "signal", slog.String("decision", "accept"), slog.String("userId", user.Subject),
 		slog.Any("events", events), slog.String("issuer", set.Issuer))
-	w.WriteHeader(http.StatusAccepted)
+	return Outcome{Status: http.StatusAccepted}
+}
+
+// Verification is the Shared Signals 1.0 verification event: the
+// transmitter's answer to a receiver's verification request, carrying the
+// state the receiver sent.
+const Verification = "https://schemas.openid.net/secevent/ssf/event-type/verification"
+
+// verification reports whether the SET is a verification event, and its
+// state.
+func verification(set token.SET) (string, bool) {
+	var claims struct {
+		Events map[string]struct {
+			State string `json:"state"`
+		} `json:"events"`
+	}
+	if json.Unmarshal(set.Payload, &claims) != nil || len(claims.Events) != 1 {
+		return "", false
+	}
+	ev, ok := claims.Events[Verification]
+	return ev.State, ok
+}
+
+// verified records that a verification event arrived (no session
+// changes).
+func (rc *Receiver) verified(ctx context.Context, set token.SET, state string) Outcome {
+	if rc.cfg.Verifications == nil {
+		return refused("invalid_request", "verification events are not expected here")
+	}
+	if err := rc.cfg.Verifications.RecordVerification(ctx, set.Issuer, state, rc.cfg.Now()); err != nil {
+		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("error", err.Error()))
+		return unavailable
+	}
+	rc.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "signal", slog.String("decision", "verified"), slog.String("issuer", set.Issuer))
+	return Outcome{Status: http.StatusAccepted}
 }
 
 // subject is an RFC 9493 subject identifier (the formats this receiver

@@ -39,6 +39,9 @@ type Store interface {
 	Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error)
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
 	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
+	PutStream(ctx context.Context, s session.Stream) error
+	Stream(ctx context.Context, transmitter string) (session.Stream, bool, error)
+	RecordVerification(ctx context.Context, transmitter, state string, at time.Time) error
 	RecordUsername(ctx context.Context, issuer, subject, username string) error
 	SubjectOf(ctx context.Context, issuer, username string) (string, error)
 	UsernameOf(ctx context.Context, issuer, subject string) (string, error)
@@ -519,6 +522,35 @@ func Run(t *testing.T, open Open) {
 		}
 		if got, err := st.IdPSessionHashes(ctx, "https://other.example", "op-1"); err != nil || len(got) != 0 {
 			t.Fatalf("another issuer's op-1 = %v, %v; want none", got, err)
+		}
+	})
+
+	t.Run("shared signals streams and their verification", func(t *testing.T) {
+		st, _ := fresh(t)
+		const tx = "https://transmitter.example"
+		if _, ok, err := st.Stream(ctx, tx); ok || err != nil {
+			t.Fatalf("Stream before any = %v, %v; want none", ok, err)
+		}
+		s := session.Stream{Transmitter: tx, StreamID: "st-1", Delivery: "poll", PollURL: tx + "/poll/st-1", VerifyState: "v1", UpdatedAt: T0}
+		if err := st.PutStream(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecordVerification(ctx, tx, "v1", T0.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := st.Stream(ctx, tx)
+		want := s
+		want.VerifiedState, want.VerifiedAt = "v1", T0.Add(time.Second)
+		if err != nil || !ok || !reflect.DeepEqual(got, want) || !got.Verified() {
+			t.Fatalf("Stream = %+v, %v, %v; want %+v, verified", got, ok, err, want)
+		}
+		// A new verification request: not verified until its event arrives.
+		s.VerifyState = "v2"
+		if err := st.PutStream(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := st.Stream(ctx, tx); got.Verified() || got.VerifiedState != "v1" {
+			t.Fatalf("after a new request = %+v; want not verified, the old arrival kept", got)
 		}
 	})
 

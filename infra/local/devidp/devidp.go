@@ -45,6 +45,9 @@ type Issuer struct {
 
 	fetches atomic.Int64
 	codes   codes
+
+	txOnce  sync.Once
+	txState *transmitter // Shared Signals streams (transmitter.go)
 }
 
 // Key is one signing key of the issuer.
@@ -325,6 +328,9 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	i.mu.RLock()
 	down := i.down
 	i.mu.RUnlock()
+	if i.serveTransmitter(w, r) {
+		return
+	}
 	switch r.URL.Path {
 	case "/.well-known/openid-configuration":
 		if down {
@@ -360,6 +366,15 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		user, event := r.URL.Query().Get("user"), r.URL.Query().Get("event")
 		if user == "" || event == "" {
 			http.Error(w, "give ?user=NAME&event=session-revoked|credential-change|account-disabled|account-purged", http.StatusBadRequest)
+			return
+		}
+		if r.URL.Query().Get("deliver") != "" { // through the Shared Signals streams
+			n, err := i.Emit(user, event)
+			if err != nil {
+				http.Error(w, "delivery failed: "+err.Error(), http.StatusBadGateway)
+				return
+			}
+			fmt.Fprintf(w, "delivered to %d stream(s)\n", n)
 			return
 		}
 		set, err := i.MintSET(user, event, r.URL.Query().Get("aud"))

@@ -1,0 +1,268 @@
+// Package ssf is the receiver side of OpenID Shared Signals Framework 1.0
+// stream management: read a transmitter's configuration metadata
+// (/.well-known/ssf-configuration), create or update this receiver's
+// stream there (push delivery per RFC 8935 to this deployment's /signals,
+// or poll delivery per RFC 8936), request verification events, read and
+// change the stream's status, and poll for SETs, acknowledging what was
+// processed. The SETs themselves are verified and applied by the signals
+// receiver, the same way however they arrive.
+package ssf
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// The delivery methods (SSF 1.0 section 7.1.1).
+const (
+	PushDelivery = "urn:ietf:rfc:8935"
+	PollDelivery = "urn:ietf:rfc:8936"
+)
+
+// Metadata is a transmitter's configuration metadata (section 7.1).
+type Metadata struct {
+	SpecVersion              string   `json:"spec_version,omitempty"`
+	Issuer                   string   `json:"issuer"`
+	JWKSURI                  string   `json:"jwks_uri,omitempty"`
+	DeliveryMethodsSupported []string `json:"delivery_methods_supported,omitempty"`
+	ConfigurationEndpoint    string   `json:"configuration_endpoint,omitempty"`
+	StatusEndpoint           string   `json:"status_endpoint,omitempty"`
+	VerificationEndpoint     string   `json:"verification_endpoint,omitempty"`
+}
+
+// Delivery is a stream's delivery method.
+type Delivery struct {
+	Method      string `json:"method"`
+	EndpointURL string `json:"endpoint_url,omitempty"`
+}
+
+// StreamConfig is a stream's configuration (section 8.1.1).
+type StreamConfig struct {
+	StreamID        string          `json:"stream_id,omitempty"`
+	Iss             string          `json:"iss,omitempty"`
+	Aud             json.RawMessage `json:"aud,omitempty"`
+	Delivery        Delivery        `json:"delivery"`
+	EventsSupported []string        `json:"events_supported,omitempty"`
+	EventsRequested []string        `json:"events_requested,omitempty"`
+	EventsDelivered []string        `json:"events_delivered,omitempty"`
+	Description     string          `json:"description,omitempty"`
+}
+
+// Status is a stream's status (section 8.1.2).
+type Status struct {
+	StreamID string `json:"stream_id"`
+	Status   string `json:"status"` // enabled, paused or disabled
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Statuses are the values a stream's status takes.
+var Statuses = []string{"enabled", "paused", "disabled"}
+
+// MaxBody caps what is read of a transmitter's answer.
+const MaxBody = 1 << 20
+
+func httpClient(hc *http.Client) *http.Client {
+	if hc != nil {
+		return hc
+	}
+	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return errors.New("redirects are not followed")
+	}}
+}
+
+// wellKnown lists where the metadata of issuer may be: the issuer with
+// /.well-known/ssf-configuration appended (as transmitters publish it in
+// practice), then RFC 8615's form, the well-known segment between the
+// host and the issuer's path.
+func wellKnown(issuer string) []string {
+	out := []string{strings.TrimSuffix(issuer, "/") + "/.well-known/ssf-configuration"}
+	if u, err := url.Parse(issuer); err == nil && strings.Trim(u.Path, "/") != "" {
+		v := *u
+		v.Path = "/.well-known/ssf-configuration" + strings.TrimSuffix(u.Path, "/")
+		out = append(out, v.String())
+	}
+	return out
+}
+
+// Discover reads issuer's configuration metadata; its issuer must be
+// issuer, exactly.
+func Discover(ctx context.Context, hc *http.Client, issuer string) (Metadata, error) {
+	var last error
+	for _, u := range wellKnown(issuer) {
+		var m Metadata
+		status, err := do(ctx, httpClient(hc), http.MethodGet, u, "", nil, &m)
+		if err != nil {
+			last = err
+			continue
+		}
+		if status != http.StatusOK {
+			last = fmt.Errorf("ssf: %s answered %d", u, status)
+			continue
+		}
+		if m.Issuer != issuer {
+			return Metadata{}, fmt.Errorf("ssf: the metadata at %s names issuer %q, not %q", u, m.Issuer, issuer)
+		}
+		return m, nil
+	}
+	return Metadata{}, last
+}
+
+// Client manages this receiver's stream at one transmitter.
+type Client struct {
+	Meta   Metadata
+	Bearer string // the transmitter's credential for this receiver
+	HTTP   *http.Client
+}
+
+// Create creates a stream; the transmitter assigns its id.
+func (c *Client) Create(ctx context.Context, cfg StreamConfig) (StreamConfig, error) {
+	var out StreamConfig
+	status, err := c.call(ctx, http.MethodPost, c.Meta.ConfigurationEndpoint, cfg, &out)
+	if err == nil && status != http.StatusCreated && status != http.StatusOK {
+		err = fmt.Errorf("ssf: creating the stream answered %d", status)
+	}
+	return out, err
+}
+
+// Get reads a stream's configuration.
+func (c *Client) Get(ctx context.Context, id string) (StreamConfig, error) {
+	var out StreamConfig
+	status, err := c.call(ctx, http.MethodGet, withStream(c.Meta.ConfigurationEndpoint, id), nil, &out)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("ssf: reading stream %s answered %d", id, status)
+	}
+	return out, err
+}
+
+// Update changes a stream's configuration (PATCH: the members given).
+func (c *Client) Update(ctx context.Context, cfg StreamConfig) (StreamConfig, error) {
+	var out StreamConfig
+	status, err := c.call(ctx, http.MethodPatch, c.Meta.ConfigurationEndpoint, cfg, &out)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("ssf: updating stream %s answered %d", cfg.StreamID, status)
+	}
+	return out, err
+}
+
+// Status reads a stream's status.
+func (c *Client) Status(ctx context.Context, id string) (Status, error) {
+	var out Status
+	status, err := c.call(ctx, http.MethodGet, withStream(c.Meta.StatusEndpoint, id), nil, &out)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("ssf: reading the status of stream %s answered %d", id, status)
+	}
+	return out, err
+}
+
+// SetStatus changes a stream's status.
+func (c *Client) SetStatus(ctx context.Context, s Status) (Status, error) {
+	var out Status
+	status, err := c.call(ctx, http.MethodPost, c.Meta.StatusEndpoint, s, &out)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("ssf: changing the status of stream %s answered %d", s.StreamID, status)
+	}
+	return out, err
+}
+
+// Verify asks the transmitter to send a verification event carrying state.
+func (c *Client) Verify(ctx context.Context, id, state string) error {
+	status, err := c.call(ctx, http.MethodPost, c.Meta.VerificationEndpoint, map[string]string{"stream_id": id, "state": state}, nil)
+	if err == nil && status != http.StatusNoContent && status != http.StatusOK {
+		err = fmt.Errorf("ssf: the verification request answered %d", status)
+	}
+	return err
+}
+
+func withStream(endpoint, id string) string {
+	sep := "?"
+	if strings.Contains(endpoint, "?") {
+		sep = "&"
+	}
+	return endpoint + sep + "stream_id=" + url.QueryEscape(id)
+}
+
+func (c *Client) call(ctx context.Context, method, u string, in, out any) (int, error) {
+	if u == "" {
+		return 0, errors.New("ssf: the transmitter publishes no endpoint for this")
+	}
+	return do(ctx, httpClient(c.HTTP), method, u, c.Bearer, in, out)
+}
+
+func do(ctx context.Context, hc *http.Client, method, u, bearer string, in, out any) (int, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return 0, fmt.Errorf("ssf: encode: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return 0, fmt.Errorf("ssf: %w", err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("ssf: %s %s: %w", method, u, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("ssf: read the answer of %s: %w", u, err)
+	}
+	if out != nil && resp.StatusCode/100 == 2 && len(bytes.TrimSpace(data)) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("ssf: the answer of %s is not the JSON expected: %w", u, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// SetErr is a receiver's error for one polled SET (RFC 8936 section 2.4).
+type SetErr struct {
+	Err         string `json:"err"`
+	Description string `json:"description"`
+}
+
+// PollRequest is an RFC 8936 poll: acknowledgements and errors for SETs
+// received before, and how many new ones to return.
+type PollRequest struct {
+	Ack               []string          `json:"ack"`
+	SetErrs           map[string]SetErr `json:"setErrs,omitempty"`
+	MaxEvents         int               `json:"maxEvents"`
+	ReturnImmediately bool              `json:"returnImmediately"`
+}
+
+// PollResponse is the transmitter's answer: SETs by jti.
+type PollResponse struct {
+	Sets          map[string]string `json:"sets"`
+	MoreAvailable bool              `json:"moreAvailable"`
+}
+
+// Poll sends one poll request to a stream's poll endpoint.
+func Poll(ctx context.Context, hc *http.Client, endpoint, bearer string, req PollRequest) (PollResponse, error) {
+	if req.Ack == nil {
+		req.Ack = []string{}
+	}
+	var out PollResponse
+	status, err := do(ctx, httpClient(hc), http.MethodPost, endpoint, bearer, req, &out)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("ssf: the poll endpoint answered %d", status)
+	}
+	return out, err
+}

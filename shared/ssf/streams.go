@@ -1,0 +1,281 @@
+package ssf
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/signals"
+)
+
+// StreamStore keeps this receiver's stream at each transmitter.
+type StreamStore interface {
+	PutStream(ctx context.Context, s session.Stream) error
+	Stream(ctx context.Context, transmitter string) (session.Stream, bool, error)
+}
+
+// Processor verifies and applies one SET (the signals receiver).
+type Processor interface {
+	Process(ctx context.Context, raw string) signals.Outcome
+}
+
+// Transmitter is one configured transmitter.
+type Transmitter struct {
+	Issuer string
+	// Audience is this receiver's id at the transmitter: the aud of its SETs.
+	Audience string
+	// Credential returns the bearer credential the transmitter gave this
+	// receiver for its stream management API (read from Secrets Manager
+	// or SSM in a deployment).
+	Credential func(ctx context.Context) (string, error)
+}
+
+// Manager sets up and runs this receiver's streams.
+type Manager struct {
+	Transmitters []Transmitter
+	Store        StreamStore
+	// PushURL is this deployment's push endpoint (its /signals).
+	PushURL string
+	HTTP    *http.Client
+	Now     func() time.Time
+}
+
+// EventsRequested are the event types the receiver acts on.
+var EventsRequested = []string{signals.SessionRevoked, signals.CredentialChange, signals.AccountDisabled, signals.AccountPurged}
+
+// ErrUnknownTransmitter is returned for an issuer not configured.
+var ErrUnknownTransmitter = errors.New("ssf: not a configured transmitter")
+
+func (m *Manager) now() time.Time {
+	if m.Now == nil {
+		return time.Now()
+	}
+	return m.Now()
+}
+
+func (m *Manager) transmitter(issuer string) (Transmitter, error) {
+	for _, t := range m.Transmitters {
+		if t.Issuer == issuer {
+			return t, nil
+		}
+	}
+	return Transmitter{}, fmt.Errorf("%w: %q", ErrUnknownTransmitter, issuer)
+}
+
+// client discovers the transmitter and reads its credential.
+func (m *Manager) client(ctx context.Context, t Transmitter) (*Client, error) {
+	meta, err := Discover(ctx, m.HTTP, t.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	bearer := ""
+	if t.Credential != nil {
+		if bearer, err = t.Credential(ctx); err != nil {
+			return nil, fmt.Errorf("ssf: the credential for %s: %w", t.Issuer, err)
+		}
+	}
+	return &Client{Meta: meta, Bearer: bearer, HTTP: m.HTTP}, nil
+}
+
+// Setup creates this receiver's stream at the transmitter, or updates the
+// one it has, with the delivery asked for ("push" to PushURL, or "poll"),
+// the events this receiver acts on, and its audience.
+func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (session.Stream, StreamConfig, error) {
+	t, err := m.transmitter(issuer)
+	if err != nil {
+		return session.Stream{}, StreamConfig{}, err
+	}
+	d := Delivery{Method: PushDelivery, EndpointURL: m.PushURL}
+	if delivery == "poll" {
+		d = Delivery{Method: PollDelivery}
+	} else if delivery != "push" {
+		return session.Stream{}, StreamConfig{}, fmt.Errorf("ssf: delivery %q: want push or poll", delivery)
+	}
+	c, err := m.client(ctx, t)
+	if err != nil {
+		return session.Stream{}, StreamConfig{}, err
+	}
+	if len(c.Meta.DeliveryMethodsSupported) > 0 && !slices.Contains(c.Meta.DeliveryMethodsSupported, d.Method) {
+		return session.Stream{}, StreamConfig{}, fmt.Errorf("ssf: %s does not deliver by %s", issuer, d.Method)
+	}
+	aud, _ := json.Marshal(t.Audience)
+	cfg := StreamConfig{Delivery: d, EventsRequested: EventsRequested, Aud: aud, Description: "sessionguard"}
+	old, ok, err := m.Store.Stream(ctx, issuer)
+	if err != nil {
+		return session.Stream{}, StreamConfig{}, err
+	}
+	var got StreamConfig
+	if ok && old.StreamID != "" {
+		cfg.StreamID = old.StreamID
+		got, err = c.Update(ctx, cfg)
+	} else {
+		got, err = c.Create(ctx, cfg)
+	}
+	if err != nil {
+		return session.Stream{}, StreamConfig{}, err
+	}
+	if got.StreamID == "" {
+		return session.Stream{}, StreamConfig{}, fmt.Errorf("ssf: %s answered a stream without stream_id", issuer)
+	}
+	s := old
+	s.Transmitter, s.StreamID, s.Delivery, s.PollURL, s.UpdatedAt = issuer, got.StreamID, delivery, "", m.now()
+	if delivery == "poll" {
+		s.PollURL = got.Delivery.EndpointURL
+		if s.PollURL == "" {
+			return session.Stream{}, StreamConfig{}, fmt.Errorf("ssf: %s gave no endpoint_url to poll", issuer)
+		}
+	}
+	if err := m.Store.PutStream(ctx, s); err != nil {
+		return session.Stream{}, StreamConfig{}, err
+	}
+	return s, got, nil
+}
+
+// RequestVerification asks the transmitter for a verification event with
+// a new random state; the signals receiver records its arrival.
+func (m *Manager) RequestVerification(ctx context.Context, issuer string) (session.Stream, error) {
+	s, c, err := m.stream(ctx, issuer)
+	if err != nil {
+		return session.Stream{}, err
+	}
+	var b [12]byte
+	rand.Read(b[:])
+	s.VerifyState = hex.EncodeToString(b[:])
+	if err := m.Store.PutStream(ctx, s); err != nil {
+		return session.Stream{}, err
+	}
+	if err := c.Verify(ctx, s.StreamID, s.VerifyState); err != nil {
+		return session.Stream{}, err
+	}
+	s, _, err = m.Store.Stream(ctx, issuer) // a push may have arrived already
+	return s, err
+}
+
+// stream is the stored stream at issuer and a client for it.
+func (m *Manager) stream(ctx context.Context, issuer string) (session.Stream, *Client, error) {
+	t, err := m.transmitter(issuer)
+	if err != nil {
+		return session.Stream{}, nil, err
+	}
+	s, ok, err := m.Store.Stream(ctx, issuer)
+	if err != nil {
+		return session.Stream{}, nil, err
+	}
+	if !ok || s.StreamID == "" {
+		return session.Stream{}, nil, fmt.Errorf("%w: no stream at %s yet: set one up first", ErrNoStream, issuer)
+	}
+	c, err := m.client(ctx, t)
+	if err != nil {
+		return session.Stream{}, nil, err
+	}
+	return s, c, nil
+}
+
+// ErrNoStream is returned before a stream is set up.
+var ErrNoStream = errors.New("ssf: no stream")
+
+// Status reads the stream's status at the transmitter.
+func (m *Manager) Status(ctx context.Context, issuer string) (Status, error) {
+	s, c, err := m.stream(ctx, issuer)
+	if err != nil {
+		return Status{}, err
+	}
+	return c.Status(ctx, s.StreamID)
+}
+
+// SetStatus changes the stream's status at the transmitter.
+func (m *Manager) SetStatus(ctx context.Context, issuer, status, reason string) (Status, error) {
+	if !slices.Contains(Statuses, status) {
+		return Status{}, fmt.Errorf("ssf: status %q: want enabled, paused or disabled", status)
+	}
+	s, c, err := m.stream(ctx, issuer)
+	if err != nil {
+		return Status{}, err
+	}
+	return c.SetStatus(ctx, Status{StreamID: s.StreamID, Status: status, Reason: reason})
+}
+
+// PollReport is what one poll run did at one transmitter.
+type PollReport struct {
+	Received int `json:"received"`
+	Applied  int `json:"applied"`
+	Refused  int `json:"refused"`
+	Retry    int `json:"retry"` // not acknowledged: delivered again later
+}
+
+// maxPollRounds bounds one run's requests per transmitter.
+const maxPollRounds = 20
+
+// Poll fetches the SETs waiting at every poll stream (RFC 8936), has each
+// processed exactly as a pushed one, and acknowledges it (or reports its
+// error), so the transmitter drops it; a SET that could not be processed
+// now (503) is neither, and comes again.
+func (m *Manager) Poll(ctx context.Context, p Processor) (map[string]PollReport, error) {
+	out := map[string]PollReport{}
+	var errs []error
+	for _, t := range m.Transmitters {
+		s, ok, err := m.Store.Stream(ctx, t.Issuer)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok || s.Delivery != "poll" || s.PollURL == "" {
+			continue
+		}
+		bearer := ""
+		if t.Credential != nil {
+			if bearer, err = t.Credential(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("ssf: the credential for %s: %w", t.Issuer, err))
+				continue
+			}
+		}
+		rep, err := m.pollOne(ctx, p, s.PollURL, bearer)
+		out[t.Issuer] = rep
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ssf: poll %s: %w", t.Issuer, err))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+func (m *Manager) pollOne(ctx context.Context, p Processor, endpoint, bearer string) (PollReport, error) {
+	var rep PollReport
+	req := PollRequest{MaxEvents: 50, ReturnImmediately: true}
+	for range maxPollRounds {
+		resp, err := Poll(ctx, m.HTTP, endpoint, bearer, req)
+		if err != nil {
+			return rep, err
+		}
+		req = PollRequest{MaxEvents: 50, ReturnImmediately: true, SetErrs: map[string]SetErr{}}
+		for jti, raw := range resp.Sets {
+			rep.Received++
+			switch o := p.Process(ctx, raw); o.Status {
+			case http.StatusAccepted:
+				rep.Applied++
+				req.Ack = append(req.Ack, jti)
+			case http.StatusServiceUnavailable:
+				rep.Retry++
+			default:
+				rep.Refused++
+				req.SetErrs[jti] = SetErr{Err: o.Err, Description: o.Description}
+			}
+		}
+		if len(resp.Sets) == 0 && !resp.MoreAvailable {
+			return rep, nil
+		}
+		if !resp.MoreAvailable && len(req.Ack)+len(req.SetErrs) > 0 {
+			// Acknowledge what was processed, asking for nothing more.
+			req.MaxEvents = 0
+			_, err := Poll(ctx, m.HTTP, endpoint, bearer, req)
+			return rep, err
+		}
+	}
+	return rep, nil
+}
