@@ -77,10 +77,12 @@ build-AuditorFunction:
 # The examples' app function (examples/*/template.yaml, CodeUri ../..).
 build-AppFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./examples/app/function
+build-SignalsPollFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/signalspoll
 build-CognitoEventsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/cognitoevents
 
-FUNCTIONS = authorizer sessions settings refresher signals auditor cognitoevents
+FUNCTIONS = authorizer sessions settings refresher signals signalspoll auditor cognitoevents
 LOGICAL_authorizer = AuthorizerFunction
 LOGICAL_sessions = SessionsFunction
 LOGICAL_settings = SettingsFunction
@@ -88,6 +90,7 @@ LOGICAL_refresher = RefresherFunction
 LOGICAL_signals = SignalsFunction
 LOGICAL_auditor = AuditorFunction
 LOGICAL_cognitoevents = CognitoEventsFunction
+LOGICAL_signalspoll = SignalsPollFunction
 
 # With SAM (and Docker for the local targets). The SAM CLI comes from the
 # project's virtual environment; --build-in-source builds in the repository

@@ -13,6 +13,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/secrets"
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
@@ -38,6 +39,6 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	lambda.Start(httpadapter.NewV2(wiring.Admin(d, v, store)).ProxyWithContext)
+	lambda.Start(httpadapter.NewV2(wiring.Admin(d, v, store, wiring.Streams(d, store, secrets.Get))).ProxyWithContext)
 	return nil
 }

@@ -137,7 +137,8 @@ func TestTranslatedTemplate(t *testing.T) {
 		want := map[string][]string{
 			"authorizer":    {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
 			"sessions":      {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
-			"settings":      {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+			"settings":      {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
+			"signalspoll":   {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
 			"refresher":     {"cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
 			"cognitoevents": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 			"signals":       {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
@@ -175,7 +176,7 @@ func TestTranslatedTemplate(t *testing.T) {
 	})
 
 	t.Run("schedules", func(t *testing.T) {
-		for id, expr := range map[string]string{"RefresherFunctionSchedule": "rate(15 minutes)", "AuditorFunctionDaily": "cron(0 3 * * ? *)"} {
+		for id, expr := range map[string]string{"RefresherFunctionSchedule": "rate(15 minutes)", "AuditorFunctionDaily": "cron(0 3 * * ? *)", "SignalsPollFunctionSchedule": "rate(1 minute)"} {
 			s, ok := r[id]
 			if !ok || s.Type != "AWS::Scheduler::Schedule" || s.Properties["ScheduleExpression"] != expr {
 				t.Errorf("%s = %+v; want a schedule %s", id, s, expr)

@@ -38,6 +38,7 @@ var want = map[string]string{
 	"refresher/schedule.json":                       `"demo":\{"checked":1,"active":1`,
 	"signals/push.json":                             `"statusCode":202`,
 	"auditor/schedule.json":                         `"environment":"demo".*"activeSessions":1`,
+	"signalspoll/schedule.json":                     `^\{\}\s*$`,
 	"cognitoevents/admin-disable-user.json":         `"applied":true,"revoked":1,"disabled":true`,
 	"cognitoevents/admin-delete-user.json":          `"applied":true,"revoked":1,"disabled":true`,
 	"cognitoevents/admin-user-global-sign-out.json": `"applied":true,"revoked":1,"disabled":false`,

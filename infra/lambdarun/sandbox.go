@@ -147,4 +147,5 @@ var Functions = map[string]string{
 	"signals":       "SignalsFunction",
 	"auditor":       "AuditorFunction",
 	"cognitoevents": "CognitoEventsFunction",
+	"signalspoll":   "SignalsPollFunction",
 }

@@ -228,6 +228,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := status(t, s, tok, sid); got != 401 {
 		t.Errorf("bob's request after the revocation: %d; want 401", got)
 	}
+
+	// A Shared Signals stream at the development transmitter, set up and
+	// verified from the console.
+	b.do("set up a push stream", chromedp.WaitVisible("#transmitters .setup-push"), chromedp.Click("#transmitters .setup-push"))
+	b.waitText("#signals-status", "Stream set up")
+	b.do("request verification", chromedp.WaitVisible("#transmitters .verify"), chromedp.Click("#transmitters .verify"))
+	b.waitText("#signals-status", "Verification event received")
+	b.waitText("#transmitters .stream-info", "verified")
+	b.shot("console-shared-signals")
+	if st, ok, _ := s.Store.Stream(ctx, s.IdP.URL()); !ok || !st.Verified() || st.Delivery != "push" {
+		t.Errorf("stored stream = %+v; want a verified push stream", st)
+	}
 }
 
 // The expiry warning in a real page: the banner appears at warnAt (the

@@ -45,6 +45,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
 	"github.com/sessionguard/sessionguard/shared/signals"
+	"github.com/sessionguard/sessionguard/shared/ssf"
 	"github.com/sessionguard/sessionguard/shared/token"
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
@@ -89,6 +90,9 @@ type Store interface {
 	signals.Store
 	cognitoevents.Store
 	backchannel.Store
+	wiring.SignalsStore
+	wiring.AdminStore
+	ssf.StreamStore
 }
 
 // AdminRole is the role the quick-start's admin token carries.
@@ -112,6 +116,8 @@ type Stack struct {
 	signals    lambda.Handler
 	demo       lambda.Handler
 	cloudtrail lambda.Handler // the user pool's events, as EventBridge delivers them
+	receiver   *signals.Receiver
+	streams    *ssf.Manager
 	example    lambda.Handler // the example app of examples/app, as its own API would serve it
 	refresher  *refresher.Refresher
 	auditor    *auditor.Auditor
@@ -162,7 +168,11 @@ func Start(o Options) (*Stack, error) {
 		SimpleResponses: true,
 		AdminRole:       AdminRole,
 		Signals:         []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.SETAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
-		Console:         config.Console{AuthorizeURL: idp.URL() + "/authorize", TokenURL: idp.URL() + "/token", ClientID: "sessionguard-console"},
+		// The development issuer is also the Shared Signals transmitter; its
+		// stream credential is given as is (a deployment names a secret).
+		SignalsCredentials: map[string]string{idp.URL(): devidp.TransmitterCredential},
+		SignalsURL:         base + "/signals",
+		Console:            config.Console{AuthorizeURL: idp.URL() + "/authorize", TokenURL: idp.URL() + "/token", ClientID: "sessionguard-console"},
 	}}
 	if o.Console != nil {
 		d.Config.Console = *o.Console
@@ -210,15 +220,18 @@ func Start(o Options) (*Stack, error) {
 		}
 		cloudtrail = lambda.NewHandler(rc.Handle)
 	}
+	receiver := wiring.Signals(d, signalsV, store)
+	streams := wiring.Streams(d, store, func(_ context.Context, credential string) (string, error) { return credential, nil })
 	s := &Stack{
 		URL: base, IdP: idp, Store: store, Storage: storage, Directory: dir, log: log,
-		signals:   lambda.NewHandler(httpadapter.NewV2(wiring.Signals(d, signalsV, store)).ProxyWithContext),
+		receiver: receiver, streams: streams,
+		signals:   lambda.NewHandler(httpadapter.NewV2(receiver).ProxyWithContext),
 		refresher: wiring.Refresher(d, &directory.HTTPJSON{BaseURL: base + "/directory"}, store),
 		auditor:   wiring.Auditor(d, store),
 		stop:      make(chan struct{}), done: make(chan struct{}), now: o.Now,
 		authorizer: lambda.NewHandler(authz),
 		sessions:   lambda.NewHandler(httpadapter.NewV2(wiring.Sessions(d, v, store)).ProxyWithContext),
-		admin:      lambda.NewHandler(httpadapter.NewV2(wiring.Admin(d, adminV, store)).ProxyWithContext),
+		admin:      lambda.NewHandler(httpadapter.NewV2(wiring.Admin(d, adminV, store, streams)).ProxyWithContext),
 		demo:       lambda.NewHandler(httpadapter.NewV2(http.HandlerFunc(demo)).ProxyWithContext),
 		cloudtrail: cloudtrail, Cognito: lp,
 		example: lambda.NewHandler(httpadapter.NewV2(app.Handler()).ProxyWithContext),
@@ -227,7 +240,7 @@ func Start(o Options) (*Stack, error) {
 	mux.HandleFunc("/sessions", s.route(s.sessions, false))
 	mux.HandleFunc("/sessions/", s.route(s.sessions, false))
 	// The admin API sits behind the authorizer, as in the template.
-	for _, p := range []string{"/environments", "/environments/", "/presets", "/limits"} {
+	for _, p := range []string{"/environments", "/environments/", "/presets", "/limits", "/transmitters", "/transmitters/"} {
 		mux.HandleFunc(p, s.route(s.admin, true))
 	}
 	// The example app (examples/): an API of its own in AWS, here under
@@ -240,6 +253,7 @@ func Start(o Options) (*Stack, error) {
 	mux.HandleFunc("GET /app", serveApp)
 	mux.Handle("/directory/", http.StripPrefix("/directory", dir))
 	mux.HandleFunc("POST /local/run-checks", s.runChecksHandler)
+	mux.HandleFunc("POST /local/poll", s.pollHandler)
 	if s.cloudtrail != nil {
 		mux.HandleFunc("POST /local/cloudtrail", s.cloudtrailHandler)
 	}
@@ -353,6 +367,18 @@ func (s *Stack) runChecksHandler(w http.ResponseWriter, r *http.Request) {
 }
 
 // Close stops the stack.
+// pollHandler runs the Shared Signals poll (the signalspoll function's
+// job, on a schedule in AWS) now.
+func (s *Stack) pollHandler(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.streams.Poll(r.Context(), s.receiver)
+	if err != nil {
+		gatewayError(w, http.StatusBadGateway, "Bad Gateway")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(rep)
+}
+
 // cloudtrailHandler hands an "AWS API Call via CloudTrail" event to the
 // Cognito events function, as the template's EventBridge rule does (moto
 // emits no CloudTrail events: the quick-start posts the one AWS would).
@@ -618,6 +644,14 @@ curl -s -i -H "Authorization: Bearer $CAROL" -H "X-Session-Id: $CSID" %[1]s/demo
 # 13. The audit reports of the runs: active sessions, revocations by cause, users failing checks, settings changes
 curl -s -X POST %[1]s/local/run-checks > /dev/null
 curl -s -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" '%[1]s/environments/%[2]s/audits?limit=1'; echo
+
+# 14. Shared Signals: set up a stream at the development transmitter (the console's "Shared Signals" panel does the same), verify it, push an event through it
+curl -s -X PUT -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" -d '{"delivery":"push"}' '%[1]s/transmitters/stream?issuer=%[1]s/idp'; echo
+curl -s -X POST -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" '%[1]s/transmitters/stream/verify?issuer=%[1]s/idp'; echo
+DAVE=$(curl -s '%[1]s/idp/token?user=dave')
+DSID=$(curl -s -X POST -H "Authorization: Bearer $DAVE" %[1]s/sessions | sed -n 's/.*"sessionId":"\([^"]*\)".*/\1/p')
+curl -s '%[1]s/idp/set?user=dave&event=session-revoked&deliver=1'
+curl -s -i -H "Authorization: Bearer $DAVE" -H "X-Session-Id: $DSID" %[1]s/demo
 %[5]s
 Every decision is logged as one JSON line with its reason code. Ctrl-C stops the stack.
 `, u, Environment, s.Storage, AdminRole, s.cognitoQuickStart())

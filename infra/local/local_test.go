@@ -84,6 +84,7 @@ func walkQuickStart(t *testing.T, o Options) {
 		{"# 12.", `(?s)HTTP/1.1 202 Accepted.*HTTP/1.1 401 Unauthorized`},
 		{"# 13.", `"revocations":\{[^}]*"signal_session_revoked":1[^}]*\}`},
 	}
+	want = append(want, struct{ step, re string }{"# 14.", `(?s)"streamId":"[0-9a-f]+".*"verified":true.*delivered to 1 stream\(s\).*HTTP/1.1 401 Unauthorized`})
 	if o.Cognito != "" {
 		want = append(want, []struct{ step, re string }{
 			{"# C2.", `(?s)HTTP/1.1 200 OK.*"clientId":"[^"]+".*"issuer":"https://cognito-idp\.eu-west-1\.amazonaws\.com/`},

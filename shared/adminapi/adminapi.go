@@ -62,8 +62,13 @@ type Config struct {
 	// whether policy checks run and their slack. It sizes the
 	// revocation-latency budget.
 	Enforcement policy.Enforcement
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Transmitters are the Shared Signals transmitters; Streams manages
+	// this receiver's stream at each (nil: no transmitters).
+	Transmitters []string
+	Streams      Streams
+	StreamStore  StreamStore
+	Log          *slog.Logger
+	Now          func() time.Time
 }
 
 // MaxBodyBytes caps a settings document.
@@ -106,6 +111,10 @@ func New(cfg Config) *API {
 		{"/environments/{env}/users/{user}/revoke", "POST", a.revokeUser},
 		{"/environments/{env}/audits", "GET", a.audits},
 		{"/environments/{env}/budget", "GET", a.budget},
+		{"/transmitters", "GET", a.transmitters},
+		{"/transmitters/stream", "PUT", a.setupStream},
+		{"/transmitters/stream/verify", "POST", a.verifyStream},
+		{"/transmitters/stream/status", "PUT", a.streamStatus},
 		{"/console/{file...}", "GET", a.console},
 	}
 	allowed := map[string][]string{}

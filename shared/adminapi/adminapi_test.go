@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,8 @@ import (
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/signals"
+	"github.com/sessionguard/sessionguard/shared/ssf"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -579,4 +582,65 @@ func TestBudget(t *testing.T) {
 	if r := f.call(t, "GET", "/environments/demo/budget", f.token(t, "bob"), nil, ""); r.status != 403 {
 		t.Errorf("budget without the admin role = %d; want 403", r.status)
 	}
+}
+
+// Shared Signals streams through the admin API, at the development
+// transmitter: set up (push to a real receiver), verify, pause, list.
+func TestTransmitterStreams(t *testing.T) {
+	f := newFixture(t)
+	sv, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: f.idp.URL(), Audiences: []string{devidp.SETAudience}}}, Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := signals.New(signals.Config{Verifier: sv, Store: f.store, Verifications: f.store, Environments: []string{"demo"}, UserIssuers: []string{f.idp.URL()}, Now: f.clock.Now})
+	push := httptest.NewServer(rc)
+	defer push.Close()
+	f.api.cfg.Transmitters = []string{f.idp.URL()}
+	f.api.cfg.StreamStore = f.store
+	f.api.cfg.Streams = &ssf.Manager{Store: f.store, PushURL: push.URL, Now: f.clock.Now, Transmitters: []ssf.Transmitter{{Issuer: f.idp.URL(), Audience: devidp.SETAudience,
+		Credential: func(context.Context) (string, error) { return devidp.TransmitterCredential, nil }}}}
+	q := "?issuer=" + url.QueryEscape(f.idp.URL())
+	admin := f.admin(t)
+
+	if r := f.call(t, "PUT", "/transmitters/stream"+q, f.token(t, "ops", "sessionguard-admin:demo"), nil, `{"delivery":"push"}`); r.status != 403 {
+		t.Errorf("an environment admin setting up a stream: %d; want 403 (transmitters serve every environment)", r.status)
+	}
+	if r := f.call(t, "PUT", "/transmitters/stream?issuer=https://nope.example", admin, nil, `{"delivery":"push"}`); r.status != 400 || r.fields(t)[0] != "issuer" {
+		t.Errorf("an unknown transmitter: %d %s; want 400 naming issuer", r.status, r.body)
+	}
+	if r := f.call(t, "PUT", "/transmitters/stream"+q, admin, nil, `{"delivery":"pigeon"}`); r.status != 400 || r.fields(t)[0] != "delivery" {
+		t.Errorf("a bad delivery: %d %s; want 400 naming delivery", r.status, r.body)
+	}
+	if r := f.call(t, "POST", "/transmitters/stream/verify"+q, admin, nil, ""); r.status != 409 {
+		t.Errorf("verify before setup: %d; want 409", r.status)
+	}
+	r := f.call(t, "PUT", "/transmitters/stream"+q, admin, nil, `{"delivery":"push"}`)
+	stream, _ := r.json(t)["stream"].(map[string]any)
+	if r.status != 200 || stream["streamId"] == "" || stream["delivery"] != "push" {
+		t.Fatalf("setup = %d %s; want a push stream", r.status, r.body)
+	}
+	r = f.call(t, "POST", "/transmitters/stream/verify"+q, admin, nil, "")
+	if r.status != 200 || r.json(t)["verified"] != true {
+		t.Fatalf("verify = %d %s; want verified (the event arrived at the receiver)", r.status, r.body)
+	}
+	r = f.call(t, "PUT", "/transmitters/stream/status"+q, admin, nil, `{"status":"paused","reason":"maintenance"}`)
+	if r.status != 200 || r.json(t)["status"] != "paused" {
+		t.Fatalf("status = %d %s; want paused", r.status, r.body)
+	}
+	r = f.call(t, "GET", "/transmitters", admin, nil, "")
+	list, _ := r.json(t)["transmitters"].([]any)
+	if r.status != 200 || len(list) != 1 || get(list[0], "status", "status") != "paused" || get(list[0], "stream", "verified") != true {
+		t.Fatalf("transmitters = %d %s; want one, paused and verified", r.status, r.body)
+	}
+}
+
+func get(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
 }

@@ -45,6 +45,12 @@ type Config struct {
 	// function accepts (SIGNALS_TRANSMITTERS, the format of
 	// TRUSTED_ISSUERS; audiences: this receiver's id).
 	Signals []token.Issuer
+	// SignalsCredentials name, by transmitter, the secret holding its
+	// stream management credential ("credential" in SIGNALS_TRANSMITTERS).
+	SignalsCredentials map[string]string
+	// SignalsURL is this deployment's push endpoint, for the streams it
+	// sets up (SIGNALS_URL).
+	SignalsURL string
 }
 
 // Console is the admin console's sign-in at the issuer.
@@ -88,29 +94,36 @@ type issuerJSON struct {
 	UserClaim   string   `json:"userClaim"`
 	TenantClaim string   `json:"tenantClaim"`
 	RoleClaim   string   `json:"roleClaim"`
+	// Credential (SIGNALS_TRANSMITTERS only) names the secret holding the
+	// transmitter's bearer credential for its stream management API.
+	Credential string `json:"credential"`
 }
 
 // issuersOf reads a JSON list of issuers from the variable name.
-func issuersOf(getenv func(string) string, name string, bad func(string, ...any)) []token.Issuer {
+func issuersOf(getenv func(string) string, name string, bad func(string, ...any)) ([]token.Issuer, map[string]string) {
 	raw := getenv(name)
 	if raw == "" {
-		return nil
+		return nil, nil
 	}
 	var issuers []issuerJSON
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&issuers); err != nil {
 		bad("%s: %v", name, err)
-		return nil
+		return nil, nil
 	}
 	var out []token.Issuer
+	creds := map[string]string{}
 	for _, is := range issuers {
+		if is.Credential != "" {
+			creds[is.Issuer] = is.Credential
+		}
 		out = append(out, token.Issuer{
 			Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audiences: is.Audiences, Profile: is.Profile, ClientIDs: is.ClientIDs, Tenants: is.Tenants,
 			Algorithms: is.Algorithms, UserClaim: is.UserClaim, TenantClaim: is.TenantClaim, RoleClaim: is.RoleClaim,
 		})
 	}
-	return out
+	return out, creds
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -140,9 +153,13 @@ func Load(getenv func(string) string) (Config, error) {
 	if getenv("TRUSTED_ISSUERS") == "" {
 		bad(`TRUSTED_ISSUERS is required: a JSON list such as [{"issuer":"https://login.example.com/","audiences":["api://app"]}]`)
 	} else {
-		c.Token.Issuers = issuersOf(getenv, "TRUSTED_ISSUERS", bad)
+		var creds map[string]string
+		if c.Token.Issuers, creds = issuersOf(getenv, "TRUSTED_ISSUERS", bad); len(creds) > 0 {
+			bad("TRUSTED_ISSUERS: credential is for SIGNALS_TRANSMITTERS entries")
+		}
 	}
-	c.Signals = issuersOf(getenv, "SIGNALS_TRANSMITTERS", bad)
+	c.Signals, c.SignalsCredentials = issuersOf(getenv, "SIGNALS_TRANSMITTERS", bad)
+	c.SignalsURL = str("SIGNALS_URL", "")
 	c.Token.MaxTokenBytes = num("MAX_TOKEN_BYTES", 8192, 256, 65536)
 	c.Token.ClockSkew = time.Duration(num("CLOCK_SKEW_SECONDS", 60, 0, 300)) * time.Second
 	c.Token.KeySetMaxAge = time.Duration(num("JWKS_MAX_AGE_SECONDS", 900, 60, 86400)) * time.Second

@@ -45,7 +45,8 @@ var Variables = []Variable{
 	{Name: "DIRECTORY_CONCURRENCY", Default: "8", Functions: []string{"refresher"}},
 	{Name: "MASS_REVOCATION_GUARD_PERCENT", Default: "20", Functions: []string{"refresher"}},
 	{Name: "MASS_REVOCATION_GUARD_MIN_USERS", Default: "5", Functions: []string{"refresher"}},
-	{Name: "SIGNALS_TRANSMITTERS", Functions: []string{"signals"}, Template: true},
+	{Name: "SIGNALS_TRANSMITTERS", Functions: []string{"signals", "settings", "signalspoll"}, Template: true},
+	{Name: "SIGNALS_URL", Functions: []string{"settings"}, Template: true},
 }
 
 // ReadBy reports whether fn reads v.

@@ -22,6 +22,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
 	"github.com/sessionguard/sessionguard/shared/signals"
+	"github.com/sessionguard/sessionguard/shared/ssf"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -68,12 +69,51 @@ func AdminVerifier(ctx context.Context, d Deps) (*token.Verifier, error) {
 	return c.Verifier(ctx, d.Log)
 }
 
-// Admin is the admin API and console.
-func Admin(d Deps, v *token.Verifier, store adminapi.Store) http.Handler {
+// AdminStore is what the admin API needs of a store.
+type AdminStore interface {
+	adminapi.Store
+	adminapi.StreamStore
+}
+
+// Admin is the admin API and console; streams manages the Shared Signals
+// streams (nil without transmitters).
+func Admin(d Deps, v *token.Verifier, store AdminStore, streams *ssf.Manager) http.Handler {
 	c := d.Config
-	return adminapi.New(adminapi.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Issuers: c.IssuerNames(),
-		Limits: c.Limits, AdminRole: c.AdminRole, Enforcement: c.Enforcement, Log: d.Log, Now: d.Now,
-		Console: adminapi.Console{AuthorizeURL: c.Console.AuthorizeURL, TokenURL: c.Console.TokenURL, ClientID: c.Console.ClientID}})
+	cfg := adminapi.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Issuers: c.IssuerNames(),
+		Limits: c.Limits, AdminRole: c.AdminRole, Enforcement: c.Enforcement, Log: d.Log, Now: d.Now, StreamStore: store,
+		Console: adminapi.Console{AuthorizeURL: c.Console.AuthorizeURL, TokenURL: c.Console.TokenURL, ClientID: c.Console.ClientID}}
+	if streams != nil && len(streams.Transmitters) > 0 {
+		cfg.Streams = streams
+		for _, t := range streams.Transmitters {
+			cfg.Transmitters = append(cfg.Transmitters, t.Issuer)
+		}
+	}
+	return adminapi.New(cfg)
+}
+
+// Streams manages this receiver's Shared Signals stream at each
+// configured transmitter; resolve reads a credential's secret (in
+// Lambda: secrets.Get).
+func Streams(d Deps, store ssf.StreamStore, resolve func(ctx context.Context, ref string) (string, error)) *ssf.Manager {
+	c := d.Config
+	m := &ssf.Manager{Store: store, PushURL: c.SignalsURL, Now: d.Now}
+	for _, is := range c.Signals {
+		t := ssf.Transmitter{Issuer: is.Issuer}
+		if len(is.Audiences) > 0 {
+			t.Audience = is.Audiences[0]
+		}
+		if ref := c.SignalsCredentials[is.Issuer]; ref != "" {
+			t.Credential = func(ctx context.Context) (string, error) { return resolve(ctx, ref) }
+		}
+		m.Transmitters = append(m.Transmitters, t)
+	}
+	return m
+}
+
+// SignalsStore is what the signals receiver needs of a store.
+type SignalsStore interface {
+	signals.Store
+	signals.Verifications
 }
 
 // SignalsVerifier verifies the SETs of the configured transmitters.
@@ -86,10 +126,12 @@ func SignalsVerifier(ctx context.Context, d Deps) (*token.Verifier, error) {
 	return c.Verifier(ctx, d.Log)
 }
 
-// Signals is the Shared Signals receiver.
-func Signals(d Deps, v *token.Verifier, store signals.Store) http.Handler {
+// Signals is the Shared Signals receiver (an http.Handler for pushes, and
+// the processor of polled SETs).
+func Signals(d Deps, v *token.Verifier, store SignalsStore) *signals.Receiver {
 	c := d.Config
-	return signals.New(signals.Config{Verifier: v, Store: store, Environments: c.Environments.Known, UserIssuers: c.IssuerNames(), Log: d.Log, Now: d.Now})
+	return signals.New(signals.Config{Verifier: v, Store: store, Verifications: store, Environments: c.Environments.Known,
+		UserIssuers: c.IssuerNames(), Log: d.Log, Now: d.Now})
 }
 
 // Refresher is the scheduled policy check.

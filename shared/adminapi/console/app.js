@@ -216,7 +216,7 @@ async function loadSettings() {
   $("#version").textContent = "version " + r.etag.replace(/"/g, "");
   $("#conflict").hidden = true;
   fill(r.data);
-  await Promise.all([loadHistory(), loadAudit(), loadBudget()]);
+  await Promise.all([loadHistory(), loadAudit(), loadBudget(), loadTransmitters()]);
 }
 
 // duration reads seconds as people do: "30 seconds", "1 hour 15 minutes".
@@ -237,7 +237,7 @@ async function loadBudget() {
   if (r.status !== 200 || !r.data) { dl.textContent = "Not available."; return; }
   const b = r.data;
   const items = [
-    ["Revoked, signed out, or pushed by the IdP", "up to " + duration(b.revocationSeconds)],
+    ["Revoked, signed out, or pushed by the IdP", b.revocationSeconds ? "up to " + duration(b.revocationSeconds) : "at once (the authorizer cache is off)"],
     ["Disabled at the IdP, found by the policy check", b.policyChecks ? "up to " + duration(b.policyCheckSeconds) : "no policy checks in this deployment"],
     ["Idle timeout", b.idleEndsEarlySeconds ? "ends up to " + duration(b.idleEndsEarlySeconds) + " early, never late" : "no idle timeout"],
   ];
@@ -293,6 +293,73 @@ async function loadHistory() {
     }
     tb.append(tr);
   }
+}
+
+// Shared Signals: one panel per transmitter, with its stream's setup,
+// verification and status.
+async function loadTransmitters() {
+  const r = await api("GET", "/transmitters");
+  const sec = $("#signals-section");
+  if (r.status !== 200 || !r.data) { sec.hidden = true; return; }
+  sec.hidden = false;
+  const box = $("#transmitters");
+  box.textContent = "";
+  r.data.transmitters.forEach((tx, i) => {
+    const panel = document.createElement("fieldset");
+    panel.className = "transmitter";
+    const legend = document.createElement("legend");
+    legend.textContent = tx.issuer;
+    const info = document.createElement("p");
+    info.className = "stream-info";
+    if (tx.stream) {
+      info.textContent = "Stream " + tx.stream.streamId + " (" + tx.stream.delivery + "), " +
+        (tx.status ? "status " + tx.status.status : "status unknown") + ", " +
+        (tx.stream.verified ? "verified " + new Date(tx.stream.verifiedAt).toLocaleString() : "not verified");
+    } else {
+      info.textContent = "No stream yet.";
+    }
+    if (tx.problem) info.textContent += " " + tx.problem;
+    panel.append(legend, info);
+    const button = (label, cls, fn) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = cls;
+      b.textContent = label;
+      b.addEventListener("click", fn);
+      panel.append(b, " ");
+      return b;
+    };
+    const q = "?issuer=" + encodeURIComponent(tx.issuer);
+    const run = async (method, path, body, done) => {
+      $("#signals-status").textContent = "Working…";
+      const res = await api(method, path + q, body);
+      $("#signals-status").textContent = res.status === 200 ? done(res.data) : ((res.data && res.data.detail) || "Failed (" + res.status + ").");
+      await loadTransmitters();
+    };
+    button("Set up push stream", "setup-push", () => run("PUT", "/transmitters/stream", { delivery: "push" }, () => "Stream set up: events are pushed to this deployment."));
+    button("Set up poll stream", "setup-poll", () => run("PUT", "/transmitters/stream", { delivery: "poll" }, () => "Stream set up: this deployment polls for events."));
+    if (tx.stream) {
+      button("Request verification", "verify", () => run("POST", "/transmitters/stream/verify", undefined,
+        (d) => d.verified ? "Verification event received." : "Verification requested; the event has not arrived yet."));
+      const id = "status-" + i;
+      const label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = "Status";
+      const sel = document.createElement("select");
+      sel.id = id;
+      sel.className = "stream-status";
+      for (const v of ["enabled", "paused", "disabled"]) {
+        const o = document.createElement("option");
+        o.value = o.textContent = v;
+        if (tx.status && tx.status.status === v) o.selected = true;
+        sel.append(o);
+      }
+      panel.append(label, sel, " ");
+      button("Change status", "set-status", () => run("PUT", "/transmitters/stream/status", { status: sel.value, reason: "changed in the console" },
+        (d) => "Status: " + d.status + "."));
+    }
+    box.append(panel);
+  });
 }
 
 async function loadAudit() {

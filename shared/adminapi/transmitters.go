@@ -1,0 +1,217 @@
+package adminapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/problem"
+	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/ssf"
+	"github.com/sessionguard/sessionguard/shared/token"
+)
+
+// Streams manages this receiver's Shared Signals streams (ssf.Manager).
+type Streams interface {
+	Setup(ctx context.Context, issuer, delivery string) (session.Stream, ssf.StreamConfig, error)
+	RequestVerification(ctx context.Context, issuer string) (session.Stream, error)
+	Status(ctx context.Context, issuer string) (ssf.Status, error)
+	SetStatus(ctx context.Context, issuer, status, reason string) (ssf.Status, error)
+}
+
+// StreamStore reads the stored streams.
+type StreamStore interface {
+	Stream(ctx context.Context, transmitter string) (session.Stream, bool, error)
+}
+
+// globalAdmin authorizes a deployment-wide call: the admin role for every
+// environment is needed (the transmitters serve them all).
+func (a *API) globalAdmin(w http.ResponseWriter, r *http.Request) (token.Claims, bool) {
+	c, ok := a.caller(w, r)
+	if !ok {
+		return c, false
+	}
+	if !slices.Contains(c.Roles, a.cfg.AdminRole) {
+		problem.Deny(w, reason.Forbidden, "the token does not carry the admin role for every environment")
+		return c, false
+	}
+	if a.cfg.Streams == nil {
+		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "this deployment has no Shared Signals transmitters (SIGNALS_TRANSMITTERS)"})
+		return c, false
+	}
+	return c, true
+}
+
+type transmitterView struct {
+	Issuer  string      `json:"issuer"`
+	Stream  *streamView `json:"stream"`
+	Status  *ssf.Status `json:"status,omitempty"`
+	Problem string      `json:"problem,omitempty"` // why the status could not be read
+}
+
+type streamView struct {
+	StreamID   string `json:"streamId"`
+	Delivery   string `json:"delivery"`
+	PollURL    string `json:"pollUrl,omitempty"`
+	Verified   bool   `json:"verified"`
+	VerifiedAt string `json:"verifiedAt,omitempty"`
+	UpdatedAt  string `json:"updatedAt"`
+}
+
+func viewOfStream(s session.Stream) *streamView {
+	v := &streamView{StreamID: s.StreamID, Delivery: s.Delivery, PollURL: s.PollURL, Verified: s.Verified(), UpdatedAt: rfc3339(s.UpdatedAt)}
+	if s.Verified() {
+		v.VerifiedAt = rfc3339(s.VerifiedAt)
+	}
+	return v
+}
+
+// transmitters lists each transmitter with its stream and live status.
+func (a *API) transmitters(w http.ResponseWriter, r *http.Request) {
+	if _, ok := a.globalAdmin(w, r); !ok {
+		return
+	}
+	out := []transmitterView{}
+	for _, iss := range a.cfg.Transmitters {
+		v, err := a.transmitterView(r.Context(), iss)
+		if err != nil {
+			a.fail(w, r, "transmitters", err)
+			return
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"transmitters": out})
+}
+
+func (a *API) transmitterView(ctx context.Context, iss string) (transmitterView, error) {
+	v := transmitterView{Issuer: iss}
+	s, ok, err := a.cfg.StreamStore.Stream(ctx, iss)
+	if err != nil {
+		return v, err
+	}
+	if ok && s.StreamID != "" {
+		v.Stream = viewOfStream(s)
+		st, err := a.cfg.Streams.Status(ctx, iss)
+		if err != nil {
+			v.Problem = "the transmitter did not answer: " + err.Error()
+		} else {
+			v.Status = &st
+		}
+	}
+	return v, nil
+}
+
+// issuerParam reads ?issuer=, a configured transmitter.
+func (a *API) issuerParam(w http.ResponseWriter, r *http.Request) (string, bool) {
+	iss := r.URL.Query().Get("issuer")
+	if !slices.Contains(a.cfg.Transmitters, iss) {
+		problem.Fields(w, "which transmitter?", []problem.FieldError{{Field: "issuer", Message: "not a transmitter of this deployment (SIGNALS_TRANSMITTERS)"}})
+		return "", false
+	}
+	return iss, true
+}
+
+// streamFailed answers a transmitter's refusal or silence: 502, saying
+// what failed (the transmitter is outside; its answer is not internal).
+func (a *API) streamFailed(w http.ResponseWriter, r *http.Request, action string, err error) {
+	if errors.Is(err, ssf.ErrNoStream) {
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "set up the stream first"})
+		return
+	}
+	a.cfg.Log.LogAttrs(r.Context(), slog.LevelWarn, "admin", slog.String("action", action), slog.String("error", err.Error()))
+	problem.Write(w, problem.Details{Status: http.StatusBadGateway, Detail: "the transmitter: " + err.Error()})
+}
+
+// setupStream creates or updates the stream: {"delivery": "push"|"poll"}.
+func (a *API) setupStream(w http.ResponseWriter, r *http.Request) {
+	c, ok := a.globalAdmin(w, r)
+	if !ok {
+		return
+	}
+	iss, ok := a.issuerParam(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Delivery string `json:"delivery"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || (body.Delivery != "push" && body.Delivery != "poll") {
+		problem.Fields(w, "how should events arrive?", []problem.FieldError{{Field: "delivery", Message: `"push" (to this deployment's /signals) or "poll"`}})
+		return
+	}
+	s, _, err := a.cfg.Streams.Setup(r.Context(), iss, body.Delivery)
+	if err != nil {
+		a.streamFailed(w, r, "stream setup", err)
+		return
+	}
+	a.audit(r, c, "", "stream setup", slog.String("transmitter", iss), slog.String("delivery", body.Delivery))
+	v, err := a.transmitterView(r.Context(), iss)
+	if err != nil {
+		a.fail(w, r, "stream setup", err)
+		return
+	}
+	v.Stream = viewOfStream(s)
+	writeJSON(w, http.StatusOK, v)
+}
+
+// verifyStream asks the transmitter for a verification event.
+func (a *API) verifyStream(w http.ResponseWriter, r *http.Request) {
+	c, ok := a.globalAdmin(w, r)
+	if !ok {
+		return
+	}
+	iss, ok := a.issuerParam(w, r)
+	if !ok {
+		return
+	}
+	s, err := a.cfg.Streams.RequestVerification(r.Context(), iss)
+	if err != nil {
+		a.streamFailed(w, r, "stream verification", err)
+		return
+	}
+	a.audit(r, c, "", "stream verification", slog.String("transmitter", iss), slog.Bool("verified", s.Verified()))
+	writeJSON(w, http.StatusOK, viewOfStream(s))
+}
+
+// streamStatus changes the stream's status: {"status", "reason"}.
+func (a *API) streamStatus(w http.ResponseWriter, r *http.Request) {
+	c, ok := a.globalAdmin(w, r)
+	if !ok {
+		return
+	}
+	iss, ok := a.issuerParam(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || !slices.Contains(ssf.Statuses, body.Status) {
+		problem.Fields(w, "which status?", []problem.FieldError{{Field: "status", Message: "enabled, paused or disabled"}})
+		return
+	}
+	st, err := a.cfg.Streams.SetStatus(r.Context(), iss, body.Status, body.Reason)
+	if err != nil {
+		a.streamFailed(w, r, "stream status", err)
+		return
+	}
+	a.audit(r, c, "", "stream status", slog.String("transmitter", iss), slog.String("status", st.Status))
+	writeJSON(w, http.StatusOK, st)
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
