@@ -36,7 +36,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	_, h := wiring.Authorizer(d, v, store)
+	_, h := wiring.Authorizer(d, v, store, nil)
 	lambda.Start(h)
 	return nil
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
@@ -210,7 +211,11 @@ func Start(o Options) (*Stack, error) {
 	}
 	dir := devdir.New()
 	dir.DefaultActive = true // any name can sign in locally
-	_, authz := wiring.Authorizer(d, v, store)
+	_, authz := wiring.Authorizer(d, v, store, func(ctx context.Context, r authorizer.Result) {
+		if p, ok := ctx.Value(reasonKey{}).(*reason.Code); ok {
+			*p = r.Reason
+		}
+	})
 	var cloudtrail lambda.Handler
 	if lp != nil {
 		rc, err := wiring.CognitoEvents(d, store)
@@ -220,14 +225,16 @@ func Start(o Options) (*Stack, error) {
 		}
 		cloudtrail = lambda.NewHandler(rc.Handle)
 	}
+	quiet := d // the scheduled runs log only when something happened
+	quiet.Log = slog.New(newQuietHandler(log.Handler()))
 	receiver := wiring.Signals(d, signalsV, store)
 	streams := wiring.Streams(d, store, func(_ context.Context, credential string) (string, error) { return credential, nil })
 	s := &Stack{
 		URL: base, IdP: idp, Store: store, Storage: storage, Directory: dir, log: log,
 		receiver: receiver, streams: streams,
 		signals:   lambda.NewHandler(httpadapter.NewV2(receiver).ProxyWithContext),
-		refresher: wiring.Refresher(d, &directory.HTTPJSON{BaseURL: base + "/directory"}, store),
-		auditor:   wiring.Auditor(d, store),
+		refresher: wiring.Refresher(quiet, &directory.HTTPJSON{BaseURL: base + "/directory"}, store),
+		auditor:   wiring.Auditor(quiet, store),
 		stop:      make(chan struct{}), done: make(chan struct{}), now: o.Now,
 		authorizer: lambda.NewHandler(authz),
 		sessions:   lambda.NewHandler(httpadapter.NewV2(wiring.Sessions(d, v, store)).ProxyWithContext),
@@ -440,7 +447,10 @@ func (s *Stack) route(fn lambda.Handler, guarded bool) http.HandlerFunc {
 		var authCtx map[string]any
 		if guarded {
 			var status int
-			if authCtx, status = s.authorize(r, reqID); status != http.StatusOK {
+			var why reason.Code
+			if authCtx, status, why = s.authorize(r, reqID); status != http.StatusOK {
+				// Local mode only: the reason API Gateway never shows.
+				w.Header().Set("X-Sessionguard-Reason", string(why))
 				gatewayError(w, status, http.StatusText(status))
 				return
 			}
@@ -464,7 +474,11 @@ func (s *Stack) route(fn lambda.Handler, guarded bool) http.HandlerFunc {
 
 // authorize builds the HTTP API payload 2.0 authorizer event and calls the
 // authorizer; it returns the context and 200, or the gateway's status.
-func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int) {
+// reasonKey carries, through the authorizer's context, where its decision
+// hook puts the reason.
+type reasonKey struct{}
+
+func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int, reason.Code) {
 	ev := events.APIGatewayV2CustomAuthorizerV2Request{
 		Version:        "2.0",
 		Type:           "REQUEST",
@@ -479,18 +493,19 @@ func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int) {
 		StageVariables: map[string]string{"environment": Environment},
 	}
 	payload, _ := json.Marshal(ev)
-	out, err := s.authorizer.Invoke(r.Context(), payload)
+	var why reason.Code
+	out, err := s.authorizer.Invoke(context.WithValue(r.Context(), reasonKey{}, &why), payload)
 	switch {
 	case errors.Is(err, authorizer.ErrUnauthorized):
-		return nil, http.StatusUnauthorized
+		return nil, http.StatusUnauthorized, why
 	case err != nil:
-		return nil, http.StatusInternalServerError
+		return nil, http.StatusInternalServerError, why
 	}
 	var resp events.APIGatewayV2CustomAuthorizerSimpleResponse
 	if err := json.Unmarshal(out, &resp); err != nil || !resp.IsAuthorized {
-		return nil, http.StatusForbidden
+		return nil, http.StatusForbidden, why
 	}
-	return resp.Context, http.StatusOK
+	return resp.Context, http.StatusOK, why
 }
 
 func proxyEvent(r *http.Request, body []byte, reqID string, authCtx map[string]any) events.APIGatewayV2HTTPRequest {

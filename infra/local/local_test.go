@@ -2,6 +2,7 @@ package local
 
 import (
 	"bytes"
+	"context"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -73,8 +74,8 @@ func walkQuickStart(t *testing.T, o Options) {
 		re   string
 	}{
 		{"# 3.", `(?s)HTTP/1.1 200 OK.*"environment":"demo".*"userId":"alice"`},
-		{"# 4.", `HTTP/1.1 403 Forbidden`},
-		{"# 5.", `(?s)HTTP/1.1 204 No Content.*HTTP/1.1 401 Unauthorized`},
+		{"# 4.", `(?s)HTTP/1.1 403 Forbidden.*X-Sessionguard-Reason: binding_user`},
+		{"# 5.", `(?s)HTTP/1.1 204 No Content.*HTTP/1.1 401 Unauthorized.*X-Sessionguard-Reason: session_revoked`},
 		{"# 6.", `(?s)HTTP/1.1 401 Unauthorized.*"reason":"session_revoked"`},
 		{"# 7.", `(?s)HTTP/1.1 200 OK.*Etag: "0".*"sessionExpiration":\{"enabled":false`},
 		{"# 8.", `(?s)HTTP/1.1 200 OK.*Etag: "1".*"maxSessionMinutes":480`},
@@ -120,5 +121,34 @@ func walkQuickStart(t *testing.T, o Options) {
 func TestStartRefusesNonLoopback(t *testing.T) {
 	if _, err := Start(Options{Addr: "0.0.0.0:0"}); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("Start on 0.0.0.0 = %v; want a loopback error", err)
+	}
+}
+
+// make run is quiet when nothing happens: a check run that checks nobody
+// logs nothing, and an audit equal to the last one is not logged again.
+func TestQuietWhenNothingHappens(t *testing.T) {
+	logs := &syncBuffer{}
+	s, err := Start(Options{Addr: "127.0.0.1:0", Log: logs, CheckEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 3 {
+		if _, err := s.runChecks(context.Background(), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), `"msg":"policy checks"`); n != 0 {
+		t.Errorf("%d policy-check lines for runs that checked nobody; want 0", n)
+	}
+	if n := strings.Count(logs.String(), `"msg":"audit"`); n != 1 {
+		t.Errorf("%d audit lines for three equal audits; want 1", n)
+	}
+	signIn(t, s, "erin")
+	if _, err := s.runChecks(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"policy checks"`) || strings.Count(logs.String(), `"msg":"audit"`) != 2 {
+		t.Errorf("a run that checked erin and changed the audit logged nothing:\n%s", logs.String())
 	}
 }

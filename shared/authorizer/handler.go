@@ -23,10 +23,11 @@ var errUnavailable = errors.New("authorizer dependency unavailable")
 // Handler is the Lambda handler of the authorizer. It implements
 // lambda.Handler, reading the event and writing the response itself.
 type Handler struct {
-	auth   *Authorizer
-	simple bool
-	src    Sources
-	log    *slog.Logger
+	auth       *Authorizer
+	simple     bool
+	src        Sources
+	log        *slog.Logger
+	onDecision func(context.Context, Result)
 }
 
 // HandlerOptions configure a Handler.
@@ -36,6 +37,9 @@ type HandlerOptions struct {
 	SimpleResponses bool
 	Sources         Sources
 	Log             *slog.Logger
+	// OnDecision, when set, is told each decision (the local stack shows
+	// the reason of a deny to the developer; API Gateway cannot).
+	OnDecision func(context.Context, Result)
 }
 
 // NewHandler returns a Handler.
@@ -49,7 +53,7 @@ func NewHandler(a *Authorizer, o HandlerOptions) *Handler {
 	if o.Log == nil {
 		o.Log = obs.NewLogger(nil)
 	}
-	return &Handler{auth: a, simple: o.SimpleResponses, src: o.Sources, log: o.Log}
+	return &Handler{auth: a, simple: o.SimpleResponses, src: o.Sources, log: o.Log, onDecision: o.OnDecision}
 }
 
 var decisionMetrics = obs.NewEMF([][]string{{"reason"}, {"environment", "decision"}},
@@ -85,6 +89,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		_, touchErr = h.auth.RecordActivity(ctx, r)
 	}
 	h.logDecision(ctx, ev, r, start, touchErr)
+	if h.onDecision != nil {
+		h.onDecision(ctx, r)
+	}
 	return out, err
 }
 

@@ -33,11 +33,12 @@ type Deps struct {
 	Now    func() time.Time // nil: time.Now
 }
 
-// Authorizer is the authorizer's decision core and its Lambda handler.
-func Authorizer(d Deps, v *token.Verifier, store authorizer.Store) (*authorizer.Authorizer, *authorizer.Handler) {
+// Authorizer is the authorizer's decision core and its Lambda handler;
+// onDecision, when not nil, is told each decision.
+func Authorizer(d Deps, v *token.Verifier, store authorizer.Store, onDecision func(context.Context, authorizer.Result)) (*authorizer.Authorizer, *authorizer.Handler) {
 	c := d.Config
 	a := authorizer.New(v, store, c.Environments, c.Enforcement, d.Now)
-	return a, authorizer.NewHandler(a, authorizer.HandlerOptions{SimpleResponses: c.SimpleResponses, Sources: c.Sources, Log: d.Log})
+	return a, authorizer.NewHandler(a, authorizer.HandlerOptions{SimpleResponses: c.SimpleResponses, Sources: c.Sources, Log: d.Log, OnDecision: onDecision})
 }
 
 // SessionsStore is what the sessions function needs of a store: the
