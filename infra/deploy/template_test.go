@@ -124,7 +124,7 @@ func TestTranslatedTemplate(t *testing.T) {
 				ops = cond[1]
 			}
 			for method, op := range ops.(map[string]any) {
-				open := strings.HasPrefix(path, "/sessions") || path == "/signals" || path == "/backchannel-logout" || strings.HasPrefix(path, "/console/")
+				open := strings.HasPrefix(path, "/sessions") || path == "/signals" || path == "/backchannel-logout" || path == "/openapi.json" || strings.HasPrefix(path, "/console/")
 				sec, _ := json.Marshal(get(op, "security"))
 				if open == strings.Contains(string(sec), `"SessionAuthorizer"`) {
 					t.Errorf("%s %s security = %s; want the authorizer %v", method, path, sec, map[bool]string{true: "off", false: "on"}[open])

@@ -257,6 +257,7 @@ func Start(o Options) (*Stack, error) {
 	mux.HandleFunc("/demo/", s.route(s.demo, true))
 	mux.HandleFunc("/signals", s.route(s.signals, false))
 	mux.HandleFunc("/console/", s.route(s.admin, false)) // static; its API calls carry the admin's token
+	mux.HandleFunc("GET /openapi.json", s.route(s.admin, false))
 	mux.HandleFunc("GET /app", serveApp)
 	mux.Handle("/directory/", http.StripPrefix("/directory", dir))
 	mux.HandleFunc("POST /local/run-checks", s.runChecksHandler)
@@ -485,7 +486,7 @@ func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int, r
 		RouteArn:       "arn:aws:execute-api:local:000000000000:local/$default/" + r.Method + r.URL.Path,
 		IdentitySource: []string{r.Header.Get("Authorization"), r.Header.Get("X-Session-Id")},
 		RouteKey:       "$default",
-		RawPath:        r.URL.Path,
+		RawPath:        r.URL.EscapedPath(),
 		RawQueryString: r.URL.RawQuery,
 		Cookies:        cookiesOf(r),
 		Headers:        headersOf(r),
@@ -518,7 +519,7 @@ func proxyEvent(r *http.Request, body []byte, reqID string, authCtx map[string]a
 		q[k] = strings.Join(v, ",")
 	}
 	return events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "$default", RawPath: r.URL.Path, RawQueryString: r.URL.RawQuery,
+		Version: "2.0", RouteKey: "$default", RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
 		Cookies: cookiesOf(r), Headers: headersOf(r), QueryStringParameters: q, RequestContext: rc,
 		StageVariables: map[string]string{"environment": Environment},
 		Body:           base64.StdEncoding.EncodeToString(body), IsBase64Encoded: true,

@@ -116,6 +116,7 @@ func New(cfg Config) *API {
 		{"/transmitters/stream/verify", "POST", a.verifyStream},
 		{"/transmitters/stream/status", "PUT", a.streamStatus},
 		{"/console/{file...}", "GET", a.console},
+		{"/openapi.json", "GET", a.openapi},
 	}
 	allowed := map[string][]string{}
 	for _, r := range routes {

@@ -71,3 +71,16 @@ func (a *API) console(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", ct)
 	w.Write(body)
 }
+
+// OpenAPI is the OpenAPI 3.1 description of the sessions and admin APIs.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+// openapi serves the description; it is public (it describes, it grants
+// nothing).
+func (a *API) openapi(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(OpenAPI)
+}
