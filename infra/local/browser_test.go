@@ -104,6 +104,12 @@ func (b *browser) shot(name string) {
 	}
 }
 
+// setUnit picks a duration field's unit (minutes in it: 1, 60 or 1440).
+func (b *browser) setUnit(sel string, minutes int) {
+	b.t.Helper()
+	b.do("unit of "+sel, chromedp.Evaluate[chromedp.Void](`(() => { const e = document.querySelector(`+strconv.Quote(sel)+`); e.value = "`+strconv.Itoa(minutes)+`"; e.dispatchEvent(new Event("change")); })()`))
+}
+
 // typeInto empties a field and types value into it, as a user would.
 func (b *browser) typeInto(sel, value string) {
 	b.t.Helper()
@@ -175,21 +181,27 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("console loads", chromedp.WaitVisible("#app"))
 	b.waitText("#version", "version 0")
 	b.waitText("#budget", "Revoked, signed out, or pushed by the IdP")
+	b.waitText("#who", "Signed in as Development User root (admin of every environment)")
 	b.shot("console-signed-in")
 
-	// Change a setting and see it saved.
+	// Change a setting, as a duration in hours, and see it saved in minutes.
 	b.do("enable expiration", chromedp.Click("#sessionExpiration-enabled"))
-	b.typeInto("#sessionExpiration-maxSessionMinutes", "480")
+	b.waitText("#hint-sessionExpiration-maxSessionMinutes", "1 hour to 1 day")
+	b.setUnit("#sessionExpiration-maxSessionMinutes-unit", 60)
+	b.typeInto("#sessionExpiration-maxSessionMinutes", "8")
 	b.do("save", chromedp.Click("#save"))
 	b.waitText("#status", "Saved: version 1")
 	set, v, err := s.Store.Settings(ctx, Environment)
 	if err != nil || v != 1 || !set.SessionExpiration.Enabled || set.SessionExpiration.MaxSessionMinutes != 480 {
-		t.Fatalf("stored settings = v%d %+v, %v; want version 1 with 480 minutes", v, set.SessionExpiration, err)
+		t.Fatalf("stored settings = v%d %+v, %v; want version 1 with 480 minutes (8 hours)", v, set.SessionExpiration, err)
 	}
-	b.waitText("#history", "root")
+	// The history says what changed, as people read durations.
+	b.waitText("#history", "Maximum session length: 1 day → 8 hours")
+	b.waitText("#history", "End sessions a fixed time after sign-in: off → on")
 	b.shot("console-saved")
 
 	// An out-of-range value: the field says why, and saving is off.
+	b.setUnit("#sessionExpiration-maxSessionMinutes-unit", 1)
 	b.typeInto("#sessionExpiration-maxSessionMinutes", "5000")
 	b.waitText("#err-sessionExpiration-maxSessionMinutes", "between 60 and 1440")
 	disabled, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.querySelector("#save").disabled`))
@@ -267,4 +279,37 @@ func TestExpiryWarningInBrowser(t *testing.T) {
 	clock.Add(20 * time.Minute) // the end
 	b.do("signed out at the end", chromedp.WaitVisible("#sg-signed-out"))
 	b.shot("app-signed-out")
+}
+
+// The idle warning: with a 6-minute idle timeout the banner waits until 3
+// minutes before the idle end (half the timeout, not 5 minutes: it does
+// not show from the first second), and "Keep working" records activity at
+// once, so the idle end moves and the banner goes, though the authorizer
+// would not record activity again for a minute.
+func TestKeepWorkingResetsTheIdleCountdown(t *testing.T) {
+	ctx := context.Background()
+	s, clock := startStack(t)
+	idle := policy.Defaults()
+	idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 6}
+	if err := s.Store.PutSettings(ctx, session.SettingsChange{Environment: Environment, Version: 1, At: clock.Now(), Actor: "test", Old: policy.Defaults(), New: idle}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.do("open the app", chromedp.Navigate(s.URL+"/app?user=dora&poll=1"))
+	b.waitText("#status", "Signed in as dora")
+	time.Sleep(1500 * time.Millisecond) // let the page poll once or twice; the server's clock stands still
+	if visible, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!document.querySelector("#sg-warning") && !document.querySelector("#sg-warning").hidden`)); visible {
+		t.Fatal("the idle warning shows from the first second")
+	}
+	clock.Add(3*time.Minute + time.Second)
+	b.do("banner 3 minutes before the idle end", chromedp.WaitVisible("#sg-warning"))
+	b.waitText("#sg-countdown", "2:5")
+	b.waitText("#sg-stay", "Keep working")
+	b.axe("demo app idle warning")
+	b.do("keep working", chromedp.Click("#sg-stay"), chromedp.WaitNotVisible("#sg-warning"))
+	b.shot("app-kept-working")
+	sess, _, err := s.Store.UserSessions(ctx, Environment, session.UserKey{Issuer: s.IdP.URL(), Subject: "dora"}, session.Page{Limit: 5})
+	if err != nil || len(sess) != 1 || sess[0].LastActivityAt.Sub(clock.Now()).Abs() > time.Second {
+		t.Fatalf("dora's session after Keep working = %+v, %v; want its activity recorded now", sess, err)
+	}
 }

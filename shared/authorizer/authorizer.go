@@ -139,6 +139,24 @@ func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 	return r
 }
 
+// KeepAliveFloor is the least time between two keep-alive writes of a
+// session: an explicit "keep working" records activity at once, but a
+// client repeating it cannot cost a write per call.
+const KeepAliveFloor = 10 * time.Second
+
+// KeepAlive records r's activity now, inside the activity interval too
+// (the user asked to keep working), unless the last was within
+// KeepAliveFloor.
+func (a *Authorizer) KeepAlive(ctx context.Context, r Result) error {
+	if !r.Allowed() {
+		return nil
+	}
+	if _, err := a.store.Touch(ctx, r.Session, a.now(), KeepAliveFloor); err != nil {
+		return fmt.Errorf("keep session %s alive: %w", r.Session.Hash.Prefix(), err)
+	}
+	return nil
+}
+
 // RecordActivity records an allowed request's activity if the session's
 // last recorded activity is at least its activity interval old; otherwise
 // it does nothing and costs nothing. It reports whether it wrote.

@@ -130,6 +130,9 @@ func (s Settings) lifetime(staySignedIn bool) time.Duration {
 	return 0
 }
 
+// IdleTimeout is the idle timeout of a session of this kind; 0: none.
+func (s Settings) IdleTimeout(staySignedIn bool) time.Duration { return s.idle(staySignedIn) }
+
 func (s Settings) idle(staySignedIn bool) time.Duration {
 	if staySignedIn && s.StaySignedIn.InactivityMinutes > 0 {
 		return time.Duration(s.StaySignedIn.InactivityMinutes) * time.Minute

@@ -78,6 +78,7 @@ func New(cfg Config) *API {
 	a.mux.HandleFunc("POST /sessions", a.signIn)
 	a.mux.HandleFunc("GET /sessions/current", a.current)
 	a.mux.HandleFunc("DELETE /sessions/current", a.signOut)
+	a.mux.HandleFunc("POST /sessions/current/activity", a.keepAlive)
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "no such route: " + r.Method + " " + r.URL.Path})
 	})
@@ -105,7 +106,11 @@ type View struct {
 	ExpiresAt       *time.Time `json:"expiresAt,omitempty"`
 	WarnAt          *time.Time `json:"warnAt,omitempty"`
 	IdleExpiresAt   *time.Time `json:"idleExpiresAt,omitempty"`
-	EndedSessions   int        `json:"endedSessions,omitempty"`
+	// IdleWarnAt is when an app should warn of the idle end: 5 minutes
+	// before it, or half the idle timeout before it when that is shorter,
+	// so a short timeout does not warn from its first second.
+	IdleWarnAt    *time.Time `json:"idleWarnAt,omitempty"`
+	EndedSessions int        `json:"endedSessions,omitempty"`
 	// Now is the server's time of the answer: a client counts down to the
 	// times above from it, not from its own clock.
 	Now time.Time `json:"now"`
@@ -119,11 +124,15 @@ func viewOf(s session.Session, d policy.Decision) View {
 		u := t.UTC()
 		return &u
 	}
-	return View{
+	v := View{
 		SessionHash: s.Hash.Prefix(), Environment: s.Environment, UserID: s.User.Subject, ClientID: s.ClientID,
 		StaySignedIn: s.StaySignedIn, SettingsVersion: s.SettingsVersion, CreatedAt: s.CreatedAt.UTC(),
 		ExpiresAt: opt(d.ExpiresAt), WarnAt: opt(d.WarnAt), IdleExpiresAt: opt(d.IdleExpiresAt),
 	}
+	if !d.IdleExpiresAt.IsZero() {
+		v.IdleWarnAt = opt(d.IdleExpiresAt.Add(-min(5*time.Minute, s.Settings.IdleTimeout(s.StaySignedIn)/2)))
+	}
+	return v
 }
 
 // details are what a client is told for each deny: enough to act on,
@@ -289,6 +298,35 @@ func (a *API) current(w http.ResponseWriter, r *http.Request) {
 	res := a.cfg.Authorizer.Check(ctx, id) // judging only: no activity is recorded
 	if !res.Allowed() {
 		a.deny(ctx, w, "current", res.Reason, res.Err)
+		return
+	}
+	v := viewOf(res.Session, res.Decision)
+	v.Now = a.cfg.Now().UTC()
+	writeJSON(w, http.StatusOK, v)
+}
+
+// keepAlive is the user's explicit "keep working": it records activity
+// now, even inside the activity interval that rate-limits the
+// authorizer's writes, so the idle end moves at once; the answer is the
+// session judged again.
+func (a *API) keepAlive(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := authorizer.Identity{
+		Authorization: r.Header.Get("Authorization"),
+		SessionID:     a.sessionIDOf(r),
+		Environment:   envCandidate(r, a.cfg.Environments),
+	}
+	res := a.cfg.Authorizer.Check(ctx, id)
+	if !res.Allowed() {
+		a.deny(ctx, w, "keep_alive", res.Reason, res.Err)
+		return
+	}
+	if err := a.cfg.Authorizer.KeepAlive(ctx, res); err != nil {
+		a.deny(ctx, w, "keep_alive", reason.DependencyUnavailable, err)
+		return
+	}
+	if res = a.cfg.Authorizer.Check(ctx, id); !res.Allowed() {
+		a.deny(ctx, w, "keep_alive", res.Reason, res.Err)
 		return
 	}
 	v := viewOf(res.Session, res.Decision)

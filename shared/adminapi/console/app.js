@@ -6,21 +6,50 @@ const st = { cfg: null, token: null, sid: null, env: null, etag: null, limits: n
 
 // The settings form: JSON path, kind, and the limits entry for its range.
 const FIELDS = [
-  { group: "Session expiration", path: "sessionExpiration.enabled", kind: "bool", label: "End sessions a fixed time after sign-in" },
-  { group: "Session expiration", path: "sessionExpiration.maxSessionMinutes", kind: "int", label: "Maximum session length (minutes)", limit: "maxSessionMinutes" },
-  { group: "Session expiration", path: "sessionExpiration.warningMinutes", kind: "int", label: "Warn this long before the end (minutes)" },
-  { group: "Inactivity timeout", path: "inactivityTimeout.enabled", kind: "bool", label: "End sessions after inactivity" },
-  { group: "Inactivity timeout", path: "inactivityTimeout.minutes", kind: "int", label: "Inactivity timeout (minutes)", limit: "inactivityMinutes" },
-  { group: "Stay signed in", path: "staySignedIn.allowed", kind: "bool", label: "Users may choose to stay signed in" },
-  { group: "Stay signed in", path: "staySignedIn.inactivityMinutes", kind: "int", label: "Their inactivity timeout (minutes, 0: as above)", limit: "staySignedInInactivityMinutes", zero: true },
-  { group: "Stay signed in", path: "staySignedIn.maxSessionMinutes", kind: "int", label: "Their maximum length (minutes, 0: as above)", limit: "staySignedInMaxSessionMinutes", zero: true },
-  { group: "Stay signed in", path: "staySignedIn.renewAfterMinutes", kind: "int", label: "Activity renews them only after (minutes, 0: always)" },
-  { group: "Policy checks", path: "policyCheckIntervalMinutes", kind: "int", label: "Re-check users at the IdP every (minutes)", limit: "policyCheckIntervalMinutes" },
-  { group: "Policy checks", path: "outageGraceMinutes", kind: "int", label: "Stay-signed-in grace while the IdP is down (minutes)", limit: "outageGraceMinutes" },
-  { group: "Session limit", path: "maxSessionsPerUser", kind: "int", label: "Sessions per user (0: no limit)", limit: "maxSessionsPerUser" },
-  { group: "Session limit", path: "onSessionLimit", kind: "select", label: "At the limit", options: [["end_oldest", "end the oldest session"], ["deny_new", "refuse the new sign-in"]] },
-  { group: "Exempt apps", path: "exemptClients", kind: "list", label: "Client ids without timeouts (comma-separated)" },
+  { group: "Session expiration", path: "sessionExpiration.enabled", kind: "bool", label: "End sessions a fixed time after sign-in",
+    help: "Off: a session lives as long as the IdP's tokens and the policy checks allow." },
+  { group: "Session expiration", path: "sessionExpiration.maxSessionMinutes", kind: "minutes", label: "Maximum session length", limit: "maxSessionMinutes",
+    help: "The session ends this long after sign-in, whatever the activity." },
+  { group: "Session expiration", path: "sessionExpiration.warningMinutes", kind: "minutes", label: "Warn this long before the end", range: "warning",
+    help: "When the app shows its expiry warning: less than the maximum length." },
+  { group: "Inactivity timeout", path: "inactivityTimeout.enabled", kind: "bool", label: "End sessions after inactivity",
+    help: "A session with no request for this long ends." },
+  { group: "Inactivity timeout", path: "inactivityTimeout.minutes", kind: "minutes", label: "Inactivity timeout", limit: "inactivityMinutes",
+    help: "Shorter than the maximum length when both are on." },
+  { group: "Stay signed in", path: "staySignedIn.allowed", kind: "bool", label: "Users may choose to stay signed in",
+    help: "Such sessions get a persistent cookie, the outage grace, and the limits below." },
+  { group: "Stay signed in", path: "staySignedIn.inactivityMinutes", kind: "minutes", label: "Their inactivity timeout", limit: "staySignedInInactivityMinutes", zero: true,
+    help: "0: the same as other sessions." },
+  { group: "Stay signed in", path: "staySignedIn.maxSessionMinutes", kind: "minutes", label: "Their maximum length", limit: "staySignedInMaxSessionMinutes", zero: true,
+    help: "0: the same as other sessions." },
+  { group: "Stay signed in", path: "staySignedIn.renewAfterMinutes", kind: "minutes", label: "Activity renews them only after",
+    help: "0: every request renews them (SharePoint renews after 24 hours)." },
+  { group: "Policy checks", path: "policyCheckIntervalMinutes", kind: "minutes", label: "Re-check users at the IdP every", limit: "policyCheckIntervalMinutes",
+    help: "How soon a user disabled at the IdP loses access (plus the schedule's slack)." },
+  { group: "Policy checks", path: "outageGraceMinutes", kind: "minutes", label: "Stay-signed-in grace while the IdP is down", limit: "outageGraceMinutes",
+    help: "Stay-signed-in sessions keep working this long past a missed check." },
+  { group: "Session limit", path: "maxSessionsPerUser", kind: "int", label: "Sessions per user", limit: "maxSessionsPerUser",
+    help: "0: no limit." },
+  { group: "Session limit", path: "onSessionLimit", kind: "select", label: "At the limit", options: [["end_oldest", "end the oldest session"], ["deny_new", "refuse the new sign-in"]],
+    help: "What a sign-in does when the user already holds the most sessions allowed." },
+  { group: "Exempt apps", path: "exemptClients", kind: "list", label: "Client ids without timeouts",
+    help: "Comma-separated; the age limits do not apply to these apps (binding and revocation still do)." },
 ];
+
+// Durations are kept in minutes and shown in the largest unit that holds
+// them whole.
+const UNITS = [[1440, "days", "day"], [60, "hours", "hour"], [1, "minutes", "minute"]];
+function human(min) {
+  if (!Number.isFinite(min)) return "";
+  if (min === 0) return "0 minutes";
+  for (const [f, many, one] of UNITS) if (min % f === 0) return (min / f) + " " + (min / f === 1 ? one : many);
+  return min + " minutes";
+}
+function unitOf(min) {
+  if (!min) return 1;
+  for (const [f] of UNITS) if (min % f === 0) return f;
+  return 1;
+}
 
 const idOf = (path) => path.replace(/\./g, "-");
 const get = (obj, path) => path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), obj);
@@ -114,34 +143,54 @@ function buildForm() {
       groups[f.group] = fs;
     }
     const div = document.createElement("div");
-    div.className = "field";
+    div.className = "field field-" + f.kind;
     const id = idOf(f.path);
     const label = document.createElement("label");
     label.htmlFor = id;
     label.textContent = f.label;
+    const control = document.createElement("div");
+    control.className = "control";
     let input;
     if (f.kind === "select") {
       input = document.createElement("select");
       for (const [v, t] of f.options) input.append(new Option(t, v));
     } else {
       input = document.createElement("input");
-      input.type = f.kind === "bool" ? "checkbox" : f.kind === "int" ? "number" : "text";
+      input.type = f.kind === "bool" ? "checkbox" : (f.kind === "int" || f.kind === "minutes") ? "number" : "text";
+      if (f.kind === "bool") { input.setAttribute("role", "switch"); input.className = "switch"; }
+      if (input.type === "number") input.min = "0";
     }
     input.id = id;
-    input.setAttribute("aria-describedby", "hint-" + id + " err-" + id);
+    input.setAttribute("aria-describedby", "help-" + id + " hint-" + id + " err-" + id);
     input.addEventListener("input", validate);
+    input.addEventListener("change", validate);
+    control.append(input);
+    if (f.kind === "minutes") {
+      const unit = document.createElement("select");
+      unit.id = id + "-unit";
+      unit.className = "unit";
+      unit.setAttribute("aria-label", f.label + ": unit");
+      for (const [factor, many] of UNITS.slice().reverse()) unit.append(new Option(many, String(factor)));
+      unit.addEventListener("change", validate);
+      control.append(unit);
+    }
     const hint = document.createElement("span");
     hint.className = "hint";
     hint.id = "hint-" + id;
     if (f.limit && st.limits[f.limit]) {
       const r = st.limits[f.limit];
-      hint.textContent = (f.zero ? "0 or " : "") + r.min + " to " + r.max;
+      hint.textContent = (f.zero ? "0 or " : "") + (f.kind === "minutes" ? human(r.min) + " to " + human(r.max) : r.min + " to " + r.max);
     }
+    control.append(hint);
+    const help = document.createElement("p");
+    help.className = "help";
+    help.id = "help-" + id;
+    help.textContent = f.help || "";
     const err = document.createElement("span");
     err.className = "error";
     err.id = "err-" + id;
     err.setAttribute("aria-live", "polite");
-    div.append(label, input, hint, err);
+    div.append(label, control, help, err);
     groups[f.group].append(div);
   }
 }
@@ -152,7 +201,11 @@ function fill(s) {
     const v = get(s, f.path);
     if (f.kind === "bool") el.checked = !!v;
     else if (f.kind === "list") el.value = (v || []).join(", ");
-    else el.value = v;
+    else if (f.kind === "minutes") {
+      const u = unitOf(v);
+      document.getElementById(idOf(f.path) + "-unit").value = String(u);
+      el.value = v / u;
+    } else el.value = v;
   }
   validate();
 }
@@ -164,7 +217,10 @@ function read() {
     let v;
     if (f.kind === "bool") v = el.checked;
     else if (f.kind === "int") v = el.value.trim() === "" ? NaN : Number(el.value);
-    else if (f.kind === "list") v = el.value.split(",").map((x) => x.trim()).filter(Boolean);
+    else if (f.kind === "minutes") {
+      const n = el.value.trim() === "" ? NaN : Number(el.value);
+      v = n * Number(document.getElementById(idOf(f.path) + "-unit").value);
+    } else if (f.kind === "list") v = el.value.split(",").map((x) => x.trim()).filter(Boolean);
     else v = el.value;
     set(out, f.path, v);
   }
@@ -181,12 +237,13 @@ function validate() {
     const r = Object.assign({}, st.limits[lim]);
     if (max !== undefined) r.max = Math.min(r.max, max);
     if (!Number.isInteger(v)) errs[path] = "must be a whole number";
-    else if (!(zero && v === 0) && (v < r.min || v > r.max)) errs[path] = "must be between " + r.min + " and " + r.max + (zero ? " (or 0)" : "");
+    else if (!(zero && v === 0) && (v < r.min || v > r.max)) errs[path] = "must be between " + r.min + " and " + r.max + " minutes (" + human(r.min) + " to " + human(r.max) + ")" + (zero ? ", or 0" : "");
   };
   range("sessionExpiration.maxSessionMinutes", "maxSessionMinutes");
   const max = get(s, "sessionExpiration.maxSessionMinutes");
   const w = get(s, "sessionExpiration.warningMinutes");
-  if (!Number.isInteger(w) || w < 1 || (Number.isInteger(max) && w > max - 1)) errs["sessionExpiration.warningMinutes"] = "must be between 1 and " + ((max || 2) - 1);
+  if (!Number.isInteger(w) || w < 1 || (Number.isInteger(max) && w > max - 1)) errs["sessionExpiration.warningMinutes"] = "must be between 1 and " + ((max || 2) - 1) + " minutes";
+  $("#hint-sessionExpiration-warningMinutes").textContent = Number.isInteger(max) ? "1 minute to " + human(max - 1) : "";
   const bothOn = s.sessionExpiration.enabled && s.inactivityTimeout.enabled && Number.isInteger(max);
   range("inactivityTimeout.minutes", "inactivityMinutes", false, bothOn ? max - 1 : undefined);
   range("staySignedIn.inactivityMinutes", "staySignedInInactivityMinutes", true);
@@ -214,6 +271,7 @@ async function loadSettings() {
   st.etag = r.etag;
   st.loaded = r.data;
   $("#version").textContent = "version " + r.etag.replace(/"/g, "");
+  $("#ov-version").textContent = r.etag.replace(/"/g, "");
   $("#conflict").hidden = true;
   fill(r.data);
   await Promise.all([loadHistory(), loadAudit(), loadBudget(), loadTransmitters()]);
@@ -280,6 +338,19 @@ async function save(body, query) {
   $("#status").textContent = (r.data && r.data.detail) || "The settings were not saved (" + r.status + ").";
 }
 
+// changes lists what a settings change changed: "Maximum session length:
+// 24 hours → 8 hours".
+function changes(oldS, newS) {
+  const out = [];
+  for (const f of FIELDS) {
+    const a = get(oldS, f.path), b = get(newS, f.path);
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    const show = (v) => f.kind === "minutes" ? human(v) : f.kind === "bool" ? (v ? "on" : "off") : Array.isArray(v) ? (v.join(", ") || "none") : String(v);
+    out.push(f.group + " — " + f.label + ": " + show(a) + " → " + show(b));
+  }
+  return out;
+}
+
 async function loadHistory() {
   const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/settings/history?limit=20");
   const tb = $("#history tbody");
@@ -291,6 +362,17 @@ async function loadHistory() {
       td.textContent = v;
       tr.append(td);
     }
+    const td = document.createElement("td");
+    const ul = document.createElement("ul");
+    ul.className = "diff";
+    for (const line of changes(c.old, c.new)) {
+      const li = document.createElement("li");
+      li.textContent = line;
+      ul.append(li);
+    }
+    if (!ul.childElementCount) td.textContent = "no change";
+    else td.append(ul);
+    tr.append(td);
     tb.append(tr);
   }
 }
@@ -363,14 +445,20 @@ async function loadTransmitters() {
 }
 
 async function loadAudit() {
-  const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/audits?limit=1");
+  const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/audits?limit=30");
+  const reps = ((r.data && r.data.reports) || []).slice().reverse(); // oldest first
+  const latest = reps[reps.length - 1];
+  $("#ov-active").textContent = latest ? latest.report.activeSessions : "–";
+  $("#ov-audit").textContent = latest ? new Date(latest.at).toLocaleString() : "none yet";
   const dl = $("#audit");
   dl.textContent = "";
-  const rep = r.data && r.data.reports && r.data.reports[0];
-  if (!rep) { dl.textContent = "No audit report yet."; return; }
-  const items = [["Reported", new Date(rep.at).toLocaleString()], ["Active sessions", rep.report.activeSessions],
-    ["Under older settings", rep.report.olderSettingsSessions], ["Idle sessions", rep.report.idleSessions],
-    ["Revocations", JSON.stringify(rep.report.revocations)], ["Users failing checks", rep.report.usersCheckFailing]];
+  $("#audit-empty").hidden = !!latest;
+  $("#charts").hidden = !latest;
+  if (!latest) return;
+  const causes = Object.entries(latest.report.revocations || {}).map(([k, v]) => k.replace(/_/g, " ") + ": " + v).join(", ") || "none";
+  const items = [["Reported", new Date(latest.at).toLocaleString()], ["Active sessions", latest.report.activeSessions],
+    ["Under older settings", latest.report.olderSettingsSessions], ["Idle sessions", latest.report.idleSessions],
+    ["Revocations by cause", causes], ["Users failing checks", latest.report.usersCheckFailing]];
   for (const [k, v] of items) {
     const dt = document.createElement("dt");
     dt.textContent = k;
@@ -378,6 +466,44 @@ async function loadAudit() {
     dd.textContent = v;
     dl.append(dt, dd);
   }
+  drawCharts(reps);
+}
+
+// Charts of the stored audits, drawn as inline SVG (no library).
+const SVGNS = "http://www.w3.org/2000/svg";
+function svgEl(tag, attrs, text) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const k in attrs) e.setAttribute(k, attrs[k]);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+function chart(id, title, points, fmt) {
+  // points: [label, value]; bars, with the value above each.
+  const box = document.getElementById(id);
+  box.textContent = "";
+  const w = 360, h = 160, pad = 24, n = Math.max(points.length, 1);
+  const max = Math.max(1, ...points.map((p) => p[1]));
+  const svg = svgEl("svg", { viewBox: "0 0 " + w + " " + h, role: "img", class: "chart",
+    "aria-label": title + ": " + (points.map((p) => p[0] + " " + fmt(p[1])).join(", ") || "no data") });
+  svg.append(svgEl("title", {}, title));
+  svg.append(svgEl("line", { x1: pad, y1: h - pad, x2: w - 4, y2: h - pad, class: "axis" }));
+  const bw = (w - pad - 8) / n;
+  points.forEach(([label, v], i) => {
+    const bh = (h - 2 * pad) * (v / max);
+    const x = pad + i * bw + bw * 0.15;
+    svg.append(svgEl("rect", { x: x, y: h - pad - bh, width: bw * 0.7, height: Math.max(bh, 0.5), class: "bar" }));
+    svg.append(svgEl("text", { x: x + bw * 0.35, y: h - pad - bh - 4, "text-anchor": "middle", class: "value" }, fmt(v)));
+    if (n <= 8) svg.append(svgEl("text", { x: x + bw * 0.35, y: h - 6, "text-anchor": "middle", class: "label" }, label));
+  });
+  box.append(svg);
+}
+function drawCharts(reps) {
+  const day = (at) => new Date(at).toLocaleDateString(undefined, { month: "short", day: "numeric" });
+  chart("chart-active", "Active sessions per audit", reps.map((r) => [day(r.at), r.report.activeSessions || 0]), String);
+  const causes = {};
+  for (const r of reps) for (const [k, v] of Object.entries(r.report.revocations || {})) causes[k] = (causes[k] || 0) + v;
+  chart("chart-causes", "Revocations by cause, over these audits", Object.entries(causes).map(([k, v]) => [k.replace(/_/g, " "), v]), String);
+  chart("chart-errors", "Directory error rate per audit", reps.map((r) => [day(r.at), 100 * (r.report.directoryErrorRate || 0)]), (v) => Math.round(v) + "%");
 }
 
 async function showSessions(e) {
@@ -385,26 +511,48 @@ async function showSessions(e) {
   const user = $("#user").value.trim();
   if (!user) return;
   const r = await api("GET", "/environments/" + encodeURIComponent(st.env) + "/sessions?user=" + encodeURIComponent(user) + issuerParam("&"));
-  const ul = $("#sessions");
-  ul.textContent = "";
+  const tb = $("#sessions tbody");
+  tb.textContent = "";
   const list = (r.data && r.data.sessions) || [];
+  $("#sessions").hidden = list.length === 0;
   $("#sessions-status").textContent = r.status === 200 ? list.length + " live session(s) of " + user + "." : "Could not list sessions (" + r.status + ").";
+  const when = (t) => (t ? new Date(t).toLocaleString() : "–");
   for (const s of list) {
-    const li = document.createElement("li");
-    li.textContent = "Started " + new Date(s.createdAt).toLocaleString() + " from " + (s.clientId || "?") + " ";
+    const tr = document.createElement("tr");
+    for (const v of [when(s.createdAt), when(s.lastActivityAt), s.clientId || "–", s.staySignedIn ? "yes" : "no", when(s.expiresAt || s.idleExpiresAt)]) {
+      const td = document.createElement("td");
+      td.textContent = v;
+      tr.append(td);
+    }
+    const td = document.createElement("td");
     const b = document.createElement("button");
     b.type = "button";
     b.className = "revoke";
     b.textContent = "Revoke";
-    b.setAttribute("aria-label", "Revoke the session started " + new Date(s.createdAt).toLocaleString());
+    b.setAttribute("aria-label", "Revoke the session started " + when(s.createdAt));
     b.addEventListener("click", async () => {
       await api("DELETE", "/environments/" + encodeURIComponent(st.env) + "/sessions/" + s.id);
       await showSessions();
       $("#sessions-status").textContent = "Session revoked. " + $("#sessions-status").textContent;
     });
-    li.append(b);
-    ul.append(li);
+    td.append(b);
+    tr.append(td);
+    tb.append(tr);
   }
+}
+
+// whoText names the signed-in admin and their role, from the token's
+// claims (shown only; the API verifies the token on every call).
+function whoText(token) {
+  let c = {};
+  try {
+    c = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+  } catch (e) { /* not shown then */ }
+  const name = c.name || c.preferred_username || c.username || c.sub || "an administrator";
+  const roles = [].concat(c.roles || c["cognito:groups"] || []);
+  const role = roles.find((r) => r === "sessionguard-admin") ? "admin of every environment"
+    : roles.filter((r) => r.startsWith("sessionguard-admin:")).map((r) => "admin of " + r.split(":")[1]).join(", ") || "admin";
+  return "Signed in as " + name + " (" + role + ")";
 }
 
 async function main() {
@@ -434,7 +582,7 @@ async function main() {
   for (const p of presets) $("#preset").append(new Option(p.name + " — " + p.description, p.name));
   for (const e of envs.data.environments) $("#env").append(new Option(e.id, e.id));
   st.env = envs.data.environments[0].id;
-  $("#who").textContent = "Signed in.";
+  $("#who").textContent = whoText(st.token);
   $("#signout").hidden = false;
   $("#signout").addEventListener("click", signOut);
   $("#app").hidden = false;

@@ -1,26 +1,29 @@
 // sessionguard expiry warning: include it in an app page with
 //
-//   <script src="/console/sessionguard-warning.js" data-keepalive-url="/api/ping"></script>
+//   <script src="/console/sessionguard-warning.js"></script>
 //
 // It polls GET /sessions/current (which does not count as activity), shows
-// a banner with a countdown from warnAt (or 5 minutes before an idle end)
-// with a "Stay signed in" action that makes one request through the
-// authorizer (recording activity, which moves an idle end), and signs the
-// user out when the session ends. Times are counted from the server's
-// clock ("now" in the answer), not the browser's.
+// a banner with a countdown from warnAt (or, for an idle end, from
+// idleWarnAt: 5 minutes before it, or half the idle timeout when that is
+// shorter) with a "Keep working" action, and signs the user out when the
+// session ends. "Keep working" posts to /sessions/current/activity, which
+// records activity at once (even inside the interval that rate-limits the
+// authorizer's activity writes), and the countdown restarts from the
+// server's new idle end. Times are counted from the server's clock ("now"
+// in the answer), not the browser's.
 //
 // Credentials: window.sessionguard.credentials() may return {token,
 // sessionId}; otherwise sessionStorage "sg_token" and "sg_session" are
 // used, and the session cookie travels by itself.
 // Options (data- attributes): session-url (default /sessions/current),
-// keepalive-url, poll-seconds (default 30), signed-out-url.
+// poll-seconds (default 30), signed-out-url.
 (function () {
   "use strict";
   const me = document.currentScript;
   const d = (me && me.dataset) || {};
   const opt = {
     sessionUrl: d.sessionUrl || "/sessions/current",
-    keepaliveUrl: d.keepaliveUrl || "",
+
     poll: Math.max(1, Number(d.pollSeconds || 30)) * 1000,
     signedOutUrl: d.signedOutUrl || "",
   };
@@ -48,7 +51,7 @@
     banner.hidden = true;
     text = el("p", { id: "sg-warning-text", style: "margin:0 0 .5rem" });
     countdown = el("span", { id: "sg-countdown", style: "font-weight:700" });
-    stay = el("button", { id: "sg-stay", type: "button", style: "font:inherit;padding:.3rem .9rem" }, "Stay signed in");
+    stay = el("button", { id: "sg-stay", type: "button", style: "font:inherit;padding:.3rem .9rem" }, "Keep working");
     stay.addEventListener("click", keepAlive);
     banner.append(text, stay);
     document.body.append(banner);
@@ -60,7 +63,7 @@
   function show() {
     text.textContent = absolute ? "Your session ends in " : "Your session ends after inactivity in ";
     text.append(countdown);
-    text.append(absolute ? ". Save your work; you will need to sign in again." : ". Stay signed in to keep working.");
+    text.append(absolute ? ". Save your work; you will need to sign in again." : ". Choose Keep working to stay.");
     stay.hidden = absolute;
     const first = banner.hidden;
     banner.hidden = false;
@@ -71,11 +74,11 @@
     if (end === null || banner.hidden) return;
     countdown.textContent = fmt(Math.max(0, end - (Date.now() + skew)));
   }
-  async function poll() {
+  async function poll(init) {
     if (done) return;
     let r;
     try {
-      r = await fetch(opt.sessionUrl, { headers: headers(), credentials: "include" });
+      r = await fetch(opt.sessionUrl, Object.assign({ headers: headers(), credentials: "include" }, init || {}));
     } catch (e) {
       return; // offline: try again at the next poll
     }
@@ -88,16 +91,17 @@
     const ends = [exp, idle].filter((x) => x !== null);
     end = ends.length ? Math.min(...ends) : null;
     absolute = exp !== null && end === exp;
-    const warnAt = absolute && s.warnAt ? Date.parse(s.warnAt) : idle !== null ? idle - 5 * 60 * 1000 : null;
+    const warnAt = absolute && s.warnAt ? Date.parse(s.warnAt) : s.idleWarnAt ? Date.parse(s.idleWarnAt) : null;
     if (end !== null && now >= end) return signOut();
     if (warnAt !== null && now >= warnAt) show();
     else banner.hidden = true;
   }
   async function keepAlive() {
-    if (opt.keepaliveUrl) {
-      try { await fetch(opt.keepaliveUrl, { headers: headers(), credentials: "include" }); } catch (e) { /* next poll tells */ }
-    }
-    await poll();
+    // The answer is the session judged after the activity: the countdown
+    // restarts from its new idle end, or the banner goes.
+    const saved = opt.sessionUrl;
+    opt.sessionUrl = saved + "/activity";
+    try { await poll({ method: "POST" }); } finally { opt.sessionUrl = saved; }
   }
   async function signOut() {
     done = true;
