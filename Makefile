@@ -44,7 +44,7 @@ vet:
 # Every benchmark in one go: a Markdown report on stdout and in bench/RESULTS.md
 # (authorizer vs the bare signature check, DynamoDB calls, refresher, binary
 # sizes, cold start, memory under a burst).
-bench: venv
+bench: venv node-deps
 	$(WITH_VENV) $(GO) run ./infra/bench
 
 # Fuzz runs of every fuzz target (corpora in each package's testdata/fuzz).

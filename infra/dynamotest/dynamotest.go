@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -35,6 +37,15 @@ func Start() (*Server, error) {
 	if ep := os.Getenv("SG_TEST_DYNAMODB_ENDPOINT"); ep != "" {
 		return &Server{Endpoint: ep}, nil
 	}
+	return start()
+}
+
+// StartConcurrent starts a moto server that serves requests at once, not
+// one at a time: for benchmarks without transactions (moto's transactions
+// are not safe under concurrent requests).
+func StartConcurrent() (*Server, error) { return start("concurrent") }
+
+func start(args ...string) (*Server, error) {
 	bin, err := exec.LookPath("python3")
 	if err != nil {
 		return nil, fmt.Errorf("dynamotest: python3 (with the moto[server] package) is not on PATH: %w", err)
@@ -45,7 +56,7 @@ func Start() (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		cmd := exec.Command(bin, "-c", motoSerial, "127.0.0.1", strconv.Itoa(port))
+		cmd := exec.Command(bin, append([]string{"-c", motoSerial, "127.0.0.1", strconv.Itoa(port)}, args...)...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("dynamotest: start the moto server: %w", err)
@@ -109,4 +120,38 @@ func Main(m interface{ Run() int }, use func(*Server)) {
 	code := m.Run()
 	s.Stop()
 	os.Exit(code)
+}
+
+// StartDynalite starts dynalite (npm, pinned in the repository's
+// package.json; make test installs it with npm ci), a DynamoDB-protocol
+// server in Node that serves requests at once and faster than moto, but
+// has no transactions and no TTL API: for benchmarks of paths that need
+// neither (the refresher's). In memory, on a free loopback port.
+func StartDynalite() (*Server, error) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	bin := filepath.Join(root, "node_modules", "dynalite", "cli.js")
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("dynamotest: dynalite is not installed (npm ci at the repository root; make test does): %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("node", bin, "--port", strconv.Itoa(port))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("dynamotest: start dynalite: %w", err)
+	}
+	s := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 100*time.Millisecond); err == nil {
+			c.Close()
+			return s, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.Stop()
+	return nil, errors.New("dynamotest: dynalite did not listen within 20s")
 }

@@ -6,7 +6,10 @@ undo another one's committed write. DynamoDB serializes conflicting
 transactions itself, so the tests' server does it for moto by running each
 request under one lock (connections are still served by threads).
 
-usage: python3 moto_serial.py HOST PORT
+usage: python3 moto_serial.py HOST PORT [concurrent]
+
+With "concurrent", requests are not serialized: for benchmarks that make no
+transactions and must not measure a one-at-a-time server.
 """
 import sys
 import threading
@@ -24,4 +27,5 @@ def serial(environ, start_response):
 
 
 if __name__ == "__main__":
-    run_simple(sys.argv[1], int(sys.argv[2]), serial, threaded=True)
+    handler = app if len(sys.argv) > 3 and sys.argv[3] == "concurrent" else serial
+    run_simple(sys.argv[1], int(sys.argv[2]), handler, threaded=True)

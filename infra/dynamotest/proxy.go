@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"time"
 )
 
 // Fault is what a Proxy does to a request.
@@ -29,6 +30,7 @@ type Proxy struct {
 	stop    chan struct{}
 
 	mu       sync.Mutex
+	delay    time.Duration // added to every forwarded request
 	fault    Fault
 	left     int // requests still to fault; -1: all
 	requests int
@@ -53,6 +55,14 @@ func (p *Proxy) Set(fault Fault, n int) {
 	}
 }
 
+// SetDelay delays every forwarded request by d (requests still run
+// concurrently): a stand-in for a real service's latency.
+func (p *Proxy) SetDelay(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = d
+}
+
 // Requests counts the requests since the last Set.
 func (p *Proxy) Requests() int {
 	p.mu.Lock()
@@ -69,7 +79,7 @@ func (p *Proxy) Close() {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.requests++
-	fault := p.fault
+	fault, delay := p.fault, p.delay
 	if p.left == 0 {
 		fault = Pass
 	} else if p.left > 0 {
@@ -96,6 +106,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-p.stop:
 		}
 		return
+	}
+	if delay > 0 {
+		time.Sleep(delay) // the service's latency, not a test waiting on time
 	}
 	body, _ := io.ReadAll(r.Body)
 	req, _ := http.NewRequestWithContext(r.Context(), r.Method, p.backend+r.URL.RequestURI(), bytes.NewReader(body))

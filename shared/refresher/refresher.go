@@ -52,6 +52,9 @@ type Config struct {
 	Environments []string
 	// Concurrency bounds the directory requests in flight. Default 8.
 	Concurrency int
+	// WriteConcurrency bounds the users whose results are written at once.
+	// Default 16.
+	WriteConcurrency int
 	// RetryAfterFailure is when a user the directory could not answer for
 	// (or whose revocation the guard held) is due again. Default 5m.
 	RetryAfterFailure time.Duration
@@ -59,7 +62,7 @@ type Config struct {
 	// Margin is the time kept before the Lambda's deadline: no new batch
 	// starts within it. Default 10s.
 	Margin time.Duration
-	// PageSize is how many due users are read at a time. Default 100.
+	// PageSize is how many due users are read at a time. Default 200.
 	PageSize int
 	Now      func() time.Time
 	Log      *slog.Logger
@@ -87,6 +90,9 @@ func New(cfg Config) *Refresher {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 8
 	}
+	if cfg.WriteConcurrency <= 0 {
+		cfg.WriteConcurrency = 16
+	}
 	if cfg.RetryAfterFailure <= 0 {
 		cfg.RetryAfterFailure = 5 * time.Minute
 	}
@@ -100,7 +106,7 @@ func New(cfg Config) *Refresher {
 		cfg.Margin = 10 * time.Second
 	}
 	if cfg.PageSize <= 0 {
-		cfg.PageSize = 100
+		cfg.PageSize = 200
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -203,10 +209,8 @@ func (r *Refresher) runEnv(ctx context.Context, env string) (Report, error) {
 			tripped = true
 			rep.GuardTripped = true
 		}
-		for i, res := range results {
-			if err := r.apply(ctx, env, fresh[i], res, interval, tripped, &rep); err != nil {
-				return rep, err
-			}
+		if err := r.applyAll(ctx, env, fresh, results, interval, tripped, &rep); err != nil {
+			return rep, err
 		}
 		if rep.StoppedEarly {
 			return rep, nil
@@ -323,6 +327,48 @@ func (r *Refresher) apply(ctx context.Context, env string, u session.User, res d
 	rep.RevokedUsers++
 	rep.RevokedSessions += n
 	return err
+}
+
+// applyAll records the answers with bounded concurrency (WriteConcurrency
+// in flight), so a run is limited by the directory, not by one write after
+// another; each user's report is added to rep once its writes are done.
+func (r *Refresher) applyAll(ctx context.Context, env string, users []session.User, results []directory.Result, interval time.Duration, held bool, rep *Report) error {
+	var mu sync.Mutex
+	var first error
+	sem := make(chan struct{}, r.cfg.WriteConcurrency)
+	var wg sync.WaitGroup
+	for i, res := range results {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(u session.User, res directory.Result) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			var one Report
+			err := r.apply(ctx, env, u, res, interval, held, &one)
+			mu.Lock()
+			defer mu.Unlock()
+			rep.add(one)
+			if err != nil && first == nil {
+				first = err
+			}
+		}(users[i], res)
+	}
+	wg.Wait()
+	return first
+}
+
+// add sums another report's counts into rep.
+func (rep *Report) add(o Report) {
+	rep.Checked += o.Checked
+	rep.Active += o.Active
+	rep.Disabled += o.Disabled
+	rep.Deleted += o.Deleted
+	rep.Errors += o.Errors
+	rep.RevokedUsers += o.RevokedUsers
+	rep.RevokedSessions += o.RevokedSessions
+	rep.Held += o.Held
+	rep.GuardTripped = rep.GuardTripped || o.GuardTripped
+	rep.StoppedEarly = rep.StoppedEarly || o.StoppedEarly
 }
 
 // revokeBefore revokes the user's sessions that started before `from`

@@ -9,6 +9,9 @@ package devdir
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +39,7 @@ type Directory struct {
 	throttle int    // answer this many requests 429
 	after    string // their Retry-After
 	requests atomic.Int64
+	log      []string // user ids in the order they changed (Graph users/delta)
 }
 
 // New returns an empty directory.
@@ -46,6 +50,7 @@ func (d *Directory) Put(id string, u User) {
 	d.mu.Lock()
 	d.users[id] = u
 	delete(d.deleted, id)
+	d.log = append(d.log, id)
 	d.mu.Unlock()
 }
 
@@ -54,6 +59,7 @@ func (d *Directory) Delete(id string) {
 	d.mu.Lock()
 	delete(d.users, id)
 	d.deleted[id] = true
+	d.log = append(d.log, id)
 	d.mu.Unlock()
 }
 
@@ -134,6 +140,8 @@ func (d *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"access_token": "dev-graph-token", "expires_in": 3600, "token_type": "Bearer"})
 	case path == "/graph/v1.0/$batch" && r.Method == http.MethodPost:
 		d.serveBatch(w, r)
+	case path == "/graph/v1.0/users/delta" && r.Method == http.MethodGet:
+		d.serveDelta(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -222,4 +230,60 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// deltaPage is how many users one users/delta page holds.
+const deltaPage = 200
+
+// serveDelta is Graph's users/delta: without a token, every user (the
+// initial sync); with $deltatoken=N, the users changed after the N-th
+// change; pages of deltaPage linked by @odata.nextLink ($skiptoken), the
+// last with @odata.deltaLink. Deleted users come as {"id", "@removed"}.
+func (d *Directory) serveDelta(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d.mu.Lock()
+	var ids []string
+	seen := map[string]bool{}
+	from := 0
+	if t := q.Get("$deltatoken"); t != "" {
+		from, _ = strconv.Atoi(t)
+		for _, id := range d.log[min(from, len(d.log)):] {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	} else {
+		for id := range d.users {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+	}
+	end := len(d.log)
+	skip, _ := strconv.Atoi(q.Get("$skiptoken"))
+	var items []map[string]any
+	for _, id := range ids[min(skip, len(ids)):min(skip+deltaPage, len(ids))] {
+		if u, ok := d.users[id]; ok {
+			item := map[string]any{"id": id, "accountEnabled": u.Enabled}
+			if !u.SessionsValidFrom.IsZero() {
+				item["signInSessionsValidFromDateTime"] = u.SessionsValidFrom
+			}
+			items = append(items, item)
+		} else {
+			items = append(items, map[string]any{"id": id, "@removed": map[string]string{"reason": "deleted"}})
+		}
+	}
+	d.mu.Unlock()
+	base := "http://" + r.Host + "/graph/v1.0/users/delta"
+	page := map[string]any{"value": items}
+	if skip+deltaPage < len(ids) {
+		next := url.Values{"$skiptoken": {strconv.Itoa(skip + deltaPage)}}
+		if t := q.Get("$deltatoken"); t != "" {
+			next.Set("$deltatoken", t)
+		}
+		page["@odata.nextLink"] = base + "?" + next.Encode()
+	} else {
+		page["@odata.deltaLink"] = base + "?" + url.Values{"$deltatoken": {strconv.Itoa(end)}}.Encode()
+	}
+	writeJSON(w, http.StatusOK, page)
 }
