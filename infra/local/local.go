@@ -86,7 +86,7 @@ type Store interface {
 	authorizer.Store
 	sessionapi.Store
 	adminapi.Store
-	refresher.Store
+	wiring.RefresherStore
 	auditor.Store
 	signals.Store
 	cognitoevents.Store

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/secrets"
+	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -67,6 +69,8 @@ type Directory struct {
 	Concurrency int
 	GuardShare  float64
 	GuardMin    int
+	// Changes: graph runs read users/delta first (DIRECTORY_CHANGES).
+	Changes bool
 }
 
 // Verifier builds the token verifier and fetches its key sets, as a cold
@@ -249,6 +253,13 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		bad("DIRECTORY=%q: want none, graph, scim, http or cognito", d.Kind)
 	}
+	switch v := str("DIRECTORY_CHANGES", "on"); v {
+	case "on":
+		d.Changes = d.Kind == "graph"
+	case "off":
+	default:
+		bad("DIRECTORY_CHANGES=%q: want on or off", v)
+	}
 	d.Concurrency = num("DIRECTORY_CONCURRENCY", 8, 1, 64)
 	d.GuardShare = float64(num("MASS_REVOCATION_GUARD_PERCENT", 20, 1, 100)) / 100
 	d.GuardMin = num("MASS_REVOCATION_GUARD_MIN_USERS", 5, 1, 100000)
@@ -264,6 +275,26 @@ func (c Config) IssuerNames() []string {
 	out := make([]string, len(c.Token.Issuers))
 	for i, is := range c.Token.Issuers {
 		out[i] = is.Issuer
+	}
+	return out
+}
+
+// DirectoryKeys maps a directory id (Graph's object id) to the keys its
+// user may have in the store: under each trusted issuer, the id, or
+// "tenant/id" for an issuer with a tenant claim (Entra's tid), the tenant
+// being the one in DIRECTORY_TOKEN_URL.
+func (c Config) DirectoryKeys(id string) []session.UserKey {
+	tenant := ""
+	if u, err := url.Parse(c.Directory.TokenURL); err == nil {
+		tenant, _, _ = strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	}
+	out := make([]session.UserKey, 0, len(c.Token.Issuers))
+	for _, is := range c.Token.Issuers {
+		sub := id
+		if tc := is.TenantClaim; tc != "" || token.Profiles[is.Profile].TenantClaim != "" {
+			sub = tenant + "/" + id
+		}
+		out = append(out, session.UserKey{Issuer: is.Issuer, Subject: sub})
 	}
 	return out
 }

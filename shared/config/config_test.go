@@ -2,11 +2,13 @@ package config
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -76,6 +78,26 @@ func TestLoadDirectory(t *testing.T) {
 	}
 	if d, err := c.NewDirectory(context.Background(), nil); err != nil || d.BatchSize() != 1 {
 		t.Errorf("NewDirectory(http) = %v, %v", d, err)
+	}
+	if c.Directory.Changes {
+		t.Error("DIRECTORY=http reads changes; only graph has a change feed")
+	}
+	graph := with("DIRECTORY", "graph", "DIRECTORY_TOKEN_URL", "https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token", "DIRECTORY_CLIENT_ID", "app", "DIRECTORY_SECRET", "ssm:/sessionguard/x",
+		"TRUSTED_ISSUERS", `[{"issuer":"https://login.microsoftonline.com/tenant-1/v2.0","profile":"entra","audiences":["a"]},{"issuer":"https://idp.example/","audiences":["a"]}]`)
+	if c, err = Load(env(graph)); err != nil || !c.Directory.Changes {
+		t.Fatalf("graph: Changes = %v, %v; want on by default", c.Directory.Changes, err)
+	}
+	want := []session.UserKey{{Issuer: "https://login.microsoftonline.com/tenant-1/v2.0", Subject: "tenant-1/oid-1"}, {Issuer: "https://idp.example/", Subject: "oid-1"}}
+	if got := c.DirectoryKeys("oid-1"); !slices.Equal(got, want) {
+		t.Errorf("DirectoryKeys = %v; want %v (Entra subjects carry the tenant)", got, want)
+	}
+	graph["DIRECTORY_CHANGES"] = "off"
+	if c, err = Load(env(graph)); err != nil || c.Directory.Changes {
+		t.Errorf("DIRECTORY_CHANGES=off: Changes = %v, %v", c.Directory.Changes, err)
+	}
+	graph["DIRECTORY_CHANGES"] = "sometimes"
+	if _, err = Load(env(graph)); err == nil || !strings.Contains(err.Error(), "DIRECTORY_CHANGES") {
+		t.Errorf("DIRECTORY_CHANGES=sometimes: %v; want an error naming it", err)
 	}
 }
 

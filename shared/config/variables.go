@@ -43,6 +43,7 @@ var Variables = []Variable{
 	{Name: "DIRECTORY_SECRET", Functions: []string{"refresher"}, Template: true},
 	{Name: "DIRECTORY_USER_POOL_ID", Functions: []string{"refresher", "cognitoevents"}, Template: true},
 	{Name: "DIRECTORY_CONCURRENCY", Default: "8", Functions: []string{"refresher"}},
+	{Name: "DIRECTORY_CHANGES", Default: "on", Functions: []string{"refresher"}},
 	{Name: "MASS_REVOCATION_GUARD_PERCENT", Default: "20", Functions: []string{"refresher"}},
 	{Name: "MASS_REVOCATION_GUARD_MIN_USERS", Default: "5", Functions: []string{"refresher"}},
 	{Name: "SIGNALS_TRANSMITTERS", Functions: []string{"signals", "settings", "signalspoll"}, Template: true},

@@ -372,26 +372,46 @@ func BenchmarkRefresher(b *testing.B) {
 	dir.SetDelay(20 * time.Millisecond)
 	srv := httptest.NewServer(dir)
 	defer srv.Close()
+	graph := func() *directory.Graph {
+		return &directory.Graph{TokenURL: srv.URL + "/graph/token", GraphURL: srv.URL + "/graph/v1.0", ClientID: "app", ClientSecret: "s"}
+	}
+	keys := func(id string) []session.UserKey {
+		return []session.UserKey{{Issuer: "https://idp.example/", Subject: id}}
+	}
 	for _, c := range []struct {
-		name string
-		dir  refresher.Directory
+		name  string
+		dir   refresher.Directory
+		delta bool
 	}{
-		{"http-json", &directory.HTTPJSON{BaseURL: srv.URL}},
-		{"scim", &directory.SCIM{BaseURL: srv.URL + "/scim/v2"}},
-		{"graph", &directory.Graph{TokenURL: srv.URL + "/graph/token", GraphURL: srv.URL + "/graph/v1.0", ClientID: "app", ClientSecret: "s"}},
+		{"http-json", &directory.HTTPJSON{BaseURL: srv.URL}, false},
+		{"scim", &directory.SCIM{BaseURL: srv.URL + "/scim/v2"}, false},
+		{"graph", graph(), false},
+		{"graph-delta", graph(), true}, // users/delta read first; 10 users changed per run
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			clock := devidp.NewClock(storetest.T0)
 			direct, d := openAt(b, ddb.Endpoint, clock.Now)
 			st, calls := openTable(b, proxy.URL, d.table, clock.Now)
 			putUsers(b, direct, users, clock.Now(), func(u string) { dir.Put(u, devdir.User{Enabled: true}) })
-			r := refresher.New(refresher.Config{Store: st, Directory: c.dir, Environments: []string{"prod"}, Now: clock.Now, Concurrency: 32, WriteConcurrency: 16})
-			var checked int
+			cfg := refresher.Config{Store: st, Directory: c.dir, Environments: []string{"prod"}, Now: clock.Now, Concurrency: 32, WriteConcurrency: 16}
+			if c.delta {
+				cfg.Changes = &refresher.Changes{Feed: c.dir.(refresher.ChangeFeed), Cursors: st, Name: "bench", Keys: keys}
+			}
+			r := refresher.New(cfg)
+			if c.delta { // the cursor, as a run before this one left it
+				if _, err := r.Run(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var checked, fromChanges int
 			var dynamo, directoryReqs int64
 			b.ResetTimer()
-			for b.Loop() {
+			for i := 0; b.Loop(); i++ {
 				b.StopTimer()
 				clock.Add(2 * time.Hour) // everybody is due again
+				for j := range 10 {
+					dir.Put(fmt.Sprintf("user%05d", (i*10+j)%users), devdir.User{Enabled: true})
+				}
 				calls.take(b)
 				before := dir.Requests()
 				b.StartTimer()
@@ -401,6 +421,7 @@ func BenchmarkRefresher(b *testing.B) {
 				}
 				b.StopTimer()
 				checked += users
+				fromChanges += reps["prod"].FromChanges
 				for _, n := range calls.take(b) {
 					dynamo += int64(n)
 				}
@@ -410,6 +431,63 @@ func BenchmarkRefresher(b *testing.B) {
 			b.ReportMetric(float64(checked)/b.Elapsed().Seconds(), "users/s")
 			b.ReportMetric(float64(dynamo)/float64(checked), "dynamodb-calls/user")
 			b.ReportMetric(float64(directoryReqs)/float64(checked), "directory-requests/user")
+			if c.delta {
+				b.ReportMetric(float64(fromChanges)/float64(b.N), "from-changes/run")
+			}
+		})
+	}
+	// Steady state: 1,000 tracked users, of whom per run 10 changed at the
+	// directory and 50 are due by their interval. With users/delta the run
+	// asks Graph for the changes (one page) and the 50 due users (3
+	// batches); without it, seeing the same 10 changes within the run
+	// means asking every user (50 batches).
+	for _, delta := range []bool{false, true} {
+		name := map[bool]string{false: "graph-steady-without-delta", true: "graph-steady-with-delta"}[delta]
+		b.Run(name, func(b *testing.B) {
+			clock := devidp.NewClock(storetest.T0)
+			direct, d := openAt(b, ddb.Endpoint, clock.Now)
+			st, _ := openTable(b, proxy.URL, d.table, clock.Now)
+			putUsers(b, direct, users, clock.Now(), func(u string) { dir.Put(u, devdir.User{Enabled: true}) })
+			cfg := refresher.Config{Store: st, Directory: graph(), Environments: []string{"prod"}, Now: clock.Now, Concurrency: 32, WriteConcurrency: 16}
+			if delta {
+				cfg.Changes = &refresher.Changes{Feed: cfg.Directory.(refresher.ChangeFeed), Cursors: st, Name: "bench", Keys: keys}
+			}
+			r := refresher.New(cfg)
+			if _, err := r.Run(ctx); err != nil { // the first run: everybody, and the cursor
+				b.Fatal(err)
+			}
+			var reqs int64
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				clock.Add(time.Minute)
+				if delta {
+					for j := range 50 { // due by the interval
+						u := session.User{Environment: "prod", Key: keys(fmt.Sprintf("user%05d", (i*60+j)%users))[0], NextCheckAt: clock.Now()}
+						if err := direct.PutUser(ctx, u); err != nil {
+							b.Fatal(err)
+						}
+					}
+				} else {
+					clock.Add(2 * time.Hour) // everybody asked: the only way to see the changes
+				}
+				for j := 50; j < 60; j++ {
+					dir.Put(fmt.Sprintf("user%05d", (i*60+j)%users), devdir.User{Enabled: true})
+				}
+				before := dir.Requests()
+				b.StartTimer()
+				reps, err := r.Run(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if want := map[bool]int{false: users, true: 60}[delta]; reps["prod"].Checked != want {
+					b.Fatalf("run = %+v; want %d users checked", reps["prod"], want)
+				}
+				reqs += dir.Requests() - before
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(reqs)/float64(b.N), "graph-requests/run")
 		})
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/sessionguard/sessionguard/shared/session"
 )
 
@@ -51,6 +54,76 @@ func (st *Store) RecordVerification(ctx context.Context, transmitter, state stri
 	u := newUpdate().Set("tx", str(transmitter)).Set("vok", str(state)).Set("vat", nanos(at))
 	if err := st.updateItem(ctx, u, streamKey(transmitter)); err != nil {
 		return fmt.Errorf("dynamodb: record a verification from %s: %w", transmitter, err)
+	}
+	return nil
+}
+
+// Directory change cursors: the refresher's place in a directory's change
+// feed (Graph users/delta), one per directory.
+
+func cursorKey(directory string) item {
+	sum := sha256.Sum256([]byte(directory))
+	return key("X#"+hex.EncodeToString(sum[:]), "CURSOR")
+}
+
+// DirectoryCursor returns the cursor kept for directory, "" if none.
+func (st *Store) DirectoryCursor(ctx context.Context, directory string) (string, error) {
+	it, err := st.get(ctx, cursorKey(directory))
+	if err != nil {
+		return "", fmt.Errorf("dynamodb: get the change cursor of %s: %w", directory, err)
+	}
+	if it == nil {
+		return "", nil
+	}
+	r := reader{it: it}
+	c := r.s("cur")
+	return c, r.err
+}
+
+// PutDirectoryCursor keeps cursor for directory.
+func (st *Store) PutDirectoryCursor(ctx context.Context, directory, cursor string) error {
+	u := newUpdate().Set("dir", str(directory)).Set("cur", str(cursor))
+	if err := st.updateItem(ctx, u, cursorKey(directory)); err != nil {
+		return fmt.Errorf("dynamodb: put the change cursor of %s: %w", directory, err)
+	}
+	return nil
+}
+
+// Runs: the running totals of a policy-check run split into shards.
+
+func runKey(run string) item {
+	sum := sha256.Sum256([]byte(run))
+	return key("X#"+hex.EncodeToString(sum[:]), "RUN")
+}
+
+// CountRun adds a shard's counts to run's totals (one atomic update) and
+// returns the totals; the item expires at keepUntil.
+func (st *Store) CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (session.RunCount, error) {
+	exp := map[string]types.AttributeValue{}
+	expiry(exp, keepUntil)
+	ub := expression.Add(name("chk"), val(num(int64(checked)))).Add(name("rev"), val(num(int64(revoking))))
+	for k, v := range exp {
+		ub = ub.Set(name(k), val(v))
+	}
+	e, err := expression.NewBuilder().WithUpdate(ub).Build()
+	if err != nil {
+		return session.RunCount{}, fmt.Errorf("dynamodb: count run %s: %w", run, err)
+	}
+	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &st.table, Key: runKey(run),
+		UpdateExpression: e.Update(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ReturnValues: types.ReturnValueAllNew})
+	if err != nil {
+		return session.RunCount{}, fmt.Errorf("dynamodb: count run %s: %w", run, err)
+	}
+	r := reader{it: out.Attributes}
+	c := session.RunCount{Checked: int(r.n("chk")), Revoking: int(r.n("rev")), Tripped: r.b("trip")}
+	return c, r.err
+}
+
+// TripRun marks run's guard as tripped.
+func (st *Store) TripRun(ctx context.Context, run string) error {
+	if err := st.updateItem(ctx, newUpdate().Set("trip", boolean(true)), runKey(run)); err != nil {
+		return fmt.Errorf("dynamodb: trip run %s: %w", run, err)
 	}
 	return nil
 }

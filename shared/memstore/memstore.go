@@ -37,6 +37,8 @@ type Store struct {
 	streams  map[string]session.Stream // by transmitter
 	names    map[string]string         // issuer NUL username -> subject
 	subjects map[string]string         // issuer NUL subject -> username
+	cursors  map[string]string         // directory -> change cursor
+	runs     map[string]session.RunCount
 }
 
 type envSettings struct {
@@ -63,6 +65,8 @@ func New(now func() time.Time) *Store {
 		idp:      map[string][]session.Hash{},
 		streams:  map[string]session.Stream{},
 		subjects: map[string]string{},
+		cursors:  map[string]string{},
+		runs:     map[string]session.RunCount{},
 	}
 }
 
@@ -458,5 +462,42 @@ func (m *Store) RecordVerification(_ context.Context, transmitter, state string,
 	s := m.streams[transmitter]
 	s.Transmitter, s.VerifiedState, s.VerifiedAt = transmitter, state, at
 	m.streams[transmitter] = s
+	return nil
+}
+
+// DirectoryCursor returns the change cursor kept for directory, "" if none.
+func (m *Store) DirectoryCursor(_ context.Context, directory string) (string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.cursors[directory], nil
+}
+
+// PutDirectoryCursor keeps cursor for directory.
+func (m *Store) PutDirectoryCursor(_ context.Context, directory, cursor string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cursors[directory] = cursor
+	return nil
+}
+
+// CountRun adds a shard's counts to run's totals and returns them.
+// (Totals are kept for the store's life: runs are few.)
+func (m *Store) CountRun(_ context.Context, run string, checked, revoking int, _ time.Time) (session.RunCount, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.runs[run]
+	c.Checked += checked
+	c.Revoking += revoking
+	m.runs[run] = c
+	return c, nil
+}
+
+// TripRun marks run's guard as tripped.
+func (m *Store) TripRun(_ context.Context, run string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.runs[run]
+	c.Tripped = true
+	m.runs[run] = c
 	return nil
 }

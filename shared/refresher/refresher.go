@@ -31,6 +31,7 @@ type Directory interface {
 // Store is what the refresher needs of storage.
 type Store interface {
 	DueUsers(ctx context.Context, env string, at time.Time, p session.Page) ([]session.User, string, error)
+	User(ctx context.Context, env string, user session.UserKey) (session.User, error)
 	PutUser(ctx context.Context, u session.User) error
 	Settings(ctx context.Context, env string) (policy.Settings, int, error)
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
@@ -50,6 +51,9 @@ type Config struct {
 	Store        Store
 	Directory    Directory
 	Environments []string
+	// Changes, when set, makes runs change-driven: each run first reads
+	// the directory's change feed (see changes.go).
+	Changes *Changes
 	// Concurrency bounds the directory requests in flight. Default 8.
 	Concurrency int
 	// WriteConcurrency bounds the users whose results are written at once.
@@ -80,6 +84,8 @@ type Report struct {
 	GuardTripped    bool `json:"guardTripped"`
 	Held            int  `json:"held"` // revocations the guard held back
 	StoppedEarly    bool `json:"stoppedEarly"`
+	FromChanges     int  `json:"fromChanges"`  // users judged from the change feed's entries
+	ChangesAsked    int  `json:"changesAsked"` // changed users asked one by one (the feed could not tell)
 }
 
 // Refresher runs policy checks.
@@ -127,8 +133,20 @@ var runMetrics = obs.NewEMF([][]string{{}, {"environment"}}, // {}: the deployme
 // once only repeat idempotent writes.
 func (r *Refresher) Run(ctx context.Context) (map[string]Report, error) {
 	out := map[string]Report{}
+	changes, next, ok := r.readChanges(ctx)
+	applied := 0
+	defer func() {
+		if ok && applied == len(r.cfg.Environments) {
+			if err := r.keepCursor(ctx, next); err != nil {
+				r.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "change cursor not kept: the next run reads these changes again", slog.String("error", err.Error()))
+			}
+		}
+	}()
 	for _, env := range r.cfg.Environments {
-		rep, err := r.runEnv(ctx, env)
+		rep, changesDone, err := r.runEnv(ctx, env, changes)
+		if changesDone {
+			applied++
+		}
 		out[env] = rep
 		guard := 0
 		if rep.GuardTripped {
@@ -156,26 +174,33 @@ func (r *Refresher) nearDeadline(ctx context.Context) bool {
 	return ctx.Err() != nil || (ok && time.Until(dl) < r.cfg.Margin)
 }
 
-func (r *Refresher) runEnv(ctx context.Context, env string) (Report, error) {
+// runEnv applies the changes, then checks the due users of env; done
+// reports that the changes were applied.
+func (r *Refresher) runEnv(ctx context.Context, env string, changes []directory.Change) (Report, bool, error) {
 	var rep Report
 	settings, _, err := r.cfg.Store.Settings(ctx, env)
 	if err != nil {
-		return rep, fmt.Errorf("refresher: settings of %s: %w", env, err)
+		return rep, false, fmt.Errorf("refresher: settings of %s: %w", env, err)
 	}
 	interval := time.Duration(settings.PolicyCheckIntervalMinutes) * time.Minute
+	g := &runGuard{g: r.cfg.Guard}
+	if len(changes) > 0 {
+		if err := r.applyChanges(ctx, env, changes, interval, g, &rep); err != nil {
+			return rep, false, err
+		}
+	}
 	seen := map[session.UserKey]bool{}
-	tripped := false
 	for {
 		if r.nearDeadline(ctx) {
 			rep.StoppedEarly = true
-			return rep, nil
+			return rep, true, nil
 		}
 		// Every user handled leaves the due set, so the first page is
 		// always the next work; users seen before (a write that failed)
 		// end the run rather than loop.
 		due, _, err := r.cfg.Store.DueUsers(ctx, env, r.cfg.Now(), session.Page{Limit: r.cfg.PageSize})
 		if err != nil {
-			return rep, fmt.Errorf("refresher: users due in %s: %w", env, err)
+			return rep, true, fmt.Errorf("refresher: users due in %s: %w", env, err)
 		}
 		var fresh []session.User
 		for _, u := range due {
@@ -185,37 +210,65 @@ func (r *Refresher) runEnv(ctx context.Context, env string) (Report, error) {
 			}
 		}
 		if len(fresh) == 0 {
-			return rep, nil
+			return rep, true, nil
 		}
 		results, asked := r.check(ctx, fresh)
 		if asked < len(fresh) {
 			rep.StoppedEarly = true
 		}
-		fresh, results = fresh[:asked], results[:asked]
-		// The guard judges the whole run so far, this page included.
-		wouldRevoke := 0
-		for i, res := range results {
-			if res.Err == nil && revokes(fresh[i], res) {
-				wouldRevoke++
-			}
-		}
-		checked := rep.Checked
-		for _, res := range results {
-			if res.Err == nil {
-				checked++
-			}
-		}
-		if total := rep.RevokedUsers + wouldRevoke; !tripped && total > r.cfg.Guard.Min && float64(total) > r.cfg.Guard.Share*float64(checked) {
-			tripped = true
-			rep.GuardTripped = true
-		}
-		if err := r.applyAll(ctx, env, fresh, results, interval, tripped, &rep); err != nil {
-			return rep, err
+		if err := r.record(ctx, env, fresh[:asked], results[:asked], interval, g, &rep); err != nil {
+			return rep, true, err
 		}
 		if rep.StoppedEarly {
-			return rep, nil
+			return rep, true, nil
 		}
 	}
+}
+
+// record judges a set of answers with the guard (the whole run so far,
+// this set included) and writes them.
+func (r *Refresher) record(ctx context.Context, env string, users []session.User, results []directory.Result, interval time.Duration, g judge, rep *Report) error {
+	checked, revoking := 0, 0
+	for i, res := range results {
+		if res.Err == nil {
+			checked++
+			if revokes(users[i], res) {
+				revoking++
+			}
+		}
+	}
+	tripped, err := g.judge(ctx, checked, revoking)
+	if err != nil {
+		return fmt.Errorf("refresher: the mass-revocation guard in %s: %w", env, err)
+	}
+	rep.GuardTripped = rep.GuardTripped || tripped
+	return r.applyAll(ctx, env, users, results, interval, tripped, rep)
+}
+
+// judge is the mass-revocation guard's memory: it adds a set of answers
+// (users answered for, users they would revoke) to the run's totals and
+// says whether the run has tripped. Once tripped, a run stays tripped.
+type judge interface {
+	judge(ctx context.Context, checked, revoking int) (bool, error)
+}
+
+// trips reports whether totals trip the guard.
+func (g Guard) trips(checked, revoking int) bool {
+	return revoking > g.Min && float64(revoking) > g.Share*float64(checked)
+}
+
+// runGuard is the guard of a run in one invocation.
+type runGuard struct {
+	g                 Guard
+	checked, revoking int
+	tripped           bool
+}
+
+func (l *runGuard) judge(_ context.Context, checked, revoking int) (bool, error) {
+	l.checked += checked
+	l.revoking += revoking
+	l.tripped = l.tripped || l.g.trips(l.checked, l.revoking)
+	return l.tripped, nil
 }
 
 // check asks the directory about users, in batches, with bounded
@@ -335,25 +388,16 @@ func (r *Refresher) apply(ctx context.Context, env string, u session.User, res d
 func (r *Refresher) applyAll(ctx context.Context, env string, users []session.User, results []directory.Result, interval time.Duration, held bool, rep *Report) error {
 	var mu sync.Mutex
 	var first error
-	sem := make(chan struct{}, r.cfg.WriteConcurrency)
-	var wg sync.WaitGroup
-	for i, res := range results {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(u session.User, res directory.Result) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			var one Report
-			err := r.apply(ctx, env, u, res, interval, held, &one)
-			mu.Lock()
-			defer mu.Unlock()
-			rep.add(one)
-			if err != nil && first == nil {
-				first = err
-			}
-		}(users[i], res)
-	}
-	wg.Wait()
+	parallel(len(results), r.cfg.WriteConcurrency, func(i int) {
+		var one Report
+		err := r.apply(ctx, env, users[i], results[i], interval, held, &one)
+		mu.Lock()
+		defer mu.Unlock()
+		rep.add(one)
+		if err != nil && first == nil {
+			first = err
+		}
+	})
 	return first
 }
 
@@ -369,6 +413,8 @@ func (rep *Report) add(o Report) {
 	rep.Held += o.Held
 	rep.GuardTripped = rep.GuardTripped || o.GuardTripped
 	rep.StoppedEarly = rep.StoppedEarly || o.StoppedEarly
+	rep.FromChanges += o.FromChanges
+	rep.ChangesAsked += o.ChangesAsked
 }
 
 // revokeBefore revokes the user's sessions that started before `from`

@@ -305,3 +305,11 @@ type Stream struct {
 
 // Verified reports whether the last verification request was answered.
 func (s Stream) Verified() bool { return s.VerifyState != "" && s.VerifiedState == s.VerifyState }
+
+// RunCount is the running total of one policy-check run split into shards:
+// what the mass-revocation guard judges across the shards.
+type RunCount struct {
+	Checked  int  // users the directory answered for, all shards so far
+	Revoking int  // of them, users whose sessions would be revoked
+	Tripped  bool // the guard tripped: no shard revokes any more
+}

@@ -45,6 +45,10 @@ type Store interface {
 	RecordUsername(ctx context.Context, issuer, subject, username string) error
 	SubjectOf(ctx context.Context, issuer, username string) (string, error)
 	UsernameOf(ctx context.Context, issuer, subject string) (string, error)
+	DirectoryCursor(ctx context.Context, directory string) (string, error)
+	PutDirectoryCursor(ctx context.Context, directory, cursor string) error
+	CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (session.RunCount, error)
+	TripRun(ctx context.Context, run string) error
 }
 
 // Clock is a settable clock; the store under test judges TTL expiry by it.
@@ -583,6 +587,52 @@ func Run(t *testing.T, open Open) {
 			if got, err := st.SubjectOf(ctx, c.iss, c.name); err != nil || got != "" {
 				t.Fatalf("SubjectOf(%s, %s) = %q, %v; want none", c.iss, c.name, got, err)
 			}
+		}
+	})
+
+	t.Run("directory change cursors", func(t *testing.T) {
+		st, _ := fresh(t)
+		if got, err := st.DirectoryCursor(ctx, "graph:tenant-a"); err != nil || got != "" {
+			t.Fatalf("cursor before any = %q, %v; want none", got, err)
+		}
+		for _, c := range []string{"https://graph.example/v1.0/users/delta?$deltatoken=1", "https://graph.example/v1.0/users/delta?$deltatoken=2"} {
+			if err := st.PutDirectoryCursor(ctx, "graph:tenant-a", c); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := st.DirectoryCursor(ctx, "graph:tenant-a"); err != nil || got != c {
+				t.Fatalf("cursor = %q, %v; want %q", got, err, c)
+			}
+		}
+		if got, _ := st.DirectoryCursor(ctx, "graph:tenant-b"); got != "" {
+			t.Fatalf("another directory's cursor = %q; want none", got)
+		}
+	})
+
+	t.Run("shards of a run count together", func(t *testing.T) {
+		st, _ := fresh(t)
+		var wg sync.WaitGroup
+		for range 8 { // shards at once: no count lost
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := st.CountRun(ctx, "run-1", 100, 3, T0.Add(time.Hour)); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		got, err := st.CountRun(ctx, "run-1", 0, 0, T0.Add(time.Hour))
+		if err != nil || got != (session.RunCount{Checked: 800, Revoking: 24}) {
+			t.Fatalf("totals = %+v, %v; want 800 checked, 24 revoking, not tripped", got, err)
+		}
+		if err := st.TripRun(ctx, "run-1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.CountRun(ctx, "run-1", 10, 0, T0.Add(time.Hour)); !got.Tripped || got.Checked != 810 {
+			t.Fatalf("after TripRun = %+v; want tripped, 810 checked", got)
+		}
+		if got, _ := st.CountRun(ctx, "run-2", 1, 1, T0.Add(time.Hour)); got != (session.RunCount{Checked: 1, Revoking: 1}) {
+			t.Fatalf("another run = %+v; want its own totals", got)
 		}
 	})
 

@@ -135,11 +135,22 @@ func Signals(d Deps, v *token.Verifier, store SignalsStore) *signals.Receiver {
 		UserIssuers: c.IssuerNames(), Log: d.Log, Now: d.Now})
 }
 
-// Refresher is the scheduled policy check.
-func Refresher(d Deps, dir refresher.Directory, store refresher.Store) *refresher.Refresher {
+// RefresherStore is what the refresher needs of a store.
+type RefresherStore interface {
+	refresher.Store
+	refresher.Cursors
+}
+
+// Refresher is the scheduled policy check; a Graph directory with
+// DIRECTORY_CHANGES on is read through users/delta first.
+func Refresher(d Deps, dir refresher.Directory, store RefresherStore) *refresher.Refresher {
 	c := d.Config
-	return refresher.New(refresher.Config{Store: store, Directory: dir, Environments: c.Environments.Known,
-		Concurrency: c.Directory.Concurrency, Guard: refresher.Guard{Share: c.Directory.GuardShare, Min: c.Directory.GuardMin}, Log: d.Log, Now: d.Now})
+	cfg := refresher.Config{Store: store, Directory: dir, Environments: c.Environments.Known,
+		Concurrency: c.Directory.Concurrency, Guard: refresher.Guard{Share: c.Directory.GuardShare, Min: c.Directory.GuardMin}, Log: d.Log, Now: d.Now}
+	if feed, ok := dir.(refresher.ChangeFeed); ok && c.Directory.Changes {
+		cfg.Changes = &refresher.Changes{Feed: feed, Cursors: store, Name: "graph " + c.Directory.TokenURL, Keys: c.DirectoryKeys}
+	}
+	return refresher.New(cfg)
 }
 
 // Auditor is the scheduled audit.

@@ -236,35 +236,42 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 const deltaPage = 200
 
 // serveDelta is Graph's users/delta: without a token, every user (the
-// initial sync); with $deltatoken=N, the users changed after the N-th
+// initial sync); with $deltatoken=latest, none (tracking starts now);
+// with $deltatoken=N, the users changed after the N-th
 // change; pages of deltaPage linked by @odata.nextLink ($skiptoken), the
-// last with @odata.deltaLink. Deleted users come as {"id", "@removed"}.
+// last with @odata.deltaLink; an unknown token is 410 Gone. Deleted users come as {"id", "@removed"}.
 func (d *Directory) serveDelta(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d.mu.Lock()
 	var ids []string
 	seen := map[string]bool{}
-	from := 0
-	if t := q.Get("$deltatoken"); t != "" {
-		from, _ = strconv.Atoi(t)
+	switch t := q.Get("$deltatoken"); t {
+	case "latest": // the current position only, no users
+	case "":
+		for id := range d.users {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+	default:
+		from, err := strconv.Atoi(t)
+		if err != nil || from < 0 || from > len(d.log) {
+			d.mu.Unlock()
+			writeJSON(w, http.StatusGone, map[string]any{"error": map[string]string{"code": "syncStateNotFound", "message": "delta token expired"}})
+			return
+		}
 		for _, id := range d.log[min(from, len(d.log)):] {
 			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
 			}
 		}
-	} else {
-		for id := range d.users {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
 	}
 	end := len(d.log)
 	skip, _ := strconv.Atoi(q.Get("$skiptoken"))
 	var items []map[string]any
 	for _, id := range ids[min(skip, len(ids)):min(skip+deltaPage, len(ids))] {
 		if u, ok := d.users[id]; ok {
-			item := map[string]any{"id": id, "accountEnabled": u.Enabled}
+			item := map[string]any{"id": id, "accountEnabled": u.Enabled, "signInSessionsValidFromDateTime": nil}
 			if !u.SessionsValidFrom.IsZero() {
 				item["signInSessionsValidFromDateTime"] = u.SessionsValidFrom
 			}
