@@ -79,10 +79,12 @@ build-AppFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./examples/app/function
 build-SignalsPollFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/signalspoll
+build-RefreshWorkerFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/refreshworker
 build-CognitoEventsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/cognitoevents
 
-FUNCTIONS = authorizer sessions settings refresher signals signalspoll auditor cognitoevents
+FUNCTIONS = authorizer sessions settings refresher refreshworker signals signalspoll auditor cognitoevents
 LOGICAL_authorizer = AuthorizerFunction
 LOGICAL_sessions = SessionsFunction
 LOGICAL_settings = SettingsFunction
@@ -91,6 +93,7 @@ LOGICAL_signals = SignalsFunction
 LOGICAL_auditor = AuditorFunction
 LOGICAL_cognitoevents = CognitoEventsFunction
 LOGICAL_signalspoll = SignalsPollFunction
+LOGICAL_refreshworker = RefreshWorkerFunction
 
 # With SAM (and Docker for the local targets). The SAM CLI comes from the
 # project's virtual environment; --build-in-source builds in the repository

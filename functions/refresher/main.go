@@ -1,5 +1,6 @@
 // Command refresher re-checks users at the directory (SPEC section 4), run
-// by an EventBridge schedule.
+// by an EventBridge schedule; above REFRESHER_FANOUT_ABOVE due users it
+// queues shards for the refreshworker function instead.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/refresher"
+	"github.com/sessionguard/sessionguard/shared/shardqueue"
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
@@ -38,7 +40,15 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	r := wiring.Refresher(d, dir, store)
+	var fan *refresher.FanOut
+	if cfg.Directory.QueueURL != "" {
+		client, err := shardqueue.NewClient(ctx, shardqueue.Options{})
+		if err != nil {
+			return err
+		}
+		fan = wiring.FanOut(d, store, &shardqueue.Queue{Client: client, URL: cfg.Directory.QueueURL})
+	}
+	r := wiring.Refresher(d, dir, store, fan)
 	lambda.Start(func(ctx context.Context) (map[string]refresher.Report, error) { return r.Run(ctx) })
 	return nil
 }

@@ -139,13 +139,19 @@ func TestTranslatedTemplate(t *testing.T) {
 			"sessions":      {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 			"settings":      {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
 			"signalspoll":   {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
-			"refresher":     {"cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
+			"refresher":     {"cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "sqs:SendMessage", "ssm:GetParameter"},
+			"refreshworker": {"cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "ssm:GetParameter"},
 			"cognitoevents": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 			"signals":       {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 			"auditor":       {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
 		}
 		for fn, id := range lambdarun.Functions {
 			role := r[id+"Role"]
+			for _, m := range strs(role.Properties["ManagedPolicyArns"]) {
+				if !strings.HasSuffix(m, "/AWSLambdaBasicExecutionRole") {
+					t.Errorf("%s has the managed policy %s (grants on every resource)", id, m)
+				}
+			}
 			var actions []string
 			for _, pol := range role.Properties["Policies"].([]any) {
 				for _, st := range get(pol, "PolicyDocument", "Statement").([]any) {

@@ -36,6 +36,7 @@ var want = map[string]string{
 	"settings/put-preset.json":                      `"statusCode":200`,
 	"settings/put-settings.json":                    `"statusCode":200`,
 	"refresher/schedule.json":                       `"demo":\{"checked":1,"active":1`,
+	"refreshworker/shard.json":                      `^\{"batchItemFailures":\[\]\}\s*$`,
 	"signals/push.json":                             `"statusCode":202`,
 	"auditor/schedule.json":                         `"environment":"demo".*"activeSessions":1`,
 	"signalspoll/schedule.json":                     `^\{\}\s*$`,

@@ -134,7 +134,7 @@ func (sb *Sandbox) Event(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return events.Load(name, map[string]string{events.AccessToken: tok, events.SessionID: sid, "__SET__": set, "__LOGOUT_TOKEN__": logout})
+	return events.Load(name, map[string]string{events.AccessToken: tok, events.SessionID: sid, "__SET__": set, "__LOGOUT_TOKEN__": logout, "__ISSUER__": sb.IdP.URL()})
 }
 
 // Functions maps each function (its folder under functions/ and events/)
@@ -148,4 +148,5 @@ var Functions = map[string]string{
 	"auditor":       "AuditorFunction",
 	"cognitoevents": "CognitoEventsFunction",
 	"signalspoll":   "SignalsPollFunction",
+	"refreshworker": "RefreshWorkerFunction",
 }

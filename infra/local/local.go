@@ -233,7 +233,7 @@ func Start(o Options) (*Stack, error) {
 		URL: base, IdP: idp, Store: store, Storage: storage, Directory: dir, log: log,
 		receiver: receiver, streams: streams,
 		signals:   lambda.NewHandler(httpadapter.NewV2(receiver).ProxyWithContext),
-		refresher: wiring.Refresher(quiet, &directory.HTTPJSON{BaseURL: base + "/directory"}, store),
+		refresher: wiring.Refresher(quiet, &directory.HTTPJSON{BaseURL: base + "/directory"}, store, nil),
 		auditor:   wiring.Auditor(quiet, store),
 		stop:      make(chan struct{}), done: make(chan struct{}), now: o.Now,
 		authorizer: lambda.NewHandler(authz),

@@ -71,6 +71,11 @@ type Directory struct {
 	GuardMin    int
 	// Changes: graph runs read users/delta first (DIRECTORY_CHANGES).
 	Changes bool
+	// QueueURL is the refresh queue (REFRESH_QUEUE_URL): a due set above
+	// FanOutAbove users is split into shards of ShardUsers for workers.
+	QueueURL    string
+	FanOutAbove int
+	ShardUsers  int
 }
 
 // Verifier builds the token verifier and fetches its key sets, as a cold
@@ -260,6 +265,9 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		bad("DIRECTORY_CHANGES=%q: want on or off", v)
 	}
+	d.QueueURL = str("REFRESH_QUEUE_URL", "")
+	d.FanOutAbove = num("REFRESHER_FANOUT_ABOVE", 50000, 1, 10000000)
+	d.ShardUsers = num("REFRESHER_SHARD_USERS", 1000, 10, 1500)
 	d.Concurrency = num("DIRECTORY_CONCURRENCY", 8, 1, 64)
 	d.GuardShare = float64(num("MASS_REVOCATION_GUARD_PERCENT", 20, 1, 100)) / 100
 	d.GuardMin = num("MASS_REVOCATION_GUARD_MIN_USERS", 5, 1, 100000)

@@ -54,6 +54,9 @@ type Config struct {
 	// Changes, when set, makes runs change-driven: each run first reads
 	// the directory's change feed (see changes.go).
 	Changes *Changes
+	// FanOut, when set, splits a due set larger than one invocation can
+	// check into shards for workers (see fanout.go).
+	FanOut *FanOut
 	// Concurrency bounds the directory requests in flight. Default 8.
 	Concurrency int
 	// WriteConcurrency bounds the users whose results are written at once.
@@ -86,6 +89,9 @@ type Report struct {
 	StoppedEarly    bool `json:"stoppedEarly"`
 	FromChanges     int  `json:"fromChanges"`  // users judged from the change feed's entries
 	ChangesAsked    int  `json:"changesAsked"` // changed users asked one by one (the feed could not tell)
+	Shards          int  `json:"shards"`       // shards queued for workers
+	Queued          int  `json:"queued"`       // users in them
+	Skipped         int  `json:"skipped"`      // a shard's users no longer due
 }
 
 // Refresher runs policy checks.
@@ -116,6 +122,14 @@ func New(cfg Config) *Refresher {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if f := cfg.FanOut; f != nil {
+		if f.Capacity <= 0 {
+			f.Capacity = 50000
+		}
+		if f.Size <= 0 {
+			f.Size = 1000
+		}
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -148,16 +162,7 @@ func (r *Refresher) Run(ctx context.Context) (map[string]Report, error) {
 			applied++
 		}
 		out[env] = rep
-		guard := 0
-		if rep.GuardTripped {
-			guard = 1
-			r.cfg.Log.LogAttrs(ctx, slog.LevelError, "mass revocation guard tripped: no user revoked",
-				slog.String("environment", env), slog.Int("checked", rep.Checked), slog.Int("held", rep.Held))
-		}
-		r.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "policy checks", slog.String("environment", env),
-			slog.Int("usersChecked", rep.Checked), slog.Int("directoryErrors", rep.Errors), slog.Int("revokedSessions", rep.RevokedSessions),
-			slog.Int("massRevocationGuard", guard), slog.Int("disabled", rep.Disabled), slog.Int("deleted", rep.Deleted),
-			slog.Bool("stoppedEarly", rep.StoppedEarly), runMetrics.Attr(r.cfg.Now()))
+		r.logReport(ctx, env, rep)
 		if err != nil {
 			return out, err
 		}
@@ -166,6 +171,24 @@ func (r *Refresher) Run(ctx context.Context) (map[string]Report, error) {
 		}
 	}
 	return out, nil
+}
+
+// Log is the refresher's logger.
+func (r *Refresher) Log() *slog.Logger { return r.cfg.Log }
+
+// logReport logs a run's (or a shard's) report with its metrics.
+func (r *Refresher) logReport(ctx context.Context, env string, rep Report) {
+	guard := 0
+	if rep.GuardTripped {
+		guard = 1
+		r.cfg.Log.LogAttrs(ctx, slog.LevelError, "mass revocation guard tripped: no user revoked",
+			slog.String("environment", env), slog.Int("checked", rep.Checked), slog.Int("held", rep.Held))
+	}
+	r.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "policy checks", slog.String("environment", env),
+		slog.Int("usersChecked", rep.Checked), slog.Int("directoryErrors", rep.Errors), slog.Int("revokedSessions", rep.RevokedSessions),
+		slog.Int("massRevocationGuard", guard), slog.Int("disabled", rep.Disabled), slog.Int("deleted", rep.Deleted),
+		slog.Int("fromChanges", rep.FromChanges), slog.Int("shards", rep.Shards), slog.Int("skipped", rep.Skipped),
+		slog.Bool("stoppedEarly", rep.StoppedEarly), runMetrics.Attr(r.cfg.Now()))
 }
 
 // nearDeadline reports whether no new batch should start.
@@ -187,6 +210,11 @@ func (r *Refresher) runEnv(ctx context.Context, env string, changes []directory.
 	if len(changes) > 0 {
 		if err := r.applyChanges(ctx, env, changes, interval, g, &rep); err != nil {
 			return rep, false, err
+		}
+	}
+	if r.cfg.FanOut != nil {
+		if sent, err := r.fanOut(ctx, env, &rep); err != nil || sent {
+			return rep, true, err
 		}
 	}
 	seen := map[session.UserKey]bool{}
@@ -415,6 +443,9 @@ func (rep *Report) add(o Report) {
 	rep.StoppedEarly = rep.StoppedEarly || o.StoppedEarly
 	rep.FromChanges += o.FromChanges
 	rep.ChangesAsked += o.ChangesAsked
+	rep.Shards += o.Shards
+	rep.Queued += o.Queued
+	rep.Skipped += o.Skipped
 }
 
 // revokeBefore revokes the user's sessions that started before `from`

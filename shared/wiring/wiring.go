@@ -139,13 +139,23 @@ func Signals(d Deps, v *token.Verifier, store SignalsStore) *signals.Receiver {
 type RefresherStore interface {
 	refresher.Store
 	refresher.Cursors
+	refresher.RunCounter
 }
 
-// Refresher is the scheduled policy check; a Graph directory with
-// DIRECTORY_CHANGES on is read through users/delta first.
-func Refresher(d Deps, dir refresher.Directory, store RefresherStore) *refresher.Refresher {
+// FanOut is the refresher's split into shards: with a queue (the
+// scheduled run, REFRESH_QUEUE_URL set) it sends them; without one (the
+// worker) it only counts the guard's totals.
+func FanOut(d Deps, store refresher.RunCounter, queue refresher.Queue) *refresher.FanOut {
+	c := d.Config.Directory
+	return &refresher.FanOut{Queue: queue, Counter: store, Capacity: c.FanOutAbove, Size: c.ShardUsers}
+}
+
+// Refresher is the scheduled policy check (and, with a fan-out, the
+// worker of its shards); a Graph directory with DIRECTORY_CHANGES on is
+// read through users/delta first.
+func Refresher(d Deps, dir refresher.Directory, store RefresherStore, fan *refresher.FanOut) *refresher.Refresher {
 	c := d.Config
-	cfg := refresher.Config{Store: store, Directory: dir, Environments: c.Environments.Known,
+	cfg := refresher.Config{Store: store, Directory: dir, Environments: c.Environments.Known, FanOut: fan,
 		Concurrency: c.Directory.Concurrency, Guard: refresher.Guard{Share: c.Directory.GuardShare, Min: c.Directory.GuardMin}, Log: d.Log, Now: d.Now}
 	if feed, ok := dir.(refresher.ChangeFeed); ok && c.Directory.Changes {
 		cfg.Changes = &refresher.Changes{Feed: feed, Cursors: store, Name: "graph " + c.Directory.TokenURL, Keys: c.DirectoryKeys}
