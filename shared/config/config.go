@@ -69,7 +69,8 @@ type Directory struct {
 	Concurrency int
 	GuardShare  float64
 	GuardMin    int
-	// Changes: graph runs read users/delta first (DIRECTORY_CHANGES).
+	// Changes: graph and scim runs read the directory's changes first
+	// (users/delta; a meta.lastModified filter) (DIRECTORY_CHANGES).
 	Changes bool
 	// QueueURL is the refresh queue (REFRESH_QUEUE_URL): a due set above
 	// FanOutAbove users is split into shards of ShardUsers for workers.
@@ -260,7 +261,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	switch v := str("DIRECTORY_CHANGES", "on"); v {
 	case "on":
-		d.Changes = d.Kind == "graph"
+		d.Changes = d.Kind == "graph" || d.Kind == "scim"
 	case "off":
 	default:
 		bad("DIRECTORY_CHANGES=%q: want on or off", v)

@@ -80,7 +80,7 @@ func TestLoadDirectory(t *testing.T) {
 		t.Errorf("NewDirectory(http) = %v, %v", d, err)
 	}
 	if c.Directory.Changes {
-		t.Error("DIRECTORY=http reads changes; only graph has a change feed")
+		t.Error("DIRECTORY=http reads changes; only graph and scim have a change feed")
 	}
 	graph := with("DIRECTORY", "graph", "DIRECTORY_TOKEN_URL", "https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token", "DIRECTORY_CLIENT_ID", "app", "DIRECTORY_SECRET", "ssm:/sessionguard/x",
 		"TRUSTED_ISSUERS", `[{"issuer":"https://login.microsoftonline.com/tenant-1/v2.0","profile":"entra","audiences":["a"]},{"issuer":"https://idp.example/","audiences":["a"]}]`)

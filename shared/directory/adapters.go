@@ -76,6 +76,9 @@ type SCIM struct {
 	BaseURL string
 	Token   string
 	Client  *http.Client
+	Now     func() time.Time // where change tracking starts; time.Now if nil
+
+	filter scimFilter
 }
 
 // BatchSize is 1: SCIM bulk has no reads.

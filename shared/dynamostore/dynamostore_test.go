@@ -380,25 +380,32 @@ func BenchmarkRefresher(b *testing.B) {
 	}
 	for _, c := range []struct {
 		name  string
-		dir   refresher.Directory
+		mk    func(now func() time.Time) refresher.Directory
 		delta bool
 	}{
-		{"http-json", &directory.HTTPJSON{BaseURL: srv.URL}, false},
-		{"scim", &directory.SCIM{BaseURL: srv.URL + "/scim/v2"}, false},
-		{"graph", graph(), false},
-		{"graph-delta", graph(), true}, // users/delta read first; 10 users changed per run
+		{"http-json", func(func() time.Time) refresher.Directory { return &directory.HTTPJSON{BaseURL: srv.URL} }, false},
+		{"scim", func(func() time.Time) refresher.Directory { return &directory.SCIM{BaseURL: srv.URL + "/scim/v2"} }, false},
+		// the meta.lastModified filter read first; 10 users changed per run
+		{"scim-changes", func(now func() time.Time) refresher.Directory {
+			return &directory.SCIM{BaseURL: srv.URL + "/scim/v2", Now: now}
+		}, true},
+		{"graph", func(func() time.Time) refresher.Directory { return graph() }, false},
+		{"graph-delta", func(func() time.Time) refresher.Directory { return graph() }, true}, // users/delta read first; 10 users changed per run
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			clock := devidp.NewClock(storetest.T0)
+			dir.Now = clock.Now // SCIM's meta.lastModified on the same clock
 			direct, d := openAt(b, ddb.Endpoint, clock.Now)
 			st, calls := openTable(b, proxy.URL, d.table, clock.Now)
 			putUsers(b, direct, users, clock.Now(), func(u string) { dir.Put(u, devdir.User{Enabled: true}) })
-			cfg := refresher.Config{Store: st, Directory: c.dir, Environments: []string{"prod"}, Now: clock.Now, Concurrency: 32, WriteConcurrency: 16}
+			cd := c.mk(clock.Now)
+			cfg := refresher.Config{Store: st, Directory: cd, Environments: []string{"prod"}, Now: clock.Now, Concurrency: 32, WriteConcurrency: 16}
 			if c.delta {
-				cfg.Changes = &refresher.Changes{Feed: c.dir.(refresher.ChangeFeed), Cursors: st, Name: "bench", Keys: keys}
+				cfg.Changes = &refresher.Changes{Feed: cd.(refresher.ChangeFeed), Cursors: st, Name: "bench", Keys: keys}
 			}
 			r := refresher.New(cfg)
 			if c.delta { // the cursor, as a run before this one left it
+				clock.Add(2 * time.Minute) // after the users were created
 				if _, err := r.Run(ctx); err != nil {
 					b.Fatal(err)
 				}

@@ -84,7 +84,14 @@ func (r *Refresher) applyChanges(ctx context.Context, env string, changes []dire
 	var first error
 	var keys []session.UserKey
 	var of []directory.Change
-	for _, c := range changes {
+	last := map[string]int{} // a user listed twice counts once, as last listed
+	for i, c := range changes {
+		last[c.ID] = i
+	}
+	for i, c := range changes {
+		if last[c.ID] != i {
+			continue
+		}
 		for _, k := range r.cfg.Changes.Keys(c.ID) {
 			keys, of = append(keys, k), append(of, c)
 		}

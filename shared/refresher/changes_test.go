@@ -153,7 +153,8 @@ func TestIncompleteChangesAreAsked(t *testing.T) {
 	f.run(t) // everyone checked once
 	f.clock.Add(10 * time.Minute)
 	f.dir.Put("u007", devdir.User{Enabled: false})
-	feed.changes = []directory.Change{{ID: "u007"}, {ID: "u008", Complete: true, Result: directory.Result{State: directory.Active}}}
+	active := directory.Change{ID: "u008", Complete: true, Result: directory.Result{State: directory.Active}}
+	feed.changes = []directory.Change{active, {ID: "u007"}, active} // u008 listed twice: judged once
 	rep, reqs := f.run(t)
 	if rep.ChangesAsked != 1 || rep.FromChanges != 1 || rep.Disabled != 1 || rep.RevokedSessions != 1 || reqs != 1 {
 		t.Fatalf("run = %+v with %d requests; want u007 asked (one batch) and found disabled, u008 judged from the feed", rep, reqs)
@@ -195,5 +196,60 @@ func TestExpiredCursorRestartsFromNow(t *testing.T) {
 	f.dir.Put("u002", devdir.User{Enabled: false})
 	if rep, _ = f.run(t); rep.FromChanges != 1 || rep.Disabled != 1 {
 		t.Fatalf("run after the restart = %+v; want u002's change applied", rep)
+	}
+}
+
+// SCIM: the meta.lastModified filter brings the changed users; the
+// service provider's own clock sets the cursor.
+func TestSCIMChangesDriveChecks(t *testing.T) {
+	ctx := context.Background()
+	clock := devidp.NewClock(t0)
+	dir := devdir.New()
+	dir.Now = clock.Now
+	srv := httptest.NewServer(dir)
+	t.Cleanup(srv.Close)
+	store := memstore.New(clock.Now)
+	scim := &directory.SCIM{BaseURL: srv.URL + "/scim/v2", Now: clock.Now}
+	ref := New(Config{Store: store, Directory: scim, Environments: []string{"prod"}, Now: clock.Now,
+		Changes: &Changes{Feed: scim, Cursors: store, Name: "scim", Keys: keysOf}})
+	f := &deltaFixture{clock: clock, dir: dir, store: store, ref: ref}
+	for i := range 30 {
+		f.signIn(t, fmt.Sprintf("u%03d", i))
+	}
+	clock.Add(2 * time.Minute) // tracking starts a minute before the first run: after these users were created
+	if rep, reqs := f.run(t); rep.Checked != 30 || reqs != 1+30 { // ServiceProviderConfig, then each due user
+		t.Fatalf("first run = %+v with %d requests; want 30 checked one by one after asking whether filtering is supported", rep, reqs)
+	}
+	clock.Add(10 * time.Minute)
+	dir.Put("u001", devdir.User{Enabled: false})
+	dir.Put("u002", devdir.User{Enabled: false})
+	dir.Put("outsider", devdir.User{Enabled: false})
+	rep, reqs := f.run(t)
+	if rep.FromChanges != 2 || rep.Disabled != 2 || rep.RevokedSessions != 2 || reqs != 1 {
+		t.Fatalf("second run = %+v with %d requests; want u001 and u002 judged from one filtered list", rep, reqs)
+	}
+	c, _ := store.DirectoryCursor(ctx, "scim")
+	if want := clock.Now().Format(time.RFC3339Nano); c != want {
+		t.Fatalf("cursor = %q; want the latest meta.lastModified, %q", c, want)
+	}
+	if rep, reqs = f.run(t); rep.Checked != 0 || reqs != 1 {
+		t.Fatalf("quiet run = %+v with %d requests; want nothing", rep, reqs)
+	}
+}
+
+// A service provider that does not advertise filtering: no change feed,
+// the interval alone, and no error.
+func TestSCIMWithoutFiltering(t *testing.T) {
+	clock := devidp.NewClock(t0)
+	dir := devdir.New()
+	dir.NoFilter = true
+	srv := httptest.NewServer(dir)
+	t.Cleanup(srv.Close)
+	scim := &directory.SCIM{BaseURL: srv.URL + "/scim/v2", Now: clock.Now}
+	for _, cursor := range []string{"", "2026-11-23T08:00:00Z"} {
+		changes, next, err := scim.Changes(context.Background(), cursor)
+		if err != nil || len(changes) != 0 || next != cursor {
+			t.Fatalf("Changes(%q) = %v, %q, %v; want nothing, the cursor unchanged", cursor, changes, next, err)
+		}
 	}
 }

@@ -151,14 +151,19 @@ func FanOut(d Deps, store refresher.RunCounter, queue refresher.Queue) *refreshe
 }
 
 // Refresher is the scheduled policy check (and, with a fan-out, the
-// worker of its shards); a Graph directory with DIRECTORY_CHANGES on is
-// read through users/delta first.
+// worker of its shards); with DIRECTORY_CHANGES on, a Graph directory is
+// read through users/delta first, a SCIM one through its
+// meta.lastModified filter.
 func Refresher(d Deps, dir refresher.Directory, store RefresherStore, fan *refresher.FanOut) *refresher.Refresher {
 	c := d.Config
 	cfg := refresher.Config{Store: store, Directory: dir, Environments: c.Environments.Known, FanOut: fan,
 		Concurrency: c.Directory.Concurrency, Guard: refresher.Guard{Share: c.Directory.GuardShare, Min: c.Directory.GuardMin}, Log: d.Log, Now: d.Now}
 	if feed, ok := dir.(refresher.ChangeFeed); ok && c.Directory.Changes {
-		cfg.Changes = &refresher.Changes{Feed: feed, Cursors: store, Name: "graph " + c.Directory.TokenURL, Keys: c.DirectoryKeys}
+		name := c.Directory.Kind + " " + c.Directory.URL
+		if c.Directory.Kind == "graph" {
+			name = "graph " + c.Directory.TokenURL // one tenant
+		}
+		cfg.Changes = &refresher.Changes{Feed: feed, Cursors: store, Name: name, Keys: c.DirectoryKeys}
 	}
 	return refresher.New(cfg)
 }

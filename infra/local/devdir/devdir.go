@@ -30,6 +30,10 @@ type Directory struct {
 	// enabled (the local stack, where any name can sign in); otherwise
 	// they are deleted (404).
 	DefaultActive bool
+	// Now stamps changes (SCIM meta.lastModified); time.Now if nil.
+	Now func() time.Time
+	// NoFilter makes the SCIM service provider not advertise filtering.
+	NoFilter bool
 
 	mu       sync.Mutex
 	users    map[string]User
@@ -40,10 +44,20 @@ type Directory struct {
 	after    string // their Retry-After
 	requests atomic.Int64
 	log      []string // user ids in the order they changed (Graph users/delta)
+	modified map[string]time.Time
 }
 
 // New returns an empty directory.
-func New() *Directory { return &Directory{users: map[string]User{}, deleted: map[string]bool{}} }
+func New() *Directory {
+	return &Directory{users: map[string]User{}, deleted: map[string]bool{}, modified: map[string]time.Time{}}
+}
+
+func (d *Directory) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
 
 // Put adds or replaces a user.
 func (d *Directory) Put(id string, u User) {
@@ -51,6 +65,7 @@ func (d *Directory) Put(id string, u User) {
 	d.users[id] = u
 	delete(d.deleted, id)
 	d.log = append(d.log, id)
+	d.modified[id] = d.now()
 	d.mu.Unlock()
 }
 
@@ -124,6 +139,11 @@ func (d *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			return doc
 		})
+	case path == "/scim/v2/ServiceProviderConfig":
+		writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
+			"filter": map[string]any{"supported": !d.NoFilter, "maxResults": scimPage}})
+	case path == "/scim/v2/Users":
+		d.serveSCIMList(w, r)
 	case strings.HasPrefix(path, "/scim/v2/Users/"):
 		id := strings.TrimPrefix(path, "/scim/v2/Users/")
 		d.serveUser(w, id, func(u User) any {
@@ -293,4 +313,48 @@ func (d *Directory) serveDelta(w http.ResponseWriter, r *http.Request) {
 		page["@odata.deltaLink"] = base + "?" + url.Values{"$deltatoken": {strconv.Itoa(end)}}.Encode()
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// scimPage is the most users one SCIM list page holds.
+const scimPage = 100
+
+// serveSCIMList answers GET /scim/v2/Users?filter=meta.lastModified gt
+// "time" (the only filter it knows; 400 invalidFilter otherwise), paged by
+// startIndex and count, oldest change first.
+func (d *Directory) serveSCIMList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := q.Get("filter")
+	after, ok := strings.CutPrefix(f, `meta.lastModified gt "`)
+	since, err := time.Parse(time.RFC3339Nano, strings.TrimSuffix(after, `"`))
+	if d.NoFilter || !ok || !strings.HasSuffix(after, `"`) || err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, "scimType": "invalidFilter", "status": "400"})
+		return
+	}
+	start, _ := strconv.Atoi(q.Get("startIndex"))
+	count, err := strconv.Atoi(q.Get("count"))
+	if err != nil || count <= 0 || count > scimPage {
+		count = scimPage
+	}
+	start = max(start, 1)
+	d.mu.Lock()
+	var ids []string
+	for id, at := range d.modified {
+		if _, live := d.users[id]; live && at.After(since) {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b string) int { // a stable order, so that pages neither overlap nor skip
+		if c := d.modified[a].Compare(d.modified[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	var res []map[string]any
+	for _, id := range ids[min(start-1, len(ids)):min(start-1+count, len(ids))] {
+		res = append(res, map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "id": id,
+			"active": d.users[id].Enabled, "meta": map[string]any{"resourceType": "User", "lastModified": d.modified[id].Format(time.RFC3339Nano)}})
+	}
+	d.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
+		"totalResults": len(ids), "itemsPerPage": len(res), "startIndex": start, "Resources": res})
 }
