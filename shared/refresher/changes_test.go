@@ -216,7 +216,7 @@ func TestSCIMChangesDriveChecks(t *testing.T) {
 	for i := range 30 {
 		f.signIn(t, fmt.Sprintf("u%03d", i))
 	}
-	clock.Add(2 * time.Minute) // tracking starts a minute before the first run: after these users were created
+	clock.Add(2 * time.Minute)                                    // tracking starts a minute before the first run: after these users were created
 	if rep, reqs := f.run(t); rep.Checked != 30 || reqs != 1+30 { // ServiceProviderConfig, then each due user
 		t.Fatalf("first run = %+v with %d requests; want 30 checked one by one after asking whether filtering is supported", rep, reqs)
 	}
