@@ -4,37 +4,16 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sessionguard/sessionguard/shared/auditor"
-	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
-	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/lambdamain"
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 func main() {
-	log := obs.NewLogger(nil)
-	if err := run(context.Background(), log); err != nil {
-		log.Error("start", "err", err)
-		os.Exit(1)
-	}
-}
-
-func run(ctx context.Context, log *slog.Logger) error {
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		return err
-	}
-	d := wiring.Deps{Config: cfg, Log: log}
-	store, err := dynamostore.Open(ctx, cfg.TableName)
-	if err != nil {
-		return err
-	}
-	a := wiring.Auditor(d, store)
-	lambda.Start(func(ctx context.Context) ([]auditor.Report, error) { return a.Run(ctx) })
-	return nil
+	lambdamain.Start(func(ctx context.Context, d wiring.Deps, store *dynamostore.Store) (any, error) {
+		a := wiring.Auditor(d, store)
+		return func(ctx context.Context) ([]auditor.Report, error) { return a.Run(ctx) }, nil
+	})
 }

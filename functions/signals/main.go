@@ -5,40 +5,19 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
-
-	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
-	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/lambdamain"
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 func main() {
-	log := obs.NewLogger(nil)
-	if err := run(context.Background(), log); err != nil {
-		log.Error("start", "err", err)
-		os.Exit(1)
-	}
-}
-
-func run(ctx context.Context, log *slog.Logger) error {
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		return err
-	}
-	d := wiring.Deps{Config: cfg, Log: log}
-	v, err := wiring.SignalsVerifier(ctx, d)
-	if err != nil {
-		return err
-	}
-	store, err := dynamostore.Open(ctx, cfg.TableName)
-	if err != nil {
-		return err
-	}
-	lambda.Start(httpadapter.NewV2(wiring.Signals(d, v, store)).ProxyWithContext)
-	return nil
+	lambdamain.Start(func(ctx context.Context, d wiring.Deps, store *dynamostore.Store) (any, error) {
+		v, err := wiring.SignalsVerifier(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		return httpadapter.NewV2(wiring.Signals(d, v, store)).ProxyWithContext, nil
+	})
 }

@@ -127,22 +127,35 @@ func (a *API) streamFailed(w http.ResponseWriter, r *http.Request, action string
 	problem.Write(w, problem.Details{Status: http.StatusBadGateway, Detail: "the transmitter: " + err.Error()})
 }
 
-// setupStream creates or updates the stream: {"delivery": "push"|"poll"}.
-func (a *API) setupStream(w http.ResponseWriter, r *http.Request) {
+// streamCall admits a stream route's caller (a global admin) and reads
+// the transmitter it names.
+func (a *API) streamCall(w http.ResponseWriter, r *http.Request) (token.Claims, string, bool) {
 	c, ok := a.globalAdmin(w, r)
 	if !ok {
-		return
+		return c, "", false
 	}
 	iss, ok := a.issuerParam(w, r)
+	return c, iss, ok
+}
+
+// readBody reads a JSON request body of at most MaxBodyBytes into v;
+// unknown members are errors.
+func readBody(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// setupStream creates or updates the stream: {"delivery": "push"|"poll"}.
+func (a *API) setupStream(w http.ResponseWriter, r *http.Request) {
+	c, iss, ok := a.streamCall(w, r)
 	if !ok {
 		return
 	}
 	var body struct {
 		Delivery string `json:"delivery"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil || (body.Delivery != "push" && body.Delivery != "poll") {
+	if err := readBody(w, r, &body); err != nil || (body.Delivery != "push" && body.Delivery != "poll") {
 		problem.Fields(w, "how should events arrive?", []problem.FieldError{{Field: "delivery", Message: `"push" (to this deployment's /signals) or "poll"`}})
 		return
 	}
@@ -163,11 +176,7 @@ func (a *API) setupStream(w http.ResponseWriter, r *http.Request) {
 
 // verifyStream asks the transmitter for a verification event.
 func (a *API) verifyStream(w http.ResponseWriter, r *http.Request) {
-	c, ok := a.globalAdmin(w, r)
-	if !ok {
-		return
-	}
-	iss, ok := a.issuerParam(w, r)
+	c, iss, ok := a.streamCall(w, r)
 	if !ok {
 		return
 	}
@@ -182,11 +191,7 @@ func (a *API) verifyStream(w http.ResponseWriter, r *http.Request) {
 
 // streamStatus changes the stream's status: {"status", "reason"}.
 func (a *API) streamStatus(w http.ResponseWriter, r *http.Request) {
-	c, ok := a.globalAdmin(w, r)
-	if !ok {
-		return
-	}
-	iss, ok := a.issuerParam(w, r)
+	c, iss, ok := a.streamCall(w, r)
 	if !ok {
 		return
 	}
@@ -194,9 +199,7 @@ func (a *API) streamStatus(w http.ResponseWriter, r *http.Request) {
 		Status string `json:"status"`
 		Reason string `json:"reason"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil || !slices.Contains(ssf.Statuses, body.Status) {
+	if err := readBody(w, r, &body); err != nil || !slices.Contains(ssf.Statuses, body.Status) {
 		problem.Fields(w, "which status?", []problem.FieldError{{Field: "status", Message: "enabled, paused or disabled"}})
 		return
 	}

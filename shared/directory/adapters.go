@@ -84,21 +84,26 @@ type SCIM struct {
 // BatchSize is 1: SCIM bulk has no reads.
 func (d *SCIM) BatchSize() int { return 1 }
 
+// scimGet reads one SCIM document.
+func (d *SCIM) scimGet(ctx context.Context, u string) (int, []byte, error) {
+	status, _, body, err := do(ctx, client(d.Client), func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err == nil {
+			req.Header.Set("Accept", "application/scim+json")
+			if d.Token != "" {
+				req.Header.Set("Authorization", "Bearer "+d.Token)
+			}
+		}
+		return req, err
+	})
+	return status, body, err
+}
+
 // Check asks about each subject.
 func (d *SCIM) Check(ctx context.Context, subjects []string) []Result {
 	out := make([]Result, len(subjects))
 	for i, s := range subjects {
-		u := strings.TrimRight(d.BaseURL, "/") + "/Users/" + url.PathEscape(objectID(s)) + "?attributes=active"
-		status, _, body, err := do(ctx, client(d.Client), func() (*http.Request, error) {
-			req, err := http.NewRequest(http.MethodGet, u, nil)
-			if err == nil {
-				req.Header.Set("Accept", "application/scim+json")
-				if d.Token != "" {
-					req.Header.Set("Authorization", "Bearer "+d.Token)
-				}
-			}
-			return req, err
-		})
+		status, body, err := d.scimGet(ctx, strings.TrimRight(d.BaseURL, "/")+"/Users/"+url.PathEscape(objectID(s))+"?attributes=active")
 		switch {
 		case err != nil:
 			out[i] = Result{Err: err}

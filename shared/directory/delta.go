@@ -145,53 +145,40 @@ func deltaEntry(e map[string]json.RawMessage) (Change, error) {
 
 // Change tracking: a SCIM service provider's meta.lastModified filter.
 
-// scimFilter caches whether the service provider advertises filtering.
+// scimFilter caches whether the service provider advertises filtering,
+// once it has answered.
 type scimFilter struct {
-	once      sync.Once
-	supported bool
-	err       error
-}
-
-// scimGet reads one SCIM document.
-func (d *SCIM) scimGet(ctx context.Context, u string) (int, []byte, error) {
-	status, _, body, err := do(ctx, client(d.Client), func() (*http.Request, error) {
-		req, err := http.NewRequest(http.MethodGet, u, nil)
-		if err == nil {
-			req.Header.Set("Accept", "application/scim+json")
-			if d.Token != "" {
-				req.Header.Set("Authorization", "Bearer "+d.Token)
-			}
-		}
-		return req, err
-	})
-	return status, body, err
+	mu               sync.Mutex
+	known, supported bool
 }
 
 // filtering reports whether the service provider advertises filtering
 // (ServiceProviderConfig filter.supported, RFC 7643 section 5), asking
-// once.
+// until it has answered.
 func (d *SCIM) filtering(ctx context.Context) (bool, error) {
-	d.filter.once.Do(func() {
-		status, body, err := d.scimGet(ctx, strings.TrimRight(d.BaseURL, "/")+"/ServiceProviderConfig")
-		if err == nil && status != http.StatusOK {
-			err = statusError("SCIM ServiceProviderConfig", status)
-		}
-		var doc struct {
-			Filter struct {
-				Supported bool `json:"supported"`
-			} `json:"filter"`
-		}
-		if err == nil {
-			err = json.Unmarshal(body, &doc)
-		}
-		d.filter.supported, d.filter.err = doc.Filter.Supported, err
-	})
-	if d.filter.err != nil {
-		err := d.filter.err
-		d.filter = scimFilter{} // ask again next time
+	f := &d.filter
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.known {
+		return f.supported, nil
+	}
+	status, body, err := d.scimGet(ctx, strings.TrimRight(d.BaseURL, "/")+"/ServiceProviderConfig")
+	if err == nil && status != http.StatusOK {
+		err = statusError("SCIM ServiceProviderConfig", status)
+	}
+	var doc struct {
+		Filter struct {
+			Supported bool `json:"supported"`
+		} `json:"filter"`
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &doc)
+	}
+	if err != nil { // asked again next run
 		return false, fmt.Errorf("directory: %w", err)
 	}
-	return d.filter.supported, nil
+	f.known, f.supported = true, doc.Filter.Supported
+	return f.supported, nil
 }
 
 // Changes lists the users modified after cursor (a meta.lastModified the

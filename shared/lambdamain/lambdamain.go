@@ -1,0 +1,42 @@
+// Package lambdamain is every function's main: JSON logs, the
+// configuration and the table, then the handler the function builds,
+// which the Lambda runtime runs. A function that cannot start logs why and
+// exits 1, so its cold start fails loudly rather than serving.
+package lambdamain
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/dynamostore"
+	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/wiring"
+)
+
+// Start builds the handler with start and runs it; it returns only if the
+// function cannot start (then the process exits).
+func Start(start func(ctx context.Context, d wiring.Deps, store *dynamostore.Store) (any, error)) {
+	log := obs.NewLogger(nil)
+	h, err := build(context.Background(), wiring.Deps{Log: log}, start)
+	if err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
+
+func build(ctx context.Context, d wiring.Deps, start func(context.Context, wiring.Deps, *dynamostore.Store) (any, error)) (any, error) {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	d.Config = cfg
+	store, err := dynamostore.Open(ctx, cfg.TableName)
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, d, store)
+}
