@@ -611,6 +611,11 @@ func TestTransmitterStreams(t *testing.T) {
 	if r := f.call(t, "PUT", "/transmitters/stream"+q, admin, nil, `{"delivery":"pigeon"}`); r.status != 400 || r.fields(t)[0] != "delivery" {
 		t.Errorf("a bad delivery: %d %s; want 400 naming delivery", r.status, r.body)
 	}
+	for _, body := range []string{`{"delivery":"pigeon","delivery":"push"}`, `{"delivery":"push"} {"delivery":"poll"}`} {
+		if r := f.call(t, "PUT", "/transmitters/stream"+q, admin, nil, body); r.status != 400 || r.fields(t)[0] != "delivery" {
+			t.Errorf("body %s: %d %s; want 400 (a member twice, or two values)", body, r.status, r.body)
+		}
+	}
 	if r := f.call(t, "POST", "/transmitters/stream/verify"+q, admin, nil, ""); r.status != 409 {
 		t.Errorf("verify before setup: %d; want 409", r.status)
 	}

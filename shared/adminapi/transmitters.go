@@ -1,14 +1,17 @@
 package adminapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/jsonread"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -138,10 +141,18 @@ func (a *API) streamCall(w http.ResponseWriter, r *http.Request) (token.Claims, 
 	return c, iss, ok
 }
 
-// readBody reads a JSON request body of at most MaxBodyBytes into v;
-// unknown members are errors.
+// readBody reads a JSON request body of at most MaxBodyBytes into v:
+// exactly one value (jsonread.Valid: no member name twice); unknown
+// members are errors.
 func readBody(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return err
+	}
+	if !jsonread.Valid(data) {
+		return errors.New("not one JSON value with unique member names")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
 }

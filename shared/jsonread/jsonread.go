@@ -243,3 +243,9 @@ func stringsOf(v jsontext.Value) ([]string, bool) {
 	}
 	return out, true
 }
+
+// Valid reports whether data is exactly one JSON value, in valid UTF-8,
+// with no member name twice in any object (RFC 7493, I-JSON): what every
+// request body must be before it is decoded, so that no two readers of
+// one document can disagree on it.
+func Valid(data []byte) bool { return jsontext.Value(data).IsValid() }

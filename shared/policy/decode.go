@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"sort"
+
+	"github.com/sessionguard/sessionguard/shared/jsonread"
 )
 
 // Decode reads a settings document. Fields that are absent keep their
@@ -14,6 +16,10 @@ import (
 func Decode(data []byte, l Limits) (Settings, error) {
 	s := Defaults()
 	d := decoder{}
+	if json.Valid(data) && !jsonread.Valid(data) { // well-formed, yet read two ways
+		d.fail("(body)", "names a member twice in one object, or is not valid UTF-8")
+		return s, d.errs
+	}
 	d.object("", data, map[string]func(string, json.RawMessage){
 		"sessionExpiration": func(p string, v json.RawMessage) {
 			d.object(p, v, map[string]func(string, json.RawMessage){

@@ -124,7 +124,8 @@ func TestDecode(t *testing.T) {
 	if got != want {
 		t.Fatalf("Decode bad fields = %s; want %s", got, want)
 	}
-	for _, body := range []string{``, `null`, `[]`, `{"a":1} x`, `{`, `{"staySignedIn":null}`} {
+	for _, body := range []string{``, `null`, `[]`, `{"a":1} x`, `{`, `{"staySignedIn":null}`,
+		`{"maxSessionsPerUser":1,"maxSessionsPerUser":3}`, `{"sessionExpiration":{"enabled":false,"enabled":true}}`} {
 		if _, err := Decode([]byte(body), DefaultLimits()); fieldsOf(t, err) == nil {
 			t.Errorf("Decode(%q) accepted", body)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/jsonread"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
@@ -413,6 +414,9 @@ func readSignIn(r *http.Request) (signInBody, []problem.FieldError) {
 	}
 	if len(data) == 0 {
 		return b, nil
+	}
+	if json.Valid(data) && !jsonread.Valid(data) {
+		return b, []problem.FieldError{{Field: "(body)", Message: "names a member twice in one object, or is not valid UTF-8"}}
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil || m == nil {

@@ -215,6 +215,7 @@ func TestSignInRefusals(t *testing.T) {
 		{"unknown field", func(e *awsevents.APIGatewayV2HTTPRequest) { e.Body = `{"staySignedIn":true,"admin":true}` }, 400, `"field":"admin"`},
 		{"wrong type", func(e *awsevents.APIGatewayV2HTTPRequest) { e.Body = `{"staySignedIn":"yes"}` }, 400, `"field":"staySignedIn"`},
 		{"not JSON", func(e *awsevents.APIGatewayV2HTTPRequest) { e.Body = `staySignedIn=1` }, 400, `"field":"(body)"`},
+		{"a member twice", func(e *awsevents.APIGatewayV2HTTPRequest) { e.Body = `{"staySignedIn":false,"staySignedIn":true}` }, 400, `"field":"(body)"`},
 	}
 	for _, tt := range tests {
 		resp := f.call(t, "sessions/sign-in.json", tok, "", tt.edit)
