@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
@@ -111,15 +110,15 @@ type Stack struct {
 	Cognito *LocalPool
 
 	srv        *http.Server
-	authorizer lambda.Handler
-	sessions   lambda.Handler
-	admin      lambda.Handler
-	signals    lambda.Handler
-	demo       lambda.Handler
-	cloudtrail lambda.Handler // the user pool's events, as EventBridge delivers them
+	authorizer *function
+	sessions   *function
+	admin      *function
+	signals    *function
+	demo       *function
+	cloudtrail *function // the user pool's events, as EventBridge delivers them
 	receiver   *signals.Receiver
 	streams    *ssf.Manager
-	example    lambda.Handler // the example app of examples/app, as its own API would serve it
+	example    *function // the example app of examples/app, as its own API would serve it
 	refresher  *refresher.Refresher
 	auditor    *auditor.Auditor
 	stop       chan struct{}
@@ -216,14 +215,14 @@ func Start(o Options) (*Stack, error) {
 			*p = r.Reason
 		}
 	})
-	var cloudtrail lambda.Handler
+	var cloudtrail *function
 	if lp != nil {
 		rc, err := wiring.CognitoEvents(d, store)
 		if err != nil {
 			srv.Close()
 			return nil, err
 		}
-		cloudtrail = lambda.NewHandler(rc.Handle)
+		cloudtrail = newFunction(rc.Handle)
 	}
 	quiet := d // the scheduled runs log only when something happened
 	quiet.Log = slog.New(newQuietHandler(log.Handler()))
@@ -232,16 +231,16 @@ func Start(o Options) (*Stack, error) {
 	s := &Stack{
 		URL: base, IdP: idp, Store: store, Storage: storage, Directory: dir, log: log,
 		receiver: receiver, streams: streams,
-		signals:   lambda.NewHandler(httpadapter.NewV2(receiver).ProxyWithContext),
+		signals:   newFunction(httpadapter.NewV2(receiver).ProxyWithContext),
 		refresher: wiring.Refresher(quiet, &directory.HTTPJSON{BaseURL: base + "/directory"}, store, nil),
 		auditor:   wiring.Auditor(quiet, store),
 		stop:      make(chan struct{}), done: make(chan struct{}), now: o.Now,
-		authorizer: lambda.NewHandler(authz),
-		sessions:   lambda.NewHandler(httpadapter.NewV2(wiring.Sessions(d, v, store)).ProxyWithContext),
-		admin:      lambda.NewHandler(httpadapter.NewV2(wiring.Admin(d, adminV, store, streams)).ProxyWithContext),
-		demo:       lambda.NewHandler(httpadapter.NewV2(http.HandlerFunc(demo)).ProxyWithContext),
+		authorizer: newFunction(authz),
+		sessions:   newFunction(httpadapter.NewV2(wiring.Sessions(d, v, store)).ProxyWithContext),
+		admin:      newFunction(httpadapter.NewV2(wiring.Admin(d, adminV, store, streams)).ProxyWithContext),
+		demo:       newFunction(httpadapter.NewV2(http.HandlerFunc(demo)).ProxyWithContext),
 		cloudtrail: cloudtrail, Cognito: lp,
-		example: lambda.NewHandler(httpadapter.NewV2(app.Handler()).ProxyWithContext),
+		example: newFunction(httpadapter.NewV2(app.Handler()).ProxyWithContext),
 	}
 	mux.HandleFunc("POST "+backchannel.Path, s.route(s.sessions, false)) // the IdP posts logout tokens: no authorizer
 	mux.HandleFunc("/sessions", s.route(s.sessions, false))
@@ -437,7 +436,7 @@ func demo(w http.ResponseWriter, r *http.Request) {
 }
 
 // route forwards a request to a function, behind the authorizer if guarded.
-func (s *Stack) route(fn lambda.Handler, guarded bool) http.HandlerFunc {
+func (s *Stack) route(fn *function, guarded bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err != nil {

@@ -3,9 +3,13 @@ package local
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
@@ -150,5 +154,54 @@ func TestQuietWhenNothingHappens(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"policy checks"`) || strings.Count(logs.String(), `"msg":"audit"`) != 2 {
 		t.Errorf("a run that checked erin and changed the audit logged nothing:\n%s", logs.String())
+	}
+}
+
+// The gateway's requests arrive concurrently, and each function answers
+// from a buffer its next invocation reuses: every answer must still be
+// the requester's own (under -race, an overlap is also a reported race).
+func TestConcurrentRequestsGetTheirOwnAnswers(t *testing.T) {
+	s, err := Start(Options{Addr: "127.0.0.1:0", Log: &syncBuffer{}, CheckEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	users := []string{"alice", "bob", "carol", "dave"}
+	type cred struct{ tok, sid string }
+	creds := map[string]cred{}
+	for _, u := range users {
+		tok, sid := signIn(t, s, u)
+		creds[u] = cred{tok, sid}
+	}
+	errs := make(chan error, 400)
+	var wg sync.WaitGroup
+	for i := range 400 {
+		u := users[i%len(users)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("GET", s.URL+"/demo", nil)
+			req.Header.Set("Authorization", "Bearer "+creds[u].tok)
+			req.Header.Set("X-Session-Id", creds[u].sid)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Authorizer struct {
+					UserID string `json:"userId"`
+				} `json:"authorizer"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 || body.Authorizer.UserID != u {
+				errs <- fmt.Errorf("GET /demo as %s = %d, user %q, %v; want 200 as %s", u, resp.StatusCode, body.Authorizer.UserID, err, u)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
