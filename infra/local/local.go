@@ -40,6 +40,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -135,6 +136,9 @@ func Start(o Options) (*Stack, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.CheckEvery == 0 {
+		o.CheckEvery = 30 * time.Second
+	}
 	host, _, err := net.SplitHostPort(o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("local: address %q: %w", o.Addr, err)
@@ -164,7 +168,11 @@ func Start(o Options) (*Stack, error) {
 			Issuers: append(trustedIssuers(idp), o.Issuers...),
 			Now:     o.Now,
 		},
-		Environments:    authorizer.Environments{Source: "stage", Name: "environment", Known: []string{Environment}},
+		Environments: authorizer.Environments{Source: "stage", Name: "environment", Known: []string{Environment}},
+		// The background checks are the stack's policy checks: with them,
+		// a session whose user was not checked in time is stale, as in a
+		// deployment with a directory, and the budget counts them.
+		Enforcement:     policy.Enforcement{PolicyChecks: o.CheckEvery >= 0, CheckSlack: o.CheckEvery},
 		SimpleResponses: true,
 		AdminRole:       AdminRole,
 		Signals:         []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.SETAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
@@ -313,9 +321,6 @@ func (s *Stack) background(every time.Duration) {
 	if every < 0 {
 		<-s.stop
 		return
-	}
-	if every == 0 {
-		every = 30 * time.Second
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()

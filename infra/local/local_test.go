@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
 )
 
 var dynamo *dynamotest.Server
@@ -203,5 +205,53 @@ func TestConcurrentRequestsGetTheirOwnAnswers(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// The stack's background checks are its policy checks: the budget counts
+// them (the interval, plus one background period of slack) and without
+// them it says there are none.
+func TestBudgetCountsTheBackgroundChecks(t *testing.T) {
+	for _, tc := range []struct {
+		every        time.Duration
+		policyChecks bool
+		seconds      float64
+	}{
+		{time.Hour, true, 3600 + 3600}, // default interval (60 min) + the slack
+		{-1, false, 0},
+	} {
+		s, err := Start(Options{Addr: "127.0.0.1:0", Log: &syncBuffer{}, CheckEvery: tc.every})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.IdP.Mint(devidp.Token{User: "root", Claims: map[string]any{"roles": []string{AdminRole}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", s.URL+"/sessions", strings.NewReader("{}"))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("admin sign-in: %v %v", resp, err)
+		}
+		var signedIn struct {
+			SessionID string `json:"sessionId"`
+		}
+		json.NewDecoder(resp.Body).Decode(&signedIn)
+		resp.Body.Close()
+		req, _ = http.NewRequest("GET", s.URL+"/environments/demo/budget", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("X-Session-Id", signedIn.SessionID)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b map[string]any
+		json.NewDecoder(resp.Body).Decode(&b)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || b["policyChecks"] != tc.policyChecks || (tc.policyChecks && b["policyCheckSeconds"] != tc.seconds) {
+			t.Errorf("CheckEvery %v: budget = %d %v; want policyChecks %v, policyCheckSeconds %v", tc.every, resp.StatusCode, b, tc.policyChecks, tc.seconds)
+		}
+		s.Close()
 	}
 }
