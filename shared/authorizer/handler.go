@@ -133,12 +133,12 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 // respond encodes an allow, or a 403 deny, in the event's response shape,
 // through aws-lambda-go's event types.
 func (h *Handler) respond(ev event, r Result, allow bool) ([]byte, error) {
+	if ev.kind == httpAPIv2 && h.simple {
+		return appendSimple(make([]byte, 0, 512), r, allow), nil
+	}
 	ctx := map[string]any{"reason": string(r.Reason)}
 	if allow {
 		ctx = allowContext(r)
-	}
-	if ev.kind == httpAPIv2 && h.simple {
-		return json.Marshal(events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: allow, Context: ctx})
 	}
 	principal := "anonymous"
 	if r.Claims.Subject != "" {
