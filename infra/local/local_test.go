@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
-	"github.com/sessionguard/sessionguard/infra/local/devidp"
 )
 
 var dynamo *dynamotest.Server
@@ -224,25 +223,18 @@ func TestBudgetCountsTheBackgroundChecks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.IdP.Mint(devidp.Token{User: "root", Claims: map[string]any{"roles": []string{AdminRole}}})
+		tok, err := s.IdP.Mint(tokenFor("root", AdminRole))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, _ := http.NewRequest("POST", s.URL+"/sessions", strings.NewReader("{}"))
+		code, sid := startSession(t, s, tok)
+		if code != http.StatusCreated {
+			t.Fatalf("admin sign-in: %d", code)
+		}
+		req, _ := http.NewRequest("GET", s.URL+"/environments/demo/budget", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("X-Session-Id", sid)
 		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 201 {
-			t.Fatalf("admin sign-in: %v %v", resp, err)
-		}
-		var signedIn struct {
-			SessionID string `json:"sessionId"`
-		}
-		json.NewDecoder(resp.Body).Decode(&signedIn)
-		resp.Body.Close()
-		req, _ = http.NewRequest("GET", s.URL+"/environments/demo/budget", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("X-Session-Id", signedIn.SessionID)
-		resp, err = http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
