@@ -111,6 +111,15 @@ var Profiles = map[string]Profile{
 	"google": {Name: "google", ClientClaims: []string{"azp"}, Audience: AudienceClient, Variants: googleVariants},
 }
 
+// audienceAlone reports whether the audience is all that tells this
+// profile's access tokens from its ID tokens: no header typ, no claim
+// value, no required client claim. An ID token's aud is its client id, so
+// under such a profile a client id listed among the audiences would let
+// that client's ID tokens pass as access tokens.
+func (p *Profile) audienceAlone() bool {
+	return p.Audience == AudienceListed && len(p.HeaderTypes) == 0 && len(p.ClaimEquals) == 0 && !p.RequireClient
+}
+
 // ProfileNames lists the profiles, sorted.
 func ProfileNames() []string {
 	names := make([]string, 0, len(Profiles))

@@ -141,12 +141,26 @@ func TestProfileConfig(t *testing.T) {
 		"cognito without clientIds":    {Issuer: "https://a", Profile: "cognito"},
 		"google without clientIds":     {Issuer: "https://accounts.google.com", Profile: "google"},
 		"oidc without audiences":       {Issuer: "https://a"},
+		"oidc, a client as audience":   {Issuer: "https://a", Audiences: []string{"api", "web"}, ClientIDs: []string{"web"}},
+		"auth0, a client as audience":  {Issuer: "https://a/", Profile: "auth0", Audiences: []string{"web"}, ClientIDs: []string{"web"}},
 		"multi-tenant without tenants": {Issuer: "https://login.microsoftonline.com/{tenantid}/v2.0", Profile: "entra", Audiences: []string{"x"}},
 		"placeholder outside entra":    {Issuer: "https://a/{tenantid}", Profile: "oidc", Audiences: []string{"x"}, Tenants: []string{"t"}},
 		"tenants without placeholder":  {Issuer: "https://a", Profile: "entra", Audiences: []string{"x"}, Tenants: []string{"t"}},
 	} {
 		if _, err := NewVerifier(Config{Issuers: []Issuer{is}}); err == nil {
 			t.Errorf("%s: NewVerifier = nil error; want a configuration error", name)
+		}
+	}
+	// Where the profile tells ID tokens apart by more than the audience, an
+	// app that is its own API (Entra's single app registration) may list
+	// its client id as an audience.
+	for _, is := range []Issuer{
+		{Issuer: "https://login.microsoftonline.com/" + tenant + "/v2.0", Profile: "entra", Audiences: []string{entraClient}, ClientIDs: []string{entraClient}},
+		{Issuer: "https://a", Profile: "okta", Audiences: []string{"web"}, ClientIDs: []string{"web"}},
+		{Issuer: "https://a", Profile: "rfc9068", Audiences: []string{"web"}, ClientIDs: []string{"web"}},
+	} {
+		if _, err := NewVerifier(Config{Issuers: []Issuer{is}}); err != nil {
+			t.Errorf("profile %s with its client as audience: %v; want accepted", is.Profile, err)
 		}
 	}
 	// v1 and v2 spellings of one tenant are one entry; listing both is a duplicate.

@@ -201,6 +201,9 @@ func (v *Verifier) addIssuer(is Issuer) []string {
 		if len(is.Audiences) == 0 {
 			bad("profile %s needs audiences", p.Name)
 		}
+		if i := slices.IndexFunc(is.Audiences, func(a string) bool { return slices.Contains(is.ClientIDs, a) }); i >= 0 && p.audienceAlone() {
+			bad("audience %q is also a client id: under profile %s the audience alone tells access tokens from ID tokens (whose aud is the client id), so that client's ID tokens would pass; list the API's audience, or use a profile that types access tokens (rfc9068)", is.Audiences[i], p.Name)
+		}
 	case AudienceNone, AudienceClient:
 		if len(is.ClientIDs) == 0 {
 			bad("profile %s needs clientIds", p.Name)
