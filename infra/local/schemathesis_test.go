@@ -29,33 +29,50 @@ func TestOpenAPIWithSchemathesis(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Fatalf("admin sign-in: %d", code)
 	}
-	reports := t.TempDir()
-	cmd := exec.Command("st", "run", s.URL+"/openapi.json", "--url", s.URL,
-		"--checks", "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance",
-		"--max-examples", "25", "--seed", "1", "--workers", "1", "--phases", "examples,coverage,fuzzing",
-		// Sign-out would end the admin's own session for the rest of the run.
-		"--exclude-operation-id", "signOut",
-		"-H", "Authorization: Bearer "+tok, "-H", "X-Session-Id: "+sid,
-		"--report", "junit", "--report-dir", reports)
-	cmd.Env = append(os.Environ(), "SCHEMATHESIS_HOOKS=", "NO_COLOR=1")
-	// Its cache (.schemathesis, replayed crashes) goes to a scratch folder,
-	// not into the repository: every run starts from the seed alone.
-	cmd.Dir = t.TempDir()
-	out, err := cmd.CombinedOutput()
-	summary := string(out)
-	if i := strings.LastIndex(summary, "SUMMARY"); i >= 0 {
-		summary = summary[i:]
-	}
-	t.Logf("schemathesis:\n%s", summary)
-	if err != nil {
-		t.Fatalf("schemathesis found problems: %v\n%s", err, out)
-	}
-	if m := regexp.MustCompile(`(\d+) generated`).FindStringSubmatch(string(out)); m != nil {
-		t.Logf("generated requests: %s", m[1])
-	}
-	files, _ := filepath.Glob(filepath.Join(reports, "*"))
-	if len(files) == 0 {
-		t.Error("schemathesis wrote no report")
+	// Two runs: one generating every parameter, the environment too, and
+	// one with the environment fixed to the stack's, so that generated
+	// settings, session and audit requests reach the handlers instead of
+	// a 404 for an unknown environment.
+	for _, run := range []struct{ name, config string }{
+		{"generated", ""},
+		{"environment demo", "[parameters]\n\"path.env\" = \"" + Environment + "\"\n"},
+	} {
+		t.Run(run.name, func(t *testing.T) {
+			// Its cache (.schemathesis, replayed crashes) and its
+			// configuration go to a scratch folder, not into the
+			// repository: every run starts from the seed alone.
+			dir, reports := t.TempDir(), t.TempDir()
+			if run.config != "" {
+				if err := os.WriteFile(filepath.Join(dir, "schemathesis.toml"), []byte(run.config), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := exec.Command("st", "run", s.URL+"/openapi.json", "--url", s.URL,
+				"--checks", "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance",
+				"--max-examples", "25", "--seed", "1", "--workers", "1", "--phases", "examples,coverage,fuzzing",
+				// Sign-out would end the admin's own session for the rest of the run.
+				"--exclude-operation-id", "signOut",
+				"-H", "Authorization: Bearer "+tok, "-H", "X-Session-Id: "+sid,
+				"--report", "junit", "--report-dir", reports)
+			cmd.Env = append(os.Environ(), "SCHEMATHESIS_HOOKS=", "NO_COLOR=1")
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			summary := string(out)
+			if i := strings.LastIndex(summary, "SUMMARY"); i >= 0 {
+				summary = summary[i:]
+			}
+			t.Logf("schemathesis:\n%s", summary)
+			if err != nil {
+				t.Fatalf("schemathesis found problems: %v\n%s", err, out)
+			}
+			if m := regexp.MustCompile(`(\d+) generated`).FindStringSubmatch(string(out)); m != nil {
+				t.Logf("generated requests: %s", m[1])
+			}
+			files, _ := filepath.Glob(filepath.Join(reports, "*"))
+			if len(files) == 0 {
+				t.Error("schemathesis wrote no report")
+			}
+		})
 	}
 }
 
