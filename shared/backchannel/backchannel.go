@@ -39,6 +39,7 @@ type Verifier interface {
 // Store is what the receiver needs of storage.
 type Store interface {
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
+	ForgetJTI(ctx context.Context, issuer, jti string) error
 	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
 	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
 	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
@@ -111,6 +112,11 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := rc.revoke(ctx, lt)
 	if err != nil {
+		// The jti is forgotten again, so that the IdP's retry is applied,
+		// not refused as a replay (revoking is idempotent).
+		if ferr := rc.cfg.Store.ForgetJTI(ctx, lt.Issuer, jtiPrefix+lt.JTI); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
 		rc.refuse(ctx, w, http.StatusServiceUnavailable, reason.DependencyUnavailable, err)
 		return
 	}

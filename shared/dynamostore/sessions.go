@@ -299,8 +299,7 @@ func (st *Store) UserSessions(ctx context.Context, env string, user session.User
 // record until keepUntil (then TTL); it reports whether this is the first
 // receipt (false: a replay). One conditional PutItem.
 func (st *Store) RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error) {
-	sum := sha256.Sum256([]byte(issuer + "\x00" + jti))
-	it := key("J#"+hex.EncodeToString(sum[:]), "J")
+	it := jtiItem(issuer, jti)
 	expiry(it, keepUntil)
 	e, err := expression.NewBuilder().WithCondition(
 		name("pk").AttributeNotExists().Or(name("exp").LessThanEqual(val(nanos(st.now()))))).Build()
@@ -316,6 +315,25 @@ func (st *Store) RecordJTI(ctx context.Context, issuer, jti string, keepUntil ti
 		return false, fmt.Errorf("dynamodb: record jti of %s: %w", issuer, err)
 	}
 	return true, nil
+}
+
+// ForgetJTI forgets a jti RecordJTI recorded, for a token whose effects
+// could not be applied: its retransmission is then received afresh, not
+// refused as a replay. The record is overwritten as already expired (one
+// PutItem, as RecordJTI), which RecordJTI treats as absent.
+func (st *Store) ForgetJTI(ctx context.Context, issuer, jti string) error {
+	it := jtiItem(issuer, jti)
+	expiry(it, st.now())
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it}); err != nil {
+		return fmt.Errorf("dynamodb: forget jti of %s: %w", issuer, err)
+	}
+	return nil
+}
+
+// jtiItem is the key of issuer's jti record.
+func jtiItem(issuer, jti string) item {
+	sum := sha256.Sum256([]byte(issuer + "\x00" + jti))
+	return key("J#"+hex.EncodeToString(sum[:]), "J")
 }
 
 // IdPSessionHashes lists the sessions created from tokens of one IdP

@@ -378,6 +378,15 @@ func (m *Store) RecordJTI(_ context.Context, issuer, jti string, keepUntil time.
 	return true, nil
 }
 
+// ForgetJTI forgets a jti RecordJTI recorded, for a token whose effects
+// could not be applied: its retransmission is then received afresh.
+func (m *Store) ForgetJTI(_ context.Context, issuer, jti string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.jtis, issuer+"\x00"+jti)
+	return nil
+}
+
 // DefaultPageSize is the page size when a Page asks for none.
 const DefaultPageSize = 50
 

@@ -41,6 +41,7 @@ type Verifier interface {
 // Store is what the receiver needs of storage.
 type Store interface {
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
+	ForgetJTI(ctx context.Context, issuer, jti string) error
 	User(ctx context.Context, env string, user session.UserKey) (session.User, error)
 	PutUser(ctx context.Context, u session.User) error
 	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
@@ -183,10 +184,15 @@ func (rc *Receiver) Process(ctx context.Context, raw string) Outcome {
 		return refused("invalid_request", "duplicate SET: this jti was already received")
 	}
 	if err := rc.apply(ctx, events, user); err != nil {
-		// The jti is recorded but the revocation did not finish: a
-		// retransmission would be refused, so fail loudly; the hourly
-		// policy check is the backstop.
+		// The revocation did not finish: the jti is forgotten again, so
+		// the transmitter's retransmission (it retries a 5xx) is applied,
+		// not refused as a replay. Revoking is idempotent, so what this
+		// attempt did apply is harmless to apply twice.
 		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("decision", "error"), slog.String("userId", user.Subject), slog.String("error", err.Error()))
+		if ferr := rc.cfg.Store.ForgetJTI(ctx, set.Issuer, set.JTI); ferr != nil {
+			// Then a retransmission is refused; the policy check is the backstop.
+			rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("decision", "error"), slog.String("error", ferr.Error()))
+		}
 		return unavailable
 	}
 	rc.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "signal", slog.String("decision", "accept"), slog.String("userId", user.Subject),

@@ -3,6 +3,7 @@ package signals
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -211,4 +212,40 @@ func FuzzSETBody(f *testing.F) {
 			t.Fatalf("status %d", rec.Code)
 		}
 	})
+}
+
+// failingRevokes fails RevokeUser the first n times, as a DynamoDB outage
+// would.
+type failingRevokes struct {
+	*memstore.Store
+	n int
+}
+
+func (s *failingRevokes) RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error) {
+	if s.n > 0 {
+		s.n--
+		return nil, errors.New("dynamodb: throttled")
+	}
+	return s.Store.RevokeUser(ctx, env, user, at, why)
+}
+
+// A SET whose revocation fails is not lost: the receiver answers 503 and
+// forgets its jti, so the transmitter's retransmission is applied (202),
+// and a replay after that is refused as before.
+func TestFailedRevocationIsRetried(t *testing.T) {
+	f := newFixture(t)
+	f.rc.cfg.Store = &failingRevokes{Store: f.store, n: 1}
+	raw := f.set(t, SessionRevoked, "jti-retry", nil)
+	if status, body := f.push(t, raw, "application/secevent+jwt"); status != 503 {
+		t.Fatalf("push while revocations fail = %d %v; want 503", status, body)
+	}
+	if status, body := f.push(t, raw, "application/secevent+jwt"); status != 202 {
+		t.Fatalf("retransmission = %d %v; want 202 (applied, not a replay)", status, body)
+	}
+	if a, b := f.live(t); a != 0 || b != 2 {
+		t.Errorf("live sessions after the retransmission: alice %d, bob %d; want 0 and 2", a, b)
+	}
+	if status, _ := f.push(t, raw, "application/secevent+jwt"); status != 400 {
+		t.Errorf("replay after it was applied = %d; want 400", status)
+	}
 }

@@ -38,6 +38,7 @@ type Store interface {
 	PutReport(ctx context.Context, r session.Report) error
 	Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error)
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
+	ForgetJTI(ctx context.Context, issuer, jti string) error
 	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
 	PutStream(ctx context.Context, s session.Stream) error
 	Stream(ctx context.Context, transmitter string) (session.Stream, bool, error)
@@ -500,6 +501,23 @@ func Run(t *testing.T, open Open) {
 		clock.Set(until)
 		if got, _ := st.RecordJTI(ctx, "https://tx.example/", "j1", until.Add(time.Hour)); !got {
 			t.Errorf("RecordJTI after its record expired = false; want true")
+		}
+		// A forgotten jti (its token's effects could not be applied) is
+		// received afresh; another issuer's same jti stays remembered.
+		later := until.Add(time.Hour)
+		for _, iss := range []string{"https://tx.example/", "https://other.example/"} {
+			if got, err := st.RecordJTI(ctx, iss, "j4", later); err != nil || !got {
+				t.Fatalf("RecordJTI(%s, j4) = %v, %v; want true", iss, got, err)
+			}
+		}
+		if err := st.ForgetJTI(ctx, "https://tx.example/", "j4"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := st.RecordJTI(ctx, "https://tx.example/", "j4", later); err != nil || !got {
+			t.Errorf("RecordJTI after ForgetJTI = %v, %v; want true", got, err)
+		}
+		if got, _ := st.RecordJTI(ctx, "https://other.example/", "j4", later); got {
+			t.Errorf("RecordJTI of another issuer's jti after forgetting = true; want false (still remembered)")
 		}
 	})
 
