@@ -130,8 +130,9 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 	h.log.LogAttrs(ctx, level, "decision", attrs...)
 }
 
-// respond encodes an allow, or a 403 deny, in the event's response shape,
-// through aws-lambda-go's event types.
+// respond encodes an allow, or a 403 deny, in the event's response shape:
+// the HTTP API simple response by appendSimple, IAM policies through
+// aws-lambda-go's event types.
 func (h *Handler) respond(ev event, r Result, allow bool) ([]byte, error) {
 	if ev.kind == httpAPIv2 && h.simple {
 		return appendSimple(make([]byte, 0, 512), r, allow), nil
