@@ -36,7 +36,7 @@ func TestQuickStartWalkedOverHTTP(t *testing.T) {
 	// token against moto, as printed.
 	t.Run("cognito", func(t *testing.T) {
 		if _, err := exec.LookPath("aws"); err != nil {
-			t.Fatalf("the Cognito quick-start needs the AWS CLI: %v", err)
+			t.Fatalf("the Cognito quick-start needs the AWS CLI (make test installs it into .venv): %v", err)
 		}
 		walkQuickStart(t, Options{Addr: "127.0.0.1:0", CheckEvery: -1, Cognito: dynamo.Endpoint})
 	})
