@@ -94,6 +94,8 @@ type Store interface {
 	wiring.SignalsStore
 	wiring.AdminStore
 	ssf.StreamStore
+	// ScheduleCheck makes a user due (POST /local/run-checks).
+	ScheduleCheck(ctx context.Context, env string, user session.UserKey, at time.Time) error
 }
 
 // AdminRole is the role the quick-start's admin token carries.
@@ -350,8 +352,7 @@ func (s *Stack) runChecks(ctx context.Context, force bool) (checksResult, error)
 			return checksResult{}, err
 		}
 		for _, u := range users {
-			u.NextCheckAt = now
-			if err := s.Store.PutUser(ctx, u); err != nil {
+			if err := s.Store.ScheduleCheck(ctx, Environment, u.Key, now); err != nil {
 				return checksResult{}, err
 			}
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/revoke"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
@@ -42,7 +43,7 @@ type Store interface {
 	History(ctx context.Context, env string, p session.Page) ([]session.SettingsChange, string, error)
 	Session(ctx context.Context, h session.Hash) (session.Session, error)
 	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
-	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
+	revoke.Store
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
 	Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error)
 }
@@ -553,7 +554,7 @@ func (a *API) revokeUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ended, err := a.cfg.Store.RevokeUser(r.Context(), env, user, a.cfg.Now(), session.CauseAdmin)
+	ended, err := revoke.User(r.Context(), a.cfg.Store, revoke.Request{Environments: []string{env}, User: user, At: a.cfg.Now(), Cause: session.CauseAdmin})
 	if err != nil {
 		a.fail(w, r, "revoke user", err)
 		return

@@ -51,8 +51,10 @@ func TestAudit(t *testing.T) {
 	if _, _, err := st.Revoke(ctx, revoked.Hash, t0.Add(90*time.Minute), "admin"); err != nil {
 		t.Fatal(err)
 	}
-	create("carol", t0, 2, v2) // ended by its own policy: not active
-	st.PutUser(ctx, session.User{Environment: "prod", Key: key("carol"), NextCheckAt: ck.Now(), CheckFailures: 1})
+	create("carol", t0, 2, v2)                                                                              // ended by its own policy: not active
+	if err := st.RecordCheck(ctx, "prod", key("carol"), session.Check{NextCheckAt: ck.Now()}); err != nil { // one failed check
+		t.Fatal(err)
+	}
 
 	var logs bytes.Buffer
 	a := New(Config{Store: st, Environments: []string{"prod"}, Now: ck.Now, Log: obs.NewLogger(&logs)})

@@ -298,7 +298,7 @@ func TestReasonCodes(t *testing.T) {
 		}, reason.SessionRevoked, "401"},
 		{"user_disabled", options{}, func(t *testing.T, f *fixture) []byte {
 			sid := f.session(t, sessionSpec{})
-			f.mem.PutUser(context.Background(), session.User{Environment: "demo", Key: session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}, Disabled: true})
+			f.mem.DisableUser(context.Background(), "demo", session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}, f.clock.Now())
 			return load(t, ev, f.token(t, devidp.Token{}), sid.Reveal())
 		}, reason.UserDisabled, "401"},
 		{"policy_check_stale", options{enforcement: policy.Enforcement{PolicyChecks: true, CheckSlack: 15 * time.Minute}}, func(t *testing.T, f *fixture) []byte {

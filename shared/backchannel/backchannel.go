@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/revoke"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
@@ -42,7 +43,7 @@ type Store interface {
 	ForgetJTI(ctx context.Context, issuer, jti string) error
 	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
 	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
-	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
+	revoke.Store
 }
 
 // Config configures a Receiver.
@@ -169,15 +170,9 @@ func (rc *Receiver) revoke(ctx context.Context, lt token.Logout) (int, error) {
 		}
 		return n, nil
 	}
-	n := 0
-	for _, env := range rc.cfg.Environments {
-		ended, err := rc.cfg.Store.RevokeUser(ctx, env, session.UserKey{Issuer: lt.Issuer, Subject: lt.Subject}, now, session.CauseIdPLogout)
-		if err != nil {
-			return n, fmt.Errorf("revoke the sessions of %s in %s: %w", lt.Subject, env, err)
-		}
-		n += len(ended)
-	}
-	return n, nil
+	ended, err := revoke.User(ctx, rc.cfg.Store, revoke.Request{Environments: rc.cfg.Environments,
+		User: session.UserKey{Issuer: lt.Issuer, Subject: lt.Subject}, At: now, Cause: session.CauseIdPLogout})
+	return len(ended), err
 }
 
 // refuse answers 400 (or 503/405) with the spec's JSON error and logs why.

@@ -29,14 +29,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sessionguard/sessionguard/shared/revoke"
 	"github.com/sessionguard/sessionguard/shared/session"
 )
 
 // Store is what the receiver needs of storage.
 type Store interface {
-	User(ctx context.Context, env string, user session.UserKey) (session.User, error)
-	PutUser(ctx context.Context, u session.User) error
-	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
+	revoke.Store
 	SubjectOf(ctx context.Context, issuer, username string) (string, error)
 }
 
@@ -64,20 +63,15 @@ func New(cfg Config) *Receiver {
 	return &Receiver{cfg: cfg}
 }
 
-// rule is what one event type does.
-type rule struct {
-	cause   session.Cause
-	disable bool // the account can no longer sign in
-}
-
-// Rules are the event types handled, by CloudTrail eventName.
-var Rules = map[string]rule{
-	"AdminDisableUser":       {session.CauseCognitoDisabled, true},
-	"AdminDeleteUser":        {session.CauseCognitoDeleted, true},
-	"AdminUserGlobalSignOut": {session.CauseCognitoSignedOut, false},
-	"GlobalSignOut":          {session.CauseCognitoSignedOut, false},
-	"RevokeToken":            {session.CauseCognitoTokenRevoked, false},
-	"AdminResetUserPassword": {session.CauseCognitoPasswordReset, false},
+// Rules are the event types handled, by CloudTrail eventName, with the
+// cause each records (a cause that disables also marks the account).
+var Rules = map[string]session.Cause{
+	"AdminDisableUser":       session.CauseCognitoDisabled,
+	"AdminDeleteUser":        session.CauseCognitoDeleted,
+	"AdminUserGlobalSignOut": session.CauseCognitoSignedOut,
+	"GlobalSignOut":          session.CauseCognitoSignedOut,
+	"RevokeToken":            session.CauseCognitoTokenRevoked,
+	"AdminResetUserPassword": session.CauseCognitoPasswordReset,
 }
 
 // EventNames lists the handled event types (the EventBridge rule's).
@@ -117,7 +111,7 @@ func (r *Receiver) Handle(ctx context.Context, ev events.CloudWatchEvent) (Outco
 		return r.ignore(ctx, Outcome{Event: ev.DetailType}, "the detail is not a CloudTrail record")
 	}
 	out := Outcome{Event: d.EventName}
-	rl, known := Rules[d.EventName]
+	cause, known := Rules[d.EventName]
 	switch {
 	case ev.Source != "aws.cognito-idp" || d.EventSource != "cognito-idp.amazonaws.com":
 		return r.ignore(ctx, out, "not a Cognito user pool event")
@@ -136,26 +130,10 @@ func (r *Receiver) Handle(ctx context.Context, ev events.CloudWatchEvent) (Outco
 		return r.ignore(ctx, out, "the record names no user this receiver can find (no sub, and the username is hidden or unknown)")
 	}
 	user := session.UserKey{Issuer: r.cfg.Issuer, Subject: sub}
-	now := r.cfg.Now()
-	for _, env := range r.cfg.Environments {
-		if rl.disable {
-			u, err := r.cfg.Store.User(ctx, env, user)
-			if err != nil {
-				return out, fmt.Errorf("cognitoevents: read %s in %s: %w", sub, env, err)
-			}
-			if !u.Disabled {
-				u.Disabled = true
-				if err := r.cfg.Store.PutUser(ctx, u); err != nil {
-					return out, fmt.Errorf("cognitoevents: disable %s in %s: %w", sub, env, err)
-				}
-			}
-			out.Disabled = true
-		}
-		ended, err := r.cfg.Store.RevokeUser(ctx, env, user, now, rl.cause)
-		if err != nil {
-			return out, fmt.Errorf("cognitoevents: revoke %s in %s: %w", sub, env, err)
-		}
-		out.Revoked += len(ended)
+	ended, err := revoke.User(ctx, r.cfg.Store, revoke.Request{Environments: r.cfg.Environments, User: user, At: r.cfg.Now(), Cause: cause})
+	out.Revoked, out.Disabled = len(ended), cause.Disables()
+	if err != nil {
+		return out, fmt.Errorf("cognitoevents: %w", err)
 	}
 	out.Applied = true
 	r.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "cognito event", slog.String("event", out.Event), slog.String("decision", "applied"),

@@ -470,8 +470,7 @@ func BenchmarkRefresher(b *testing.B) {
 				clock.Add(time.Minute)
 				if delta {
 					for j := range 50 { // due by the interval
-						u := session.User{Environment: "prod", Key: keys(fmt.Sprintf("user%05d", (i*60+j)%users))[0], NextCheckAt: clock.Now()}
-						if err := direct.PutUser(ctx, u); err != nil {
+						if err := direct.ScheduleCheck(ctx, "prod", keys(fmt.Sprintf("user%05d", (i*60+j)%users))[0], clock.Now()); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -513,7 +512,7 @@ func putUsers(b *testing.B, st *dynamostore.Store, n int, at time.Time, also fun
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			errs <- st.PutUser(context.Background(), session.User{Environment: "prod", Key: session.UserKey{Issuer: "https://idp.example/", Subject: name}, NextCheckAt: at})
+			errs <- st.RecordCheck(context.Background(), "prod", session.UserKey{Issuer: "https://idp.example/", Subject: name}, session.Check{Answered: true, NextCheckAt: at})
 		}()
 	}
 	wg.Wait()

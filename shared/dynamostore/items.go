@@ -211,6 +211,7 @@ func decodeUser(it item, env string, key session.UserKey) (session.User, error) 
 	r := reader{it: it}
 	u.SignedOutAt = r.t("out")
 	u.Disabled = r.b("dis")
+	u.DisabledAt = r.t("da")
 	u.LastCheckAt = r.t("chk")
 	u.SessionsValidFrom = r.t("vf")
 	u.NextCheckAt = r.t("nxt")
@@ -255,6 +256,13 @@ func decodeChange(it item) (session.SettingsChange, error) {
 func idpSessionPK(issuer, sid string) string {
 	sum := sha256.Sum256([]byte(issuer + "\x00" + sid))
 	return "L#" + hex.EncodeToString(sum[:])
+}
+
+// endedIdPSessionKey is the record that an IdP session ended in env: in
+// the IdP session's partition, beside its links (whose sort keys are
+// session hashes, which "X#" cannot be).
+func endedIdPSessionKey(env, issuer, sid string) item {
+	return key(idpSessionPK(issuer, sid), "X#"+env)
 }
 
 // idpSessionItem links a session to its IdP session; it expires with the

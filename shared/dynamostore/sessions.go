@@ -236,13 +236,14 @@ func (st *Store) Revoke(ctx context.Context, h session.Hash, at time.Time, why s
 	return s, true, nil
 }
 
-// RevokeUser revokes every session of user in env at `at`, and marks the
-// user so that any session created before `at` is refused even if the
-// (eventually consistent) listing missed it. It returns the sessions this
-// call revoked.
-func (st *Store) RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error) {
-	u := newUpdate().Set("env", str(env)).Set("iss", str(user.Issuer)).Set("sub", str(user.Subject)).Set("vf", nanos(at)).
-		When(absentOrBefore("vf", nanos(at)))
+// RevokeUser moves user's SessionsValidFrom (vf) in env forward to from,
+// never back (a conditional update), so that any session created before
+// it is refused even if the (eventually consistent) listing missed it;
+// then it revokes at `at` the live sessions created at or before from. It
+// returns the sessions this call revoked.
+func (st *Store) RevokeUser(ctx context.Context, env string, user session.UserKey, from, at time.Time, why session.Cause) ([]session.Session, error) {
+	u := newUpdate().Set("env", str(env)).Set("iss", str(user.Issuer)).Set("sub", str(user.Subject)).Set("vf", nanos(from)).
+		When(absentOrBefore("vf", nanos(from)))
 	if err := st.updateItem(ctx, u, userKey(env, user)); err != nil && !conditionFailed(err) {
 		return nil, fmt.Errorf("dynamodb: revoke sessions of %s in %s: %w", user.Subject, env, err)
 	}
@@ -254,6 +255,9 @@ func (st *Store) RevokeUser(ctx context.Context, env string, user session.UserKe
 			return out, err
 		}
 		for _, s := range list {
+			if s.CreatedAt.After(from) {
+				continue
+			}
 			r, changed, err := st.Revoke(ctx, s.Hash, at, why)
 			if err != nil && !errors.Is(err, session.ErrNotFound) {
 				return out, err

@@ -118,6 +118,12 @@ func (u *update) SetIfAbsent(name string, v types.AttributeValue) *update {
 	return u
 }
 
+// Add adds "ADD name v": a number grows by v (from 0 when absent).
+func (u *update) Add(name string, v types.AttributeValue) *update {
+	u.ub = u.ub.Add(expression.Name(name), expression.Value(v))
+	return u
+}
+
 func (u *update) Remove(names ...string) *update {
 	for _, n := range names {
 		u.ub = u.ub.Remove(expression.Name(n))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sessionguard/sessionguard/shared/session"
 )
@@ -39,31 +40,93 @@ func (st *Store) RecordSignOut(ctx context.Context, env string, user session.Use
 	return nil
 }
 
-// PutUser stores a user's policy-check state: Disabled, LastCheckAt,
-// SessionsValidFrom and NextCheckAt (SignedOutAt and the session list are
-// kept). A zero NextCheckAt takes the user off the check schedule.
-func (st *Store) PutUser(ctx context.Context, usr session.User) error {
-	u := newUpdate().Set("env", str(usr.Environment)).Set("iss", str(usr.Key.Issuer)).Set("sub", str(usr.Key.Subject)).
-		Set("dis", boolean(usr.Disabled)).Set("cf", num(int64(usr.CheckFailures)))
-	for _, t := range []struct {
-		name string
-		v    time.Time
-	}{{"chk", usr.LastCheckAt}, {"vf", usr.SessionsValidFrom}, {"nxt", usr.NextCheckAt}} {
-		if t.v.IsZero() {
-			u.Remove(t.name)
-		} else {
-			u.Set(t.name, nanos(t.v))
-		}
-	}
-	if usr.NextCheckAt.IsZero() {
-		u.Remove("gsi2pk", "gsi2sk")
-	} else {
-		u.Set("gsi2pk", str("C#"+usr.Environment)).Set("gsi2sk", str(dueSK(usr.NextCheckAt, usr.Key)))
-	}
-	if err := st.updateItem(ctx, u, userKey(usr.Environment, usr.Key)); err != nil {
-		return fmt.Errorf("dynamodb: put user %s in %s: %w", usr.Key.Subject, usr.Environment, err)
+// DisableUser marks user disabled in env as of at: dis is set and da
+// (when the disable was recorded) moves forward only. A later disable
+// already recorded is kept as it is.
+func (st *Store) DisableUser(ctx context.Context, env string, user session.UserKey, at time.Time) error {
+	u := newUpdate().Set("env", str(env)).Set("iss", str(user.Issuer)).Set("sub", str(user.Subject)).
+		Set("dis", boolean(true)).Set("da", nanos(at)).
+		When(absentOrBefore("da", nanos(at)))
+	if err := st.updateItem(ctx, u, userKey(env, user)); err != nil && !conditionFailed(err) {
+		return fmt.Errorf("dynamodb: disable %s in %s: %w", user.Subject, env, err)
 	}
 	return nil
+}
+
+// RecordCheck records a policy check of user in env, field by field: the
+// schedule (nxt and the due-checks index), the failure count, the last
+// good check; then, for an active answer, a second update clears dis only
+// if the disable was recorded before the check started (da < started), so
+// a check that raced a disable cannot undo it. SessionsValidFrom (vf) and
+// the last sign-out are never written here.
+func (st *Store) RecordCheck(ctx context.Context, env string, user session.UserKey, c session.Check) error {
+	k := userKey(env, user)
+	u := newUpdate().Set("env", str(env)).Set("iss", str(user.Issuer)).Set("sub", str(user.Subject)).
+		Set("nxt", nanos(c.NextCheckAt)).Set("gsi2pk", str("C#"+env)).Set("gsi2sk", str(dueSK(c.NextCheckAt, user)))
+	switch {
+	case !c.Answered:
+		u.Add("cf", num(1))
+	default:
+		u.Set("cf", num(0))
+		if !c.CheckedAt.IsZero() {
+			u.Set("chk", nanos(c.CheckedAt))
+		}
+	}
+	if err := st.updateItem(ctx, u, k); err != nil {
+		return fmt.Errorf("dynamodb: record the check of %s in %s: %w", user.Subject, env, err)
+	}
+	if !c.Answered || !c.Active {
+		return nil
+	}
+	enable := newUpdate().Set("dis", boolean(false)).
+		When(name("dis").Equal(val(boolean(true))).And(name("da").AttributeNotExists().Or(name("da").LessThan(val(nanos(c.StartedAt))))))
+	if err := st.updateItem(ctx, enable, k); err != nil && !conditionFailed(err) {
+		return fmt.Errorf("dynamodb: record that %s in %s is active: %w", user.Subject, env, err)
+	}
+	return nil
+}
+
+// ScheduleCheck makes a user who is on the check schedule due at `at`
+// (only nxt and the due-checks index change).
+func (st *Store) ScheduleCheck(ctx context.Context, env string, user session.UserKey, at time.Time) error {
+	u := newUpdate().Set("nxt", nanos(at)).Set("gsi2sk", str(dueSK(at, user))).When(name("nxt").AttributeExists())
+	if err := st.updateItem(ctx, u, userKey(env, user)); err != nil && !conditionFailed(err) {
+		return fmt.Errorf("dynamodb: schedule a check of %s in %s: %w", user.Subject, env, err)
+	}
+	return nil
+}
+
+// EndIdPSession records that the IdP session sid of issuer ended in env
+// at `at`: an item beside the IdP session's links, kept (then TTL) for
+// session.EndedIdPSessionRetention from the earliest end recorded; a
+// record past its retention is replaced.
+func (st *Store) EndIdPSession(ctx context.Context, env, issuer, sid string, at time.Time) error {
+	exp := map[string]types.AttributeValue{"at": nanos(at)}
+	expiry(exp, at.Add(session.EndedIdPSessionRetention))
+	u := newUpdate()
+	for k, v := range exp {
+		u.Set(k, v)
+	}
+	u.When(name("at").AttributeNotExists().Or(name("at").GreaterThan(val(nanos(at)))).Or(name("exp").LessThanEqual(val(nanos(st.now())))))
+	if err := st.updateItem(ctx, u, endedIdPSessionKey(env, issuer, sid)); err != nil && !conditionFailed(err) {
+		return fmt.Errorf("dynamodb: record the end of an IdP session of %s in %s: %w", issuer, env, err)
+	}
+	return nil
+}
+
+// IdPSessionEnded reports whether the IdP session sid of issuer ended in
+// env, and when.
+func (st *Store) IdPSessionEnded(ctx context.Context, env, issuer, sid string) (time.Time, bool, error) {
+	it, err := st.get(ctx, endedIdPSessionKey(env, issuer, sid))
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("dynamodb: read the end of an IdP session of %s in %s: %w", issuer, env, err)
+	}
+	if it == nil || expired(it, st.now()) {
+		return time.Time{}, false, nil
+	}
+	r := reader{it: it}
+	at := r.t("at")
+	return at, r.err == nil, r.err
 }
 
 // DueUsers lists the users of env due for a policy check at `at`, most

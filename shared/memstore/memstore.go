@@ -39,6 +39,7 @@ type Store struct {
 	subjects map[string]string         // issuer NUL subject -> username
 	cursors  map[string]string         // directory -> change cursor
 	runs     map[string]session.RunCount
+	ended    map[string]time.Time // env NUL issuer NUL sid -> when that IdP session ended
 }
 
 type envSettings struct {
@@ -67,6 +68,7 @@ func New(now func() time.Time) *Store {
 		subjects: map[string]string{},
 		cursors:  map[string]string{},
 		runs:     map[string]session.RunCount{},
+		ended:    map[string]time.Time{},
 	}
 }
 
@@ -201,27 +203,42 @@ func (m *Store) Revoke(_ context.Context, h session.Hash, at time.Time, why sess
 	return s, true, nil
 }
 
-// RevokeUser revokes every session of user in env at `at` and marks the
-// user so that any session created before `at` is refused even if a
-// listing missed it. It returns the sessions this call revoked.
-func (m *Store) RevokeUser(_ context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error) {
+// RevokeUser moves user's SessionsValidFrom in env forward to from (never
+// back), so that any session created before it is refused even if a
+// listing missed it, and revokes at `at` the live sessions created at or
+// before from. It returns the sessions this call revoked.
+func (m *Store) RevokeUser(_ context.Context, env string, user session.UserKey, from, at time.Time, why session.Cause) ([]session.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u := m.userLocked(env, user)
-	if at.After(u.SessionsValidFrom) {
-		u.SessionsValidFrom = at
+	if from.After(u.SessionsValidFrom) {
+		u.SessionsValidFrom = from
 	}
 	m.users[userRef{env, user}] = u
 	var out []session.Session
 	for h := range m.sessions {
 		s, ok := m.sessionLocked(h)
-		if ok && s.Environment == env && s.User == user && !s.Revoked() {
+		if ok && s.Environment == env && s.User == user && !s.Revoked() && !s.CreatedAt.After(from) {
 			s.RevokedAt, s.RevokeReason = at, why
 			m.sessions[h] = s
 			out = append(out, s)
 		}
 	}
 	return out, nil
+}
+
+// DisableUser marks user disabled in env as of at; a later disable
+// already recorded keeps its time.
+func (m *Store) DisableUser(_ context.Context, env string, user session.UserKey, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u := m.userLocked(env, user)
+	u.Disabled = true
+	if at.After(u.DisabledAt) {
+		u.DisabledAt = at
+	}
+	m.users[userRef{env, user}] = u
+	return nil
 }
 
 // RecordSignOut notes that user signed out of env at `at`: tokens
@@ -237,15 +254,68 @@ func (m *Store) RecordSignOut(_ context.Context, env string, user session.UserKe
 	return nil
 }
 
-// PutUser stores a user's policy-check state: Disabled, LastCheckAt,
-// SessionsValidFrom and NextCheckAt (SignedOutAt is kept).
-func (m *Store) PutUser(_ context.Context, u session.User) error {
+// RecordCheck records a policy check of user in env: the schedule, the
+// failure count, the last good check, and (an active answer) the end of
+// a disable recorded before the check started. It never touches
+// SessionsValidFrom or SignedOutAt.
+func (m *Store) RecordCheck(_ context.Context, env string, user session.UserKey, c session.Check) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur := m.userLocked(u.Environment, u.Key)
-	u.SignedOutAt = cur.SignedOutAt
-	m.users[userRef{u.Environment, u.Key}] = u
+	u := m.userLocked(env, user)
+	u.NextCheckAt = c.NextCheckAt
+	if !c.Answered {
+		u.CheckFailures++
+		m.users[userRef{env, user}] = u
+		return nil
+	}
+	u.CheckFailures = 0
+	if !c.CheckedAt.IsZero() {
+		u.LastCheckAt = c.CheckedAt
+	}
+	if c.Active && u.Disabled && u.DisabledAt.Before(c.StartedAt) {
+		u.Disabled = false
+	}
+	m.users[userRef{env, user}] = u
 	return nil
+}
+
+// ScheduleCheck makes a user who is on the check schedule due at `at`.
+func (m *Store) ScheduleCheck(_ context.Context, env string, user session.UserKey, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[userRef{env, user}]
+	if !ok || u.NextCheckAt.IsZero() {
+		return nil
+	}
+	u.NextCheckAt = at
+	m.users[userRef{env, user}] = u
+	return nil
+}
+
+// EndIdPSession records that the IdP session sid of issuer ended in env
+// at `at` (a sign-out, a back-channel logout): its tokens can no longer
+// start a session there. The record is kept for
+// session.EndedIdPSessionRetention.
+func (m *Store) EndIdPSession(_ context.Context, env, issuer, sid string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := env + "\x00" + issuer + "\x00" + sid
+	if cur, ok := m.ended[k]; !ok || at.Before(cur) || !m.now().Before(cur.Add(session.EndedIdPSessionRetention)) {
+		m.ended[k] = at
+	}
+	return nil
+}
+
+// IdPSessionEnded reports whether the IdP session sid of issuer ended in
+// env, and when.
+func (m *Store) IdPSessionEnded(_ context.Context, env, issuer, sid string) (time.Time, bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	at, ok := m.ended[env+"\x00"+issuer+"\x00"+sid]
+	if !ok || !m.now().Before(at.Add(session.EndedIdPSessionRetention)) {
+		return time.Time{}, false, nil
+	}
+	return at, true, nil
 }
 
 // UserSessions lists the live (not revoked, not expired) sessions of user

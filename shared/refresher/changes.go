@@ -122,12 +122,13 @@ func (r *Refresher) applyChanges(ctx context.Context, env string, changes []dire
 		}
 	}
 	rep.FromChanges += len(users)
+	started := r.cfg.Now() // the feed's answers were read before the users: the users' reading is the later start
 	if len(ask) > 0 {
 		answers, asked := r.check(ctx, ask)
 		users, results = append(users, ask[:asked]...), append(results, answers[:asked]...)
 		rep.ChangesAsked += asked
 	}
-	return r.record(ctx, env, users, results, interval, g, rep)
+	return r.record(ctx, env, users, results, started, interval, g, rep)
 }
 
 // parallel calls f(0..n-1) with at most limit calls at once.

@@ -18,6 +18,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/revoke"
 	"github.com/sessionguard/sessionguard/shared/session"
 )
 
@@ -32,11 +33,9 @@ type Directory interface {
 type Store interface {
 	DueUsers(ctx context.Context, env string, at time.Time, p session.Page) ([]session.User, string, error)
 	User(ctx context.Context, env string, user session.UserKey) (session.User, error)
-	PutUser(ctx context.Context, u session.User) error
+	RecordCheck(ctx context.Context, env string, user session.UserKey, c session.Check) error
 	Settings(ctx context.Context, env string) (policy.Settings, int, error)
-	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
-	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
-	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
+	revoke.Store
 }
 
 // Guard is the mass-revocation guard: a run that would revoke more than
@@ -240,11 +239,12 @@ func (r *Refresher) runEnv(ctx context.Context, env string, changes []directory.
 		if len(fresh) == 0 {
 			return rep, true, nil
 		}
+		started := r.cfg.Now()
 		results, asked := r.check(ctx, fresh)
 		if asked < len(fresh) {
 			rep.StoppedEarly = true
 		}
-		if err := r.record(ctx, env, fresh[:asked], results[:asked], interval, g, &rep); err != nil {
+		if err := r.record(ctx, env, fresh[:asked], results[:asked], started, interval, g, &rep); err != nil {
 			return rep, true, err
 		}
 		if rep.StoppedEarly {
@@ -254,8 +254,9 @@ func (r *Refresher) runEnv(ctx context.Context, env string, changes []directory.
 }
 
 // record judges a set of answers with the guard (the whole run so far,
-// this set included) and writes them.
-func (r *Refresher) record(ctx context.Context, env string, users []session.User, results []directory.Result, interval time.Duration, g judge, rep *Report) error {
+// this set included) and writes them. started is when the directory was
+// first asked for them: no earlier than the reading of users.
+func (r *Refresher) record(ctx context.Context, env string, users []session.User, results []directory.Result, started time.Time, interval time.Duration, g judge, rep *Report) error {
 	checked, revoking := 0, 0
 	for i, res := range results {
 		if res.Err == nil {
@@ -270,7 +271,7 @@ func (r *Refresher) record(ctx context.Context, env string, users []session.User
 		return fmt.Errorf("refresher: the mass-revocation guard in %s: %w", env, err)
 	}
 	rep.GuardTripped = rep.GuardTripped || tripped
-	return r.applyAll(ctx, env, users, results, interval, tripped, rep)
+	return r.applyAll(ctx, env, users, results, started, interval, tripped, rep)
 }
 
 // judge is the mass-revocation guard's memory: it adds a set of answers
@@ -343,19 +344,21 @@ func revokes(u session.User, res directory.Result) bool {
 	return (res.State != directory.Active && !u.Disabled) || res.SessionsValidFrom.After(u.SessionsValidFrom)
 }
 
-// apply records one user's answer.
-func (r *Refresher) apply(ctx context.Context, env string, u session.User, res directory.Result, interval time.Duration, held bool, rep *Report) error {
+// apply records one user's answer. Every write is field-level: the
+// check's own fields, and what revoke.User does; so a revocation or a
+// disable that lands while the directory is being asked stands.
+func (r *Refresher) apply(ctx context.Context, env string, u session.User, res directory.Result, started time.Time, interval time.Duration, held bool, rep *Report) error {
 	now := r.cfg.Now()
+	c := session.Check{StartedAt: started}
 	if res.Err != nil {
 		rep.Errors++
 		r.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "policy check failed", slog.String("environment", env),
 			slog.String("userId", u.Key.Subject), slog.String("error", res.Err.Error()))
-		u.NextCheckAt = now.Add(r.cfg.RetryAfterFailure) // the last good check stands
-		u.CheckFailures++
-		return r.put(ctx, u)
+		c.NextCheckAt = now.Add(r.cfg.RetryAfterFailure) // the last good check stands
+		return r.recordCheck(ctx, env, u.Key, c)
 	}
 	rep.Checked++
-	u.CheckFailures = 0
+	c.Answered = true
 	switch res.State {
 	case directory.Active:
 		rep.Active++
@@ -366,59 +369,43 @@ func (r *Refresher) apply(ctx context.Context, env string, u session.User, res d
 	}
 	if revokes(u, res) && held {
 		rep.Held++
-		u.NextCheckAt = now.Add(r.cfg.RetryAfterFailure)
-		return r.put(ctx, u)
+		c.NextCheckAt = now.Add(r.cfg.RetryAfterFailure) // Active stays false: a held answer clears nothing
+		return r.recordCheck(ctx, env, u.Key, c)
 	}
-	u.LastCheckAt, u.NextCheckAt = now, now.Add(interval)
-	if res.State != directory.Active && u.Disabled { // still disabled: nothing new to end
-		return r.put(ctx, u)
-	}
-	if res.State != directory.Active {
-		u.Disabled = true
-		if now.After(u.SessionsValidFrom) {
-			u.SessionsValidFrom = now
-		}
-		if err := r.put(ctx, u); err != nil {
-			return err
-		}
-		why := session.CauseUserDisabled
+	c.CheckedAt, c.NextCheckAt = now, now.Add(interval)
+	c.Active = res.State == directory.Active
+	req := revoke.Request{Environments: []string{env}, User: u.Key, At: now}
+	switch {
+	case !c.Active && !u.Disabled:
+		req.Cause = session.CauseUserDisabled
 		if res.State == directory.Deleted {
-			why = session.CauseUserDeleted
+			req.Cause = session.CauseUserDeleted
 		}
-		ended, err := r.cfg.Store.RevokeUser(ctx, env, u.Key, now, why)
+	case c.Active && res.SessionsValidFrom.After(u.SessionsValidFrom):
+		req.Cause, req.From = session.CauseRevokedAtIdP, res.SessionsValidFrom
+	}
+	// The revocation comes before the check is recorded: were it cut
+	// short, the check stays due and the next run ends the sessions.
+	if req.Cause != "" {
+		ended, err := revoke.User(ctx, r.cfg.Store, req)
 		if err != nil {
-			return fmt.Errorf("refresher: revoke %s in %s: %w", u.Key.Subject, env, err)
+			return fmt.Errorf("refresher: %w", err)
 		}
 		rep.RevokedUsers++
 		rep.RevokedSessions += len(ended)
-		return nil
 	}
-	u.Disabled = false
-	advanced := res.SessionsValidFrom.After(u.SessionsValidFrom)
-	if advanced {
-		u.SessionsValidFrom = res.SessionsValidFrom
-	}
-	if err := r.put(ctx, u); err != nil {
-		return err
-	}
-	if !advanced {
-		return nil
-	}
-	n, err := r.revokeBefore(ctx, env, u.Key, res.SessionsValidFrom, now)
-	rep.RevokedUsers++
-	rep.RevokedSessions += n
-	return err
+	return r.recordCheck(ctx, env, u.Key, c)
 }
 
 // applyAll records the answers with bounded concurrency (WriteConcurrency
 // in flight), so a run is limited by the directory, not by one write after
 // another; each user's report is added to rep once its writes are done.
-func (r *Refresher) applyAll(ctx context.Context, env string, users []session.User, results []directory.Result, interval time.Duration, held bool, rep *Report) error {
+func (r *Refresher) applyAll(ctx context.Context, env string, users []session.User, results []directory.Result, started time.Time, interval time.Duration, held bool, rep *Report) error {
 	var mu sync.Mutex
 	var first error
 	parallel(len(results), r.cfg.WriteConcurrency, func(i int) {
 		var one Report
-		err := r.apply(ctx, env, users[i], results[i], interval, held, &one)
+		err := r.apply(ctx, env, users[i], results[i], started, interval, held, &one)
 		mu.Lock()
 		defer mu.Unlock()
 		rep.add(one)
@@ -448,34 +435,9 @@ func (rep *Report) add(o Report) {
 	rep.Skipped += o.Skipped
 }
 
-// revokeBefore revokes the user's sessions that started before `from`
-// (the user record already refuses them; this ends them in the store too).
-func (r *Refresher) revokeBefore(ctx context.Context, env string, user session.UserKey, from, now time.Time) (int, error) {
-	n, cursor := 0, ""
-	for {
-		list, next, err := r.cfg.Store.UserSessions(ctx, env, user, session.Page{Limit: 100, Cursor: cursor})
-		if err != nil {
-			return n, fmt.Errorf("refresher: sessions of %s in %s: %w", user.Subject, env, err)
-		}
-		for _, s := range list {
-			if s.CreatedAt.Before(from) {
-				if _, changed, err := r.cfg.Store.Revoke(ctx, s.Hash, now, session.CauseRevokedAtIdP); err != nil {
-					return n, fmt.Errorf("refresher: revoke session %s: %w", s.Hash.Prefix(), err)
-				} else if changed {
-					n++
-				}
-			}
-		}
-		if next == "" {
-			return n, nil
-		}
-		cursor = next
-	}
-}
-
-func (r *Refresher) put(ctx context.Context, u session.User) error {
-	if err := r.cfg.Store.PutUser(ctx, u); err != nil {
-		return fmt.Errorf("refresher: record check of %s in %s: %w", u.Key.Subject, u.Environment, err)
+func (r *Refresher) recordCheck(ctx context.Context, env string, user session.UserKey, c session.Check) error {
+	if err := r.cfg.Store.RecordCheck(ctx, env, user, c); err != nil {
+		return fmt.Errorf("refresher: record the check of %s in %s: %w", user.Subject, env, err)
 	}
 	return nil
 }

@@ -132,6 +132,17 @@ const (
 	CauseIdPLogout            Cause = "idp_logout"               // the user signed out at the IdP (back-channel logout)
 )
 
+// Disables reports whether the cause also means the account may no
+// longer sign in (disabled or deleted), so ending the user's sessions
+// marks the user disabled too.
+func (c Cause) Disables() bool {
+	switch c {
+	case CauseUserDisabled, CauseUserDeleted, CauseSignalDisabled, CauseCognitoDisabled, CauseCognitoDeleted:
+		return true
+	}
+	return false
+}
+
 // Revoked reports whether the session has been revoked.
 func (s Session) Revoked() bool { return !s.RevokedAt.IsZero() }
 
@@ -143,8 +154,11 @@ type User struct {
 	// it cannot start a session.
 	SignedOutAt time.Time
 	// Disabled is set by a policy check that found the account disabled,
-	// deleted or blocked.
+	// deleted or blocked, or by a pushed revocation that says so.
 	Disabled bool
+	// DisabledAt is when the latest disable was recorded: only a policy
+	// check that started after it can clear Disabled.
+	DisabledAt time.Time
 	// LastCheckAt is the last successful policy check.
 	LastCheckAt time.Time
 	// SessionsValidFrom revokes sessions created before it (IdP "revoke
@@ -156,6 +170,26 @@ type User struct {
 	// CheckFailures counts the policy checks in a row the directory could
 	// not answer; 0 after a successful one.
 	CheckFailures int
+}
+
+// Check is one policy check's result, as a store records it. The user
+// state a check writes moves only towards less trust when another writer
+// got there first: a check never moves SessionsValidFrom (that is
+// RevokeUser's), and its "active" answer clears a disable only when the
+// check started after the disable was recorded.
+type Check struct {
+	// StartedAt is when the directory was asked.
+	StartedAt time.Time
+	// Answered is false when the directory could not answer: the failure
+	// count grows, the last good check stands.
+	Answered bool
+	// CheckedAt, when set, becomes LastCheckAt (a held revocation leaves
+	// it as it was).
+	CheckedAt time.Time
+	// Active is the directory's answer that the account may sign in.
+	Active bool
+	// NextCheckAt is when the user is due again.
+	NextCheckAt time.Time
 }
 
 // PolicyView is what the policy decision needs of a session and its user.
@@ -184,6 +218,11 @@ var (
 // audits and for precise deny reasons) before its TTL lets DynamoDB delete
 // it.
 const Retention = 7 * 24 * time.Hour
+
+// EndedIdPSessionRetention is how long a store remembers that an IdP
+// session ended (so that its tokens, refreshed or not, cannot start a
+// session): longer than IdPs let a refresh token live by default.
+const EndedIdPSessionRetention = 400 * 24 * time.Hour
 
 // EndsAt is the latest time s can still be allowed, judged by its settings
 // snapshot with no further activity: its absolute end or idle end,

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/revoke"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
@@ -42,9 +43,7 @@ type Verifier interface {
 type Store interface {
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
 	ForgetJTI(ctx context.Context, issuer, jti string) error
-	User(ctx context.Context, env string, user session.UserKey) (session.User, error)
-	PutUser(ctx context.Context, u session.User) error
-	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
+	revoke.Store
 }
 
 // Verifications records verification events by transmitter.
@@ -286,28 +285,12 @@ func (rc *Receiver) parse(set token.SET) ([]string, session.UserKey, error) {
 // apply ends the user's sessions in every environment, and marks the
 // account disabled for account events.
 func (rc *Receiver) apply(ctx context.Context, events []string, user session.UserKey) error {
-	now := rc.cfg.Now()
-	disable := slices.Contains(events, AccountDisabled) || slices.Contains(events, AccountPurged)
 	why := session.CauseSignalRevoked
-	if disable {
+	if slices.Contains(events, AccountDisabled) || slices.Contains(events, AccountPurged) {
 		why = session.CauseSignalDisabled
 	} else if slices.Contains(events, CredentialChange) {
 		why = session.CauseSignalCredential
 	}
-	for _, env := range rc.cfg.Environments {
-		if disable {
-			u, err := rc.cfg.Store.User(ctx, env, user)
-			if err != nil {
-				return err
-			}
-			u.Disabled = true
-			if err := rc.cfg.Store.PutUser(ctx, u); err != nil {
-				return err
-			}
-		}
-		if _, err := rc.cfg.Store.RevokeUser(ctx, env, user, now, why); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := revoke.User(ctx, rc.cfg.Store, revoke.Request{Environments: rc.cfg.Environments, User: user, At: rc.cfg.Now(), Cause: why})
+	return err
 }

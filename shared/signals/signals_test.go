@@ -221,12 +221,12 @@ type failingRevokes struct {
 	n int
 }
 
-func (s *failingRevokes) RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error) {
+func (s *failingRevokes) RevokeUser(ctx context.Context, env string, user session.UserKey, from, at time.Time, why session.Cause) ([]session.Session, error) {
 	if s.n > 0 {
 		s.n--
 		return nil, errors.New("dynamodb: throttled")
 	}
-	return s.Store.RevokeUser(ctx, env, user, at, why)
+	return s.Store.RevokeUser(ctx, env, user, from, at, why)
 }
 
 // A SET whose revocation fails is not lost: the receiver answers 503 and

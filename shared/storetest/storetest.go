@@ -26,9 +26,13 @@ type Store interface {
 	Touch(ctx context.Context, s session.Session, at time.Time, minInterval time.Duration) (bool, error)
 	Create(ctx context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error)
 	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
-	RevokeUser(ctx context.Context, env string, user session.UserKey, at time.Time, why session.Cause) ([]session.Session, error)
+	RevokeUser(ctx context.Context, env string, user session.UserKey, from, at time.Time, why session.Cause) ([]session.Session, error)
+	DisableUser(ctx context.Context, env string, user session.UserKey, at time.Time) error
 	RecordSignOut(ctx context.Context, env string, user session.UserKey, at time.Time) error
-	PutUser(ctx context.Context, u session.User) error
+	RecordCheck(ctx context.Context, env string, user session.UserKey, c session.Check) error
+	ScheduleCheck(ctx context.Context, env string, user session.UserKey, at time.Time) error
+	EndIdPSession(ctx context.Context, env, issuer, sid string, at time.Time) error
+	IdPSessionEnded(ctx context.Context, env, issuer, sid string) (time.Time, bool, error)
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
 	DueUsers(ctx context.Context, env string, at time.Time, p session.Page) ([]session.User, string, error)
 	Users(ctx context.Context, env string, p session.Page) ([]session.User, string, error)
@@ -322,7 +326,7 @@ func Run(t *testing.T, open Open) {
 			create(t, st, s, session.Limit{})
 		}
 		at := T0.Add(time.Hour)
-		ended, err := st.RevokeUser(ctx, "prod", alice, at, "admin")
+		ended, err := st.RevokeUser(ctx, "prod", alice, at, at, "admin")
 		if err != nil || len(ended) != 2 {
 			t.Fatalf("RevokeUser = %d sessions, %v; want 2", len(ended), err)
 		}
@@ -337,7 +341,7 @@ func Run(t *testing.T, open Open) {
 		if u, _ := st.User(ctx, "prod", alice); !u.SessionsValidFrom.Equal(at) {
 			t.Errorf("SessionsValidFrom = %v; want %v", u.SessionsValidFrom, at)
 		}
-		if again, err := st.RevokeUser(ctx, "prod", alice, at.Add(time.Minute), "admin"); err != nil || len(again) != 0 {
+		if again, err := st.RevokeUser(ctx, "prod", alice, at.Add(time.Minute), at.Add(time.Minute), "admin"); err != nil || len(again) != 0 {
 			t.Errorf("second RevokeUser = %d, %v; want nothing more to revoke", len(again), err)
 		}
 	})
@@ -354,8 +358,8 @@ func Run(t *testing.T, open Open) {
 		if err := st.RecordSignOut(ctx, "prod", alice, T0.Add(time.Minute)); err != nil { // older: ignored
 			t.Fatal(err)
 		}
-		checked := session.User{Environment: "prod", Key: bob, LastCheckAt: T0.Add(time.Minute), NextCheckAt: T0.Add(61 * time.Minute)}
-		if err := st.PutUser(ctx, checked); err != nil {
+		checked := session.Check{StartedAt: T0.Add(time.Minute), Answered: true, CheckedAt: T0.Add(time.Minute), Active: true, NextCheckAt: T0.Add(61 * time.Minute)}
+		if err := st.RecordCheck(ctx, "prod", bob, checked); err != nil {
 			t.Fatal(err)
 		}
 		due, _, err := st.DueUsers(ctx, "prod", T0.Add(30*time.Minute), session.Page{})
@@ -381,19 +385,161 @@ func Run(t *testing.T, open Open) {
 		if err != nil || !u.SignedOutAt.Equal(T0.Add(time.Hour)) {
 			t.Errorf("alice's SignedOutAt = %v, %v; want the later sign-out", u.SignedOutAt, err)
 		}
-		disabled := session.User{Environment: "prod", Key: alice, Disabled: true, LastCheckAt: T0.Add(2 * time.Hour), CheckFailures: 2}
-		if err := st.PutUser(ctx, disabled); err != nil {
+		if err := st.DisableUser(ctx, "prod", alice, T0.Add(2*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
+		for range 2 {
+			if err := st.RecordCheck(ctx, "prod", alice, session.Check{StartedAt: T0.Add(3 * time.Hour), NextCheckAt: T0.Add(200 * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.RecordCheck(ctx, "prod", alice, session.Check{StartedAt: T0.Add(3 * time.Hour), Answered: true, NextCheckAt: T0.Add(200 * time.Hour)}); err != nil {
+			t.Fatal(err) // a held revocation: answered, no new last check
+		}
 		u, _ = st.User(ctx, "prod", alice)
-		if !u.Disabled || !u.SignedOutAt.Equal(T0.Add(time.Hour)) || !u.LastCheckAt.Equal(T0.Add(2*time.Hour)) || u.CheckFailures != 2 {
-			t.Errorf("after PutUser alice = %+v; want disabled, checked, sign-out kept", u)
+		if !u.Disabled || !u.DisabledAt.Equal(T0.Add(2*time.Hour)) || !u.SignedOutAt.Equal(T0.Add(time.Hour)) || !u.LastCheckAt.IsZero() || u.CheckFailures != 0 {
+			t.Errorf("after a disable, two failed checks and a held one alice = %+v; want disabled at +2h, never checked, no failures, sign-out kept", u)
+		}
+		if err := st.RecordCheck(ctx, "prod", alice, session.Check{StartedAt: T0.Add(3 * time.Hour), NextCheckAt: T0.Add(200 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ = st.User(ctx, "prod", alice); u.CheckFailures != 1 {
+			t.Errorf("after a failed check alice's CheckFailures = %d; want 1", u.CheckFailures)
 		}
 		if due, _, _ := st.DueUsers(ctx, "prod", T0.Add(100*time.Hour), session.Page{}); len(due) != 2 {
-			t.Errorf("DueUsers after alice got no next check = %d users; want 2", len(due))
+			t.Errorf("DueUsers at +100h = %d users; want 2 (alice is due at +200h)", len(due))
 		}
-		if users, _, err := st.Users(ctx, "prod", session.Page{}); err != nil || len(users) != 2 {
-			t.Errorf("Users(prod) = %d, %v; want bob and carol (alice is off the schedule)", len(users), err)
+		if err := st.ScheduleCheck(ctx, "prod", alice, T0.Add(50*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if due, _, _ := st.DueUsers(ctx, "prod", T0.Add(100*time.Hour), session.Page{}); len(due) != 3 {
+			t.Errorf("DueUsers at +100h after ScheduleCheck(alice, +50h) = %d users; want 3", len(due))
+		}
+		if u, _ := st.User(ctx, "prod", alice); !u.Disabled || !u.NextCheckAt.Equal(T0.Add(50*time.Hour)) {
+			t.Errorf("after ScheduleCheck alice = %+v; want still disabled, due at +50h", u)
+		}
+		dave := session.UserKey{Issuer: alice.Issuer, Subject: "dave"}
+		if err := st.ScheduleCheck(ctx, "prod", dave, T0); err != nil {
+			t.Fatal(err)
+		}
+		if users, _, err := st.Users(ctx, "prod", session.Page{}); err != nil || len(users) != 3 {
+			t.Errorf("Users(prod) = %d, %v; want alice, bob and carol (scheduling a user who never signed in adds nobody)", len(users), err)
+		}
+	})
+
+	t.Run("user state only moves towards less trust under concurrency", func(t *testing.T) {
+		// Each case: a policy check reads the user and asks the directory
+		// (started), another writer ends the user's sessions meanwhile,
+		// then the check writes its (stale) answer.
+		st, _ := fresh(t)
+		old := NewSession(t, "prod", alice, T0, policy.Defaults())
+		create(t, st, old, session.Limit{})
+		started := T0.Add(time.Minute)
+		if _, err := st.User(ctx, "prod", alice); err != nil {
+			t.Fatal(err)
+		}
+		revokedAt := started.Add(time.Second)
+		if err := st.DisableUser(ctx, "prod", alice, revokedAt); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.RevokeUser(ctx, "prod", alice, revokedAt, revokedAt, session.CauseSignalDisabled); err != nil {
+			t.Fatal(err)
+		}
+		stale := session.Check{StartedAt: started, Answered: true, CheckedAt: started.Add(2 * time.Second), Active: true, NextCheckAt: started.Add(time.Hour)}
+		if err := st.RecordCheck(ctx, "prod", alice, stale); err != nil {
+			t.Fatal(err)
+		}
+		u, _ := st.User(ctx, "prod", alice)
+		if !u.Disabled || !u.SessionsValidFrom.Equal(revokedAt) {
+			t.Fatalf("after a check that started before a disable wrote 'active': user = %+v; want disabled, sessions valid from %v", u, revokedAt)
+		}
+		if !u.LastCheckAt.Equal(stale.CheckedAt) || !u.NextCheckAt.Equal(stale.NextCheckAt) {
+			t.Errorf("the stale check's schedule was not kept: %+v", u)
+		}
+		// An older revocation point, or an older disable, changes nothing.
+		if _, err := st.RevokeUser(ctx, "prod", alice, T0, T0.Add(5*time.Second), session.CauseRevokedAtIdP); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DisableUser(ctx, "prod", alice, T0); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := st.User(ctx, "prod", alice); !u.SessionsValidFrom.Equal(revokedAt) || !u.DisabledAt.Equal(revokedAt) {
+			t.Errorf("after an older revocation point and disable: user = %+v; want both still %v", u, revokedAt)
+		}
+		// A check that started after the disable clears it.
+		later := session.Check{StartedAt: revokedAt.Add(time.Nanosecond), Answered: true, CheckedAt: revokedAt.Add(time.Minute), Active: true, NextCheckAt: revokedAt.Add(time.Hour)}
+		if err := st.RecordCheck(ctx, "prod", alice, later); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := st.User(ctx, "prod", alice); u.Disabled || !u.SessionsValidFrom.Equal(revokedAt) {
+			t.Errorf("after a check that started after the disable: user = %+v; want enabled, sessions still valid from %v", u, revokedAt)
+		}
+		// A check that started at the very instant of a disable does not.
+		if err := st.DisableUser(ctx, "prod", alice, revokedAt.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		tie := session.Check{StartedAt: revokedAt.Add(time.Hour), Answered: true, Active: true, NextCheckAt: revokedAt.Add(2 * time.Hour)}
+		if err := st.RecordCheck(ctx, "prod", alice, tie); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := st.User(ctx, "prod", alice); !u.Disabled {
+			t.Errorf("a check started at the instant of the disable cleared it")
+		}
+		// An "inactive" answer never clears anything either.
+		if err := st.RecordCheck(ctx, "prod", alice, session.Check{StartedAt: revokedAt.Add(3 * time.Hour), Answered: true, NextCheckAt: revokedAt.Add(4 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := st.User(ctx, "prod", alice); !u.Disabled {
+			t.Errorf("an answer that the account is not active cleared the disable")
+		}
+	})
+
+	t.Run("revoking sessions from an IdP's revocation point", func(t *testing.T) {
+		st, _ := fresh(t)
+		before := NewSession(t, "prod", alice, T0, policy.Defaults())
+		after := NewSession(t, "prod", alice, T0.Add(time.Hour), policy.Defaults())
+		for _, s := range []session.Session{before, after} {
+			create(t, st, s, session.Limit{})
+		}
+		at := T0.Add(2 * time.Hour)
+		ended, err := st.RevokeUser(ctx, "prod", alice, T0.Add(time.Minute), at, session.CauseRevokedAtIdP)
+		if err != nil || len(ended) != 1 || ended[0].Hash != before.Hash {
+			t.Fatalf("RevokeUser(from +1m) = %d sessions, %v; want the session from before the point", len(ended), err)
+		}
+		if s, _ := st.Session(ctx, after.Hash); s.Revoked() {
+			t.Errorf("the session created after the revocation point was revoked")
+		}
+		if s, _ := st.Session(ctx, before.Hash); !s.RevokedAt.Equal(at) || s.RevokeReason != session.CauseRevokedAtIdP {
+			t.Errorf("the session from before the point = %+v; want revoked at %v", s, at)
+		}
+	})
+
+	t.Run("ended IdP sessions are remembered per environment", func(t *testing.T) {
+		st, clock := fresh(t)
+		if _, ended, err := st.IdPSessionEnded(ctx, "prod", alice.Issuer, "sid-1"); err != nil || ended {
+			t.Fatalf("IdPSessionEnded before any end = %v, %v; want false", ended, err)
+		}
+		if err := st.EndIdPSession(ctx, "prod", alice.Issuer, "sid-1", T0); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.EndIdPSession(ctx, "prod", alice.Issuer, "sid-1", T0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if at, ended, err := st.IdPSessionEnded(ctx, "prod", alice.Issuer, "sid-1"); err != nil || !ended || !at.Equal(T0) {
+			t.Errorf("IdPSessionEnded(prod, sid-1) = %v, %v, %v; want the first end, %v", at, ended, err, T0)
+		}
+		for _, c := range []struct{ env, iss, sid string }{{"staging", alice.Issuer, "sid-1"}, {"prod", "https://other.example/", "sid-1"}, {"prod", alice.Issuer, "sid-2"}} {
+			if _, ended, err := st.IdPSessionEnded(ctx, c.env, c.iss, c.sid); err != nil || ended {
+				t.Errorf("IdPSessionEnded(%+v) = %v, %v; want false", c, ended, err)
+			}
+		}
+		// The IdP session's links still list only sessions.
+		if hs, err := st.IdPSessionHashes(ctx, alice.Issuer, "sid-1"); err != nil || len(hs) != 0 {
+			t.Errorf("IdPSessionHashes of an ended IdP session with no sessions = %v, %v; want none", hs, err)
+		}
+		clock.Set(T0.Add(session.EndedIdPSessionRetention))
+		if _, ended, err := st.IdPSessionEnded(ctx, "prod", alice.Issuer, "sid-1"); err != nil || ended {
+			t.Errorf("IdPSessionEnded after the retention = %v, %v; want false", ended, err)
 		}
 	})
 
