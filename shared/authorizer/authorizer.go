@@ -131,7 +131,7 @@ func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 		return r.deny(reason.BindingEnvironment, fmt.Errorf("session %s belongs to environment %q, not %q", h.Prefix(), s.Environment, r.Environment))
 	}
 	// 6. age, revocation, standing, freshness.
-	r.Decision = s.Settings.Evaluate(s.PolicyView(u), a.now(), a.enforcement)
+	r.Decision = s.Settings.Evaluate(s.PolicyView(u).Presenting(claims.ClientID), a.now(), a.enforcement)
 	if !r.Decision.Allowed() {
 		return r.deny(r.Decision.Reason, fmt.Errorf("session %s: %s", h.Prefix(), r.Decision.Reason))
 	}

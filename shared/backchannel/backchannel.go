@@ -42,6 +42,8 @@ type Store interface {
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
 	ForgetJTI(ctx context.Context, issuer, jti string) error
 	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
+	Session(ctx context.Context, h session.Hash) (session.Session, error)
+	EndIdPSession(ctx context.Context, env, issuer, sid string, at time.Time) error
 	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
 	revoke.Store
 }
@@ -94,7 +96,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if reason.StatusOf(reason.CodeOf(err)) == reason.Unavailable {
 			status = http.StatusServiceUnavailable // the key set could not be read: the IdP may retry
 		}
-		rc.refuse(ctx, w, status, reason.CodeOf(err), err)
+		rc.refuse(ctx, w, status, reason.CodeOf(err), verifyFailed{err})
 		return
 	}
 	if lt.SessionID == "" && !rc.cfg.Verifier.SubjectIsSub(lt.Issuer) {
@@ -102,7 +104,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Errorf("issuer %q keys its users by another claim than sub: a logout token must carry sid", lt.Issuer))
 		return
 	}
-	first, err := rc.cfg.Store.RecordJTI(ctx, lt.Issuer, jtiPrefix+lt.JTI, lt.IssuedAt.Add(2*token.LogoutMaxAge))
+	first, err := rc.cfg.Store.RecordJTI(ctx, lt.Issuer, jtiPrefix+lt.JTI, lt.AcceptedUntil)
 	if err != nil {
 		rc.refuse(ctx, w, http.StatusServiceUnavailable, reason.DependencyUnavailable, fmt.Errorf("record the jti: %w", err))
 		return
@@ -143,36 +145,58 @@ func logoutToken(r *http.Request) (string, error) {
 	return vs[0], nil
 }
 
-// revoke ends the sessions the token names: those of its IdP session, or
-// all of its user's at its issuer.
+// revoke ends the sessions the token names: those of its IdP session
+// (only the user's own when the token also names the user), or all of its
+// user's at its issuer. An IdP session that ended is also remembered in
+// every environment, so that its tokens cannot start another session.
 func (rc *Receiver) revoke(ctx context.Context, lt token.Logout) (int, error) {
 	now := rc.cfg.Now()
-	if lt.SessionID != "" {
-		hs, err := rc.cfg.Store.IdPSessionHashes(ctx, lt.Issuer, lt.SessionID)
-		if err != nil {
-			return 0, fmt.Errorf("find the sessions of the IdP session: %w", err)
+	if lt.SessionID == "" {
+		ended, err := revoke.User(ctx, rc.cfg.Store, revoke.Request{Environments: rc.cfg.Environments,
+			User: session.UserKey{Issuer: lt.Issuer, Subject: lt.Subject}, At: now, Cause: session.CauseIdPLogout})
+		return len(ended), err
+	}
+	for _, env := range rc.cfg.Environments {
+		if err := rc.cfg.Store.EndIdPSession(ctx, env, lt.Issuer, lt.SessionID, now); err != nil {
+			return 0, fmt.Errorf("record the end of the IdP session in %s: %w", env, err)
 		}
-		n := 0
-		for _, h := range hs {
-			s, changed, err := rc.cfg.Store.Revoke(ctx, h, now, session.CauseIdPLogout)
+	}
+	hs, err := rc.cfg.Store.IdPSessionHashes(ctx, lt.Issuer, lt.SessionID)
+	if err != nil {
+		return 0, fmt.Errorf("find the sessions of the IdP session: %w", err)
+	}
+	// With both sid and sub, a session is the token's only if its user is
+	// that sub; for an issuer whose users are keyed by another claim the
+	// sid alone names it.
+	bySub := lt.Subject != "" && rc.cfg.Verifier.SubjectIsSub(lt.Issuer)
+	n := 0
+	for _, h := range hs {
+		if bySub {
+			s, err := rc.cfg.Store.Session(ctx, h)
 			if errors.Is(err, session.ErrNotFound) {
 				continue
 			}
 			if err != nil {
-				return n, fmt.Errorf("revoke session %s: %w", h.Prefix(), err)
+				return n, fmt.Errorf("read session %s: %w", h.Prefix(), err)
 			}
-			if lt.Subject != "" && s.User.Subject != lt.Subject && changed {
-				rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "backchannel logout", slog.String("warning", "the IdP session's session belongs to another sub"))
-			}
-			if changed {
-				n++
+			if s.User.Subject != lt.Subject {
+				rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "backchannel logout", slog.String("warning", "a session of the IdP session belongs to another sub: left as it is"),
+					slog.String("sessionId", h.Prefix()))
+				continue
 			}
 		}
-		return n, nil
+		_, changed, err := rc.cfg.Store.Revoke(ctx, h, now, session.CauseIdPLogout)
+		if errors.Is(err, session.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("revoke session %s: %w", h.Prefix(), err)
+		}
+		if changed {
+			n++
+		}
 	}
-	ended, err := revoke.User(ctx, rc.cfg.Store, revoke.Request{Environments: rc.cfg.Environments,
-		User: session.UserKey{Issuer: lt.Issuer, Subject: lt.Subject}, At: now, Cause: session.CauseIdPLogout})
-	return len(ended), err
+	return n, nil
 }
 
 // refuse answers 400 (or 503/405) with the spec's JSON error and logs why.
@@ -186,8 +210,18 @@ func (rc *Receiver) refuse(ctx context.Context, w http.ResponseWriter, status in
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	desc := err.Error()
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		desc = "try again later"
+	case errors.As(err, new(verifyFailed)):
+		desc = "the logout token is not valid" // the log says why; the caller is not authenticated
 	}
 	json.NewEncoder(w).Encode(map[string]string{"error": e, "error_description": desc})
 }
+
+// verifyFailed marks an error of the token's verification: logged in
+// full, never echoed to the (unauthenticated) caller.
+type verifyFailed struct{ err error }
+
+func (e verifyFailed) Error() string { return e.err.Error() }
+func (e verifyFailed) Unwrap() error { return e.err }

@@ -51,6 +51,7 @@ func Decode(data []byte, l Limits) (Settings, error) {
 				s.OnSessionLimit = OnLimit(str)
 			}
 		},
+		"strictReauthentication": d.boolInto(&s.StrictReauthentication),
 		"exemptClients": func(p string, v json.RawMessage) {
 			var list []string
 			if d.value(p, v, &list, "a list of strings") {

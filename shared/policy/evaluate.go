@@ -21,6 +21,25 @@ type Session struct {
 	// LastCheckAt is the user's last successful policy check at the IdP.
 	// Sign-in counts as one: the baseline is never before CreatedAt.
 	LastCheckAt time.Time
+
+	// presented, once set by Presenting, is the client of the token
+	// presented with the request being judged.
+	presented *string
+}
+
+// Presenting returns sess as judged for a request that presents a token of
+// clientID: the timeouts are waived only when both the client that signed
+// in and this one are exempt, so an exempt client's session lends its
+// exemption to no other client. Without it (reports and listings, outside
+// a request) the client that signed in decides.
+func (sess Session) Presenting(clientID string) Session {
+	sess.presented = &clientID
+	return sess
+}
+
+// exempt reports whether the timeouts are waived for sess under s.
+func (s Settings) exempt(sess Session) bool {
+	return s.IsExempt(sess.ClientID) && (sess.presented == nil || s.IsExempt(*sess.presented))
 }
 
 // Enforcement is how a deployment applies the policy, beyond the settings.
@@ -49,11 +68,12 @@ type Decision struct {
 func (d Decision) Allowed() bool { return d.Reason == reason.OK }
 
 // Evaluate judges a session against its settings snapshot at now, in SPEC
-// order: absolute expiry, idle expiry (both skipped for exempt clients),
+// order: absolute expiry, idle expiry (both skipped for exempt clients, see
+// Session.Presenting),
 // revocation, the user's standing, and policy-check freshness.
 func (s Settings) Evaluate(sess Session, now time.Time, e Enforcement) Decision {
 	var d Decision
-	if !s.IsExempt(sess.ClientID) {
+	if !s.exempt(sess) {
 		if lifetime := s.lifetime(sess.StaySignedIn); lifetime > 0 {
 			d.ExpiresAt = sess.CreatedAt.Add(lifetime)
 			if warn := time.Duration(s.SessionExpiration.WarningMinutes) * time.Minute; warn < lifetime {

@@ -189,6 +189,20 @@ func TestEvaluateExemptClients(t *testing.T) {
 	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "web"}, late, Enforcement{}); d.Reason != reason.SessionExpired {
 		t.Fatalf("other client: %s; want session_expired", d.Reason)
 	}
+	// Judged for a request, both the client that signed in and the one
+	// presenting a token now must be exempt.
+	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "mobile-app"}.Presenting("web"), late, Enforcement{}); d.Reason != reason.SessionExpired {
+		t.Fatalf("exempt session, another client's token: %s; want session_expired", d.Reason)
+	}
+	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "web"}.Presenting("mobile-app"), late, Enforcement{}); d.Reason != reason.SessionExpired {
+		t.Fatalf("another client's session, the exempt client's token: %s; want session_expired", d.Reason)
+	}
+	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "mobile-app"}.Presenting("mobile-app"), late, Enforcement{}); d.Reason != reason.OK {
+		t.Fatalf("exempt session, its own client's token: %s; want ok", d.Reason)
+	}
+	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "mobile-app"}.Presenting(""), late, Enforcement{}); d.Reason != reason.SessionExpired {
+		t.Fatalf("exempt session, a token naming no client: %s; want session_expired", d.Reason)
+	}
 	// Revocation still applies to exempt clients.
 	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "mobile-app", RevokedAt: t0.Add(time.Hour)}, late, Enforcement{}); d.Reason != reason.SessionRevoked {
 		t.Fatalf("revoked exempt session: %s; want session_revoked", d.Reason)

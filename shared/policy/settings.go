@@ -22,6 +22,11 @@ type Settings struct {
 	ExemptClients              []string          `json:"exemptClients"`
 	MaxSessionsPerUser         int               `json:"maxSessionsPerUser"`
 	OnSessionLimit             OnLimit           `json:"onSessionLimit"`
+	// StrictReauthentication, after a sign-out, lets a sign-in through only
+	// with a token that proves a new authentication: an auth_time later
+	// than the sign-out, or a sid that names another IdP session. A token
+	// with neither (a refreshed one, at most IdPs) is refused.
+	StrictReauthentication bool `json:"strictReauthentication"`
 }
 
 // SessionExpiration is the absolute session lifetime.

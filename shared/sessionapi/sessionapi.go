@@ -40,6 +40,11 @@ type Store interface {
 	Create(ctx context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error)
 	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
 	RecordSignOut(ctx context.Context, env string, user session.UserKey, at time.Time) error
+	// EndIdPSession and IdPSessionEnded remember the IdP sessions (sid)
+	// that a sign-out ended, so that their tokens, refreshed or not,
+	// cannot start another session.
+	EndIdPSession(ctx context.Context, env, issuer, sid string, at time.Time) error
+	IdPSessionEnded(ctx context.Context, env, issuer, sid string) (time.Time, bool, error)
 	// RecordUsername remembers the token's username (Cognito's) for its
 	// subject, so a revocation that names only the username finds the
 	// user's sessions, and the directory can look the user up.
@@ -210,26 +215,23 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("read user state: %w", err), who...)
 		return
 	}
-	// After signing out, the user must sign in again with credentials: a
-	// token whose authentication is not later than the sign-out (to the
-	// second, failing closed on ties) cannot start a session.
-	authAt := claims.AuthenticatedAt()
-	for _, cut := range []time.Time{u.SignedOutAt, u.SessionsValidFrom} {
-		if !cut.IsZero() && !authAt.After(cut.Truncate(time.Second)) {
-			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="authentication predates sign-out", max_age="0"`)
-			a.log(ctx, slog.LevelInfo, append(who, slog.String("op", op), slog.String("decision", "deny"), slog.String("reason", string(reason.SessionRevoked)))...)
-			problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Reason: reason.SessionRevoked,
-				Detail: "this token's sign-in predates the user's last sign-out: sign in again with credentials (prompt=login)"})
-			return
-		}
-	}
-	if u.Disabled {
-		a.deny(ctx, w, op, reason.UserDisabled, nil, who...)
-		return
-	}
 	settings, version, err := a.cfg.Store.Settings(ctx, env)
 	if err != nil {
 		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("read settings of %s: %w", env, err), who...)
+		return
+	}
+	if why, err := a.reauthenticationNeeded(ctx, env, u, claims, settings); err != nil {
+		a.deny(ctx, w, op, reason.DependencyUnavailable, err, who...)
+		return
+	} else if why != "" {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="sign in again", max_age="0"`)
+		a.log(ctx, slog.LevelInfo, append(who, slog.String("op", op), slog.String("decision", "deny"), slog.String("reason", string(reason.SessionRevoked)), slog.String("why", why))...)
+		problem.Write(w, problem.Details{Status: http.StatusUnauthorized, Reason: reason.SessionRevoked,
+			Detail: why + ": sign in again with credentials (prompt=login)"})
+		return
+	}
+	if u.Disabled {
+		a.deny(ctx, w, op, reason.UserDisabled, nil, who...)
 		return
 	}
 	id, err := session.NewID()
@@ -240,7 +242,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	now := a.cfg.Now()
 	s := session.Session{
 		Hash: id.Hash(), Environment: env, User: user, ClientID: claims.ClientID, IdPSession: claims.SessionID,
-		CreatedAt: now, AuthTime: authAt, StaySignedIn: body.StaySignedIn && settings.StaySignedIn.Allowed,
+		CreatedAt: now, AuthTime: claims.AuthenticatedAt(), StaySignedIn: body.StaySignedIn && settings.StaySignedIn.Allowed,
 		SettingsVersion: version, Settings: settings,
 	}
 	live := func(o session.Session) bool {
@@ -272,6 +274,39 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	a.log(ctx, slog.LevelInfo, append(who, slog.String("op", op), slog.String("decision", "allow"), slog.String("reason", string(reason.OK)),
 		slog.String("sessionId", s.Hash.Prefix()), slog.Bool("staySignedIn", s.StaySignedIn), slog.Int("endedSessions", len(ended)))...)
 	writeJSON(w, http.StatusCreated, v)
+}
+
+// reauthenticationNeeded says why claims cannot start a session for u in
+// env after a sign-out or a revocation, or "" when they can:
+//   - a token of an IdP session (sid) that a sign-out or a logout ended is
+//     refused, whatever its iat: refreshing a token does not undo a
+//     sign-out;
+//   - a token whose authentication (auth_time, else iat) is not later than
+//     the last sign-out or the user's revocation point (to the second,
+//     failing closed on ties) is refused;
+//   - with strictReauthentication, after a sign-out a token must also
+//     prove a new authentication: an auth_time (checked above) or a sid
+//     (not ended, checked above); a token with neither is refused.
+func (a *API) reauthenticationNeeded(ctx context.Context, env string, u session.User, c token.Claims, s policy.Settings) (string, error) {
+	if c.SessionID != "" {
+		_, ended, err := a.cfg.Store.IdPSessionEnded(ctx, env, c.Issuer, c.SessionID)
+		if err != nil {
+			return "", fmt.Errorf("read whether the token's IdP session ended: %w", err)
+		}
+		if ended {
+			return "this token's IdP session was signed out", nil
+		}
+	}
+	authAt := c.AuthenticatedAt()
+	for _, cut := range []time.Time{u.SignedOutAt, u.SessionsValidFrom} {
+		if !cut.IsZero() && !authAt.After(cut.Truncate(time.Second)) {
+			return "this token's sign-in predates the user's last sign-out or revocation", nil
+		}
+	}
+	if s.StrictReauthentication && !u.SignedOutAt.IsZero() && c.AuthTime.IsZero() && c.SessionID == "" {
+		return "after a sign-out this environment needs a token from a new sign-in (auth_time or sid), and this one carries neither", nil
+	}
+	return "", nil
 }
 
 // cookie is the session cookie: __Host- (Secure, Path=/, no Domain),
@@ -365,9 +400,21 @@ func (a *API) signOut(w http.ResponseWriter, r *http.Request) {
 		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("revoke session %s: %w", id.Hash().Prefix(), err))
 		return
 	}
-	if revoked {
-		if err := a.cfg.Store.RecordSignOut(ctx, s.Environment, s.User, now); err != nil {
+	// A sign-out records when it happened and ends the IdP session, so
+	// that neither an older token nor a refreshed token of that IdP session
+	// starts another session. A repeated sign-out writes the same records
+	// again, so a write that failed the first time is done by the retry; a
+	// session revoked for another reason records nothing.
+	signedOut := revoked || s.RevokeReason == session.CauseSignOut
+	if signedOut {
+		if err := a.cfg.Store.RecordSignOut(ctx, s.Environment, s.User, s.RevokedAt); err != nil {
 			a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("record sign-out: %w", err))
+			return
+		}
+	}
+	if signedOut && s.IdPSession != "" {
+		if err := a.cfg.Store.EndIdPSession(ctx, s.Environment, s.User.Issuer, s.IdPSession, s.RevokedAt); err != nil {
+			a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("record the end of the IdP session: %w", err))
 			return
 		}
 	}

@@ -457,6 +457,10 @@ type Logout struct {
 	SessionID string // "sid", when present
 	JTI       string
 	IssuedAt  time.Time
+	// AcceptedUntil is the last instant this verifier would accept the
+	// token (its iat plus LogoutMaxAge, or its exp, each plus the clock
+	// skew): a receiver remembers its jti at least that long.
+	AcceptedUntil time.Time
 }
 
 // VerifyLogout verifies an OpenID Connect Back-Channel Logout 1.0 token
@@ -472,7 +476,11 @@ func (v *Verifier) VerifyLogout(ctx context.Context, raw string) (Logout, error)
 	}
 	defer jws.release()
 	c := &jws.claims
-	return Logout{Issuer: c.Iss, Subject: c.Sub, SessionID: c.Sid, JTI: c.Jti, IssuedAt: c.Iat.t}, nil
+	until := c.Iat.t.Add(LogoutMaxAge + v.cfg.ClockSkew)
+	if c.Exp.set && c.Exp.t.Add(v.cfg.ClockSkew).Before(until) {
+		until = c.Exp.t.Add(v.cfg.ClockSkew)
+	}
+	return Logout{Issuer: c.Iss, Subject: c.Sub, SessionID: c.Sid, JTI: c.Jti, IssuedAt: c.Iat.t, AcceptedUntil: until}, nil
 }
 
 // SET is a verified Security Event Token.

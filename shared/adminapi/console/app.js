@@ -32,6 +32,8 @@ const FIELDS = [
     help: "0: no limit." },
   { group: "Session limit", path: "onSessionLimit", kind: "select", label: "At the limit", options: [["end_oldest", "end the oldest session"], ["deny_new", "refuse the new sign-in"]],
     help: "What a sign-in does when the user already holds the most sessions allowed." },
+  { group: "Sign-out", path: "strictReauthentication", kind: "bool", label: "After a sign-out, require a new sign-in at the IdP",
+    help: "On: a sign-in after a sign-out needs a token from a new authentication (a later auth_time, or another IdP session). A token with neither is refused." },
   { group: "Exempt apps", path: "exemptClients", kind: "list", label: "Client ids without timeouts",
     help: "Comma-separated; the age limits do not apply to these apps (binding and revocation still do)." },
 ];
