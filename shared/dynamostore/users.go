@@ -75,7 +75,7 @@ func (st *Store) RecordCheck(ctx context.Context, env string, user session.UserK
 	if err := st.updateItem(ctx, u, k); err != nil {
 		return fmt.Errorf("dynamodb: record the check of %s in %s: %w", user.Subject, env, err)
 	}
-	if !c.Answered || !c.Active {
+	if !c.Answered || !c.Enable {
 		return nil
 	}
 	enable := newUpdate().Set("dis", boolean(false)).

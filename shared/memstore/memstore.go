@@ -272,7 +272,7 @@ func (m *Store) RecordCheck(_ context.Context, env string, user session.UserKey,
 	if !c.CheckedAt.IsZero() {
 		u.LastCheckAt = c.CheckedAt
 	}
-	if c.Active && u.Disabled && u.DisabledAt.Before(c.StartedAt) {
+	if c.Enable && u.Disabled && u.DisabledAt.Before(c.StartedAt) {
 		u.Disabled = false
 	}
 	m.users[userRef{env, user}] = u

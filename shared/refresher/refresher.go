@@ -369,19 +369,20 @@ func (r *Refresher) apply(ctx context.Context, env string, u session.User, res d
 	}
 	if revokes(u, res) && held {
 		rep.Held++
-		c.NextCheckAt = now.Add(r.cfg.RetryAfterFailure) // Active stays false: a held answer clears nothing
+		c.NextCheckAt = now.Add(r.cfg.RetryAfterFailure) // Enable stays false: a held answer clears nothing
 		return r.recordCheck(ctx, env, u.Key, c)
 	}
 	c.CheckedAt, c.NextCheckAt = now, now.Add(interval)
-	c.Active = res.State == directory.Active
+	active := res.State == directory.Active
+	c.Enable = active && u.Disabled
 	req := revoke.Request{Environments: []string{env}, User: u.Key, At: now}
 	switch {
-	case !c.Active && !u.Disabled:
+	case !active && !u.Disabled:
 		req.Cause = session.CauseUserDisabled
 		if res.State == directory.Deleted {
 			req.Cause = session.CauseUserDeleted
 		}
-	case c.Active && res.SessionsValidFrom.After(u.SessionsValidFrom):
+	case active && res.SessionsValidFrom.After(u.SessionsValidFrom):
 		req.Cause, req.From = session.CauseRevokedAtIdP, res.SessionsValidFrom
 	}
 	// The revocation comes before the check is recorded: were it cut

@@ -186,8 +186,11 @@ type Check struct {
 	// CheckedAt, when set, becomes LastCheckAt (a held revocation leaves
 	// it as it was).
 	CheckedAt time.Time
-	// Active is the directory's answer that the account may sign in.
-	Active bool
+	// Enable is set when the directory answered that the account may sign
+	// in and the user was read as disabled: the store clears the disable,
+	// but only one recorded before StartedAt. (Left false otherwise, which
+	// spares the write.)
+	Enable bool
 	// NextCheckAt is when the user is due again.
 	NextCheckAt time.Time
 }

@@ -358,7 +358,7 @@ func Run(t *testing.T, open Open) {
 		if err := st.RecordSignOut(ctx, "prod", alice, T0.Add(time.Minute)); err != nil { // older: ignored
 			t.Fatal(err)
 		}
-		checked := session.Check{StartedAt: T0.Add(time.Minute), Answered: true, CheckedAt: T0.Add(time.Minute), Active: true, NextCheckAt: T0.Add(61 * time.Minute)}
+		checked := session.Check{StartedAt: T0.Add(time.Minute), Answered: true, CheckedAt: T0.Add(time.Minute), Enable: true, NextCheckAt: T0.Add(61 * time.Minute)}
 		if err := st.RecordCheck(ctx, "prod", bob, checked); err != nil {
 			t.Fatal(err)
 		}
@@ -445,7 +445,7 @@ func Run(t *testing.T, open Open) {
 		if _, err := st.RevokeUser(ctx, "prod", alice, revokedAt, revokedAt, session.CauseSignalDisabled); err != nil {
 			t.Fatal(err)
 		}
-		stale := session.Check{StartedAt: started, Answered: true, CheckedAt: started.Add(2 * time.Second), Active: true, NextCheckAt: started.Add(time.Hour)}
+		stale := session.Check{StartedAt: started, Answered: true, CheckedAt: started.Add(2 * time.Second), Enable: true, NextCheckAt: started.Add(time.Hour)}
 		if err := st.RecordCheck(ctx, "prod", alice, stale); err != nil {
 			t.Fatal(err)
 		}
@@ -467,7 +467,7 @@ func Run(t *testing.T, open Open) {
 			t.Errorf("after an older revocation point and disable: user = %+v; want both still %v", u, revokedAt)
 		}
 		// A check that started after the disable clears it.
-		later := session.Check{StartedAt: revokedAt.Add(time.Nanosecond), Answered: true, CheckedAt: revokedAt.Add(time.Minute), Active: true, NextCheckAt: revokedAt.Add(time.Hour)}
+		later := session.Check{StartedAt: revokedAt.Add(time.Nanosecond), Answered: true, CheckedAt: revokedAt.Add(time.Minute), Enable: true, NextCheckAt: revokedAt.Add(time.Hour)}
 		if err := st.RecordCheck(ctx, "prod", alice, later); err != nil {
 			t.Fatal(err)
 		}
@@ -478,7 +478,7 @@ func Run(t *testing.T, open Open) {
 		if err := st.DisableUser(ctx, "prod", alice, revokedAt.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		tie := session.Check{StartedAt: revokedAt.Add(time.Hour), Answered: true, Active: true, NextCheckAt: revokedAt.Add(2 * time.Hour)}
+		tie := session.Check{StartedAt: revokedAt.Add(time.Hour), Answered: true, Enable: true, NextCheckAt: revokedAt.Add(2 * time.Hour)}
 		if err := st.RecordCheck(ctx, "prod", alice, tie); err != nil {
 			t.Fatal(err)
 		}
