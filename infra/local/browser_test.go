@@ -252,6 +252,25 @@ func TestConsoleInBrowser(t *testing.T) {
 	if st, ok, _ := s.Store.Stream(ctx, s.IdP.URL()); !ok || !st.Verified() || st.Delivery != "push" {
 		t.Errorf("stored stream = %+v; want a verified push stream", st)
 	}
+
+	// The transmitter restarts and forgets the stream: the panel says so,
+	// a reset (asked for, then confirmed) forgets it here too, and setting
+	// up creates a new one.
+	old, _, _ := s.Store.Stream(ctx, s.IdP.URL())
+	s.IdP.ForgetStreams()
+	b.do("reload the console", chromedp.Reload(), chromedp.WaitVisible("#transmitters .reset"))
+	b.waitText("#transmitters .stream-info", "no longer knows this stream")
+	b.do("ask to reset", chromedp.Click("#transmitters .reset"), chromedp.WaitVisible("#transmitters .reset-yes"))
+	b.waitText("#transmitters .reset-confirm", "deleted at the transmitter")
+	b.axe("console stream reset")
+	b.do("confirm the reset", chromedp.Click("#transmitters .reset-yes"))
+	b.waitText("#signals-status", "Stream reset")
+	b.waitText("#transmitters .stream-info", "No stream yet")
+	b.do("set up a push stream again", chromedp.Click("#transmitters .setup-push"))
+	b.waitText("#signals-status", "Stream set up")
+	if st, ok, _ := s.Store.Stream(ctx, s.IdP.URL()); !ok || st.StreamID == "" || st.StreamID == old.StreamID {
+		t.Errorf("stored stream after the reset and setup = %+v; want a new stream, not %s", st, old.StreamID)
+	}
 }
 
 // The expiry warning in a real page: the banner appears at warnAt (the

@@ -114,6 +114,7 @@ func New(cfg Config) *API {
 		{"/environments/{env}/budget", "GET", a.budget},
 		{"/transmitters", "GET", a.transmitters},
 		{"/transmitters/stream", "PUT", a.setupStream},
+		{"/transmitters/stream", "DELETE", a.resetStream},
 		{"/transmitters/stream/verify", "POST", a.verifyStream},
 		{"/transmitters/stream/status", "PUT", a.streamStatus},
 		{"/console/{file...}", "GET", a.console},

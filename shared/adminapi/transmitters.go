@@ -25,6 +25,7 @@ type Streams interface {
 	RequestVerification(ctx context.Context, issuer string) (session.Stream, error)
 	Status(ctx context.Context, issuer string) (ssf.Status, error)
 	SetStatus(ctx context.Context, issuer, status, reason string) (ssf.Status, error)
+	Reset(ctx context.Context, issuer string) (session.Stream, error)
 }
 
 // StreamStore reads the stored streams.
@@ -33,13 +34,14 @@ type StreamStore interface {
 }
 
 // globalAdmin authorizes a deployment-wide call: the admin role for every
-// environment is needed (the transmitters serve them all).
+// environment is needed (the transmitters serve them all), judged as
+// every admin call is (isAdmin without an environment).
 func (a *API) globalAdmin(w http.ResponseWriter, r *http.Request) (token.Claims, bool) {
 	c, ok := a.caller(w, r)
 	if !ok {
 		return c, false
 	}
-	if !slices.Contains(c.Roles, a.cfg.AdminRole) {
+	if !a.isAdmin(c, "") {
 		problem.Deny(w, reason.Forbidden, "the token does not carry the admin role for every environment")
 		return c, false
 	}
@@ -100,7 +102,9 @@ func (a *API) transmitterView(ctx context.Context, iss string) (transmitterView,
 	if ok && s.StreamID != "" {
 		v.Stream = viewOfStream(s)
 		st, err := a.cfg.Streams.Status(ctx, iss)
-		if err != nil {
+		if errors.Is(err, ssf.ErrStreamNotFound) {
+			v.Problem = "the transmitter no longer knows this stream: set it up again, or reset it"
+		} else if err != nil {
 			v.Problem = "the transmitter did not answer: " + err.Error()
 		} else {
 			v.Status = &st
@@ -124,6 +128,11 @@ func (a *API) issuerParam(w http.ResponseWriter, r *http.Request) (string, bool)
 func (a *API) streamFailed(w http.ResponseWriter, r *http.Request, action string, err error) {
 	if errors.Is(err, ssf.ErrNoStream) {
 		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "set up the stream first"})
+		return
+	}
+	if errors.Is(err, ssf.ErrStreamNotFound) {
+		a.cfg.Log.LogAttrs(r.Context(), slog.LevelWarn, "admin", slog.String("action", action), slog.String("error", err.Error()))
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "the transmitter no longer knows this stream: set it up again (PUT /transmitters/stream), or reset it (DELETE /transmitters/stream)"})
 		return
 	}
 	a.cfg.Log.LogAttrs(r.Context(), slog.LevelWarn, "admin", slog.String("action", action), slog.String("error", err.Error()))
@@ -221,6 +230,27 @@ func (a *API) streamStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	a.audit(r, c, "", "stream status", slog.String("transmitter", iss), slog.String("status", st.Status))
 	writeJSON(w, http.StatusOK, st)
+}
+
+// resetStream forgets the stream: deleted at the transmitter (gone there
+// already is fine), then cleared here, so the next setup creates a new one.
+func (a *API) resetStream(w http.ResponseWriter, r *http.Request) {
+	c, iss, ok := a.streamCall(w, r)
+	if !ok {
+		return
+	}
+	old, err := a.cfg.Streams.Reset(r.Context(), iss)
+	if err != nil {
+		a.streamFailed(w, r, "stream reset", err)
+		return
+	}
+	a.audit(r, c, "", "stream reset", slog.String("transmitter", iss), slog.String("streamId", old.StreamID))
+	v, err := a.transmitterView(r.Context(), iss)
+	if err != nil {
+		a.fail(w, r, "stream reset", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func rfc3339(t time.Time) string {

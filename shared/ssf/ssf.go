@@ -115,6 +115,20 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (Metadata, er
 	return Metadata{}, last
 }
 
+// ErrStreamNotFound is a transmitter's 404 for a stream id: it does not
+// know the stream (it was deleted there, or the transmitter lost its
+// streams).
+var ErrStreamNotFound = errors.New("ssf: the transmitter does not know this stream")
+
+// answered is the error for a transmitter's unexpected status to what:
+// a 404 wraps ErrStreamNotFound.
+func answered(what string, status int) error {
+	if status == http.StatusNotFound {
+		return fmt.Errorf("ssf: %s answered 404: %w", what, ErrStreamNotFound)
+	}
+	return fmt.Errorf("ssf: %s answered %d", what, status)
+}
+
 // Client manages this receiver's stream at one transmitter.
 type Client struct {
 	Meta   Metadata
@@ -137,7 +151,7 @@ func (c *Client) Get(ctx context.Context, id string) (StreamConfig, error) {
 	var out StreamConfig
 	status, err := c.call(ctx, http.MethodGet, withStream(c.Meta.ConfigurationEndpoint, id), nil, &out)
 	if err == nil && status != http.StatusOK {
-		err = fmt.Errorf("ssf: reading stream %s answered %d", id, status)
+		err = answered("reading stream "+id, status)
 	}
 	return out, err
 }
@@ -147,9 +161,19 @@ func (c *Client) Update(ctx context.Context, cfg StreamConfig) (StreamConfig, er
 	var out StreamConfig
 	status, err := c.call(ctx, http.MethodPatch, c.Meta.ConfigurationEndpoint, cfg, &out)
 	if err == nil && status != http.StatusOK {
-		err = fmt.Errorf("ssf: updating stream %s answered %d", cfg.StreamID, status)
+		err = answered("updating stream "+cfg.StreamID, status)
 	}
 	return out, err
+}
+
+// Delete deletes a stream (DELETE on the configuration endpoint with its
+// stream_id); the transmitter answers 204.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	status, err := c.call(ctx, http.MethodDelete, withStream(c.Meta.ConfigurationEndpoint, id), nil, nil)
+	if err == nil && status != http.StatusNoContent && status != http.StatusOK {
+		err = answered("deleting stream "+id, status)
+	}
+	return err
 }
 
 // Status reads a stream's status.
@@ -157,7 +181,7 @@ func (c *Client) Status(ctx context.Context, id string) (Status, error) {
 	var out Status
 	status, err := c.call(ctx, http.MethodGet, withStream(c.Meta.StatusEndpoint, id), nil, &out)
 	if err == nil && status != http.StatusOK {
-		err = fmt.Errorf("ssf: reading the status of stream %s answered %d", id, status)
+		err = answered("reading the status of stream "+id, status)
 	}
 	return out, err
 }
@@ -167,7 +191,7 @@ func (c *Client) SetStatus(ctx context.Context, s Status) (Status, error) {
 	var out Status
 	status, err := c.call(ctx, http.MethodPost, c.Meta.StatusEndpoint, s, &out)
 	if err == nil && status != http.StatusOK {
-		err = fmt.Errorf("ssf: changing the status of stream %s answered %d", s.StreamID, status)
+		err = answered("changing the status of stream "+s.StreamID, status)
 	}
 	return out, err
 }
@@ -176,7 +200,7 @@ func (c *Client) SetStatus(ctx context.Context, s Status) (Status, error) {
 func (c *Client) Verify(ctx context.Context, id, state string) error {
 	status, err := c.call(ctx, http.MethodPost, c.Meta.VerificationEndpoint, map[string]string{"stream_id": id, "state": state}, nil)
 	if err == nil && status != http.StatusNoContent && status != http.StatusOK {
-		err = fmt.Errorf("ssf: the verification request answered %d", status)
+		err = answered("the verification request for stream "+id, status)
 	}
 	return err
 }
@@ -262,7 +286,7 @@ func Poll(ctx context.Context, hc *http.Client, endpoint, bearer string, req Pol
 	var out PollResponse
 	status, err := do(ctx, httpClient(hc), http.MethodPost, endpoint, bearer, req, &out)
 	if err == nil && status != http.StatusOK {
-		err = fmt.Errorf("ssf: the poll endpoint answered %d", status)
+		err = answered("the poll endpoint", status)
 	}
 	return out, err
 }

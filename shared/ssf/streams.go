@@ -86,7 +86,10 @@ func (m *Manager) client(ctx context.Context, t Transmitter) (*Client, error) {
 
 // Setup creates this receiver's stream at the transmitter, or updates the
 // one it has, with the delivery asked for ("push" to PushURL, or "poll"),
-// the events this receiver acts on, and its audience.
+// the events this receiver acts on, and its audience. A stored stream the
+// transmitter no longer knows (its update answers 404: the transmitter
+// lost its streams, or the stream was deleted there) is created again,
+// and the new stream id stored; the new stream is not verified.
 func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (session.Stream, StreamConfig, error) {
 	t, err := m.transmitter(issuer)
 	if err != nil {
@@ -115,6 +118,15 @@ func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (session.S
 	if ok && old.StreamID != "" {
 		cfg.StreamID = old.StreamID
 		got, err = c.Update(ctx, cfg)
+		if errors.Is(err, ErrStreamNotFound) {
+			// Created again only if reading the stream fails too: a
+			// transmitter that still serves it must not get a second
+			// stream while the first one delivers on, unmanaged.
+			if _, gerr := c.Get(ctx, old.StreamID); gerr != nil {
+				cfg.StreamID = ""
+				got, err = c.Create(ctx, cfg)
+			}
+		}
 	} else {
 		got, err = c.Create(ctx, cfg)
 	}
@@ -125,6 +137,9 @@ func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (session.S
 		return session.Stream{}, StreamConfig{}, fmt.Errorf("ssf: %s answered a stream without stream_id", issuer)
 	}
 	s := old
+	if got.StreamID != old.StreamID {
+		s.VerifyState = "" // a new stream: verify it again
+	}
 	s.Transmitter, s.StreamID, s.Delivery, s.PollURL, s.UpdatedAt = issuer, got.StreamID, delivery, "", m.now()
 	if delivery == "poll" {
 		s.PollURL = got.Delivery.EndpointURL
@@ -181,6 +196,37 @@ func (m *Manager) stream(ctx context.Context, issuer string) (session.Stream, *C
 // ErrNoStream is returned before a stream is set up.
 var ErrNoStream = errors.New("ssf: no stream")
 
+// Reset forgets this receiver's stream at issuer, so the next Setup
+// creates one afresh: the stream is deleted at the transmitter first (a
+// 404 there means it is gone already), then the stored stream is cleared.
+// If the transmitter refuses or cannot be reached, nothing is forgotten
+// (the stream would stay at the transmitter, unmanaged). It returns the
+// stream forgotten; without a stored stream it does nothing.
+func (m *Manager) Reset(ctx context.Context, issuer string) (session.Stream, error) {
+	t, err := m.transmitter(issuer)
+	if err != nil {
+		return session.Stream{}, err
+	}
+	old, ok, err := m.Store.Stream(ctx, issuer)
+	if err != nil {
+		return session.Stream{}, err
+	}
+	if !ok || old.StreamID == "" {
+		return session.Stream{}, nil
+	}
+	c, err := m.client(ctx, t)
+	if err != nil {
+		return session.Stream{}, err
+	}
+	if err := c.Delete(ctx, old.StreamID); err != nil && !errors.Is(err, ErrStreamNotFound) {
+		return session.Stream{}, fmt.Errorf("ssf: reset the stream at %s: %w", issuer, err)
+	}
+	if err := m.Store.PutStream(ctx, session.Stream{Transmitter: issuer, UpdatedAt: m.now()}); err != nil {
+		return session.Stream{}, fmt.Errorf("ssf: forget the stream at %s: %w", issuer, err)
+	}
+	return old, nil
+}
+
 // Status reads the stream's status at the transmitter.
 func (m *Manager) Status(ctx context.Context, issuer string) (Status, error) {
 	s, c, err := m.stream(ctx, issuer)
@@ -212,6 +258,13 @@ type PollReport struct {
 
 // maxPollRounds bounds one run's requests per transmitter.
 const maxPollRounds = 20
+
+// pollBatch is how many SETs one poll request asks for.
+const pollBatch = 50
+
+// pollMargin is the time before the run's deadline under which no new
+// poll round starts: what is left serves the last round's acknowledgement.
+const pollMargin = 15 * time.Second
 
 // Poll fetches the SETs waiting at every poll stream (RFC 8936), has each
 // processed exactly as a pushed one, and acknowledges it (or reports its
@@ -245,15 +298,20 @@ func (m *Manager) Poll(ctx context.Context, p Processor) (map[string]PollReport,
 	return out, errors.Join(errs...)
 }
 
+// pollOne polls one stream. Each request acknowledges the SETs of the
+// round before; when polling stops (nothing more waits, the run's rounds
+// are spent, or its deadline is near) a last request acknowledges the last
+// round's SETs and asks for none (maxEvents 0), so they are not delivered
+// again.
 func (m *Manager) pollOne(ctx context.Context, p Processor, endpoint, bearer string) (PollReport, error) {
 	var rep PollReport
-	req := PollRequest{MaxEvents: 50, ReturnImmediately: true}
-	for range maxPollRounds {
+	req := PollRequest{MaxEvents: pollBatch, ReturnImmediately: true}
+	for round := 1; ; round++ {
 		resp, err := Poll(ctx, m.HTTP, endpoint, bearer, req)
 		if err != nil {
 			return rep, err
 		}
-		req = PollRequest{MaxEvents: 50, ReturnImmediately: true, SetErrs: map[string]SetErr{}}
+		req = PollRequest{MaxEvents: pollBatch, ReturnImmediately: true, SetErrs: map[string]SetErr{}}
 		for jti, raw := range resp.Sets {
 			rep.Received++
 			switch o := p.Process(ctx, raw); o.Status {
@@ -267,15 +325,21 @@ func (m *Manager) pollOne(ctx context.Context, p Processor, endpoint, bearer str
 				req.SetErrs[jti] = SetErr{Err: o.Err, Description: o.Description}
 			}
 		}
-		if len(resp.Sets) == 0 && !resp.MoreAvailable {
-			return rep, nil
+		if resp.MoreAvailable && round < maxPollRounds && !nearDeadline(ctx) {
+			continue // the next request acknowledges these and asks for more
 		}
-		if !resp.MoreAvailable && len(req.Ack)+len(req.SetErrs) > 0 {
-			// Acknowledge what was processed, asking for nothing more.
-			req.MaxEvents = 0
-			_, err := Poll(ctx, m.HTTP, endpoint, bearer, req)
-			return rep, err
+		if n := len(req.Ack) + len(req.SetErrs); n > 0 {
+			req.MaxEvents = 0 // acknowledge only
+			if _, err := Poll(ctx, m.HTTP, endpoint, bearer, req); err != nil {
+				return rep, fmt.Errorf("ssf: acknowledge %d SETs: %w", n, err)
+			}
 		}
+		return rep, nil
 	}
-	return rep, nil
+}
+
+// nearDeadline reports whether no new poll round should start.
+func nearDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ctx.Err() != nil || (ok && time.Until(dl) < pollMargin)
 }

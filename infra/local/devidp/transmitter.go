@@ -78,6 +78,16 @@ func (i *Issuer) Pushed() int {
 	return t.pushed
 }
 
+// ForgetStreams drops every stream, as a transmitter that lost its state
+// (restarted without a persistent store) would: the stream ids its
+// receivers stored are unknown to it from now on (404).
+func (i *Issuer) ForgetStreams() {
+	t := i.tx()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.streams)
+}
+
 // serveTransmitter serves the transmitter's routes; false for other paths.
 func (i *Issuer) serveTransmitter(w http.ResponseWriter, r *http.Request) bool {
 	switch {
@@ -160,7 +170,12 @@ func (i *Issuer) serveStreams(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, s)
 	case http.MethodDelete:
-		delete(t.streams, r.URL.Query().Get("stream_id"))
+		id := r.URL.Query().Get("stream_id")
+		if _, ok := t.streams[id]; !ok {
+			http.NotFound(w, r)
+			return
+		}
+		delete(t.streams, id)
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.Header().Set("Allow", "GET, POST, PATCH, DELETE")

@@ -441,6 +441,28 @@ async function loadTransmitters() {
       panel.append(label, sel, " ");
       button("Change status", "set-status", () => run("PUT", "/transmitters/stream/status", { status: sel.value, reason: "changed in the console" },
         (d) => "Status: " + d.status + "."));
+      // Reset asks first: the stream is deleted at the transmitter, and
+      // no event arrives until a stream is set up again.
+      const ask = document.createElement("div");
+      ask.className = "reset-confirm";
+      ask.setAttribute("role", "alert");
+      ask.hidden = true;
+      const askText = document.createElement("p");
+      askText.textContent = "Reset the stream at " + tx.issuer + "? It is deleted at the transmitter and forgotten here; " +
+        "no event arrives until you set up a stream again, which creates a new one.";
+      const yes = document.createElement("button");
+      yes.type = "button";
+      yes.className = "reset-yes";
+      yes.textContent = "Reset the stream";
+      yes.addEventListener("click", () => run("DELETE", "/transmitters/stream", undefined, () => "Stream reset: set up a stream to receive events again."));
+      const no = document.createElement("button");
+      no.type = "button";
+      no.className = "reset-no";
+      no.textContent = "Keep it";
+      const reset = button("Reset stream…", "reset", () => { ask.hidden = false; reset.disabled = true; yes.focus(); });
+      no.addEventListener("click", () => { ask.hidden = true; reset.disabled = false; reset.focus(); });
+      ask.append(askText, yes, " ", no);
+      panel.append(ask);
     }
     box.append(panel);
   });
