@@ -59,10 +59,10 @@ func NewSandbox(ctx context.Context, dynamoEndpoint, table string) (*Sandbox, er
 	dir.DefaultActive = true
 	sb := &Sandbox{IdP: idp, Dir: dir, stopIdP: stop, dirSrv: httptest.NewServer(dir), endpoint: dynamoEndpoint, table: table}
 	issuers, _ := json.Marshal([]map[string]any{
-		{"issuer": idp.URL(), "audiences": []string{devidp.DefaultAudience}, "clientIds": []string{devidp.DefaultClientID}, "algorithms": []string{"RS256", "ES256", "EdDSA"}},
+		{"issuer": idp.URL(), "audiences": []string{devidp.DefaultAudience}, "clientIds": []string{devidp.DefaultClientID}, "algorithms": []string{"RS256", "ES256", "EdDSA"}, "grantsAdmin": true},
 		{"issuer": CognitoIssuer, "jwksUrl": idp.URL() + "/jwks.json", "profile": "cognito", "clientIds": []string{"1example23456789"}},
 	})
-	transmitters, _ := json.Marshal([]map[string]any{{"issuer": idp.URL(), "audiences": []string{devidp.SETAudience}}})
+	transmitters, _ := json.Marshal([]map[string]any{{"issuer": idp.URL(), "audiences": []string{devidp.SETAudience}, "subjectIssuers": []string{idp.URL()}}})
 	sb.Env = []string{
 		"TRUSTED_ISSUERS=" + string(issuers),
 		"SIGNALS_TRANSMITTERS=" + string(transmitters),

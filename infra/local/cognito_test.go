@@ -43,7 +43,7 @@ func cognitoStack(t *testing.T, clients func(first, second string) []string) (*S
 	}
 	logs := &syncBuffer{}
 	s, err := Start(Options{Addr: "127.0.0.1:0", Log: logs, CheckEvery: -1,
-		Issuers: []token.Issuer{{Issuer: pool.Issuer(), JWKSURL: pool.JWKSURL(), Profile: "cognito", ClientIDs: clients(first, second)}}})
+		Issuers: []token.Issuer{{Issuer: pool.Issuer(), JWKSURL: pool.JWKSURL(), Profile: "cognito", ClientIDs: clients(first, second), GrantsAdmin: true}}})
 	if err != nil {
 		t.Fatal(err)
 	}

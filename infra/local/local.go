@@ -180,9 +180,11 @@ func Start(o Options) (*Stack, error) {
 		Signals:         []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.SETAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
 		// The development issuer is also the Shared Signals transmitter; its
 		// stream credential is given as is (a deployment names a secret).
-		SignalsCredentials: map[string]string{idp.URL(): devidp.TransmitterCredential},
-		SignalsURL:         base + "/signals",
-		Console:            config.Console{AuthorizeURL: idp.URL() + "/authorize", TokenURL: idp.URL() + "/token", ClientID: "sessionguard-console"},
+		// It revokes only its own users.
+		SignalsCredentials:    map[string]string{idp.URL(): devidp.TransmitterCredential},
+		SignalsSubjectIssuers: map[string][]string{idp.URL(): {idp.URL()}},
+		SignalsURL:            base + "/signals",
+		Console:               config.Console{AuthorizeURL: idp.URL() + "/authorize", TokenURL: idp.URL() + "/token", ClientID: "sessionguard-console"},
 	}}
 	if o.Console != nil {
 		d.Config.Console = *o.Console
@@ -194,7 +196,7 @@ func Start(o Options) (*Stack, error) {
 			return nil, err
 		}
 		d.Config.Token.Issuers = append(d.Config.Token.Issuers, token.Issuer{Issuer: lp.Pool.Issuer(), JWKSURL: lp.Pool.JWKSURL(),
-			Profile: "cognito", ClientIDs: []string{lp.ClientID}})
+			Profile: "cognito", ClientIDs: []string{lp.ClientID}, GrantsAdmin: true}) // its group sessionguard-admin
 		d.Config.Directory.UserPoolID = lp.Pool.ID
 	}
 	ctx := context.Background()
@@ -285,7 +287,7 @@ func Start(o Options) (*Stack, error) {
 // (/idp/token?profile=…), all served from its one key set.
 func trustedIssuers(idp *devidp.Issuer) []token.Issuer {
 	algs := []string{"RS256", "ES256", "EdDSA"}
-	out := []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}, Algorithms: algs}}
+	out := []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}, Algorithms: algs, GrantsAdmin: true}}
 	for _, p := range devidp.Profiles {
 		out = append(out, token.Issuer{Issuer: idp.ProfileIssuer(p), JWKSURL: idp.URL() + "/jwks.json", Profile: p,
 			Audiences: []string{devidp.DefaultAudience}, ClientIDs: []string{devidp.DefaultClientID}, Algorithms: algs})

@@ -51,7 +51,7 @@ func opStackWith(t *testing.T, backchannelURI string, clientIDs []string) (*Stac
 	t.Cleanup(op.Close)
 	logs := &syncBuffer{}
 	s, err := Start(Options{Addr: addr, Log: logs, CheckEvery: -1,
-		Issuers: []token.Issuer{{Issuer: op.Issuer, Profile: "rfc9068", Audiences: []string{oidcprovider.Resource}, ClientIDs: clientIDs}},
+		Issuers: []token.Issuer{{Issuer: op.Issuer, Profile: "rfc9068", Audiences: []string{oidcprovider.Resource}, ClientIDs: clientIDs, GrantsAdmin: true}},
 		Console: &config.Console{AuthorizeURL: op.Issuer + "/auth", TokenURL: op.Issuer + "/token", ClientID: oidcprovider.ConsoleClient}})
 	if err != nil {
 		t.Fatal(err)

@@ -58,7 +58,11 @@ type Config struct {
 	Issuers   []string
 	Limits    policy.Limits // zero: policy.DefaultLimits
 	AdminRole string        // default "sessionguard-admin"
-	Console   Console       // the console's sign-in
+	// AdminIssuers are the trusted issuers whose tokens may carry the
+	// admin role (config.Config.AdminIssuers): a token of any other
+	// issuer is no admin's, whatever its roles. Empty: no one is.
+	AdminIssuers []string
+	Console      Console // the console's sign-in
 	// Enforcement is the deployment's: the authorizer cache TTL (Horizon),
 	// whether policy checks run and their slack. It sizes the
 	// revocation-latency budget.
@@ -158,7 +162,12 @@ func (a *API) caller(w http.ResponseWriter, r *http.Request) (token.Claims, bool
 	return claims, true
 }
 
+// isAdmin reports whether c carries the admin role for env (or for every
+// environment), from an issuer that grants it.
 func (a *API) isAdmin(c token.Claims, env string) bool {
+	if !slices.Contains(a.cfg.AdminIssuers, c.TrustedIssuer) {
+		return false
+	}
 	return slices.Contains(c.Roles, a.cfg.AdminRole) || (env != "" && slices.Contains(c.Roles, a.cfg.AdminRole+":"+env))
 }
 

@@ -54,7 +54,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	store := memstore.New(ck.Now)
 	logs := &bytes.Buffer{}
-	api := New(Config{Verifier: v, Store: store, Environments: []string{"demo", "staging"}, Issuers: []string{idp.URL()},
+	api := New(Config{Verifier: v, Store: store, Environments: []string{"demo", "staging"}, Issuers: []string{idp.URL()}, AdminIssuers: []string{idp.URL()},
 		Log: obs.NewLogger(logs), Now: ck.Now})
 	envs := authorizer.Environments{Source: "fixed", Name: "demo", Known: []string{"demo", "staging"}}
 	return &fixture{idp: idp, clock: ck, store: store, api: api, logs: logs,
@@ -194,6 +194,57 @@ func TestAccess(t *testing.T) {
 	}
 	if strings.Contains(f.logs.String(), "eyJ") {
 		t.Errorf("a token reached the log:\n%s", f.logs.String())
+	}
+}
+
+// The admin role is taken only from the trusted issuers that grant it: a
+// token of another trusted issuer is refused (403) whatever roles it
+// carries, and with no granting issuer everyone is.
+func TestAdminRoleOnlyFromGrantingIssuers(t *testing.T) {
+	f := newFixture(t)
+	partner, stop, err := devidp.NewServer(f.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	v, err := token.NewVerifier(token.Config{Now: f.clock.Now, Roles: true, Issuers: []token.Issuer{
+		{Issuer: f.idp.URL(), Audiences: []string{devidp.DefaultAudience}},
+		{Issuer: partner.URL(), Audiences: []string{devidp.DefaultAudience}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(idp *devidp.Issuer, roles ...string) string {
+		tok, err := idp.Mint(devidp.Token{User: "root", Claims: map[string]any{"roles": roles}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	for _, c := range []struct {
+		name    string
+		granted []string
+		tok     string
+		status  int
+	}{
+		{"the granting issuer's admin", []string{f.idp.URL()}, mint(f.idp, "sessionguard-admin"), 200},
+		{"another trusted issuer's admin", []string{f.idp.URL()}, mint(partner, "sessionguard-admin"), 403},
+		{"another trusted issuer's environment admin", []string{f.idp.URL()}, mint(partner, "sessionguard-admin:demo"), 403},
+		{"no granting issuer", nil, mint(f.idp, "sessionguard-admin"), 403},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f.api = New(Config{Verifier: v, Store: f.store, Environments: []string{"demo", "staging"}, Issuers: []string{f.idp.URL(), partner.URL()},
+				AdminIssuers: c.granted, Log: obs.NewLogger(f.logs), Now: f.clock.Now})
+			for _, path := range []string{"/environments/demo/settings", "/environments"} {
+				if r := f.call(t, "GET", path, c.tok, nil, ""); r.status != c.status {
+					t.Errorf("GET %s = %d (%s); want %d", path, r.status, r.body, c.status)
+				}
+			}
+			r := f.call(t, "POST", "/environments/demo/users/alice/revoke?issuer="+f.idp.URL(), c.tok, nil, "")
+			if c.status == 403 && r.status != 403 {
+				t.Errorf("POST revoke = %d (%s); want 403", r.status, r.body)
+			}
+		})
 	}
 }
 
@@ -592,7 +643,7 @@ func TestTransmitterStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := signals.New(signals.Config{Verifier: sv, Store: f.store, Verifications: f.store, Environments: []string{"demo"}, UserIssuers: []string{f.idp.URL()}, Now: f.clock.Now})
+	rc := signals.New(signals.Config{Verifier: sv, Store: f.store, Verifications: f.store, Environments: []string{"demo"}, SubjectIssuers: map[string][]string{f.idp.URL(): {f.idp.URL()}}, Now: f.clock.Now})
 	push := httptest.NewServer(rc)
 	defer push.Close()
 	f.api.cfg.Transmitters = []string{f.idp.URL()}

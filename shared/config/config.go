@@ -1,7 +1,8 @@
 // Package config reads the functions' configuration from environment
 // variables (named as in template.yaml). Load reports every missing or
 // malformed variable at once. Every variable has a documented default
-// except TRUSTED_ISSUERS and ENVIRONMENTS.
+// except TRUSTED_ISSUERS and ENVIRONMENTS. Every remote endpoint in it
+// must be https, or plain http only to a loopback host (endpoint.Check).
 package config
 
 import (
@@ -11,12 +12,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/directory"
+	"github.com/sessionguard/sessionguard/shared/endpoint"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/secrets"
@@ -50,6 +53,10 @@ type Config struct {
 	// SignalsCredentials name, by transmitter, the secret holding its
 	// stream management credential ("credential" in SIGNALS_TRANSMITTERS).
 	SignalsCredentials map[string]string
+	// SignalsSubjectIssuers list, by transmitter, the TRUSTED_ISSUERS
+	// issuers whose users it may revoke ("subjectIssuers" in
+	// SIGNALS_TRANSMITTERS); SubjectIssuers applies the default.
+	SignalsSubjectIssuers map[string][]string
 	// SignalsURL is this deployment's push endpoint, for the streams it
 	// sets up (SIGNALS_URL).
 	SignalsURL string
@@ -104,36 +111,65 @@ type issuerJSON struct {
 	UserClaim   string   `json:"userClaim"`
 	TenantClaim string   `json:"tenantClaim"`
 	RoleClaim   string   `json:"roleClaim"`
+	// GrantsAdmin (TRUSTED_ISSUERS only): the admin API takes the admin
+	// role from this issuer's tokens (AdminIssuers).
+	GrantsAdmin bool `json:"grantsAdmin"`
 	// Credential (SIGNALS_TRANSMITTERS only) names the secret holding the
 	// transmitter's bearer credential for its stream management API.
 	Credential string `json:"credential"`
+	// SubjectIssuers (SIGNALS_TRANSMITTERS only) are the TRUSTED_ISSUERS
+	// issuers whose users the transmitter may revoke.
+	SubjectIssuers []string `json:"subjectIssuers"`
 }
 
-// issuersOf reads a JSON list of issuers from the variable name.
-func issuersOf(getenv func(string) string, name string, bad func(string, ...any)) ([]token.Issuer, map[string]string) {
+// issuerList is a parsed TRUSTED_ISSUERS or SIGNALS_TRANSMITTERS.
+type issuerList struct {
+	issuers     []token.Issuer
+	credentials map[string]string   // by issuer, when set
+	subjects    map[string][]string // by issuer, when set (an empty list too)
+}
+
+// issuersOf reads a JSON list of issuers from the variable name; the key
+// set of each must be read over https (or from a loopback host).
+func issuersOf(getenv func(string) string, name string, bad func(string, ...any)) issuerList {
 	raw := getenv(name)
 	if raw == "" {
-		return nil, nil
+		return issuerList{}
 	}
 	var issuers []issuerJSON
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&issuers); err != nil {
 		bad("%s: %v", name, err)
-		return nil, nil
+		return issuerList{}
 	}
-	var out []token.Issuer
-	creds := map[string]string{}
+	out := issuerList{credentials: map[string]string{}, subjects: map[string][]string{}}
 	for _, is := range issuers {
 		if is.Credential != "" {
-			creds[is.Issuer] = is.Credential
+			out.credentials[is.Issuer] = is.Credential
 		}
-		out = append(out, token.Issuer{
+		if is.SubjectIssuers != nil {
+			out.subjects[is.Issuer] = is.SubjectIssuers
+		}
+		ti := token.Issuer{
 			Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audiences: is.Audiences, Profile: is.Profile, ClientIDs: is.ClientIDs, Tenants: is.Tenants,
-			Algorithms: is.Algorithms, UserClaim: is.UserClaim, TenantClaim: is.TenantClaim, RoleClaim: is.RoleClaim,
-		})
+			Algorithms: is.Algorithms, UserClaim: is.UserClaim, TenantClaim: is.TenantClaim, RoleClaim: is.RoleClaim, GrantsAdmin: is.GrantsAdmin,
+		}
+		if u, discovered := ti.KeySetURL(); discovered {
+			checkURL(bad, fmt.Sprintf("%s: issuer %q has no jwksUrl, so its key set is found through its discovery document", name, is.Issuer), u)
+		} else {
+			checkURL(bad, fmt.Sprintf("%s: issuer %q: jwksUrl", name, is.Issuer), u)
+		}
+		out.issuers = append(out.issuers, ti)
 	}
-	return out, creds
+	return out
+}
+
+// checkURL reports u, named what, unless endpoint.Check allows it.
+func checkURL(bad func(string, ...any), what, u string) {
+	if err := endpoint.Check(u); err != nil {
+		bad("%s: %v", what, err)
+	}
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -163,13 +199,22 @@ func Load(getenv func(string) string) (Config, error) {
 	if getenv("TRUSTED_ISSUERS") == "" {
 		bad(`TRUSTED_ISSUERS is required: a JSON list such as [{"issuer":"https://login.example.com/","audiences":["api://app"]}]`)
 	} else {
-		var creds map[string]string
-		if c.Token.Issuers, creds = issuersOf(getenv, "TRUSTED_ISSUERS", bad); len(creds) > 0 {
+		trusted := issuersOf(getenv, "TRUSTED_ISSUERS", bad)
+		c.Token.Issuers = trusted.issuers
+		if len(trusted.credentials) > 0 {
 			bad("TRUSTED_ISSUERS: credential is for SIGNALS_TRANSMITTERS entries")
 		}
+		if len(trusted.subjects) > 0 {
+			bad("TRUSTED_ISSUERS: subjectIssuers is for SIGNALS_TRANSMITTERS entries")
+		}
 	}
-	c.Signals, c.SignalsCredentials = issuersOf(getenv, "SIGNALS_TRANSMITTERS", bad)
+	transmitters := issuersOf(getenv, "SIGNALS_TRANSMITTERS", bad)
+	c.Signals, c.SignalsCredentials, c.SignalsSubjectIssuers = transmitters.issuers, transmitters.credentials, transmitters.subjects
+	c.checkTransmitters(bad)
 	c.SignalsURL = str("SIGNALS_URL", "")
+	if c.SignalsURL != "" {
+		checkURL(bad, "SIGNALS_URL", c.SignalsURL)
+	}
 	c.Token.MaxTokenBytes = num("MAX_TOKEN_BYTES", 8192, 256, 65536)
 	c.Token.ClockSkew = time.Duration(num("CLOCK_SKEW_SECONDS", 60, 0, 300)) * time.Second
 	c.Token.KeySetMaxAge = time.Duration(num("JWKS_MAX_AGE_SECONDS", 900, 60, 86400)) * time.Second
@@ -235,11 +280,23 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c.Console.AuthorizeURL, c.Console.TokenURL, c.Console.ClientID = str("CONSOLE_AUTHORIZE_URL", ""), str("CONSOLE_TOKEN_URL", ""), str("CONSOLE_CLIENT_ID", "")
+	if c.Console.AuthorizeURL != "" {
+		checkURL(bad, "CONSOLE_AUTHORIZE_URL", c.Console.AuthorizeURL)
+	}
+	if c.Console.TokenURL != "" {
+		checkURL(bad, "CONSOLE_TOKEN_URL", c.Console.TokenURL)
+	}
 
 	d := &c.Directory
 	d.Kind = str("DIRECTORY", "none")
 	d.URL, d.TokenURL, d.ClientID, d.SecretRef = str("DIRECTORY_URL", ""), str("DIRECTORY_TOKEN_URL", ""), str("DIRECTORY_CLIENT_ID", ""), str("DIRECTORY_SECRET", "")
 	d.UserPoolID = str("DIRECTORY_USER_POOL_ID", "")
+	if d.URL != "" {
+		checkURL(bad, "DIRECTORY_URL", d.URL)
+	}
+	if d.TokenURL != "" {
+		checkURL(bad, "DIRECTORY_TOKEN_URL", d.TokenURL)
+	}
 	switch d.Kind {
 	case "none":
 	case "graph":
@@ -277,6 +334,67 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, errors.New("config: " + strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// checkTransmitters holds each SIGNALS_TRANSMITTERS entry to its scope:
+// its subjectIssuers must be trusted issuers, and with several trusted
+// issuers an entry must list them (it cannot default to the one); its
+// issuer is where its Shared Signals metadata is read (the metadata names
+// the stream endpoints, which are sent its credential), so it must be
+// https. grantsAdmin is for TRUSTED_ISSUERS entries.
+func (c Config) checkTransmitters(bad func(string, ...any)) {
+	trusted := c.IssuerNames()
+	for _, t := range c.Signals {
+		if t.GrantsAdmin {
+			bad("SIGNALS_TRANSMITTERS: transmitter %q: grantsAdmin is for TRUSTED_ISSUERS entries", t.Issuer)
+		}
+		checkURL(bad, fmt.Sprintf("SIGNALS_TRANSMITTERS: transmitter %q: its Shared Signals metadata is read under the issuer", t.Issuer), t.Issuer)
+		subjects, ok := c.SignalsSubjectIssuers[t.Issuer]
+		switch {
+		case !ok && len(trusted) > 1:
+			bad("SIGNALS_TRANSMITTERS: transmitter %q has no subjectIssuers: with %d TRUSTED_ISSUERS entries, list the issuers whose users it may revoke", t.Issuer, len(trusted))
+		case ok && len(subjects) == 0:
+			bad("SIGNALS_TRANSMITTERS: transmitter %q: subjectIssuers is empty: list the TRUSTED_ISSUERS issuers whose users it may revoke", t.Issuer)
+		}
+		for _, s := range subjects {
+			if !slices.Contains(trusted, s) {
+				bad("SIGNALS_TRANSMITTERS: transmitter %q: subjectIssuers: %q is not a TRUSTED_ISSUERS issuer", t.Issuer, s)
+			}
+		}
+	}
+}
+
+// SubjectIssuers lists, by transmitter, the trusted issuers whose users
+// it may revoke: its subjectIssuers, or, when it has none and there is
+// exactly one trusted issuer, that one. A transmitter without either
+// revokes no one (Load refuses that configuration).
+func (c Config) SubjectIssuers() map[string][]string {
+	out := map[string][]string{}
+	for _, t := range c.Signals {
+		if s, ok := c.SignalsSubjectIssuers[t.Issuer]; ok {
+			out[t.Issuer] = s
+		} else if len(c.Token.Issuers) == 1 {
+			out[t.Issuer] = []string{c.Token.Issuers[0].Issuer}
+		}
+	}
+	return out
+}
+
+// AdminIssuers lists the trusted issuers whose tokens may carry the admin
+// role: the entries with grantsAdmin, or, when none has it and there is
+// exactly one, that one. With several and none marked it is empty: the
+// admin API refuses everyone.
+func (c Config) AdminIssuers() []string {
+	var out []string
+	for _, is := range c.Token.Issuers {
+		if is.GrantsAdmin {
+			out = append(out, is.Issuer)
+		}
+	}
+	if len(out) == 0 && len(c.Token.Issuers) == 1 {
+		out = []string{c.Token.Issuers[0].Issuer}
+	}
+	return out
 }
 
 // IssuerNames lists the trusted issuers' "iss" values.

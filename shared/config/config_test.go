@@ -172,3 +172,144 @@ func TestIssuerProfiles(t *testing.T) {
 		t.Fatalf("NewVerifier = %v; want nil", err)
 	}
 }
+
+// load is Load over the minimal configuration, changed by kv.
+func load(kv ...string) (Config, error) {
+	m := map[string]string{"TRUSTED_ISSUERS": `[{"issuer":"https://idp.example/","audiences":["a"]}]`, "ENVIRONMENTS": "prod", "TABLE_NAME": "t"}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return Load(env(m))
+}
+
+// A transmitter revokes users of its subjectIssuers only: with one trusted
+// issuer it defaults to that one; with several, an entry without it is
+// refused at start, naming the field; each must be a trusted issuer.
+func TestLoadTransmitterSubjectIssuers(t *testing.T) {
+	const two = `[{"issuer":"https://idp.example/","audiences":["a"]},{"issuer":"https://partner.example/","audiences":["a"]}]`
+	for _, c := range []struct {
+		name, trusted, transmitters string
+		want                        map[string][]string // SubjectIssuers(); nil: Load fails
+		errWants                    []string
+	}{
+		{"one trusted issuer: the default", "", `[{"issuer":"https://tx.example/","audiences":["r"]}]`,
+			map[string][]string{"https://tx.example/": {"https://idp.example/"}}, nil},
+		{"several trusted issuers, listed", two, `[{"issuer":"https://tx.example/","audiences":["r"],"subjectIssuers":["https://partner.example/"]}]`,
+			map[string][]string{"https://tx.example/": {"https://partner.example/"}}, nil},
+		{"several trusted issuers, none listed", two, `[{"issuer":"https://tx.example/","audiences":["r"]}]`,
+			nil, []string{"SIGNALS_TRANSMITTERS", "https://tx.example/", "subjectIssuers"}},
+		{"an issuer that is not trusted", "", `[{"issuer":"https://tx.example/","audiences":["r"],"subjectIssuers":["https://evil.example/"]}]`,
+			nil, []string{"SIGNALS_TRANSMITTERS", "subjectIssuers", "https://evil.example/"}},
+		{"an empty list", "", `[{"issuer":"https://tx.example/","audiences":["r"],"subjectIssuers":[]}]`,
+			nil, []string{"SIGNALS_TRANSMITTERS", "subjectIssuers", "empty"}},
+		{"subjectIssuers on a trusted issuer", `[{"issuer":"https://idp.example/","audiences":["a"],"subjectIssuers":["https://idp.example/"]}]`, "",
+			nil, []string{"TRUSTED_ISSUERS", "subjectIssuers"}},
+		{"grantsAdmin on a transmitter", "", `[{"issuer":"https://tx.example/","audiences":["r"],"grantsAdmin":true}]`,
+			nil, []string{"SIGNALS_TRANSMITTERS", "grantsAdmin"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			kv := []string{"SIGNALS_TRANSMITTERS", c.transmitters}
+			if c.trusted != "" {
+				kv = append(kv, "TRUSTED_ISSUERS", c.trusted)
+			}
+			cfg, err := load(kv...)
+			if c.want == nil {
+				for _, w := range c.errWants {
+					if err == nil || !strings.Contains(err.Error(), w) {
+						t.Errorf("Load = %v; want an error naming %s", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cfg.SubjectIssuers()
+			if len(got) != len(c.want) {
+				t.Fatalf("SubjectIssuers() = %v; want %v", got, c.want)
+			}
+			for tx, w := range c.want {
+				if !slices.Equal(got[tx], w) {
+					t.Errorf("SubjectIssuers()[%s] = %v; want %v", tx, got[tx], w)
+				}
+			}
+		})
+	}
+}
+
+// The admin role comes only from TRUSTED_ISSUERS entries with grantsAdmin;
+// with one entry and none marked, that one; with several and none marked,
+// from no one.
+func TestAdminIssuers(t *testing.T) {
+	for _, c := range []struct {
+		name, trusted string
+		want          []string
+	}{
+		{"one, unmarked", `[{"issuer":"https://idp.example/","audiences":["a"]}]`, []string{"https://idp.example/"}},
+		{"one, marked", `[{"issuer":"https://idp.example/","audiences":["a"],"grantsAdmin":true}]`, []string{"https://idp.example/"}},
+		{"several, none marked", `[{"issuer":"https://idp.example/","audiences":["a"]},{"issuer":"https://partner.example/","audiences":["a"]}]`, nil},
+		{"several, one marked", `[{"issuer":"https://idp.example/","audiences":["a"]},{"issuer":"https://partner.example/","audiences":["a"],"grantsAdmin":true}]`,
+			[]string{"https://partner.example/"}},
+		{"several, marked false", `[{"issuer":"https://idp.example/","audiences":["a"],"grantsAdmin":false},{"issuer":"https://partner.example/","audiences":["a"]}]`, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := load("TRUSTED_ISSUERS", c.trusted)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.AdminIssuers(); !slices.Equal(got, c.want) {
+				t.Errorf("AdminIssuers() = %v; want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// Remote endpoints are https, or plain http to a loopback host; a
+// configuration that breaks the rule is refused at start, naming the
+// variable (and the entry).
+func TestLoadRefusesPlainHTTPEndpoints(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		kv    []string
+		wants []string // nil: accepted
+	}{
+		{"jwksUrl", []string{"TRUSTED_ISSUERS", `[{"issuer":"https://idp.example/","jwksUrl":"http://idp.example/keys","audiences":["a"]}]`},
+			[]string{"TRUSTED_ISSUERS", "jwksUrl", "http://idp.example/keys", "https"}},
+		{"issuer without jwksUrl: discovery", []string{"TRUSTED_ISSUERS", `[{"issuer":"http://idp.example/","audiences":["a"]}]`},
+			[]string{"TRUSTED_ISSUERS", "discovery", "https"}},
+		{"cognito key-set path", []string{"TRUSTED_ISSUERS", `[{"issuer":"http://cognito.example/pool","profile":"cognito","clientIds":["c"]}]`},
+			[]string{"TRUSTED_ISSUERS", "jwksUrl", "https"}},
+		{"transmitter jwksUrl", []string{"SIGNALS_TRANSMITTERS", `[{"issuer":"https://tx.example/","jwksUrl":"http://tx.example/keys","audiences":["r"]}]`},
+			[]string{"SIGNALS_TRANSMITTERS", "jwksUrl", "https"}},
+		{"transmitter issuer: SSF metadata", []string{"SIGNALS_TRANSMITTERS", `[{"issuer":"http://tx.example/","jwksUrl":"https://tx.example/keys","audiences":["r"]}]`},
+			[]string{"SIGNALS_TRANSMITTERS", "Shared Signals metadata", "https"}},
+		{"DIRECTORY_URL", []string{"DIRECTORY", "scim", "DIRECTORY_URL", "http://scim.example/v2"}, []string{"DIRECTORY_URL", "https"}},
+		{"DIRECTORY_TOKEN_URL", []string{"DIRECTORY", "graph", "DIRECTORY_TOKEN_URL", "http://login.example/t/oauth2/v2.0/token", "DIRECTORY_CLIENT_ID", "c", "DIRECTORY_SECRET", "ssm:x"},
+			[]string{"DIRECTORY_TOKEN_URL", "https"}},
+		{"graph DIRECTORY_URL", []string{"DIRECTORY", "graph", "DIRECTORY_URL", "http://graph.example/v1.0", "DIRECTORY_TOKEN_URL", "https://login.example/t/oauth2/v2.0/token",
+			"DIRECTORY_CLIENT_ID", "c", "DIRECTORY_SECRET", "ssm:x"}, []string{"DIRECTORY_URL", "https"}},
+		{"SIGNALS_URL", []string{"SIGNALS_URL", "http://api.example/signals"}, []string{"SIGNALS_URL", "https"}},
+		{"CONSOLE_TOKEN_URL", []string{"CONSOLE_TOKEN_URL", "http://idp.example/token"}, []string{"CONSOLE_TOKEN_URL", "https"}},
+		{"CONSOLE_AUTHORIZE_URL", []string{"CONSOLE_AUTHORIZE_URL", "http://idp.example/authorize"}, []string{"CONSOLE_AUTHORIZE_URL", "https"}},
+		{"loopback everywhere", []string{
+			"TRUSTED_ISSUERS", `[{"issuer":"http://127.0.0.1:8080/idp","audiences":["a"]},{"issuer":"https://idp.example/","jwksUrl":"http://[::1]:9/keys","audiences":["a"]}]`,
+			"SIGNALS_TRANSMITTERS", `[{"issuer":"http://localhost:8080/idp","audiences":["r"],"subjectIssuers":["http://127.0.0.1:8080/idp"]}]`,
+			"DIRECTORY", "scim", "DIRECTORY_URL", "http://127.0.0.1:9000/scim", "SIGNALS_URL", "http://127.0.0.1:8080/signals",
+			"CONSOLE_AUTHORIZE_URL", "http://localhost:8080/idp/authorize", "CONSOLE_TOKEN_URL", "http://localhost:8080/idp/token"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := load(c.kv...)
+			if c.wants == nil {
+				if err != nil {
+					t.Fatalf("Load = %v; want accepted", err)
+				}
+				return
+			}
+			for _, w := range c.wants {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("Load = %v; want an error naming %s", err, w)
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sessionguard/sessionguard/shared/endpoint"
 )
 
 // HTTPJSON is the protocol for custom directories:
@@ -320,9 +323,19 @@ func headerValue(h map[string]string, name string) string {
 	return ""
 }
 
+// client is c, or a client that follows a redirect only to an https URL
+// (or plain http to a loopback host), at most 10.
 func client(c *http.Client) *http.Client {
 	if c != nil {
 		return c
 	}
-	return &http.Client{Timeout: 5 * time.Second}
+	return &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("directory: stopped after 10 redirects")
+		}
+		if err := endpoint.Check(req.URL.String()); err != nil {
+			return fmt.Errorf("directory: redirect: %w", err)
+		}
+		return nil
+	}}
 }

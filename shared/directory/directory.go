@@ -1,8 +1,10 @@
 // Package directory asks an identity provider's directory whether users are
-// still allowed (SPEC section 4): Microsoft Graph, SCIM 2.0, and a plain
-// HTTP/JSON protocol for custom directories. One call per user (Graph:
-// batches of 20); 429 answers are retried after their Retry-After, within
-// the caller's deadline.
+// still allowed: Microsoft Graph, SCIM 2.0, and a plain HTTP/JSON protocol
+// for custom directories. One call per user (Graph: batches of 20); 429
+// answers are retried after their Retry-After, within the caller's
+// deadline. Every request, and every redirect followed, goes to an https
+// URL (plain http only to a loopback host): they carry the directory's
+// credentials.
 package directory
 
 import (
@@ -14,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sessionguard/sessionguard/shared/endpoint"
 )
 
 // State is what a directory says of a user.
@@ -61,12 +65,16 @@ var ErrThrottled = errors.New("directory: throttled")
 
 // do sends a request built by mk, retrying 429 and 503 after Retry-After
 // (or a short backoff), never past ctx's deadline. It returns the final
-// response, body read and closed.
+// response, body read and closed. A URL that is not https (nor plain http
+// to a loopback host) is refused before anything is sent.
 func do(ctx context.Context, hc *http.Client, mk func() (*http.Request, error)) (int, http.Header, []byte, error) {
 	for attempt := 0; ; attempt++ {
 		req, err := mk()
 		if err != nil {
 			return 0, nil, nil, err
+		}
+		if err := endpoint.Check(req.URL.String()); err != nil {
+			return 0, nil, nil, fmt.Errorf("directory: %s: %w", req.Method, err)
 		}
 		resp, err := hc.Do(req.WithContext(ctx))
 		if err != nil {

@@ -4,15 +4,18 @@
 // session-revoked and credential-change end the user's sessions; account
 // disabled and purged also mark the user disabled. The SET is verified
 // against the transmitter's key set; its jti is remembered, so a replay
-// changes nothing.
+// changes nothing. A transmitter revokes only users of its own subject
+// issuers.
 package signals
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -56,10 +59,12 @@ type Config struct {
 	Verifier     Verifier
 	Store        Store
 	Environments []string // a user's sessions end in every environment
-	// UserIssuers are the access-token issuers; an iss_sub subject must
-	// name one of them. With exactly one, an opaque subject is a user of
-	// it.
-	UserIssuers []string
+	// SubjectIssuers are, by transmitter (a SET's iss), the access-token
+	// issuers whose users that transmitter may revoke: an iss_sub
+	// subject must name one of them, and an opaque subject is accepted
+	// only from a transmitter with exactly one (it is a user of that
+	// one). A transmitter not listed revokes no one.
+	SubjectIssuers map[string][]string
 	// Replay is how long a jti is remembered. Default 7 days.
 	Replay time.Duration
 	// Verifications records the arrival of Shared Signals verification
@@ -167,13 +172,18 @@ func (rc *Receiver) Process(ctx context.Context, raw string) Outcome {
 	if rc.cfg.Now().Sub(set.IssuedAt) > rc.cfg.Replay {
 		return refused("invalid_request", "the SET is older than the replay window")
 	}
-	if state, ok := verification(set); ok {
-		return rc.verified(ctx, set, state)
-	}
-	events, user, err := rc.parse(set)
-	if err != nil {
+	state, isVerification := verification(set)
+	var events []string
+	var user session.UserKey
+	if isVerification {
+		if rc.cfg.Verifications == nil {
+			return refused("invalid_request", "verification events are not expected here")
+		}
+	} else if events, user, err = rc.parse(set); err != nil {
+		rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "signal", slog.String("decision", "reject"), slog.String("issuer", set.Issuer), slog.String("error", err.Error()))
 		return refused("invalid_request", err.Error())
 	}
+	// Every SET, a verification event too, is accepted once.
 	fresh, err := rc.cfg.Store.RecordJTI(ctx, set.Issuer, set.JTI, rc.cfg.Now().Add(rc.cfg.Replay))
 	if err != nil {
 		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("error", err.Error()))
@@ -182,16 +192,16 @@ func (rc *Receiver) Process(ctx context.Context, raw string) Outcome {
 	if !fresh {
 		return refused("invalid_request", "duplicate SET: this jti was already received")
 	}
+	if isVerification {
+		return rc.verified(ctx, set, state)
+	}
 	if err := rc.apply(ctx, events, user); err != nil {
 		// The revocation did not finish: the jti is forgotten again, so
 		// the transmitter's retransmission (it retries a 5xx) is applied,
 		// not refused as a replay. Revoking is idempotent, so what this
 		// attempt did apply is harmless to apply twice.
 		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("decision", "error"), slog.String("userId", user.Subject), slog.String("error", err.Error()))
-		if ferr := rc.cfg.Store.ForgetJTI(ctx, set.Issuer, set.JTI); ferr != nil {
-			// Then a retransmission is refused; the policy check is the backstop.
-			rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("decision", "error"), slog.String("error", ferr.Error()))
-		}
+		rc.forget(ctx, set)
 		return unavailable
 	}
 	rc.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "signal", slog.String("decision", "accept"), slog.String("userId", user.Subject),
@@ -219,14 +229,21 @@ func verification(set token.SET) (string, bool) {
 	return ev.State, ok
 }
 
-// verified records that a verification event arrived (no session
-// changes).
-func (rc *Receiver) verified(ctx context.Context, set token.SET, state string) Outcome {
-	if rc.cfg.Verifications == nil {
-		return refused("invalid_request", "verification events are not expected here")
+// forget forgets the SET's jti after what it asked for could not be
+// written, so that the transmitter's retransmission is applied.
+func (rc *Receiver) forget(ctx context.Context, set token.SET) {
+	if err := rc.cfg.Store.ForgetJTI(ctx, set.Issuer, set.JTI); err != nil {
+		// Then a retransmission is refused; the policy check is the backstop.
+		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("decision", "error"), slog.String("error", err.Error()))
 	}
+}
+
+// verified records that a verification event arrived (no session
+// changes); its jti is already recorded.
+func (rc *Receiver) verified(ctx context.Context, set token.SET, state string) Outcome {
 	if err := rc.cfg.Verifications.RecordVerification(ctx, set.Issuer, state, rc.cfg.Now()); err != nil {
 		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("error", err.Error()))
+		rc.forget(ctx, set)
 		return unavailable
 	}
 	rc.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "signal", slog.String("decision", "verified"), slog.String("issuer", set.Issuer))
@@ -242,9 +259,12 @@ type subject struct {
 	ID     string `json:"id"`
 }
 
-// parse reads the events and the user they concern. The subject is the
-// top-level sub_id (Shared Signals 1.0), else the event's "subject"
-// (earlier CAEP drafts).
+// parse reads the events and the user they concern, a user of one of the
+// transmitter's subject issuers. The subject is the top-level sub_id
+// (Shared Signals 1.0), else the events' "subject" (earlier CAEP
+// drafts). It is never a guess: without sub_id, every event must name
+// the same subject, and an event whose subject differs from sub_id makes
+// the SET ambiguous too; such a SET is refused.
 func (rc *Receiver) parse(set token.SET) ([]string, session.UserKey, error) {
 	var claims struct {
 		SubID  *subject                   `json:"sub_id"`
@@ -253,33 +273,48 @@ func (rc *Receiver) parse(set token.SET) ([]string, session.UserKey, error) {
 	if err := json.Unmarshal(set.Payload, &claims); err != nil || len(claims.Events) == 0 {
 		return nil, session.UserKey{}, errors.New(`the SET has no "events"`)
 	}
-	var types []string
+	types := slices.Sorted(maps.Keys(claims.Events))
 	sub := claims.SubID
-	for typ, payload := range claims.Events {
+	for _, typ := range types {
 		if !slices.Contains(known, typ) {
 			return nil, session.UserKey{}, errors.New("unsupported event type " + typ)
 		}
-		types = append(types, typ)
-		if sub == nil {
-			var ev struct {
-				Subject *subject `json:"subject"`
-			}
-			if json.Unmarshal(payload, &ev) == nil {
-				sub = ev.Subject
-			}
+		var ev struct {
+			Subject *subject `json:"subject"`
+		}
+		json.Unmarshal(claims.Events[typ], &ev) // token.VerifySET saw that each event is an object
+		switch {
+		case ev.Subject == nil && claims.SubID == nil && len(types) > 1:
+			return nil, session.UserKey{}, errors.New("the SET has no sub_id and event " + typ + " names no subject: which user it concerns is ambiguous")
+		case ev.Subject == nil:
+		case sub == nil:
+			sub = ev.Subject
+		case *ev.Subject != *sub:
+			return nil, session.UserKey{}, errors.New("event " + typ + " names a different subject from sub_id or another event: which user it concerns is ambiguous")
 		}
 	}
-	slices.Sort(types)
 	if sub == nil {
 		return nil, session.UserKey{}, errors.New("the SET names no subject (sub_id)")
 	}
+	issuers := rc.cfg.SubjectIssuers[set.Issuer]
 	switch {
-	case sub.Format == "iss_sub" && sub.Sub != "" && slices.Contains(rc.cfg.UserIssuers, sub.Iss):
+	case sub.Format == "iss_sub" && sub.Sub != "" && slices.Contains(issuers, sub.Iss):
 		return types, session.UserKey{Issuer: sub.Iss, Subject: sub.Sub}, nil
-	case sub.Format == "opaque" && sub.ID != "" && len(rc.cfg.UserIssuers) == 1:
-		return types, session.UserKey{Issuer: rc.cfg.UserIssuers[0], Subject: sub.ID}, nil
+	case sub.Format == "opaque" && sub.ID != "" && len(issuers) == 1:
+		return types, session.UserKey{Issuer: issuers[0], Subject: sub.ID}, nil
+	case sub.Format == "iss_sub" && sub.Sub != "":
+		return nil, session.UserKey{}, fmt.Errorf("the subject's issuer %q is not one whose users this transmitter may revoke (its subjectIssuers)", truncate(sub.Iss, 100))
+	case sub.Format == "opaque" && sub.ID != "":
+		return nil, session.UserKey{}, errors.New("an opaque subject is accepted only from a transmitter with exactly one subject issuer (subjectIssuers)")
 	}
-	return nil, session.UserKey{}, errors.New("the subject is not an iss_sub (of a trusted issuer) or opaque identifier of a user")
+	return nil, session.UserKey{}, errors.New("the subject is not an iss_sub or opaque identifier of a user")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // apply ends the user's sessions in every environment, and marks the

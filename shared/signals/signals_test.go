@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -50,7 +51,7 @@ func newFixture(t testing.TB) *fixture {
 	store := memstore.New(ck.Now)
 	users := "https://login.example/"
 	f := &fixture{tx: tx, users: users, store: store, alice: session.UserKey{Issuer: users, Subject: "alice"},
-		rc: New(Config{Verifier: v, Store: store, Environments: []string{"prod", "staging"}, UserIssuers: []string{users}, Now: ck.Now})}
+		rc: New(Config{Verifier: v, Store: store, Environments: []string{"prod", "staging"}, SubjectIssuers: map[string][]string{tx.URL(): {users}}, Now: ck.Now})}
 	for _, env := range []string{"prod", "staging"} {
 		for _, u := range []string{"alice", "bob"} {
 			id, _ := session.NewID()
@@ -247,5 +248,213 @@ func TestFailedRevocationIsRetried(t *testing.T) {
 	}
 	if status, _ := f.push(t, raw, "application/secevent+jwt"); status != 400 {
 		t.Errorf("replay after it was applied = %d; want 400", status)
+	}
+}
+
+// scoped is a receiver with three transmitters and two user issuers: the
+// first transmitter may revoke users of the first issuer, the second of
+// the second, the third of both; alice has a session at each issuer.
+type scoped struct {
+	tx         [3]*devidp.Issuer
+	users      [2]string
+	store      *memstore.Store
+	rc         *Receiver
+	recordings *recordings
+}
+
+func newScoped(t *testing.T) *scoped {
+	t.Helper()
+	ck := devidp.NewClock(t0)
+	f := &scoped{users: [2]string{"https://login.example/", "https://partner-idp.example/"}, recordings: &recordings{}}
+	var trusted []token.Issuer
+	for i := range f.tx {
+		tx, stop, err := devidp.NewServer(ck.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		f.tx[i] = tx
+		trusted = append(trusted, token.Issuer{Issuer: tx.URL(), Audiences: []string{receiverID}})
+	}
+	v, err := token.NewVerifier(token.Config{Issuers: trusted, Now: ck.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.store = memstore.New(ck.Now)
+	f.rc = New(Config{Verifier: v, Store: f.store, Environments: []string{"prod"}, Verifications: f.recordings, Now: ck.Now,
+		SubjectIssuers: map[string][]string{f.tx[0].URL(): {f.users[0]}, f.tx[1].URL(): {f.users[1]}, f.tx[2].URL(): f.users[:]}})
+	for _, iss := range f.users {
+		id, _ := session.NewID()
+		s := session.Session{Hash: id.Hash(), Environment: "prod", User: session.UserKey{Issuer: iss, Subject: "alice"}, CreatedAt: t0, Settings: policy.Defaults()}
+		if _, err := f.store.Create(context.Background(), s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// live counts alice's live sessions at each user issuer.
+func (f *scoped) live(t *testing.T) [2]int {
+	t.Helper()
+	var out [2]int
+	for i, iss := range f.users {
+		ss, _, err := f.store.UserSessions(context.Background(), "prod", session.UserKey{Issuer: iss, Subject: "alice"}, session.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = len(ss)
+	}
+	return out
+}
+
+func (f *scoped) process(t *testing.T, tx int, jti string, claims map[string]any) Outcome {
+	t.Helper()
+	tok := devidp.Token{Audience: receiverID, Headers: map[string]any{"typ": "secevent+jwt"}, Claims: map[string]any{"jti": jti}}
+	for k, v := range claims {
+		tok.Claims[k] = v
+	}
+	raw, err := f.tx[tx].Mint(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.rc.Process(context.Background(), raw)
+}
+
+func issSub(iss, sub string) map[string]any {
+	return map[string]any{"format": "iss_sub", "iss": iss, "sub": sub}
+}
+
+func revoked(sub map[string]any) map[string]any {
+	return map[string]any{"sub_id": sub, "events": map[string]any{SessionRevoked: map[string]any{}}}
+}
+
+// A transmitter revokes only users of its own subject issuers: a SET
+// about another trusted issuer's user is refused (400) and revokes
+// nothing; an opaque subject is taken only from a transmitter with
+// exactly one subject issuer.
+func TestTransmitterRevokesOnlyItsSubjectIssuers(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		tx     int
+		sub    map[string]any
+		status int
+		live   [2]int
+	}{
+		{"first transmitter, its own issuer's user", 0, issSub("https://login.example/", "alice"), 202, [2]int{0, 1}},
+		{"first transmitter, the other trusted issuer's user", 0, issSub("https://partner-idp.example/", "alice"), 400, [2]int{1, 1}},
+		{"second transmitter, the first issuer's user", 1, issSub("https://login.example/", "alice"), 400, [2]int{1, 1}},
+		{"second transmitter, its own issuer's user", 1, issSub("https://partner-idp.example/", "alice"), 202, [2]int{1, 0}},
+		{"third transmitter, either issuer's user", 2, issSub("https://partner-idp.example/", "alice"), 202, [2]int{1, 0}},
+		{"first transmitter, opaque: its one issuer's user", 0, map[string]any{"format": "opaque", "id": "alice"}, 202, [2]int{0, 1}},
+		{"second transmitter, opaque: its one issuer's user", 1, map[string]any{"format": "opaque", "id": "alice"}, 202, [2]int{1, 0}},
+		{"third transmitter, opaque: which issuer is unknown", 2, map[string]any{"format": "opaque", "id": "alice"}, 400, [2]int{1, 1}},
+		{"a transmitter's own users are not its subject issuer's", 0, issSub("TRANSMITTER", "alice"), 400, [2]int{1, 1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newScoped(t)
+			if c.sub["iss"] == "TRANSMITTER" {
+				c.sub["iss"] = f.tx[c.tx].URL()
+			}
+			o := f.process(t, c.tx, "jti-1", revoked(c.sub))
+			if o.Status != c.status || (c.status == 400 && (o.Err != "invalid_request" || o.Description == "")) {
+				t.Fatalf("Process = %+v; want %d", o, c.status)
+			}
+			if got := f.live(t); got != c.live {
+				t.Errorf("alice's live sessions at each issuer = %v; want %v", got, c.live)
+			}
+		})
+	}
+}
+
+// Without sub_id, a SET of several events takes its subject only when
+// every event names the same one; events naming different subjects, or
+// some naming none, make it ambiguous, and it is refused, whatever the
+// order of its members. An event's subject that contradicts sub_id is
+// refused too.
+func TestSubjectOfSeveralEventsIsNeverAGuess(t *testing.T) {
+	alice, bob := issSub("https://login.example/", "alice"), issSub("https://login.example/", "bob")
+	ev := func(sub map[string]any) map[string]any {
+		if sub == nil {
+			return map[string]any{"event_timestamp": t0.Unix()}
+		}
+		return map[string]any{"subject": sub}
+	}
+	for _, c := range []struct {
+		name   string
+		claims map[string]any
+		status int
+		live   [2]int // alice's and bob's sessions
+	}{
+		{"two events, the same subject", map[string]any{"events": map[string]any{SessionRevoked: ev(alice), CredentialChange: ev(alice)}}, 202, [2]int{0, 2}},
+		{"two events, different subjects", map[string]any{"events": map[string]any{SessionRevoked: ev(alice), CredentialChange: ev(bob)}}, 400, [2]int{2, 2}},
+		{"two events, different subjects, the other way", map[string]any{"events": map[string]any{SessionRevoked: ev(bob), CredentialChange: ev(alice)}}, 400, [2]int{2, 2}},
+		{"two events, one without a subject", map[string]any{"events": map[string]any{SessionRevoked: ev(alice), AccountDisabled: ev(nil)}}, 400, [2]int{2, 2}},
+		{"sub_id and an event naming another subject", map[string]any{"sub_id": alice, "events": map[string]any{SessionRevoked: ev(bob)}}, 400, [2]int{2, 2}},
+		{"sub_id, and events without subjects", map[string]any{"sub_id": alice, "events": map[string]any{SessionRevoked: ev(nil), CredentialChange: ev(nil)}}, 202, [2]int{0, 2}},
+		{"one event with its subject", map[string]any{"events": map[string]any{SessionRevoked: ev(bob)}}, 202, [2]int{2, 0}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// Go's map order differs between runs: try each SET many times
+			// (revoking again changes nothing).
+			f := newFixture(t)
+			for i := range 20 {
+				tok := devidp.Token{Audience: receiverID, Headers: map[string]any{"typ": "secevent+jwt"}, Claims: map[string]any{"jti": fmt.Sprint("jti-", i)}}
+				for k, v := range c.claims {
+					tok.Claims[k] = v
+				}
+				raw, err := f.tx.Mint(tok)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if o := f.rc.Process(context.Background(), raw); o.Status != c.status {
+					t.Fatalf("attempt %d: Process = %+v; want %d", i, o, c.status)
+				}
+				if a, b := f.live(t); [2]int{a, b} != c.live {
+					t.Fatalf("attempt %d: live sessions of alice, bob = %d, %d; want %v", i, a, b, c.live)
+				}
+			}
+		})
+	}
+}
+
+// recordings is a Verifications that can fail.
+type recordings struct {
+	states []string
+	fail   int
+}
+
+func (r *recordings) RecordVerification(_ context.Context, transmitter, state string, _ time.Time) error {
+	if r.fail > 0 {
+		r.fail--
+		return errors.New("dynamodb: throttled")
+	}
+	r.states = append(r.states, transmitter+" "+state)
+	return nil
+}
+
+// A verification event goes through the jti check like every other SET: a
+// replay of it is refused, and one whose recording failed (503) is
+// recorded when delivered again.
+func TestVerificationEventsAreReplayChecked(t *testing.T) {
+	f := newScoped(t)
+	verify := func(jti string) Outcome {
+		return f.process(t, 0, jti, map[string]any{"events": map[string]any{Verification: map[string]any{"state": "s-" + jti}}})
+	}
+	if o := verify("v-1"); o.Status != 202 {
+		t.Fatalf("verification event = %+v; want 202", o)
+	}
+	if o := verify("v-1"); o.Status != 400 || !strings.Contains(o.Description, "jti") {
+		t.Errorf("its replay = %+v; want 400 naming the jti", o)
+	}
+	f.recordings.fail = 1
+	if o := verify("v-2"); o.Status != 503 {
+		t.Fatalf("verification event while recording fails = %+v; want 503", o)
+	}
+	if o := verify("v-2"); o.Status != 202 {
+		t.Fatalf("its retransmission = %+v; want 202", o)
+	}
+	want := []string{f.tx[0].URL() + " s-v-1", f.tx[0].URL() + " s-v-2"}
+	if !slices.Equal(f.recordings.states, want) {
+		t.Errorf("recorded verifications = %q; want %q", f.recordings.states, want)
 	}
 }

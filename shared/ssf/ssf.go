@@ -19,6 +19,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sessionguard/sessionguard/shared/endpoint"
 )
 
 // The delivery methods (SSF 1.0 section 7.1.1).
@@ -220,7 +222,14 @@ func (c *Client) call(ctx context.Context, method, u string, in, out any) (int, 
 	return do(ctx, httpClient(c.HTTP), method, u, c.Bearer, in, out)
 }
 
+// do sends one request. Every URL, the configured issuer's metadata and
+// each endpoint the metadata or a stream names, must be https (plain http
+// only to a loopback host): the stream endpoints are sent the
+// transmitter's credential.
 func do(ctx context.Context, hc *http.Client, method, u, bearer string, in, out any) (int, error) {
+	if err := endpoint.Check(u); err != nil {
+		return 0, fmt.Errorf("ssf: %s: %w", method, err)
+	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)

@@ -38,7 +38,7 @@ func newFixture(t *testing.T, credential string) *fixture {
 		t.Fatal(err)
 	}
 	store := memstore.New(nil)
-	rc := signals.New(signals.Config{Verifier: v, Store: store, Environments: []string{"prod"}, UserIssuers: []string{idp.URL()}, Verifications: store})
+	rc := signals.New(signals.Config{Verifier: v, Store: store, Environments: []string{"prod"}, SubjectIssuers: map[string][]string{idp.URL(): {idp.URL()}}, Verifications: store})
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
 	m := &Manager{Store: store, PushURL: srv.URL, Transmitters: []Transmitter{{Issuer: idp.URL(), Audience: audience,

@@ -257,6 +257,28 @@ func (c *claimSet) hasEvent(name string) bool {
 	return found && r.Err() == nil
 }
 
+// eventsObject reports whether the events claim is an object of one or
+// more members, each an object, as a security event token's must be.
+func (c *claimSet) eventsObject() bool {
+	if len(c.Events) == 0 {
+		return false
+	}
+	r := jsonread.New(c.Events)
+	defer r.Release()
+	if !r.Object() {
+		return false
+	}
+	n := 0
+	for r.Next() {
+		if r.Kind() != '{' {
+			return false
+		}
+		n++
+		r.Skip()
+	}
+	return n > 0 && r.Err() == nil
+}
+
 // claim returns a string claim the set keeps, or "".
 func (c *claimSet) claim(name string) string {
 	if p := c.stringField(name); p != nil {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
+	"github.com/sessionguard/sessionguard/shared/endpoint"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
@@ -205,6 +206,9 @@ func (kc *keyCache) discover(ctx context.Context) (string, error) {
 	}
 	if doc.JWKSURI == "" {
 		return "", fmt.Errorf("token: discovery document %s has no jwks_uri", kc.url)
+	}
+	if err := endpoint.Check(doc.JWKSURI); err != nil {
+		return "", fmt.Errorf("token: discovery document %s: jwks_uri: %w", kc.url, err)
 	}
 	kc.mu.Lock()
 	kc.jwksURL = doc.JWKSURI

@@ -135,6 +135,49 @@ func TestProfiles(t *testing.T) {
 	}
 }
 
+// Claims.TrustedIssuer names the configured entry, whatever spelling of
+// it the token's iss used: what the admin API checks grantsAdmin against.
+func TestTrustedIssuerIsTheEntry(t *testing.T) {
+	ck := devidp.NewClock(time.Now().Truncate(time.Second))
+	idp, stop, err := devidp.NewServer(ck.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	jwks := idp.URL() + "/jwks.json"
+	entraV2, multi := "https://login.microsoftonline.com/"+tenant+"/v2.0", "https://login.microsoftonline.com/{tenantid}/v2.0"
+	const other = "11111111-2222-3333-4444-555555555555"
+	v, err := NewVerifier(Config{Now: ck.Now, Issuers: []Issuer{
+		{Issuer: entraV2, JWKSURL: jwks, Profile: "entra", Audiences: []string{"api://sessionguard-app", entraClient}},
+		{Issuer: multi, JWKSURL: jwks, Profile: "entra", Audiences: []string{"api://multi"}, Tenants: []string{other}},
+		{Issuer: "https://accounts.google.com", JWKSURL: jwks, Profile: "google", ClientIDs: []string{googleID}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		fixture, iss string
+		edit         func(c, h map[string]any)
+		want         string
+	}{
+		{"entra-v2-access", entraV2, nil, entraV2},
+		{"entra-v1-access", "https://sts.windows.net/" + tenant + "/", nil, entraV2},
+		{"entra-v2-access", "https://login.microsoftonline.com/" + other + "/v2.0", func(c, _ map[string]any) { c["aud"], c["tid"] = "api://multi", other }, multi},
+		{"google-id", "accounts.google.com", nil, "https://accounts.google.com"},
+	} {
+		edit := func(cl, h map[string]any) {
+			cl["iss"] = c.iss
+			if c.edit != nil {
+				c.edit(cl, h)
+			}
+		}
+		got, err := v.Verify(context.Background(), fixtureToken(t, idp, ck.Now(), c.fixture, c.iss, edit))
+		if err != nil || got.TrustedIssuer != c.want || got.Issuer != c.iss {
+			t.Errorf("Verify(iss %s) = issuer %q, entry %q, %v; want %q, %q", c.iss, got.Issuer, got.TrustedIssuer, err, c.iss, c.want)
+		}
+	}
+}
+
 func TestProfileConfig(t *testing.T) {
 	for name, is := range map[string]Issuer{
 		"unknown profile":              {Issuer: "https://a", Profile: "ping", Audiences: []string{"x"}},

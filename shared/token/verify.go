@@ -1,8 +1,10 @@
 // Package token verifies IdP access tokens (JWS compact JWTs) against the
-// key sets of a fixed list of trusted issuers (SPEC section 5, step 2).
+// key sets of a fixed list of trusted issuers.
 //
 // Keys come only from each issuer's configured JWKS URL (or its OIDC
 // discovery document); jku, x5u, jwk and x5c headers are never followed.
+// Both, and a jwks_uri a discovery document names, must be https (plain
+// http only to a loopback host): endpoint.Check.
 // Verification itself runs over crypto/* with keys parsed in advance by jwx,
 // so the per-request cost stays close to the bare signature check.
 package token
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/endpoint"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
@@ -53,6 +56,10 @@ type Issuer struct {
 	// an array of strings), read when Config.Roles is set. Default: the
 	// profile's (roles; cognito cognito:groups).
 	RoleClaim string
+	// GrantsAdmin marks an issuer whose role claim may carry the admin
+	// role (the admin API reads it through Claims.TrustedIssuer; the
+	// verifier itself does not use it).
+	GrantsAdmin bool
 }
 
 // Config configures a Verifier. Zero durations take the documented defaults.
@@ -85,17 +92,21 @@ type Config struct {
 
 // Claims is what sessionguard uses of a verified token.
 type Claims struct {
-	Issuer    string
-	Subject   string // the configured user claim, tenant-prefixed if configured
-	ClientID  string // as the issuer's profile names it (oidc: azp, else appid, else client_id)
-	Username  string // "username" (Cognito), when present
-	SessionID string // "sid": the IdP's session, when present
-	Audience  []string
-	ExpiresAt time.Time
-	NotBefore time.Time // zero when absent
-	IssuedAt  time.Time // zero when absent
-	AuthTime  time.Time // zero when absent
-	Roles     []string  // the issuer's role claim; read only with Config.Roles
+	Issuer string
+	// TrustedIssuer is the Issuer value of the configured entry that
+	// accepted the token: Issuer itself, or the entry's own spelling for
+	// an issuer variant or a multi-tenant entry.
+	TrustedIssuer string
+	Subject       string // the configured user claim, tenant-prefixed if configured
+	ClientID      string // as the issuer's profile names it (oidc: azp, else appid, else client_id)
+	Username      string // "username" (Cognito), when present
+	SessionID     string // "sid": the IdP's session, when present
+	Audience      []string
+	ExpiresAt     time.Time
+	NotBefore     time.Time // zero when absent
+	IssuedAt      time.Time // zero when absent
+	AuthTime      time.Time // zero when absent
+	Roles         []string  // the issuer's role claim; read only with Config.Roles
 }
 
 // AuthenticatedAt is when the user last authenticated: auth_time, else iat.
@@ -233,15 +244,13 @@ func (v *Verifier) addIssuer(is Issuer) []string {
 	is.UserClaim = firstNonEmpty(is.UserClaim, p.UserClaim, "sub")
 	is.TenantClaim = firstNonEmpty(is.TenantClaim, p.TenantClaim)
 	is.RoleClaim = firstNonEmpty(is.RoleClaim, p.RoleClaim, "roles")
-	jwksURL, discovered := is.JWKSURL, false
-	switch {
-	case jwksURL != "":
-	case p.JWKSPath != "":
-		jwksURL = strings.TrimSuffix(is.Issuer, "/") + p.JWKSPath
-	case multiTenant:
-		jwksURL = "https://login.microsoftonline.com/common/discovery/v2.0/keys" // every tenant's keys
-	default:
-		jwksURL, discovered = strings.TrimSuffix(is.Issuer, "/")+"/.well-known/openid-configuration", true
+	jwksURL, discovered := is.KeySetURL()
+	if err := endpoint.Check(jwksURL); err != nil {
+		if discovered {
+			bad("no jwksUrl, so the key set is found through the discovery document, which must be https: %v", err)
+		} else {
+			bad("jwksUrl: %v", err)
+		}
 	}
 	entry := &issuer{Issuer: is, profile: p, keys: newKeyCache(is.Issuer, jwksURL, discovered, &v.cfg)}
 	add := func(iss, tenant string) {
@@ -271,6 +280,23 @@ func (v *Verifier) addIssuer(is Issuer) []string {
 		spellings(strings.ReplaceAll(is.Issuer, TenantPlaceholder, t), t)
 	}
 	return problems
+}
+
+// KeySetURL is where the issuer's keys are read from: JWKSURL, else the
+// profile's key-set path under the issuer (cognito), else every Entra
+// tenant's keys (a multi-tenant entry), else the issuer's OIDC discovery
+// document (discovered true), which names the key set's URL.
+func (is Issuer) KeySetURL() (u string, discovered bool) {
+	p := Profiles[firstNonEmpty(is.Profile, "oidc")]
+	switch {
+	case is.JWKSURL != "":
+		return is.JWKSURL, false
+	case p.JWKSPath != "":
+		return strings.TrimSuffix(is.Issuer, "/") + p.JWKSPath, false
+	case strings.Contains(is.Issuer, TenantPlaceholder):
+		return "https://login.microsoftonline.com/common/discovery/v2.0/keys", false // every tenant's keys
+	}
+	return strings.TrimSuffix(is.Issuer, "/") + "/.well-known/openid-configuration", true
 }
 
 // Prefetch fetches every issuer's key set, for use at cold start. It returns
@@ -428,6 +454,10 @@ func kindRules(k kind, jws *compact, now time.Time, skew time.Duration) error {
 			return reason.New(reason.TokenMalformed, "a logout token is not a security event token for this receiver")
 		case !c.Iat.set || c.Jti == "":
 			return reason.New(reason.TokenMalformed, "a security event token needs iat and jti")
+		case !c.eventsObject():
+			// Without it an access token that carries jti and iat, and no
+			// typ, would pass for a SET.
+			return reason.New(reason.TokenMalformed, `a security event token needs "events": an object of one or more events, each an object`)
 		}
 	case logoutToken: // OpenID Connect Back-Channel Logout 1.0, section 2.6
 		switch {
@@ -516,13 +546,14 @@ func (v *Verifier) claimsOf(is *issuer, jws *compact, client string) (Claims, er
 		sub = tid + "/" + sub
 	}
 	out := Claims{
-		Issuer:    c.Iss,
-		Subject:   sub,
-		ClientID:  client,
-		Username:  c.Username,
-		SessionID: c.Sid,
-		Audience:  c.Aud,
-		ExpiresAt: c.Exp.t,
+		Issuer:        c.Iss,
+		TrustedIssuer: is.Issuer.Issuer,
+		Subject:       sub,
+		ClientID:      client,
+		Username:      c.Username,
+		SessionID:     c.Sid,
+		Audience:      c.Aud,
+		ExpiresAt:     c.Exp.t,
 	}
 	if c.Iat.set {
 		out.IssuedAt = c.Iat.t

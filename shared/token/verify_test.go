@@ -420,6 +420,56 @@ func TestDiscovery(t *testing.T) {
 	}
 }
 
+// Key sets are read over https only (plain http only from a loopback
+// host): a configured jwksUrl, the discovery document an issuer without
+// one is read from, and the jwks_uri that document names.
+func TestKeySetURLsAreHTTPS(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		is   Issuer
+		want string // in the error; "" for accepted
+	}{
+		{"https jwksUrl", Issuer{Issuer: "http://login.example/", JWKSURL: "https://keys.example/jwks.json", Audiences: []string{"a"}}, ""},
+		{"loopback http jwksUrl", Issuer{Issuer: "https://login.example/", JWKSURL: "http://127.0.0.1:8080/jwks.json", Audiences: []string{"a"}}, ""},
+		{"loopback http discovery", Issuer{Issuer: "http://localhost:9000/idp", Audiences: []string{"a"}}, ""},
+		{"http jwksUrl", Issuer{Issuer: "https://login.example/", JWKSURL: "http://keys.example/jwks.json", Audiences: []string{"a"}}, "jwksUrl"},
+		{"http issuer, discovery", Issuer{Issuer: "http://login.example/", Audiences: []string{"a"}}, "discovery document"},
+		{"http issuer, cognito key-set path", Issuer{Issuer: "http://cognito.example/pool", Profile: "cognito", ClientIDs: []string{"c"}}, "jwksUrl"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := NewVerifier(Config{Issuers: []Issuer{c.is}})
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("NewVerifier = %v; want accepted", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "https")):
+				t.Fatalf("NewVerifier = %v; want an error naming %s and https", err, c.want)
+			}
+		})
+	}
+
+	// A discovery document on loopback that names a plain-http jwks_uri
+	// elsewhere: the key set is not fetched from it.
+	var fetched bool
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fetched = true }))
+	defer keys.Close()
+	var disco *httptest.Server
+	disco = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// keys.URL is loopback; its host spelled as a name is not.
+		json.NewEncoder(w).Encode(map[string]string{"issuer": disco.URL, "jwks_uri": strings.Replace(keys.URL, "127.0.0.1", "keys.example", 1) + "/jwks.json"})
+	}))
+	defer disco.Close()
+	v, err := NewVerifier(Config{Issuers: []Issuer{{Issuer: disco.URL, Audiences: []string{"a"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Prefetch(context.Background()); err == nil || !strings.Contains(err.Error(), "jwks_uri") || !strings.Contains(err.Error(), "https") {
+		t.Fatalf("Prefetch with a plain-http jwks_uri = %v; want an error naming jwks_uri and https", err)
+	}
+	if fetched {
+		t.Error("the key set was fetched")
+	}
+}
+
 func TestEntraUserKey(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Issuers[0].UserClaim = "oid"; c.Issuers[0].TenantClaim = "tid" })
 	c, err := f.v.Verify(context.Background(), f.mint(t, devidp.Token{Claims: map[string]any{"oid": "o-1", "tid": "t-9"}}))
@@ -458,6 +508,12 @@ func TestVerifySET(t *testing.T) {
 		{"no jti", set(nil, map[string]any{"jti": nil}), reason.TokenMalformed},
 		{"typed as a JWT", set(map[string]any{"typ": "at+jwt"}, nil), reason.TokenMalformed},
 		{"wrong audience", set(nil, map[string]any{"aud": "someone-else"}), reason.TokenAudience},
+		// An access token that carries jti and iat is no SET: it has no events.
+		{"no events (an untyped access token with jti and iat)", f.mint(t, devidp.Token{Headers: map[string]any{"typ": ""}, Claims: map[string]any{"jti": "j-2"}}), reason.TokenMalformed},
+		{"no events, typed secevent+jwt", set(nil, map[string]any{"events": nil}), reason.TokenMalformed},
+		{"events not an object", set(nil, map[string]any{"events": []string{"https://schemas.openid.net/secevent/caep/event-type/session-revoked"}}), reason.TokenMalformed},
+		{"events an empty object", set(nil, map[string]any{"events": map[string]any{}}), reason.TokenMalformed},
+		{"an event that is not an object", set(nil, map[string]any{"events": map[string]any{"https://schemas.openid.net/secevent/caep/event-type/session-revoked": true}}), reason.TokenMalformed},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := f.v.VerifySET(context.Background(), c.raw)

@@ -77,10 +77,19 @@ type AdminStore interface {
 }
 
 // Admin is the admin API and console; streams manages the Shared Signals
-// streams (nil without transmitters).
+// streams (nil without transmitters). The admin role is taken only from
+// the issuers of config.Config.AdminIssuers; when there are none, it logs
+// why the admin API refuses everyone.
 func Admin(d Deps, v *token.Verifier, store AdminStore, streams *ssf.Manager) http.Handler {
 	c := d.Config
-	cfg := adminapi.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Issuers: c.IssuerNames(),
+	admins := c.AdminIssuers()
+	if len(admins) == 0 {
+		d.Log.Warn("start: the admin API refuses everyone: there are several TRUSTED_ISSUERS entries and none has grantsAdmin; mark the issuers whose admin role is trusted",
+			"issuers", c.IssuerNames())
+	} else {
+		d.Log.Info("start: the admin role is taken from these issuers only", "adminIssuers", admins)
+	}
+	cfg := adminapi.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Issuers: c.IssuerNames(), AdminIssuers: admins,
 		Limits: c.Limits, AdminRole: c.AdminRole, Enforcement: c.Enforcement, Log: d.Log, Now: d.Now, StreamStore: store,
 		Console: adminapi.Console{AuthorizeURL: c.Console.AuthorizeURL, TokenURL: c.Console.TokenURL, ClientID: c.Console.ClientID}}
 	if streams != nil && len(streams.Transmitters) > 0 {
@@ -128,11 +137,12 @@ func SignalsVerifier(ctx context.Context, d Deps) (*token.Verifier, error) {
 }
 
 // Signals is the Shared Signals receiver (an http.Handler for pushes, and
-// the processor of polled SETs).
+// the processor of polled SETs); each transmitter revokes only users of
+// its subject issuers (config.Config.SubjectIssuers).
 func Signals(d Deps, v *token.Verifier, store SignalsStore) *signals.Receiver {
 	c := d.Config
 	return signals.New(signals.Config{Verifier: v, Store: store, Verifications: store, Environments: c.Environments.Known,
-		UserIssuers: c.IssuerNames(), Log: d.Log, Now: d.Now})
+		SubjectIssuers: c.SubjectIssuers(), Log: d.Log, Now: d.Now})
 }
 
 // RefresherStore is what the refresher needs of a store.

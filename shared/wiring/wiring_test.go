@@ -1,0 +1,111 @@
+package wiring
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/memstore"
+	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/token"
+)
+
+// twoIssuers starts two development issuers and a configuration that
+// trusts both.
+func twoIssuers(t *testing.T) (a, b *devidp.Issuer, d Deps, logs *bytes.Buffer) {
+	t.Helper()
+	for _, p := range []**devidp.Issuer{&a, &b} {
+		idp, stop, err := devidp.NewServer(time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		*p = idp
+	}
+	logs = &bytes.Buffer{}
+	d = Deps{Log: obs.NewLogger(logs), Config: config.Config{
+		Token: token.Config{Issuers: []token.Issuer{
+			{Issuer: a.URL(), Audiences: []string{devidp.DefaultAudience}},
+			{Issuer: b.URL(), Audiences: []string{devidp.DefaultAudience}},
+		}},
+		Environments: authorizer.Environments{Source: "stage", Name: "environment", Known: []string{"prod"}},
+		AdminRole:    "sessionguard-admin",
+	}}
+	return a, b, d, logs
+}
+
+// With several trusted issuers and none granting the admin role, the admin
+// API refuses everyone and the start log says why; with one marked, only
+// its tokens carry the role.
+func TestAdminRoleFromGrantingIssuersOnly(t *testing.T) {
+	a, b, d, logs := twoIssuers(t)
+	admin := func(idp *devidp.Issuer) string {
+		tok, err := idp.Mint(devidp.Token{User: "root", Claims: map[string]any{"roles": []string{"sessionguard-admin"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	get := func(d Deps, tok string) int {
+		v, err := AdminVerifier(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := Admin(d, v, memstore.New(nil), nil)
+		req := httptest.NewRequest("GET", "/environments/prod/settings", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for _, idp := range []*devidp.Issuer{a, b} {
+		if got := get(d, admin(idp)); got != 403 {
+			t.Errorf("no issuer grants the role: admin of %s = %d; want 403", idp.URL(), got)
+		}
+	}
+	if !strings.Contains(logs.String(), "refuses everyone") || !strings.Contains(logs.String(), "grantsAdmin") {
+		t.Errorf("the start log does not say why the admin API refuses everyone:\n%s", logs)
+	}
+	d.Config.Token.Issuers[0].GrantsAdmin = true
+	if got := get(d, admin(a)); got != 200 {
+		t.Errorf("admin of the granting issuer = %d; want 200", got)
+	}
+	if got := get(d, admin(b)); got != 403 {
+		t.Errorf("admin of the other trusted issuer = %d; want 403", got)
+	}
+}
+
+// The signals receiver is built with each transmitter's subject issuers,
+// not every trusted issuer.
+func TestSignalsTransmitterScope(t *testing.T) {
+	a, b, d, _ := twoIssuers(t)
+	d.Config.Signals = []token.Issuer{{Issuer: a.URL(), Audiences: []string{devidp.SETAudience}}}
+	d.Config.SignalsSubjectIssuers = map[string][]string{a.URL(): {a.URL()}}
+	v, err := SignalsVerifier(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := Signals(d, v, memstore.New(nil))
+	for _, c := range []struct {
+		users  *devidp.Issuer
+		status int
+	}{{b, 400}, {a, 202}} {
+		raw, err := a.Mint(devidp.Token{Audience: devidp.SETAudience, Headers: map[string]any{"typ": "secevent+jwt"}, Claims: map[string]any{
+			"jti":    "jti-" + c.users.URL(),
+			"sub_id": map[string]any{"format": "iss_sub", "iss": c.users.URL(), "sub": "alice"},
+			"events": map[string]any{"https://schemas.openid.net/secevent/caep/event-type/session-revoked": map[string]any{}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := rc.Process(context.Background(), raw); o.Status != c.status {
+			t.Errorf("SET about a user of %s = %+v; want %d", c.users.URL(), o, c.status)
+		}
+	}
+}
