@@ -13,6 +13,17 @@ type Sources struct {
 	SessionCookie string // default __Host-sg_session
 }
 
+// WithDefaults returns s with each unset name set to its default.
+func (s Sources) WithDefaults() Sources {
+	if s.SessionHeader == "" {
+		s.SessionHeader = "X-Session-Id"
+	}
+	if s.SessionCookie == "" {
+		s.SessionCookie = "__Host-sg_session"
+	}
+	return s
+}
+
 // kind is the shape of an authorizer event, which fixes the response shape.
 type kind int
 
@@ -34,14 +45,23 @@ var errNotAuthorizerEvent = errors.New("event is not an API Gateway REQUEST auth
 // readEvent reads an authorizer event without reflection. Header names are
 // matched case-insensitively (REST keeps the client's case; HTTP APIs
 // lower-case them). A member name twice in one object, or invalid UTF-8,
-// makes the event unreadable. In REST events, an identity header with more
-// than one value in multiValueHeaders is marked repeated: "headers" holds
-// only the last of them, and which one a client meant is unknowable.
+// makes the event unreadable.
+//
+// An identity source sent more than once is marked repeated, and refused,
+// because which value the client meant is unknowable: an identity header
+// under two names that differ only in letter case ("Authorization" and
+// "authorization") in headers or multiValueHeaders, more than one value
+// for it in multiValueHeaders ("headers" holds only the last), or, when
+// the session id comes from the cookie, the session cookie more than once.
+// A repeated environment header reads as no environment.
 func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 	var ev event
 	var version, typ string
 	var cookies []string
-	var cookieHeader string
+	// How often each identity header occurs: names in headers, values in
+	// multiValueHeaders (any letter case).
+	var authNames, sidNames, envNames, authValues, sidValues, envValues int
+	var cookieHeaders, cookieMulti []string // Cookie headers: in headers; in multiValueHeaders
 	r := jsonread.New(data)
 	defer r.Release()
 	if !r.Object() {
@@ -71,12 +91,16 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 				switch {
 				case equalFold(k, "authorization"):
 					ev.id.Authorization, _ = r.String() // a copy: nothing aliases the payload
+					authNames++
 				case equalFold(k, src.SessionHeader):
 					ev.id.SessionID, _ = r.String()
+					sidNames++
 				case equalFold(k, "cookie"):
-					cookieHeader, _ = r.String()
+					c, _ := r.String()
+					cookieHeaders = append(cookieHeaders, c)
 				case envs.Source == "header" && equalFold(k, envs.Name):
 					ev.id.Environment, _ = r.String()
+					envNames++
 				default:
 					r.Skip()
 				}
@@ -90,9 +114,13 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 				k := r.Name()
 				switch {
 				case equalFold(k, "authorization"):
-					ev.id.AuthorizationRepeated = repeated(r)
+					authValues += len(values(r))
 				case equalFold(k, src.SessionHeader):
-					ev.id.SessionIDRepeated = repeated(r)
+					sidValues += len(values(r))
+				case equalFold(k, "cookie"):
+					cookieMulti = append(cookieMulti, values(r)...)
+				case envs.Source == "header" && equalFold(k, envs.Name):
+					envValues += len(values(r))
 				default:
 					r.Skip()
 				}
@@ -139,41 +167,52 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 	} else {
 		ev.kind = iamOnly
 	}
+	ev.id.AuthorizationRepeated = authNames > 1 || authValues > 1
+	ev.id.SessionIDRepeated = sidNames > 1 || sidValues > 1
+	if envNames > 1 || envValues > 1 {
+		ev.id.Environment = ""
+	}
 	if ev.id.SessionID == "" {
-		for _, c := range cookies {
-			if ev.id.SessionID = cookieValue(c, src.SessionCookie); ev.id.SessionID != "" {
-				break
-			}
+		// HTTP APIs (2.0) send cookies in "cookies" (a hand-made event may
+		// also carry Cookie headers); payload 1.0 and REST send the Cookie
+		// header in headers (the last one) and in multiValueHeaders (all).
+		first, n := cookieValues(append(cookies[:len(cookies):len(cookies)], cookieHeaders...), src.SessionCookie)
+		multi, m := cookieValues(cookieMulti, src.SessionCookie)
+		if ev.id.SessionID = first; first == "" {
+			ev.id.SessionID = multi
 		}
-		if ev.id.SessionID == "" && cookieHeader != "" {
-			ev.id.SessionID = cookieValue(cookieHeader, src.SessionCookie)
-		}
+		ev.id.SessionIDRepeated = ev.id.SessionIDRepeated || n > 1 || m > 1
 	}
 	return ev, nil
 }
 
-// repeated reads a multiValueHeaders entry: true when it holds more than
-// one value.
-func repeated(r *jsonread.Reader) bool {
+// values reads a multiValueHeaders entry.
+func values(r *jsonread.Reader) []string {
 	if r.Kind() != '[' {
 		r.Skip()
-		return false
+		return nil
 	}
 	vs, _ := r.Strings()
-	return len(vs) > 1
+	return vs
 }
 
-// cookieValue finds name's value in a Cookie header or a cookies element.
-func cookieValue(header, name string) string {
-	for header != "" {
-		var part string
-		part, header, _ = strings.Cut(header, ";")
-		part = strings.TrimSpace(part)
-		if k, v, ok := strings.Cut(part, "="); ok && k == name {
-			return strings.Trim(v, `"`)
+// cookieValues finds name in Cookie headers or cookies elements: its
+// first value, and how many times it occurs.
+func cookieValues(headers []string, name string) (first string, n int) {
+	for _, h := range headers {
+		for h != "" {
+			var part string
+			part, h, _ = strings.Cut(h, ";")
+			part = strings.TrimSpace(part)
+			if k, v, ok := strings.Cut(part, "="); ok && k == name {
+				if n == 0 {
+					first = strings.Trim(v, `"`)
+				}
+				n++
+			}
 		}
 	}
-	return ""
+	return first, n
 }
 
 func equalFold(raw []byte, name string) bool {

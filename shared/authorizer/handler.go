@@ -44,12 +44,7 @@ type HandlerOptions struct {
 
 // NewHandler returns a Handler.
 func NewHandler(a *Authorizer, o HandlerOptions) *Handler {
-	if o.Sources.SessionHeader == "" {
-		o.Sources.SessionHeader = "X-Session-Id"
-	}
-	if o.Sources.SessionCookie == "" {
-		o.Sources.SessionCookie = "__Host-sg_session"
-	}
+	o.Sources = o.Sources.WithDefaults()
 	if o.Log == nil {
 		o.Log = obs.NewLogger(nil)
 	}
