@@ -1,11 +1,11 @@
 // Command sessions serves sign-in, the current session and sign-out
-// (SPEC section 3) through aws-lambda-go-api-proxy.
+// (SPEC section 3) through the edge's checks and aws-lambda-go-api-proxy
+// (wiring.Proxy).
 package main
 
 import (
 	"context"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/lambdamain"
 	"github.com/sessionguard/sessionguard/shared/wiring"
@@ -17,6 +17,6 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return httpadapter.NewV2(wiring.Sessions(d, v, store)).ProxyWithContext, nil
+		return wiring.Proxy(d, wiring.Sessions(d, v, store)), nil
 	})
 }

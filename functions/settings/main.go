@@ -1,11 +1,10 @@
-// Command settings serves the admin API (SPEC section 7) through
-// aws-lambda-go-api-proxy.
+// Command settings serves the admin API (SPEC section 7) through the
+// edge's checks and aws-lambda-go-api-proxy (wiring.Proxy).
 package main
 
 import (
 	"context"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/lambdamain"
 	"github.com/sessionguard/sessionguard/shared/secrets"
@@ -18,6 +17,6 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return httpadapter.NewV2(wiring.Admin(d, v, store, wiring.Streams(d, store, secrets.Get))).ProxyWithContext, nil
+		return wiring.Proxy(d, wiring.Admin(d, v, store, wiring.Streams(d, store, secrets.Get))), nil
 	})
 }

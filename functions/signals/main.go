@@ -1,12 +1,11 @@
 // Command signals receives Shared Signals / CAEP Security Event Tokens
-// pushed by the identity provider (RFC 8935), through
-// aws-lambda-go-api-proxy.
+// pushed by the identity provider (RFC 8935), through the
+// edge's checks and aws-lambda-go-api-proxy (wiring.Proxy).
 package main
 
 import (
 	"context"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/lambdamain"
 	"github.com/sessionguard/sessionguard/shared/wiring"
@@ -18,6 +17,6 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return httpadapter.NewV2(wiring.Signals(d, v, store)).ProxyWithContext, nil
+		return wiring.Proxy(d, wiring.Signals(d, v, store)), nil
 	})
 }

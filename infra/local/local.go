@@ -25,7 +25,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/sessionguard/sessionguard/examples/app"
 	"github.com/sessionguard/sessionguard/infra/local/devdir"
@@ -38,6 +37,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
+	"github.com/sessionguard/sessionguard/shared/edge"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
@@ -163,7 +163,11 @@ func Start(o Options) (*Stack, error) {
 	// start, as deployed functions do at cold start.
 	mux := http.NewServeMux()
 	mux.Handle("/idp/", http.StripPrefix("/idp", idp))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	// The gateway refuses a request whose method, path or query a router
+	// would misread before its router sees it, as each function's edge
+	// does; the server's own errors go to the JSON log, escaped.
+	srv := &http.Server{Handler: edge.Gateway(mux, log), ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go srv.Serve(ln)
 	d := wiring.Deps{Log: log, Now: o.Now, Config: config.Config{
 		Token: token.Config{
@@ -243,16 +247,16 @@ func Start(o Options) (*Stack, error) {
 	s := &Stack{
 		URL: base, IdP: idp, Store: store, Storage: storage, Directory: dir, log: log,
 		receiver: receiver, streams: streams,
-		signals:   newFunction(httpadapter.NewV2(receiver).ProxyWithContext),
+		signals:   newFunction(wiring.Proxy(d, receiver)),
 		refresher: wiring.Refresher(quiet, &directory.HTTPJSON{BaseURL: base + "/directory"}, store, nil),
 		auditor:   wiring.Auditor(quiet, store),
 		stop:      make(chan struct{}), done: make(chan struct{}), now: o.Now,
 		authorizer: newFunction(authz),
-		sessions:   newFunction(httpadapter.NewV2(wiring.Sessions(d, v, store)).ProxyWithContext),
-		admin:      newFunction(httpadapter.NewV2(wiring.Admin(d, adminV, store, streams)).ProxyWithContext),
-		demo:       newFunction(httpadapter.NewV2(http.HandlerFunc(demo)).ProxyWithContext),
+		sessions:   newFunction(wiring.Proxy(d, wiring.Sessions(d, v, store))),
+		admin:      newFunction(wiring.Proxy(d, wiring.Admin(d, adminV, store, streams))),
+		demo:       newFunction(wiring.Proxy(d, http.HandlerFunc(demo))),
 		cloudtrail: cloudtrail, Cognito: lp,
-		example: newFunction(httpadapter.NewV2(app.Handler()).ProxyWithContext),
+		example: newFunction(wiring.Proxy(d, app.Handler())),
 	}
 	mux.HandleFunc("POST "+backchannel.Path, s.route(s.sessions, false)) // the IdP posts logout tokens: no authorizer
 	mux.HandleFunc("/sessions", s.route(s.sessions, false))

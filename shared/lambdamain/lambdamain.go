@@ -6,6 +6,8 @@ package lambdamain
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -19,13 +21,23 @@ import (
 // Start builds the handler with start and runs it; it returns only if the
 // function cannot start (then the process exits).
 func Start(start func(ctx context.Context, d wiring.Deps, store *dynamostore.Store) (any, error)) {
-	log := obs.NewLogger(nil)
+	log := newLogger(os.Stdout)
 	h, err := build(context.Background(), wiring.Deps{Log: log}, start)
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)
 	}
 	lambda.Start(h)
+}
+
+// newLogger returns the function's JSON logger, and makes it the standard
+// library's default: what a library prints through package log (the
+// Lambda runtime, aws-lambda-go-api-proxy) becomes a JSON line whose
+// message is escaped, so no input can forge a line of its own.
+func newLogger(w io.Writer) *slog.Logger {
+	log := obs.NewLogger(w)
+	slog.SetDefault(log)
+	return log
 }
 
 func build(ctx context.Context, d wiring.Deps, start func(context.Context, wiring.Deps, *dynamostore.Store) (any, error)) (any, error) {
