@@ -4,7 +4,7 @@ GO      ?= go
 GOFLAGS ?=
 export GOFLAGS
 
-.PHONY: browser-deps node-deps venv run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
+.PHONY: browser-deps node-deps venv sam-local sam-local-deps run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
 
 # COGNITO=<endpoint of moto_server> adds an Amazon Cognito user pool there.
 run:
@@ -13,6 +13,7 @@ run:
 test: vet browser-deps node-deps venv
 	$(WITH_VENV) $(GO) test -race -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=3s
+	$(MAKE) sam-local
 
 # The project's Python tools (requirements.txt, every version pinned) in a
 # virtual environment of its own; the tests find them first on PATH.
@@ -30,6 +31,22 @@ browser-deps:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
 	  { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }; }
+
+# The SAM CLI on a real container engine (infra/samlocal, docs/deploying.md):
+# sam build, sam local invoke on every function with each of its events,
+# sam local start-api through the template's authorizer. As root: Debian's
+# podman (rootful) serves a Docker-compatible socket, arm64 runs under
+# qemu-user-static, a stand-in base image is built locally; the packages are
+# installed with apt-get where missing, and the run tears down what it set up.
+SAM_LOCAL_DEPS = podman runc iptables iproute2 qemu-user-static busybox-static ca-certificates
+sam-local-deps:
+	@missing=""; for p in $(SAM_LOCAL_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing for make sam-local"; \
+	  apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
+	  { apt-get update >/dev/null && apt-get install -y --no-install-recommends $$missing >/dev/null; }; fi
+sam-local: sam-local-deps venv
+	$(WITH_VENV) SESSIONGUARD_SAM_LOCAL=1 $(GO) test -count=1 -v -timeout 30m ./infra/samlocal
 
 # The tests' Node servers (a real OpenID Provider: oidc-provider), pinned in
 # package.json and package-lock.json.

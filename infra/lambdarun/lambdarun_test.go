@@ -21,33 +21,7 @@ var dynamo *dynamotest.Server
 func TestMain(m *testing.M) { dynamotest.Main(m, func(s *dynamotest.Server) { dynamo = s }) }
 
 // What each sample event must get from the real binary.
-var want = map[string]string{
-	"authorizer/http-api-v1.json":                   `"Effect":"Allow"`,
-	"authorizer/http-api-v2-cookie.json":            `"isAuthorized":true`,
-	"authorizer/http-api-v2.json":                   `"isAuthorized":true`,
-	"authorizer/rest-request.json":                  `"Effect":"Allow"`,
-	"sessions/current.json":                         `"statusCode":200`,
-	"sessions/sign-in.json":                         `"statusCode":201`,
-	"sessions/sign-out.json":                        `"statusCode":204`,
-	"sessions/backchannel-logout.json":              `"statusCode":200`,
-	"settings/environments.json":                    `"statusCode":200`,
-	"settings/get-settings.json":                    `"statusCode":200`,
-	"settings/history.json":                         `"statusCode":200`,
-	"settings/put-preset.json":                      `"statusCode":200`,
-	"settings/put-settings.json":                    `"statusCode":200`,
-	"refresher/schedule.json":                       `"demo":\{"checked":1,"active":1`,
-	"refreshworker/shard.json":                      `^\{"batchItemFailures":\[\]\}\s*$`,
-	"signals/push.json":                             `"statusCode":202`,
-	"auditor/schedule.json":                         `"environment":"demo".*"activeSessions":1`,
-	"signalspoll/schedule.json":                     `^\{\}\s*$`,
-	"cognitoevents/admin-disable-user.json":         `"applied":true,"revoked":1,"disabled":true`,
-	"cognitoevents/admin-delete-user.json":          `"applied":true,"revoked":1,"disabled":true`,
-	"cognitoevents/admin-user-global-sign-out.json": `"applied":true,"revoked":1,"disabled":false`,
-	"cognitoevents/global-sign-out.json":            `"applied":true,"revoked":1,"disabled":false`,
-	"cognitoevents/revoke-token.json":               `"applied":true,"revoked":1,"disabled":false`,
-	"cognitoevents/admin-reset-user-password.json":  `"applied":true,"revoked":1,"disabled":false`,
-	"cognitoevents/another-pool.json":               `"applied":false,"why":"another user pool","revoked":0`,
-}
+var want = lambdarun.Answers
 
 // Each function's real binary, built as for Lambda (but for this
 // machine), answers each of its sample events through AWS's Runtime

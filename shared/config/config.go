@@ -172,11 +172,40 @@ func checkURL(bad func(string, ...any), what, u string) {
 	}
 }
 
+// A Placeholder is what `sam local` passes for a variable whose template
+// value it cannot resolve: the name of the parameter without a default,
+// or of the resource, that the variable refers to. A deployed stack never
+// holds these names, so Load reports them as unset, naming the variable.
+type Placeholder struct{ Variable, Name string }
+
+// Placeholders are the required variables' placeholders (template.yaml's
+// Globals; infra/samlocal holds this list to the template).
+var Placeholders = []Placeholder{
+	{Variable: "TRUSTED_ISSUERS", Name: "TrustedIssuers"},
+	{Variable: "TABLE_NAME", Name: "Table"},
+}
+
 // Load reads the configuration through getenv (os.Getenv in production).
 func Load(getenv func(string) string) (Config, error) {
 	var c Config
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	unset := map[string]bool{} // holding a placeholder
+	for _, p := range Placeholders {
+		if strings.TrimSpace(getenv(p.Variable)) == p.Name {
+			unset[p.Variable] = true
+			bad("%s is %q, the template's name for its value, not a value (sam local passes the name when the template has no value for it): set %s, e.g. with sam local --env-vars env.json", p.Variable, p.Name, p.Variable)
+		}
+	}
+	if len(unset) > 0 {
+		env := getenv
+		getenv = func(name string) string {
+			if unset[name] {
+				return ""
+			}
+			return env(name)
+		}
+	}
 	str := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
@@ -197,7 +226,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	if getenv("TRUSTED_ISSUERS") == "" {
-		bad(`TRUSTED_ISSUERS is required: a JSON list such as [{"issuer":"https://login.example.com/","audiences":["api://app"]}]`)
+		if !unset["TRUSTED_ISSUERS"] {
+			bad(`TRUSTED_ISSUERS is required: a JSON list such as [{"issuer":"https://login.example.com/","audiences":["api://app"]}]`)
+		}
 	} else {
 		trusted := issuersOf(getenv, "TRUSTED_ISSUERS", bad)
 		c.Token.Issuers = trusted.issuers
@@ -263,7 +294,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Sources.SessionCookie = str("SESSION_COOKIE", "__Host-sg_session")
 
 	c.TableName = str("TABLE_NAME", "")
-	if c.TableName == "" {
+	if c.TableName == "" && !unset["TABLE_NAME"] {
 		bad("TABLE_NAME is required: the DynamoDB table of sessions and settings")
 	}
 	c.AdminRole = str("ADMIN_ROLE", "sessionguard-admin")

@@ -119,6 +119,24 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// What sam local passes for a variable the template cannot resolve is
+// reported once, naming the variable to set, not as a malformed value.
+func TestLoadNamesPlaceholders(t *testing.T) {
+	_, err := Load(env(map[string]string{"TRUSTED_ISSUERS": "TrustedIssuers", "ENVIRONMENTS": "prod", "TABLE_NAME": "Table"}))
+	if err == nil {
+		t.Fatal("Load accepted the template's names as values")
+	}
+	for _, p := range Placeholders {
+		want := p.Variable + ` is "` + p.Name + `", the template's name for its value, not a value`
+		if strings.Count(err.Error(), p.Variable) != 2 || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "set "+p.Variable) {
+			t.Errorf("Load(%s=%s) = %v; want one problem: %q ... set %s", p.Variable, p.Name, err, want, p.Variable)
+		}
+	}
+	if strings.Contains(err.Error(), "invalid character") || strings.Contains(err.Error(), "is required") {
+		t.Errorf("Load = %v; want only the placeholders reported", err)
+	}
+}
+
 // Load reads exactly the variables of Variables, and fails without each
 // required one.
 func TestVariablesListIsComplete(t *testing.T) {
