@@ -116,21 +116,7 @@ func TestTranslatedTemplate(t *testing.T) {
 		if _, ok := r["ApiSessionAuthorizerAuthorizerPermission"]; !ok {
 			t.Error("API Gateway may not invoke the authorizer (no Lambda permission)")
 		}
-		// Routes: sign-in, the session routes and signals without the
-		// authorizer; the admin routes behind it.
-		paths, _ := get(r["Api"].Properties, "Body", "paths").(map[string]any)
-		for path, ops := range paths {
-			if cond, ok := get(ops, "Fn::If").([]any); ok { // a conditional function's route
-				ops = cond[1]
-			}
-			for method, op := range ops.(map[string]any) {
-				open := strings.HasPrefix(path, "/sessions") || path == "/signals" || path == "/backchannel-logout" || path == "/openapi.json" || strings.HasPrefix(path, "/console/")
-				sec, _ := json.Marshal(get(op, "security"))
-				if open == strings.Contains(string(sec), `"SessionAuthorizer"`) {
-					t.Errorf("%s %s security = %s; want the authorizer %v", method, path, sec, map[bool]string{true: "off", false: "on"}[open])
-				}
-			}
-		}
+		// Which routes run it: TestTemplateRoutesAreTheRouteTable.
 	})
 
 	t.Run("least privilege", func(t *testing.T) {

@@ -258,21 +258,25 @@ func Start(o Options) (*Stack, error) {
 		cloudtrail: cloudtrail, Cognito: lp,
 		example: newFunction(wiring.Proxy(d, app.Handler())),
 	}
-	mux.HandleFunc("POST "+backchannel.Path, s.route(s.sessions, false)) // the IdP posts logout tokens: no authorizer
-	mux.HandleFunc("/sessions", s.route(s.sessions, false))
-	mux.HandleFunc("/sessions/", s.route(s.sessions, false))
-	// The admin API sits behind the authorizer, as in the template.
-	for _, p := range []string{"/environments", "/environments/", "/presets", "/limits", "/transmitters", "/transmitters/"} {
-		mux.HandleFunc(p, s.route(s.admin, true))
+	// The functions' routes, from the one route table the template is
+	// held to: behind the authorizer unless public. A path takes every
+	// method, as the template's catch-all routes do: the function answers
+	// a method it does not serve.
+	fns := map[string]*function{"sessions": s.sessions, "settings": s.admin, "signals": s.signals}
+	for name, routes := range wiring.Routes() {
+		seen := map[string]bool{}
+		for _, r := range routes {
+			if !seen[r.Path] {
+				seen[r.Path] = true
+				mux.HandleFunc(r.Path, s.route(fns[name], !r.Public))
+			}
+		}
 	}
 	// The example app (examples/): an API of its own in AWS, here under
 	// /example/, behind the same authorizer.
 	mux.Handle("/example/", http.StripPrefix("/example", s.route(s.example, true)))
 	mux.HandleFunc("/demo", s.route(s.demo, true))
 	mux.HandleFunc("/demo/", s.route(s.demo, true))
-	mux.HandleFunc("/signals", s.route(s.signals, false))
-	mux.HandleFunc("/console/", s.route(s.admin, false)) // static; its API calls carry the admin's token
-	mux.HandleFunc("GET /openapi.json", s.route(s.admin, false))
 	mux.HandleFunc("GET /app", serveApp)
 	mux.Handle("/directory/", http.StripPrefix("/directory", dir))
 	mux.HandleFunc("POST /local/run-checks", s.runChecksHandler)

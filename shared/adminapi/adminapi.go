@@ -27,6 +27,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/revoke"
+	"github.com/sessionguard/sessionguard/shared/route"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
@@ -100,34 +101,10 @@ func New(cfg Config) *API {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &API{cfg: cfg, mux: http.NewServeMux()}
-	routes := []struct {
-		pattern string
-		methods string
-		h       http.HandlerFunc
-	}{
-		{"/environments", "GET", a.environments},
-		{"/presets", "GET", a.presets},
-		{"/limits", "GET", a.limits},
-		{"/environments/{env}/settings", "GET", a.getSettings},
-		{"/environments/{env}/settings", "PUT", a.putSettings},
-		{"/environments/{env}/settings/history", "GET", a.history},
-		{"/environments/{env}/sessions", "GET", a.sessions},
-		{"/environments/{env}/sessions/{id}", "DELETE", a.revokeSession},
-		{"/environments/{env}/users/{user}/revoke", "POST", a.revokeUser},
-		{"/environments/{env}/audits", "GET", a.audits},
-		{"/environments/{env}/budget", "GET", a.budget},
-		{"/transmitters", "GET", a.transmitters},
-		{"/transmitters/stream", "PUT", a.setupStream},
-		{"/transmitters/stream", "DELETE", a.resetStream},
-		{"/transmitters/stream/verify", "POST", a.verifyStream},
-		{"/transmitters/stream/status", "PUT", a.streamStatus},
-		{"/console/{file...}", "GET", a.console},
-		{"/openapi.json", "GET", a.openapi},
-	}
 	allowed := map[string][]string{}
-	for _, r := range routes {
-		a.mux.HandleFunc(r.methods+" "+r.pattern, r.h)
-		allowed[r.pattern] = append(allowed[r.pattern], r.methods)
+	for _, r := range a.routes() {
+		a.mux.HandleFunc(r.Pattern(), r.h)
+		allowed[r.Path] = append(allowed[r.Path], r.Method)
 	}
 	for pattern, methods := range allowed {
 		allow := strings.Join(methods, ", ")
@@ -144,6 +121,52 @@ func New(cfg Config) *API {
 
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+type handled struct {
+	route.Route
+	h http.HandlerFunc
+}
+
+// routes is the API's one route table: behind the authorizer, except the
+// console's files and the OpenAPI document, which anyone may read (the
+// console's calls carry the admin's token).
+func (a *API) routes() []handled {
+	auth := func(method, path string, h http.HandlerFunc) handled {
+		return handled{route.Route{Method: method, Path: path}, h}
+	}
+	public := func(method, path string, h http.HandlerFunc) handled {
+		return handled{route.Route{Method: method, Path: path, Public: true}, h}
+	}
+	return []handled{
+		auth("GET", "/environments", a.environments),
+		auth("GET", "/presets", a.presets),
+		auth("GET", "/limits", a.limits),
+		auth("GET", "/environments/{env}/settings", a.getSettings),
+		auth("PUT", "/environments/{env}/settings", a.putSettings),
+		auth("GET", "/environments/{env}/settings/history", a.history),
+		auth("GET", "/environments/{env}/sessions", a.sessions),
+		auth("DELETE", "/environments/{env}/sessions/{id}", a.revokeSession),
+		auth("POST", "/environments/{env}/users/{user}/revoke", a.revokeUser),
+		auth("GET", "/environments/{env}/audits", a.audits),
+		auth("GET", "/environments/{env}/budget", a.budget),
+		auth("GET", "/transmitters", a.transmitters),
+		auth("PUT", "/transmitters/stream", a.setupStream),
+		auth("DELETE", "/transmitters/stream", a.resetStream),
+		auth("POST", "/transmitters/stream/verify", a.verifyStream),
+		auth("PUT", "/transmitters/stream/status", a.streamStatus),
+		public("GET", "/console/{file...}", a.console),
+		public("GET", "/openapi.json", a.openapi),
+	}
+}
+
+// Routes are the routes the API serves.
+func Routes() []route.Route {
+	var out []route.Route
+	for _, r := range (*API)(nil).routes() {
+		out = append(out, r.Route)
+	}
+	return out
+}
 
 // caller verifies the request's token; it writes the 401 itself.
 func (a *API) caller(w http.ResponseWriter, r *http.Request) (token.Claims, bool) {

@@ -22,12 +22,17 @@ import (
 
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/revoke"
+	"github.com/sessionguard/sessionguard/shared/route"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
 // Path is the receiver's route.
 const Path = "/backchannel-logout"
+
+// Route is the receiver's route: public to API Gateway, since the signed
+// logout token is the credential.
+var Route = route.Route{Method: "POST", Path: Path, Public: true}
 
 // Verifier verifies logout tokens.
 type Verifier interface {

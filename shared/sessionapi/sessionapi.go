@@ -23,6 +23,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/route"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
@@ -81,10 +82,9 @@ func New(cfg Config) *API {
 		cfg.Sources.SessionCookie = "__Host-sg_session"
 	}
 	a := &API{cfg: cfg, mux: http.NewServeMux()}
-	a.mux.HandleFunc("POST /sessions", a.signIn)
-	a.mux.HandleFunc("GET /sessions/current", a.current)
-	a.mux.HandleFunc("DELETE /sessions/current", a.signOut)
-	a.mux.HandleFunc("POST /sessions/current/activity", a.keepAlive)
+	for _, r := range a.routes() {
+		a.mux.HandleFunc(r.Pattern(), r.h)
+	}
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "no such route: " + r.Method + " " + r.URL.Path})
 	})
@@ -92,6 +92,32 @@ func New(cfg Config) *API {
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+type handled struct {
+	route.Route
+	h http.HandlerFunc
+}
+
+// routes is the API's one route table. Every route is public to API
+// Gateway: sign-in checks the token itself, and the session routes judge
+// the session as the authorizer does.
+func (a *API) routes() []handled {
+	return []handled{
+		{route.Route{Method: "POST", Path: "/sessions", Public: true}, a.signIn},
+		{route.Route{Method: "GET", Path: "/sessions/current", Public: true}, a.current},
+		{route.Route{Method: "DELETE", Path: "/sessions/current", Public: true}, a.signOut},
+		{route.Route{Method: "POST", Path: "/sessions/current/activity", Public: true}, a.keepAlive},
+	}
+}
+
+// Routes are the routes the API serves.
+func Routes() []route.Route {
+	var out []route.Route
+	for _, r := range (*API)(nil).routes() {
+		out = append(out, r.Route)
+	}
+	return out
+}
 
 // signInBody is the optional sign-in request body.
 type signInBody struct {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/revoke"
+	"github.com/sessionguard/sessionguard/shared/route"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
@@ -36,6 +37,10 @@ const (
 )
 
 var known = []string{SessionRevoked, CredentialChange, AccountDisabled, AccountPurged}
+
+// Route is the push receiver's route: public to API Gateway, since the
+// signed SET is the credential.
+var Route = route.Route{Method: "POST", Path: "/signals", Public: true}
 
 // Verifier verifies a SET.
 type Verifier interface {
