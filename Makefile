@@ -38,7 +38,7 @@ browser-deps:
 # podman (rootful) serves a Docker-compatible socket, arm64 runs under
 # qemu-user-static, a stand-in base image is built locally; the packages are
 # installed with apt-get where missing, and the run tears down what it set up.
-SAM_LOCAL_DEPS = podman runc iptables iproute2 qemu-user-static busybox-static ca-certificates
+SAM_LOCAL_DEPS = podman runc containernetworking-plugins iptables iproute2 qemu-user-static busybox-static ca-certificates
 sam-local-deps:
 	@missing=""; for p in $(SAM_LOCAL_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -120,9 +120,9 @@ build: venv
 deploy: build
 	$(WITH_VENV) sam deploy --guided
 local-invoke: build
-	$(WITH_VENV) sam local invoke $(LOGICAL_$(FN)) -e $(EVENT)
+	$(WITH_VENV) sam local invoke $(LOGICAL_$(FN)) -e $(EVENT) --env-vars env.json
 local-api: build
-	$(WITH_VENV) sam local start-api
+	$(WITH_VENV) sam local start-api --env-vars env.json --parameter-overrides Environments=demo
 
 # Every function for Lambda (linux/arm64) into bin/<fn>/bootstrap, without SAM.
 bootstraps:

@@ -56,9 +56,9 @@ func Start(ctx context.Context, o Options) (e *Engine, err error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("samlocal: needs root: rootful podman, binfmt_misc and network namespaces")
 	}
-	for _, tool := range []string{"podman", "runc", "iptables", qemuAarch64} {
+	for _, tool := range []string{"podman", "runc", "iptables", "ip", qemuAarch64} {
 		if _, err := exec.LookPath(tool); err != nil {
-			return nil, fmt.Errorf("samlocal: %s is not installed (make sam-local installs podman, runc, iptables, qemu-user-static and busybox-static): %w", tool, err)
+			return nil, fmt.Errorf("samlocal: %s is not installed (make sam-local installs them: see SAM_LOCAL_DEPS in the Makefile): %w", tool, err)
 		}
 	}
 	e = &Engine{conf: filepath.Join(o.Dir, "containers.conf"), log: o.Log}

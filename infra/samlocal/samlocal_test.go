@@ -288,7 +288,8 @@ func functionOf(logical string) string {
 }
 
 // `sam local start-api` on the template, through its own authorizer:
-// sign in, an allowed request, sign out, and the same request refused.
+// sign in, an allowed request, sign out, and the same request refused
+// (with, before the sign-out, the two refusals both places answer alike).
 // API Gateway answers that refusal (the authorizer's Unauthorized error)
 // with 401; the SAM CLI answers any authorizer error with 502, so the
 // test holds the 502 and the authorizer's reason in its log
@@ -335,10 +336,17 @@ func TestStartAPIFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mallory, err := sb.IdP.Mint(devidp.Token{User: "mallory", Claims: map[string]any{"roles": []string{"sessionguard-admin"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	call := func(step, method, path, session string, body string) (int, []byte) {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
+		if step == "another user's token" {
+			req.Header.Set("Authorization", "Bearer "+mallory)
+		}
 		if session != "" {
 			req.Header.Set("X-Session-Id", session)
 		}
@@ -363,6 +371,15 @@ func TestStartAPIFlow(t *testing.T) {
 	if status, body = call("allowed", "GET", "/environments", signIn.SessionID, ""); status != http.StatusOK || !strings.Contains(string(body), lambdarun.Environment) {
 		t.Fatalf("GET /environments after sign-in = %d %s; want 200 listing %s", status, body, lambdarun.Environment)
 	}
+	// Refusals the SAM CLI answers as API Gateway does: an identity source
+	// missing (401, without calling the authorizer), and the authorizer's
+	// deny (403: binding_user).
+	if status, body = call("no session", "GET", "/environments", "", ""); status != http.StatusUnauthorized {
+		t.Fatalf("GET /environments without X-Session-Id = %d %s; want 401", status, body)
+	}
+	if status, body = call("another user's token", "GET", "/environments", signIn.SessionID, ""); status != http.StatusForbidden {
+		t.Fatalf("GET /environments with mallory's token on alice's session = %d %s; want 403", status, body)
+	}
 	if status, body = call("sign out", "DELETE", "/sessions/current", signIn.SessionID, ""); status != http.StatusNoContent {
 		t.Fatalf("sign out = %d %s; want 204", status, body)
 	}
@@ -370,6 +387,7 @@ func TestStartAPIFlow(t *testing.T) {
 	if status, body = call("refused", "GET", "/environments", signIn.SessionID, ""); status != http.StatusBadGateway {
 		t.Fatalf("GET /environments after sign-out = %d %s; want the SAM CLI's 502 for the authorizer's Unauthorized (API Gateway: 401)", status, body)
 	}
+	t.Logf("refused: the SAM CLI's body %s", bytes.TrimSpace(body))
 	if after := log.String()[before:]; !strings.Contains(after, `"reason":"session_revoked"`) || !regexp.MustCompile(`errorMessage\W+Unauthorized`).MatchString(after) {
 		t.Fatalf("the refusal's log has no session_revoked decision and Unauthorized error:\n%s", after)
 	}
