@@ -644,13 +644,14 @@ curl -s -i -H "Authorization: Bearer $TOKEN" -H "X-Session-Id: $SID" %[1]s/demo
 # 6. The old token cannot start a new session: sign in again with credentials (401)
 curl -s -i -X POST -H "Authorization: Bearer $TOKEN" %[1]s/sessions
 
-# 7. An admin (a token with the %[4]s role) signs in and reads the settings: defaults, ETag "0"
+# 7. An admin (a token with the %[4]s role) signs in and reads the settings (the first time: defaults, ETag "0"), keeping the ETag
 ADMIN=$(curl -s '%[1]s/idp/token?user=root&role=%[4]s')
 ASID=$(curl -s -X POST -H "Authorization: Bearer $ADMIN" %[1]s/sessions | sed -n 's/.*"sessionId":"\([^"]*\)".*/\1/p')
-curl -s -i -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" %[1]s/environments/%[2]s/settings
+SETTINGS=$(curl -s -i -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" %[1]s/environments/%[2]s/settings); echo "$SETTINGS"
+ETAG=$(echo "$SETTINGS" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: *//p')
 
 # 8. ...and sets an 8-hour session lifetime (If-Match carries the ETag read; a stale one gets 412)
-curl -s -i -X PUT -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" -H 'If-Match: "0"' \
+curl -s -i -X PUT -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" -H "If-Match: $ETAG" \
   -d '{"sessionExpiration":{"enabled":true,"maxSessionMinutes":480}}' %[1]s/environments/%[2]s/settings
 
 # 9. A new sign-in gets the new settings: expiresAt 8 hours from now, warnAt 20 minutes before
@@ -665,6 +666,8 @@ curl -s -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" %[1]s/environ
 curl -s -X PUT -d '{"enabled":false}' %[1]s/directory/admin/users/bob
 curl -s -X POST %[1]s/local/run-checks; echo
 curl -s -i -H "Authorization: Bearer $BOB" -H "X-Session-Id: $BSID" %[1]s/demo
+# (bob is enabled again in the directory: the next check lets him sign in anew; the revoked session stays revoked)
+curl -s -X PUT -d '{"enabled":true}' %[1]s/directory/admin/users/bob
 
 # 12. The IdP pushes a session-revoked event (a Shared Signals SET) for carol: 202, and her session ends: 401
 CAROL=$(curl -s '%[1]s/idp/token?user=carol')

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -29,20 +31,47 @@ func TestQuickStartWalkedOverHTTP(t *testing.T) {
 	}
 	for _, store := range []struct{ name, endpoint string }{{"memory", ""}, {"dynamodb", dynamo.Endpoint}} {
 		t.Run(store.name, func(t *testing.T) {
-			walkQuickStart(t, Options{Addr: "127.0.0.1:0", DynamoDB: store.endpoint, Table: "quickstart", CheckEvery: -1})
+			walkQuickStart(t, Options{Addr: "127.0.0.1:0", DynamoDB: store.endpoint, Table: "quickstart", CheckEvery: -1}, 0)
 		})
 	}
-	// With a Cognito user pool (make run -cognito): the AWS CLI mints the
-	// token against moto, as printed.
+	// Run again after a restart, on the store the first run left behind:
+	// the settings are at version 1, the transmitter forgot its stream.
+	t.Run("dynamodb, again after a restart", func(t *testing.T) {
+		walkQuickStart(t, Options{Addr: "127.0.0.1:0", DynamoDB: dynamo.Endpoint, Table: "quickstart", CheckEvery: -1}, 1)
+	})
+	// With a Cognito user pool (make run -cognito): the project's AWS CLI
+	// mints the token against moto, as printed, in a shell whose PATH
+	// does not hold the virtual environment.
 	t.Run("cognito", func(t *testing.T) {
-		if _, err := exec.LookPath("aws"); err != nil {
-			t.Fatalf("the Cognito quick-start needs the AWS CLI (make test installs it into .venv): %v", err)
+		if AWSCLI() == "aws" {
+			t.Fatal("the Cognito quick-start needs the project's AWS CLI in .venv (make test installs it)")
 		}
-		walkQuickStart(t, Options{Addr: "127.0.0.1:0", CheckEvery: -1, Cognito: dynamo.Endpoint})
+		walkQuickStart(t, Options{Addr: "127.0.0.1:0", CheckEvery: -1, Cognito: dynamo.Endpoint}, 0)
 	})
 }
 
-func walkQuickStart(t *testing.T, o Options) {
+// withoutVenv is the environment with every virtual environment taken
+// off PATH.
+func withoutVenv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			var keep []string
+			for _, dir := range filepath.SplitList(v) {
+				if !strings.Contains(dir, ".venv") {
+					keep = append(keep, dir)
+				}
+			}
+			kv = "PATH=" + strings.Join(keep, string(filepath.ListSeparator))
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// walkQuickStart runs the printed quick-start against a new stack; version
+// is the settings version the store holds before it (0 on a new store).
+func walkQuickStart(t *testing.T, o Options, version int) {
 	var logs bytes.Buffer
 	o.Log = &logs
 	s, err := Start(o)
@@ -69,6 +98,7 @@ func walkQuickStart(t *testing.T, o Options) {
 		}
 	}
 	cmd := exec.Command("bash", "-c", script.String())
+	cmd.Env = withoutVenv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("quick-start failed: %v\n%s", err, out)
@@ -82,11 +112,11 @@ func walkQuickStart(t *testing.T, o Options) {
 		{"# 4.", `(?s)HTTP/1.1 403 Forbidden.*X-Sessionguard-Reason: binding_user`},
 		{"# 5.", `(?s)HTTP/1.1 204 No Content.*HTTP/1.1 401 Unauthorized.*X-Sessionguard-Reason: session_revoked`},
 		{"# 6.", `(?s)HTTP/1.1 401 Unauthorized.*"reason":"session_revoked"`},
-		{"# 7.", `(?s)HTTP/1.1 200 OK.*Etag: "0".*"sessionExpiration":\{"enabled":false`},
-		{"# 8.", `(?s)HTTP/1.1 200 OK.*Etag: "1".*"maxSessionMinutes":480`},
+		{"# 7.", fmt.Sprintf(`(?s)HTTP/1.1 200 OK.*Etag: "%d".*"sessionExpiration":\{"enabled":%v`, version, version > 0)},
+		{"# 8.", fmt.Sprintf(`(?s)HTTP/1.1 200 OK.*Etag: "%d".*"maxSessionMinutes":480`, version+1)},
 		{"# 9.", `"expiresAt":"[^"]+".*"warnAt":"[^"]+"`},
 		{"# 10.", `"version":1,.*"actor":"root \(`},
-		{"# 11.", `(?s)"disabled":1.*HTTP/1.1 401 Unauthorized`},
+		{"# 11.", `(?s)"disabled":[1-9].*HTTP/1.1 401 Unauthorized`}, // a rerun also checks the first run's bob, of the issuer on its old port
 		{"# 12.", `(?s)HTTP/1.1 202 Accepted.*HTTP/1.1 401 Unauthorized`},
 		{"# 13.", `"revocations":\{[^}]*"signal_session_revoked":1[^}]*\}`},
 	}
