@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,6 +44,10 @@ type Engine struct {
 	conf string
 	log  io.Writer
 
+	closing  sync.Once
+	closeErr error
+
+	lock    *os.File
 	service *exec.Cmd
 	stopped chan struct{}
 	fwd     *forwarder
@@ -71,6 +76,17 @@ func Start(ctx context.Context, o Options) (e *Engine, err error) {
 			e = nil
 		}
 	}()
+	// One run at a time on a machine: a second would take the first's
+	// binfmt entry, bridge and chains for its own, and remove them.
+	if e.lock, err = os.OpenFile(filepath.Join(os.TempDir(), "sessionguard-samlocal.lock"), os.O_CREATE|os.O_RDWR, 0o600); err != nil {
+		return e, fmt.Errorf("samlocal: %w", err)
+	}
+	if syscall.Flock(int(e.lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		e.logf("waiting for another run of the engine to end")
+		if err := syscall.Flock(int(e.lock.Fd()), syscall.LOCK_EX); err != nil {
+			return e, fmt.Errorf("samlocal: lock %s: %w", e.lock.Name(), err)
+		}
+	}
 	if e.net, err = snapshotNet(); err != nil {
 		return e, err
 	}
@@ -206,8 +222,13 @@ func (e *Engine) startService(ctx context.Context, dir string) error {
 // Close removes the Lambda containers the run started, stops the
 // service, and removes the arm64 registration, the bridges and the
 // iptables chains that were not there before Start. It reports what it
-// could not undo.
+// could not undo. Calls after the first return the first's result.
 func (e *Engine) Close() error {
+	e.closing.Do(func() { e.closeErr = e.close() })
+	return e.closeErr
+}
+
+func (e *Engine) close() error {
 	var errs []error
 	if e.fwd != nil {
 		// Gone already, normally: the SAM CLI removes its containers.
@@ -236,6 +257,9 @@ func (e *Engine) Close() error {
 	}
 	if err := e.binfmt.undo(); err != nil {
 		errs = append(errs, err)
+	}
+	if e.lock != nil {
+		e.lock.Close() // and with it the lock
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("samlocal: tear down: %w", err)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -73,6 +74,19 @@ func run(m *testing.M) (code int) {
 	if err != nil {
 		return fail(err)
 	}
+	// Interrupted (^C, SIGTERM), the run still tears down.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "samlocal: %v: tearing down\n", s)
+		if err := engine.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		dynamo.Stop()
+		os.RemoveAll(scratch)
+		os.Exit(2)
+	}()
 	defer func() {
 		step := time.Now()
 		if err := engine.Close(); err != nil {
