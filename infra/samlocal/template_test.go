@@ -29,9 +29,15 @@ type function struct {
 }
 
 // samView is every function of template.yaml as the SAM CLI sees it, with
-// the given parameter overrides.
+// the given parameter overrides (once per overrides in a run).
 func samView(t *testing.T, overrides ...string) map[string]function {
 	t.Helper()
+	key := strings.Join(overrides, "\x00")
+	views.Lock()
+	defer views.Unlock()
+	if v, ok := views.m[key]; ok {
+		return v
+	}
 	python, err := exec.LookPath("sam")
 	if err == nil {
 		python = filepath.Join(filepath.Dir(python), "python3")
@@ -49,8 +55,14 @@ func samView(t *testing.T, overrides ...string) map[string]function {
 	if err := json.Unmarshal(out, &view); err != nil {
 		t.Fatalf("samview.py: %v\n%s", err, out)
 	}
+	views.m[key] = view
 	return view
 }
+
+var views = struct {
+	sync.Mutex
+	m map[string]map[string]function
+}{m: map[string]map[string]function{}}
 
 // templateNames are the names the SAM CLI passes for values it cannot
 // resolve: the template's resources, and its parameters without a
