@@ -188,7 +188,7 @@ func (a *API) caller(w http.ResponseWriter, r *http.Request) (token.Claims, bool
 // isAdmin reports whether c carries the admin role for env (or for every
 // environment), from an issuer that grants it.
 func (a *API) isAdmin(c token.Claims, env string) bool {
-	if !slices.Contains(a.cfg.AdminIssuers, c.TrustedIssuer) {
+	if !slices.Contains(a.cfg.AdminIssuers, c.Issuer) {
 		return false
 	}
 	return slices.Contains(c.Roles, a.cfg.AdminRole) || (env != "" && slices.Contains(c.Roles, a.cfg.AdminRole+":"+env))

@@ -413,8 +413,9 @@ func (c Config) SubjectIssuers() map[string][]string {
 
 // AdminIssuers lists the trusted issuers whose tokens may carry the admin
 // role: the entries with grantsAdmin, or, when none has it and there is
-// exactly one, that one. With several and none marked it is empty: the
-// admin API refuses everyone.
+// exactly one single-tenant entry, that one. With several and none marked,
+// or one multi-tenant entry (whose every tenant would grant it), it is
+// empty: the admin API refuses everyone.
 func (c Config) AdminIssuers() []string {
 	var out []string
 	for _, is := range c.Token.Issuers {
@@ -422,7 +423,7 @@ func (c Config) AdminIssuers() []string {
 			out = append(out, is.Issuer)
 		}
 	}
-	if len(out) == 0 && len(c.Token.Issuers) == 1 {
+	if len(out) == 0 && len(c.Token.Issuers) == 1 && !strings.Contains(c.Token.Issuers[0].Issuer, token.TenantPlaceholder) {
 		out = []string{c.Token.Issuers[0].Issuer}
 	}
 	return out

@@ -269,6 +269,7 @@ func TestAdminIssuers(t *testing.T) {
 		{"several, one marked", `[{"issuer":"https://idp.example/","audiences":["a"]},{"issuer":"https://partner.example/","audiences":["a"],"grantsAdmin":true}]`,
 			[]string{"https://partner.example/"}},
 		{"several, marked false", `[{"issuer":"https://idp.example/","audiences":["a"],"grantsAdmin":false},{"issuer":"https://partner.example/","audiences":["a"]}]`, nil},
+		{"one, multi-tenant, unmarked", `[{"issuer":"https://login.microsoftonline.com/{tenantid}/v2.0","profile":"entra","audiences":["a"],"tenants":["11111111-1111-1111-1111-111111111111"]}]`, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := load("TRUSTED_ISSUERS", c.trusted)

@@ -8,6 +8,7 @@ import (
 	"github.com/sessionguard/sessionguard/infra/local/devidp"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/token"
 )
 
 // refreshed mints what most IdPs hand out on a refresh: a token of the
@@ -94,5 +95,38 @@ func TestStrictReauthentication(t *testing.T) {
 		if status, why := f.signInStatus(t, f.refreshed(t, "bob", "")); status != 201 {
 			t.Errorf("strict=%v: bob, who never signed out = %d %s; want 201", on, status, why)
 		}
+	}
+}
+
+// An issuer's other spelling (Google's bare issuer here) is the same
+// issuer: a sign-out made under one spelling refuses the other's tokens
+// too, whether they predate it or refresh its ended IdP session.
+func TestSignOutHoldsForEverySpellingOfTheIssuer(t *testing.T) {
+	const client = "123-abc.apps.googleusercontent.com"
+	f := newFixtureWith(t, func(idp *devidp.Issuer) []token.Issuer {
+		return []token.Issuer{{Issuer: "https://accounts.google.com", Profile: "google", JWKSURL: idp.URL() + "/jwks.json", ClientIDs: []string{client}}}
+	})
+	mint := func(iss string, claims map[string]any) string {
+		tok, err := f.idp.Mint(devidp.Token{User: "alice", Issuer: iss, Audience: client, ClientID: client, Claims: claims})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	early := mint("accounts.google.com", map[string]any{"sid": "op-1"})
+	sid := f.signIn(t, mint("https://accounts.google.com", map[string]any{"sid": "op-1"}))
+	f.clock.Add(time.Minute)
+	if resp := f.call(t, "sessions/sign-out.json", "", sid, nil); resp.StatusCode != 204 {
+		t.Fatalf("sign-out: %d %s", resp.StatusCode, resp.Body)
+	}
+	f.clock.Add(time.Minute)
+	if status, why := f.signInStatus(t, early); status != 401 || why != "session_revoked" {
+		t.Errorf("a token from before the sign-out, in the other spelling = %d %s; want 401 session_revoked", status, why)
+	}
+	if status, why := f.signInStatus(t, mint("accounts.google.com", map[string]any{"sid": "op-1", "auth_time": nil})); status != 401 || why != "session_revoked" {
+		t.Errorf("a refreshed token of the ended IdP session, in the other spelling = %d %s; want 401 session_revoked", status, why)
+	}
+	if status, why := f.signInStatus(t, mint("accounts.google.com", map[string]any{"sid": "op-2"})); status != 201 {
+		t.Errorf("a new sign-in, in the other spelling = %d %s; want 201", status, why)
 	}
 }

@@ -33,13 +33,22 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, func(idp *devidp.Issuer) []token.Issuer {
+		return []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}
+	})
+}
+
+// newFixtureWith trusts the issuers issuers returns (its key set is the
+// development issuer's).
+func newFixtureWith(t *testing.T, issuers func(*devidp.Issuer) []token.Issuer) *fixture {
+	t.Helper()
 	ck := devidp.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	idp, stop, err := devidp.NewServer(ck.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	v, err := token.NewVerifier(token.Config{Issuers: []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}, Now: ck.Now})
+	v, err := token.NewVerifier(token.Config{Issuers: issuers(idp), Now: ck.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

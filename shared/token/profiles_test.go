@@ -135,9 +135,10 @@ func TestProfiles(t *testing.T) {
 	}
 }
 
-// Claims.TrustedIssuer names the configured entry, whatever spelling of
-// it the token's iss used: what the admin API checks grantsAdmin against.
-func TestTrustedIssuerIsTheEntry(t *testing.T) {
+// Claims.Issuer names the configured entry, whatever spelling of it the
+// token's iss used: users, sign-outs and revocations are keyed by it, and
+// the admin API checks grantsAdmin against it; TokenIssuer keeps the iss.
+func TestIssuerIsTheEntry(t *testing.T) {
 	ck := devidp.NewClock(time.Now().Truncate(time.Second))
 	idp, stop, err := devidp.NewServer(ck.Now)
 	if err != nil {
@@ -172,8 +173,8 @@ func TestTrustedIssuerIsTheEntry(t *testing.T) {
 			}
 		}
 		got, err := v.Verify(context.Background(), fixtureToken(t, idp, ck.Now(), c.fixture, c.iss, edit))
-		if err != nil || got.TrustedIssuer != c.want || got.Issuer != c.iss {
-			t.Errorf("Verify(iss %s) = issuer %q, entry %q, %v; want %q, %q", c.iss, got.Issuer, got.TrustedIssuer, err, c.iss, c.want)
+		if err != nil || got.Issuer != c.want || got.TokenIssuer != c.iss {
+			t.Errorf("Verify(iss %s) = issuer %q, token issuer %q, %v; want %q, %q", c.iss, got.Issuer, got.TokenIssuer, err, c.want, c.iss)
 		}
 	}
 }
@@ -213,5 +214,16 @@ func TestProfileConfig(t *testing.T) {
 	}})
 	if err == nil || !strings.Contains(err.Error(), "listed twice") {
 		t.Errorf("v1 and v2 entries of one tenant: err = %v; want listed twice", err)
+	}
+}
+
+// grantsAdmin on a multi-tenant entry is refused when the verifier is
+// built at start: each of its tenants could make its own users admins.
+func TestGrantsAdminRefusedOnAMultiTenantEntry(t *testing.T) {
+	_, err := NewVerifier(Config{Issuers: []Issuer{{Issuer: "https://login.microsoftonline.com/{tenantid}/v2.0", Profile: "entra",
+		JWKSURL: "https://login.microsoftonline.com/common/discovery/v2.0/keys", Audiences: []string{"api://multi"},
+		Tenants: []string{"11111111-1111-1111-1111-111111111111"}, GrantsAdmin: true}}})
+	if err == nil || !strings.Contains(err.Error(), "grantsAdmin") || !strings.Contains(err.Error(), "multi-tenant") {
+		t.Errorf("NewVerifier = %v; want an error naming grantsAdmin on a multi-tenant issuer", err)
 	}
 }

@@ -92,21 +92,25 @@ type Config struct {
 
 // Claims is what sessionguard uses of a verified token.
 type Claims struct {
+	// Issuer is the configured entry that accepted the token, in the
+	// entry's own spelling: one value for every spelling of that issuer
+	// (Google's bare issuer, Entra's v1 and v2 issuers, each tenant of a
+	// multi-tenant entry, whose users' subjects carry their tenant). A
+	// user's key, sign-out and revocations are recorded under it, so no
+	// spelling escapes them.
 	Issuer string
-	// TrustedIssuer is the Issuer value of the configured entry that
-	// accepted the token: Issuer itself, or the entry's own spelling for
-	// an issuer variant or a multi-tenant entry.
-	TrustedIssuer string
-	Subject       string // the configured user claim, tenant-prefixed if configured
-	ClientID      string // as the issuer's profile names it (oidc: azp, else appid, else client_id)
-	Username      string // "username" (Cognito), when present
-	SessionID     string // "sid": the IdP's session, when present
-	Audience      []string
-	ExpiresAt     time.Time
-	NotBefore     time.Time // zero when absent
-	IssuedAt      time.Time // zero when absent
-	AuthTime      time.Time // zero when absent
-	Roles         []string  // the issuer's role claim; read only with Config.Roles
+	// TokenIssuer is the token's own iss.
+	TokenIssuer string
+	Subject     string // the configured user claim, tenant-prefixed if configured
+	ClientID    string // as the issuer's profile names it (oidc: azp, else appid, else client_id)
+	Username    string // "username" (Cognito), when present
+	SessionID   string // "sid": the IdP's session, when present
+	Audience    []string
+	ExpiresAt   time.Time
+	NotBefore   time.Time // zero when absent
+	IssuedAt    time.Time // zero when absent
+	AuthTime    time.Time // zero when absent
+	Roles       []string  // the issuer's role claim; read only with Config.Roles
 }
 
 // AuthenticatedAt is when the user last authenticated: auth_time, else iat.
@@ -232,6 +236,8 @@ func (v *Verifier) addIssuer(is Issuer) []string {
 		bad("a multi-tenant issuer needs tenants: the tenant ids accepted")
 	case !multiTenant && len(is.Tenants) > 0:
 		bad("tenants are for a multi-tenant issuer (with %s)", TenantPlaceholder)
+	case multiTenant && is.GrantsAdmin:
+		bad("grantsAdmin cannot be set on a multi-tenant issuer: every listed tenant could make its users admins; list your own tenant as an entry of its own with grantsAdmin")
 	}
 	if len(is.Algorithms) == 0 {
 		is.Algorithms = []string{"RS256"}
@@ -482,7 +488,7 @@ func kindRules(k kind, jws *compact, now time.Time, skew time.Duration) error {
 
 // Logout is a verified back-channel logout token.
 type Logout struct {
-	Issuer    string
+	Issuer    string // the accepting entry's spelling, as Claims.Issuer
 	Subject   string // "sub", when present
 	SessionID string // "sid", when present
 	JTI       string
@@ -500,7 +506,7 @@ type Logout struct {
 // event, sub and/or sid, no nonce, and typ logout+jwt when present. It
 // never accepts an access token or a SET, and neither accepts it.
 func (v *Verifier) VerifyLogout(ctx context.Context, raw string) (Logout, error) {
-	jws, _, _, err := v.check(ctx, raw, logoutToken)
+	jws, is, _, err := v.check(ctx, raw, logoutToken)
 	if err != nil {
 		return Logout{}, err
 	}
@@ -510,7 +516,7 @@ func (v *Verifier) VerifyLogout(ctx context.Context, raw string) (Logout, error)
 	if c.Exp.set && c.Exp.t.Add(v.cfg.ClockSkew).Before(until) {
 		until = c.Exp.t.Add(v.cfg.ClockSkew)
 	}
-	return Logout{Issuer: c.Iss, Subject: c.Sub, SessionID: c.Sid, JTI: c.Jti, IssuedAt: c.Iat.t, AcceptedUntil: until}, nil
+	return Logout{Issuer: is.Issuer.Issuer, Subject: c.Sub, SessionID: c.Sid, JTI: c.Jti, IssuedAt: c.Iat.t, AcceptedUntil: until}, nil
 }
 
 // SET is a verified Security Event Token.
@@ -546,14 +552,14 @@ func (v *Verifier) claimsOf(is *issuer, jws *compact, client string) (Claims, er
 		sub = tid + "/" + sub
 	}
 	out := Claims{
-		Issuer:        c.Iss,
-		TrustedIssuer: is.Issuer.Issuer,
-		Subject:       sub,
-		ClientID:      client,
-		Username:      c.Username,
-		SessionID:     c.Sid,
-		Audience:      c.Aud,
-		ExpiresAt:     c.Exp.t,
+		Issuer:      is.Issuer.Issuer,
+		TokenIssuer: c.Iss,
+		Subject:     sub,
+		ClientID:    client,
+		Username:    c.Username,
+		SessionID:   c.Sid,
+		Audience:    c.Aud,
+		ExpiresAt:   c.Exp.t,
 	}
 	if c.Iat.set {
 		out.IssuedAt = c.Iat.t
@@ -589,6 +595,10 @@ func truncate(s string, n int) string {
 // SubjectIsSub reports whether the issuer's users are keyed by the plain
 // "sub" claim (no other user claim, no tenant prefix).
 func (v *Verifier) SubjectIsSub(iss string) bool {
-	ref, ok := v.issuers[iss]
-	return ok && ref.UserClaim == "sub" && ref.TenantClaim == ""
+	for _, ref := range v.issuers {
+		if ref.Issuer.Issuer == iss {
+			return ref.UserClaim == "sub" && ref.TenantClaim == ""
+		}
+	}
+	return false
 }

@@ -84,7 +84,7 @@ func Admin(d Deps, v *token.Verifier, store AdminStore, streams *ssf.Manager) ht
 	c := d.Config
 	admins := c.AdminIssuers()
 	if len(admins) == 0 {
-		d.Log.Warn("start: the admin API refuses everyone: there are several TRUSTED_ISSUERS entries and none has grantsAdmin; mark the issuers whose admin role is trusted",
+		d.Log.Warn("start: the admin API refuses everyone: no TRUSTED_ISSUERS entry has grantsAdmin, and there is not exactly one single-tenant entry to take it from; mark the issuers whose admin role is trusted",
 			"issuers", c.IssuerNames())
 	} else {
 		d.Log.Info("start: the admin role is taken from these issuers only", "adminIssuers", admins)
