@@ -51,6 +51,10 @@ type Result struct {
 	// signInSessionsValidFromDateTime, a password reset). Zero: none.
 	SessionsValidFrom time.Time
 	Err               error
+	// AskedAt is when the directory was asked for this answer (stamped by
+	// the caller): a state recorded after it, such as a disable pushed
+	// meanwhile, is newer than the answer and stands.
+	AskedAt time.Time
 }
 
 // MaxRetries bounds the retries of one request answered 429 or 503.

@@ -15,7 +15,8 @@ type Session struct {
 	RevokedAt      time.Time // zero: not revoked
 
 	UserDisabled bool
-	// UserSessionsValidFrom revokes every session created before it (the
+	// UserSessionsValidFrom revokes every session created at or before it
+	// (failing closed on a tie, as the stores' RevokeUser does) (the
 	// IdP's "revoke sessions", a password reset). Zero: no such point.
 	UserSessionsValidFrom time.Time
 	// LastCheckAt is the user's last successful policy check at the IdP.
@@ -96,7 +97,7 @@ func (s Settings) Evaluate(sess Session, now time.Time, e Enforcement) Decision 
 		d.Reason = reason.SessionIdle
 	case !sess.RevokedAt.IsZero() && !now.Before(sess.RevokedAt):
 		d.Reason = reason.SessionRevoked
-	case !sess.UserSessionsValidFrom.IsZero() && sess.CreatedAt.Before(sess.UserSessionsValidFrom):
+	case !sess.UserSessionsValidFrom.IsZero() && !sess.CreatedAt.After(sess.UserSessionsValidFrom):
 		d.Reason = reason.SessionRevoked
 	case sess.UserDisabled:
 		d.Reason = reason.UserDisabled

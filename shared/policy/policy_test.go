@@ -209,6 +209,18 @@ func TestEvaluateExemptClients(t *testing.T) {
 	}
 }
 
+// A session created at the very instant of the user's revocation point is
+// revoked, as the stores' RevokeUser ends it: ties fail closed.
+func TestRevocationPointTieFailsClosed(t *testing.T) {
+	s := Defaults()
+	if d := s.Evaluate(Session{CreatedAt: t0, UserSessionsValidFrom: t0}, t0.Add(time.Minute), Enforcement{}); d.Reason != reason.SessionRevoked {
+		t.Errorf("session created at the revocation point = %s; want session_revoked", d.Reason)
+	}
+	if d := s.Evaluate(Session{CreatedAt: t0.Add(time.Nanosecond), UserSessionsValidFrom: t0}, t0.Add(time.Minute), Enforcement{}); d.Reason != reason.OK {
+		t.Errorf("session created just after the revocation point = %s; want ok", d.Reason)
+	}
+}
+
 func TestEvaluateOrderAndUserState(t *testing.T) {
 	s := Defaults()
 	s.SessionExpiration = SessionExpiration{Enabled: true, MaxSessionMinutes: 60, WarningMinutes: 5}

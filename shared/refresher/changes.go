@@ -46,6 +46,7 @@ func (r *Refresher) readChanges(ctx context.Context) ([]directory.Change, string
 		return nil, "", false
 	}
 	cursor, err := c.Cursors.DirectoryCursor(ctx, c.Name)
+	asked := r.cfg.Now() // the feed's answers are as of this instant, whichever user they name
 	if err != nil {
 		r.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "directory changes not read: cursor", slog.String("directory", c.Name), slog.String("error", err.Error()))
 		return nil, "", false
@@ -54,11 +55,15 @@ func (r *Refresher) readChanges(ctx context.Context) ([]directory.Change, string
 	if errors.Is(err, directory.ErrCursorExpired) {
 		r.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "directory change cursor expired: tracking restarts now; the per-user interval covers the gap",
 			slog.String("directory", c.Name))
+		asked = r.cfg.Now()
 		changes, next, err = c.Feed.Changes(ctx, "")
 	}
 	if err != nil {
 		r.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "directory changes not read", slog.String("directory", c.Name), slog.String("error", err.Error()))
 		return nil, "", false
+	}
+	for i := range changes {
+		changes[i].Result.AskedAt = asked
 	}
 	return changes, next, true
 }
@@ -122,13 +127,12 @@ func (r *Refresher) applyChanges(ctx context.Context, env string, changes []dire
 		}
 	}
 	rep.FromChanges += len(users)
-	started := r.cfg.Now() // the feed's answers were read before the users: the users' reading is the later start
 	if len(ask) > 0 {
 		answers, asked := r.check(ctx, ask)
 		users, results = append(users, ask[:asked]...), append(results, answers[:asked]...)
 		rep.ChangesAsked += asked
 	}
-	return r.record(ctx, env, users, results, started, interval, g, rep)
+	return r.record(ctx, env, users, results, interval, g, rep)
 }
 
 // parallel calls f(0..n-1) with at most limit calls at once.

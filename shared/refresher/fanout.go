@@ -140,10 +140,9 @@ func (r *Refresher) RunShard(ctx context.Context, s Shard) (Report, error) {
 	rep.Skipped = len(s.Users) - len(due)
 	g := sharedGuard{g: r.cfg.Guard, counter: r.cfg.FanOut.Counter, run: s.Run, keep: now.Add(RunKeep)}
 	// The shard is judged as one set: the guard sees it whole.
-	started := r.cfg.Now()
 	results, asked := r.check(ctx, due)
 	rep.StoppedEarly = asked < len(due)
-	if err := r.record(ctx, s.Env, due[:asked], results[:asked], started, interval, g, &rep); err != nil {
+	if err := r.record(ctx, s.Env, due[:asked], results[:asked], interval, g, &rep); err != nil {
 		return rep, err
 	}
 	r.logReport(ctx, s.Env, rep)

@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionguard/sessionguard/infra/local/devidp"
 	"github.com/sessionguard/sessionguard/shared/directory"
+	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/revoke"
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -79,5 +81,47 @@ func endConcurrently(t *testing.T, f *fixture, user string, at time.Time) {
 		Environments: []string{"prod"}, User: k, At: at, Cause: session.CauseSignalDisabled,
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// disableOnRead disables user the first time the refresher reads them,
+// after the change feed has answered: a SET landing between the two.
+type disableOnRead struct {
+	*memstore.Store
+	clock *devidp.Clock
+	user  session.UserKey
+	armed bool
+}
+
+func (s *disableOnRead) User(ctx context.Context, env string, k session.UserKey) (session.User, error) {
+	if s.armed && k == s.user {
+		s.armed = false
+		s.clock.Add(time.Second)
+		if _, err := revoke.User(ctx, s.Store, revoke.Request{Environments: []string{env}, User: k, At: s.clock.Now(), Cause: session.CauseSignalDisabled}); err != nil {
+			return session.User{}, err
+		}
+		s.clock.Add(time.Second)
+	}
+	return s.Store.User(ctx, env, k)
+}
+
+// A change feed's answer is as old as the feed's reading: a disable that
+// lands after the feed answered "active", but before the user is read,
+// stands.
+func TestAStaleFeedAnswerDoesNotClearALaterDisable(t *testing.T) {
+	ctx := context.Background()
+	feed := &fakeFeed{}
+	var st *disableOnRead
+	f := newDeltaFixture(t, 0, func(*directory.Graph) ChangeFeed { return feed })
+	st = &disableOnRead{Store: f.store, clock: f.clock, user: keysOf("u001")[0]}
+	f.ref.cfg.Store = st
+	f.signIn(t, "u001")
+	f.run(t)
+	f.clock.Add(10 * time.Minute)
+	feed.changes = []directory.Change{{ID: "u001", Complete: true, Result: directory.Result{State: directory.Active}}}
+	st.armed = true
+	f.run(t)
+	if u, _ := f.store.User(ctx, "prod", keysOf("u001")[0]); !u.Disabled {
+		t.Errorf("a disable that landed after the feed answered was cleared by that answer: %+v", u)
 	}
 }

@@ -239,12 +239,11 @@ func (r *Refresher) runEnv(ctx context.Context, env string, changes []directory.
 		if len(fresh) == 0 {
 			return rep, true, nil
 		}
-		started := r.cfg.Now()
 		results, asked := r.check(ctx, fresh)
 		if asked < len(fresh) {
 			rep.StoppedEarly = true
 		}
-		if err := r.record(ctx, env, fresh[:asked], results[:asked], started, interval, g, &rep); err != nil {
+		if err := r.record(ctx, env, fresh[:asked], results[:asked], interval, g, &rep); err != nil {
 			return rep, true, err
 		}
 		if rep.StoppedEarly {
@@ -254,9 +253,8 @@ func (r *Refresher) runEnv(ctx context.Context, env string, changes []directory.
 }
 
 // record judges a set of answers with the guard (the whole run so far,
-// this set included) and writes them. started is when the directory was
-// first asked for them: no earlier than the reading of users.
-func (r *Refresher) record(ctx context.Context, env string, users []session.User, results []directory.Result, started time.Time, interval time.Duration, g judge, rep *Report) error {
+// this set included) and writes them.
+func (r *Refresher) record(ctx context.Context, env string, users []session.User, results []directory.Result, interval time.Duration, g judge, rep *Report) error {
 	checked, revoking := 0, 0
 	for i, res := range results {
 		if res.Err == nil {
@@ -271,7 +269,7 @@ func (r *Refresher) record(ctx context.Context, env string, users []session.User
 		return fmt.Errorf("refresher: the mass-revocation guard in %s: %w", env, err)
 	}
 	rep.GuardTripped = rep.GuardTripped || tripped
-	return r.applyAll(ctx, env, users, results, started, interval, tripped, rep)
+	return r.applyAll(ctx, env, users, results, interval, tripped, rep)
 }
 
 // judge is the mass-revocation guard's memory: it adds a set of answers
@@ -323,7 +321,11 @@ func (r *Refresher) check(ctx context.Context, users []session.User) ([]director
 		go func(start int) {
 			defer wg.Done()
 			defer func() { <-sem }()
+			asked := r.cfg.Now()
 			copy(results[start:], r.cfg.Directory.Check(ctx, subjects))
+			for i := start; i < start+len(subjects); i++ {
+				results[i].AskedAt = asked
+			}
 		}(start)
 		asked = end
 	}
@@ -347,9 +349,9 @@ func revokes(u session.User, res directory.Result) bool {
 // apply records one user's answer. Every write is field-level: the
 // check's own fields, and what revoke.User does; so a revocation or a
 // disable that lands while the directory is being asked stands.
-func (r *Refresher) apply(ctx context.Context, env string, u session.User, res directory.Result, started time.Time, interval time.Duration, held bool, rep *Report) error {
+func (r *Refresher) apply(ctx context.Context, env string, u session.User, res directory.Result, interval time.Duration, held bool, rep *Report) error {
 	now := r.cfg.Now()
-	c := session.Check{StartedAt: started}
+	c := session.Check{StartedAt: res.AskedAt}
 	if res.Err != nil {
 		rep.Errors++
 		r.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "policy check failed", slog.String("environment", env),
@@ -401,12 +403,12 @@ func (r *Refresher) apply(ctx context.Context, env string, u session.User, res d
 // applyAll records the answers with bounded concurrency (WriteConcurrency
 // in flight), so a run is limited by the directory, not by one write after
 // another; each user's report is added to rep once its writes are done.
-func (r *Refresher) applyAll(ctx context.Context, env string, users []session.User, results []directory.Result, started time.Time, interval time.Duration, held bool, rep *Report) error {
+func (r *Refresher) applyAll(ctx context.Context, env string, users []session.User, results []directory.Result, interval time.Duration, held bool, rep *Report) error {
 	var mu sync.Mutex
 	var first error
 	parallel(len(results), r.cfg.WriteConcurrency, func(i int) {
 		var one Report
-		err := r.apply(ctx, env, users[i], results[i], started, interval, held, &one)
+		err := r.apply(ctx, env, users[i], results[i], interval, held, &one)
 		mu.Lock()
 		defer mu.Unlock()
 		rep.add(one)
