@@ -235,7 +235,7 @@ func TestEvaluateOrderAndUserState(t *testing.T) {
 		{"revoked", Session{CreatedAt: t0, RevokedAt: t0.Add(time.Minute)}, now, reason.SessionRevoked},
 		{"revoked later", Session{CreatedAt: t0, RevokedAt: now.Add(time.Second)}, now, reason.OK},
 		{"sessions revoked at IdP after sign-in", Session{CreatedAt: t0, UserSessionsValidFrom: t0.Add(time.Second)}, now, reason.SessionRevoked},
-		{"sessions revoked at IdP before sign-in", Session{CreatedAt: t0, UserSessionsValidFrom: t0}, now, reason.OK},
+		{"sessions revoked at IdP before sign-in", Session{CreatedAt: t0, UserSessionsValidFrom: t0.Add(-time.Second)}, now, reason.OK},
 		{"disabled", Session{CreatedAt: t0, UserDisabled: true}, now, reason.UserDisabled},
 	}
 	for _, tt := range tests {
