@@ -130,3 +130,23 @@ func TestSignOutHoldsForEverySpellingOfTheIssuer(t *testing.T) {
 		t.Errorf("a new sign-in, in the other spelling = %d %s; want 201", status, why)
 	}
 }
+
+// Signing out of a session that something else already ended still
+// records the sign-out and ends its IdP session: a refreshed token of it
+// cannot start another session.
+func TestSignOutOfAnAlreadyEndedSession(t *testing.T) {
+	f := newFixture(t)
+	sid := f.signIn(t, f.refreshed(t, "alice", "op-1"))
+	id, _ := session.ParseID(sid)
+	if _, _, err := f.store.Revoke(context.Background(), id.Hash(), f.clock.Now(), session.CauseAdmin); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Minute)
+	if resp := f.call(t, "sessions/sign-out.json", "", sid, nil); resp.StatusCode != 204 {
+		t.Fatalf("sign-out: %d %s", resp.StatusCode, resp.Body)
+	}
+	f.clock.Add(time.Minute)
+	if status, why := f.signInStatus(t, f.refreshed(t, "alice", "op-1")); status != 401 || why != "session_revoked" {
+		t.Errorf("a refreshed token of the signed-out IdP session = %d %s; want 401 session_revoked", status, why)
+	}
+}

@@ -428,18 +428,17 @@ func (a *API) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	// A sign-out records when it happened and ends the IdP session, so
 	// that neither an older token nor a refreshed token of that IdP session
-	// starts another session. A repeated sign-out writes the same records
-	// again, so a write that failed the first time is done by the retry; a
-	// session revoked for another reason records nothing.
-	signedOut := revoked || s.RevokeReason == session.CauseSignOut
-	if signedOut {
-		if err := a.cfg.Store.RecordSignOut(ctx, s.Environment, s.User, s.RevokedAt); err != nil {
-			a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("record sign-out: %w", err))
-			return
-		}
+	// starts another session. They are written for any session the id
+	// names, even one already ended (by an admin, the session limit, or a
+	// first sign-out whose writes failed): the user asked to sign out. A
+	// repeat moves the sign-out time forward (tokens from before it cannot
+	// start a session) and keeps the IdP session's first end.
+	if err := a.cfg.Store.RecordSignOut(ctx, s.Environment, s.User, now); err != nil {
+		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("record sign-out: %w", err))
+		return
 	}
-	if signedOut && s.IdPSession != "" {
-		if err := a.cfg.Store.EndIdPSession(ctx, s.Environment, s.User.Issuer, s.IdPSession, s.RevokedAt); err != nil {
+	if s.IdPSession != "" {
+		if err := a.cfg.Store.EndIdPSession(ctx, s.Environment, s.User.Issuer, s.IdPSession, now); err != nil {
 			a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("record the end of the IdP session: %w", err))
 			return
 		}
