@@ -41,13 +41,18 @@ func (st *Store) RecordSignOut(ctx context.Context, env string, user session.Use
 }
 
 // DisableUser marks user disabled in env as of at: dis is set and da
-// (when the disable was recorded) moves forward only. A later disable
-// already recorded is kept as it is.
+// (when the disable was recorded) moves forward only. When a later disable
+// is already recorded, its time stays, and dis is set all the same (a
+// check may have cleared that later one).
 func (st *Store) DisableUser(ctx context.Context, env string, user session.UserKey, at time.Time) error {
 	u := newUpdate().Set("env", str(env)).Set("iss", str(user.Issuer)).Set("sub", str(user.Subject)).
 		Set("dis", boolean(true)).Set("da", nanos(at)).
 		When(absentOrBefore("da", nanos(at)))
-	if err := st.updateItem(ctx, u, userKey(env, user)); err != nil && !conditionFailed(err) {
+	err := st.updateItem(ctx, u, userKey(env, user))
+	if conditionFailed(err) {
+		err = st.updateItem(ctx, newUpdate().Set("dis", boolean(true)), userKey(env, user))
+	}
+	if err != nil {
 		return fmt.Errorf("dynamodb: disable %s in %s: %w", user.Subject, env, err)
 	}
 	return nil

@@ -44,7 +44,7 @@ type Store interface {
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
 	ForgetJTI(ctx context.Context, issuer, jti string) error
 	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
-	PutStream(ctx context.Context, s session.Stream) error
+	PutStream(ctx context.Context, s session.Stream, was string) (bool, error)
 	Stream(ctx context.Context, transmitter string) (session.Stream, bool, error)
 	RecordVerification(ctx context.Context, transmitter, state string, at time.Time) error
 	RecordUsername(ctx context.Context, issuer, subject, username string) error
@@ -474,6 +474,15 @@ func Run(t *testing.T, open Open) {
 		if u, _ := st.User(ctx, "prod", alice); u.Disabled || !u.SessionsValidFrom.Equal(revokedAt) {
 			t.Errorf("after a check that started after the disable: user = %+v; want enabled, sessions still valid from %v", u, revokedAt)
 		}
+		// A disable stamped before the latest one (another function's
+		// clock) still disables, after a check cleared the latest one; the
+		// later time stays.
+		if err := st.DisableUser(ctx, "prod", alice, revokedAt.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := st.User(ctx, "prod", alice); !u.Disabled || !u.DisabledAt.Equal(revokedAt) {
+			t.Errorf("after an older-stamped disable of an enabled user: %+v; want disabled, disabled at %v", u, revokedAt)
+		}
 		// A check that started at the very instant of a disable does not.
 		if err := st.DisableUser(ctx, "prod", alice, revokedAt.Add(time.Hour)); err != nil {
 			t.Fatal(err)
@@ -700,8 +709,8 @@ func Run(t *testing.T, open Open) {
 			t.Fatalf("Stream before any = %v, %v; want none", ok, err)
 		}
 		s := session.Stream{Transmitter: tx, StreamID: "st-1", Delivery: "poll", PollURL: tx + "/poll/st-1", VerifyState: "v1", UpdatedAt: T0}
-		if err := st.PutStream(ctx, s); err != nil {
-			t.Fatal(err)
+		if ok, err := st.PutStream(ctx, s, ""); !ok || err != nil {
+			t.Fatalf("PutStream = %v, %v; want stored", ok, err)
 		}
 		if err := st.RecordVerification(ctx, tx, "v1", T0.Add(time.Second)); err != nil {
 			t.Fatal(err)
@@ -714,13 +723,15 @@ func Run(t *testing.T, open Open) {
 		}
 		// A new verification request: not verified until its event arrives.
 		s.VerifyState = "v2"
-		if err := st.PutStream(ctx, s); err != nil {
-			t.Fatal(err)
+		if ok, err := st.PutStream(ctx, s, "st-1"); !ok || err != nil {
+			t.Fatalf("PutStream = %v, %v; want stored", ok, err)
 		}
 		if got, _, _ := st.Stream(ctx, tx); got.Verified() || got.VerifiedState != "v1" {
 			t.Fatalf("after a new request = %+v; want not verified, the old arrival kept", got)
 		}
 	})
+
+	t.Run("a stream is stored only over the stream read", func(t *testing.T) { st, _ := fresh(t); streamStoredOverTheRead(t, st) })
 
 	t.Run("usernames map to subjects and back", func(t *testing.T) {
 		st, _ := fresh(t)
