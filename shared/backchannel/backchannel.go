@@ -109,7 +109,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Errorf("issuer %q keys its users by another claim than sub: a logout token must carry sid", lt.Issuer))
 		return
 	}
-	first, err := rc.cfg.Store.RecordJTI(ctx, lt.Issuer, jtiPrefix+lt.JTI, lt.AcceptedUntil)
+	first, err := rc.cfg.Store.RecordJTI(ctx, lt.Issuer, jtiPrefix+lt.JTI, lt.RefusedFrom)
 	if err != nil {
 		rc.refuse(ctx, w, http.StatusServiceUnavailable, reason.DependencyUnavailable, fmt.Errorf("record the jti: %w", err))
 		return

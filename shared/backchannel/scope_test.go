@@ -149,7 +149,11 @@ func TestLogoutReplayWindowFollowsTheVerifier(t *testing.T) {
 	if err != nil || fresh {
 		t.Errorf("the jti inside the window: RecordJTI = %v, %v; want already seen", fresh, err)
 	}
-	f.clock.Add(2 * time.Second)
+	f.clock.Add(time.Second) // the last instant the verifier accepts it
+	if status, body := f.post(raw); status != 400 || !strings.Contains(body["error_description"], "replayed") {
+		t.Errorf("replay at the last instant the token is accepted = %d %v; want 400, replayed", status, body)
+	}
+	f.clock.Add(time.Second)
 	if fresh, err := f.mem.RecordJTI(context.Background(), f.idp.URL(), jtiPrefix+"bcl-w", f.clock.Now().Add(time.Hour)); err != nil || !fresh {
 		t.Errorf("the jti after the token's acceptance ended: RecordJTI = %v, %v; want forgotten (its record expired)", fresh, err)
 	}

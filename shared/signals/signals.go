@@ -188,8 +188,10 @@ func (rc *Receiver) Process(ctx context.Context, raw string) Outcome {
 		rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "signal", slog.String("decision", "reject"), slog.String("issuer", set.Issuer), slog.String("error", err.Error()))
 		return refused("invalid_request", err.Error())
 	}
-	// Every SET, a verification event too, is accepted once.
-	fresh, err := rc.cfg.Store.RecordJTI(ctx, set.Issuer, set.JTI, rc.cfg.Now().Add(rc.cfg.Replay))
+	// Every SET, a verification event too, is accepted once: its jti is
+	// kept until the first instant the SET is refused as too old anyway
+	// (its iat, which may lie up to the clock skew ahead, plus Replay).
+	fresh, err := rc.cfg.Store.RecordJTI(ctx, set.Issuer, set.JTI, set.IssuedAt.Add(rc.cfg.Replay+time.Nanosecond))
 	if err != nil {
 		rc.cfg.Log.LogAttrs(ctx, slog.LevelError, "signal", slog.String("error", err.Error()))
 		return unavailable

@@ -29,6 +29,7 @@ const receiverID = "https://sessionguard.example/signals"
 var t0 = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 
 type fixture struct {
+	clock *devidp.Clock
 	tx    *devidp.Issuer // the transmitter
 	users string         // the access-token issuer
 	store *memstore.Store
@@ -50,7 +51,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	store := memstore.New(ck.Now)
 	users := "https://login.example/"
-	f := &fixture{tx: tx, users: users, store: store, alice: session.UserKey{Issuer: users, Subject: "alice"},
+	f := &fixture{clock: ck, tx: tx, users: users, store: store, alice: session.UserKey{Issuer: users, Subject: "alice"},
 		rc: New(Config{Verifier: v, Store: store, Environments: []string{"prod", "staging"}, SubjectIssuers: map[string][]string{tx.URL(): {users}}, Now: ck.Now})}
 	for _, env := range []string{"prod", "staging"} {
 		for _, u := range []string{"alice", "bob"} {
@@ -456,5 +457,23 @@ func TestVerificationEventsAreReplayChecked(t *testing.T) {
 	want := []string{f.tx[0].URL() + " s-v-1", f.tx[0].URL() + " s-v-2"}
 	if !slices.Equal(f.recordings.states, want) {
 		t.Errorf("recorded verifications = %q; want %q", f.recordings.states, want)
+	}
+}
+
+// A SET's jti is kept until the SET would be refused as too old anyway,
+// judged from its iat: one whose iat lies ahead of the receiver's clock
+// (within the skew) cannot be replayed in the gap after Replay.
+func TestReplayWindowFollowsTheSETsIat(t *testing.T) {
+	f := newFixture(t)
+	f.rc.cfg.Replay = 10 * time.Minute
+	raw := f.set(t, SessionRevoked, "jti-ahead", func(tok *devidp.Token) {
+		tok.IssuedAt, tok.TTL = f.clock.Now().Add(50*time.Second), time.Hour
+	})
+	if status, body := f.push(t, raw, "application/secevent+jwt"); status != 202 {
+		t.Fatalf("push = %d %v; want 202", status, body)
+	}
+	f.clock.Add(f.rc.cfg.Replay + 30*time.Second) // past the first push plus Replay; not past iat plus Replay
+	if status, body := f.push(t, raw, "application/secevent+jwt"); status != 400 || !strings.Contains(body["description"], "duplicate") {
+		t.Errorf("replay inside iat+Replay = %d %v; want 400, duplicate", status, body)
 	}
 }

@@ -493,10 +493,10 @@ type Logout struct {
 	SessionID string // "sid", when present
 	JTI       string
 	IssuedAt  time.Time
-	// AcceptedUntil is the last instant this verifier would accept the
-	// token (its iat plus LogoutMaxAge, or its exp, each plus the clock
-	// skew): a receiver remembers its jti at least that long.
-	AcceptedUntil time.Time
+	// RefusedFrom is the first instant at which this verifier refuses the
+	// token as too old (past its iat plus LogoutMaxAge, or at its exp, each
+	// with the clock skew): a receiver remembers its jti until then.
+	RefusedFrom time.Time
 }
 
 // VerifyLogout verifies an OpenID Connect Back-Channel Logout 1.0 token
@@ -512,11 +512,11 @@ func (v *Verifier) VerifyLogout(ctx context.Context, raw string) (Logout, error)
 	}
 	defer jws.release()
 	c := &jws.claims
-	until := c.Iat.t.Add(LogoutMaxAge + v.cfg.ClockSkew)
+	until := c.Iat.t.Add(LogoutMaxAge + v.cfg.ClockSkew + time.Nanosecond) // accepted up to and including iat+max+skew
 	if c.Exp.set && c.Exp.t.Add(v.cfg.ClockSkew).Before(until) {
-		until = c.Exp.t.Add(v.cfg.ClockSkew)
+		until = c.Exp.t.Add(v.cfg.ClockSkew) // refused from exp+skew on
 	}
-	return Logout{Issuer: is.Issuer.Issuer, Subject: c.Sub, SessionID: c.Sid, JTI: c.Jti, IssuedAt: c.Iat.t, AcceptedUntil: until}, nil
+	return Logout{Issuer: is.Issuer.Issuer, Subject: c.Sub, SessionID: c.Sid, JTI: c.Jti, IssuedAt: c.Iat.t, RefusedFrom: until}, nil
 }
 
 // SET is a verified Security Event Token.
