@@ -123,20 +123,26 @@ func (a *API) issuerParam(w http.ResponseWriter, r *http.Request) (string, bool)
 	return iss, true
 }
 
-// streamFailed answers a transmitter's refusal or silence: 502, saying
-// what failed (the transmitter is outside; its answer is not internal).
+// streamFailed answers a stream call that failed: 409 for a stream to set
+// up first, one the transmitter no longer knows, or a call that lost to
+// another on the same stream; else 502 (the transmitter refused or did not
+// answer, or it answered 404 to the update of a stream it still serves:
+// ssf.ErrStreamNotUpdated). A 5xx body says nothing; the log line names
+// the cause.
 func (a *API) streamFailed(w http.ResponseWriter, r *http.Request, action string, err error) {
 	if errors.Is(err, ssf.ErrNoStream) {
 		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "set up the stream first"})
 		return
 	}
-	if errors.Is(err, ssf.ErrStreamNotFound) {
-		a.cfg.Log.LogAttrs(r.Context(), slog.LevelWarn, "admin", slog.String("action", action), slog.String("error", err.Error()))
-		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "the transmitter no longer knows this stream: set it up again (PUT /transmitters/stream), or reset it (DELETE /transmitters/stream)"})
-		return
-	}
 	a.cfg.Log.LogAttrs(r.Context(), slog.LevelWarn, "admin", slog.String("action", action), slog.String("error", err.Error()))
-	problem.Write(w, problem.Details{Status: http.StatusBadGateway, Detail: "the transmitter: " + err.Error()})
+	switch {
+	case errors.Is(err, ssf.ErrStreamChanged):
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "another setup or reset of this stream ran at the same time, and its result is kept: read the transmitters again (GET /transmitters)"})
+	case errors.Is(err, ssf.ErrStreamNotFound):
+		problem.Write(w, problem.Details{Status: http.StatusConflict, Detail: "the transmitter no longer knows this stream: set it up again (PUT /transmitters/stream), or reset it (DELETE /transmitters/stream)"})
+	default:
+		problem.Write(w, problem.Details{Status: http.StatusBadGateway})
+	}
 }
 
 // streamCall admits a stream route's caller (a global admin) and reads

@@ -3,12 +3,15 @@ package adminapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/sessionguard/sessionguard/infra/local/devidp"
 	"github.com/sessionguard/sessionguard/shared/signals"
@@ -177,5 +180,140 @@ func TestOpenAPIMethodsMatchTheRoutes(t *testing.T) {
 		if r.status != 405 || !slices.Equal(got, want) {
 			t.Errorf("%s: %d, Allow %v; the OpenAPI document lists %v", path, r.status, got, want)
 		}
+	}
+}
+
+// stubTransmitter is a transmitter whose update (PATCH) always answers
+// 404 while it serves every stream it has (GET 200), and whose creates
+// wait for each other until `together` have arrived (setups at once).
+type stubTransmitter struct {
+	*httptest.Server
+	mu       sync.Mutex
+	streams  map[string]bool
+	n        int
+	together int
+	all      chan struct{} // closed when `together` creates have arrived
+}
+
+func newStubTransmitter(t *testing.T, together int) *stubTransmitter {
+	t.Helper()
+	st := &stubTransmitter{streams: map[string]bool{}, together: together, all: make(chan struct{})}
+	mux := http.NewServeMux()
+	st.Server = httptest.NewServer(mux)
+	t.Cleanup(st.Close)
+	mux.HandleFunc("GET /.well-known/ssf-configuration", func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(ssf.Metadata{Issuer: st.URL, ConfigurationEndpoint: st.URL + "/streams", StatusEndpoint: st.URL + "/status"})
+	})
+	mux.HandleFunc("PATCH /streams", http.NotFound)
+	mux.HandleFunc("GET /streams", func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("stream_id")
+		if !st.has(id) {
+			http.NotFound(w, r)
+			return
+		}
+		json.NewEncoder(w).Encode(ssf.StreamConfig{StreamID: id, Delivery: ssf.Delivery{Method: ssf.PushDelivery}})
+	})
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(ssf.Status{StreamID: r.URL.Query().Get("stream_id"), Status: "enabled"})
+	})
+	mux.HandleFunc("POST /streams", func(w http.ResponseWriter, _ *http.Request) {
+		st.mu.Lock()
+		st.n++
+		id := fmt.Sprintf("st-%d", st.n)
+		st.streams[id] = true
+		if st.n == st.together {
+			close(st.all)
+		}
+		st.mu.Unlock()
+		select {
+		case <-st.all:
+		case <-time.After(5 * time.Second):
+		}
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(ssf.StreamConfig{StreamID: id, Delivery: ssf.Delivery{Method: ssf.PushDelivery}})
+	})
+	mux.HandleFunc("DELETE /streams", func(w http.ResponseWriter, r *http.Request) {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		delete(st.streams, r.URL.Query().Get("stream_id"))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return st
+}
+
+func (st *stubTransmitter) has(id string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.streams[id]
+}
+
+func (st *stubTransmitter) count() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.streams)
+}
+
+// withStub makes st the fixture's one transmitter; it returns the
+// ?issuer= query.
+func (f *fixture) withStub(st *stubTransmitter) string {
+	f.api.cfg.Transmitters = []string{st.URL}
+	f.api.cfg.StreamStore = f.store
+	f.api.cfg.Streams = &ssf.Manager{Store: f.store, PushURL: "https://api.example/signals", Now: f.clock.Now,
+		Transmitters: []ssf.Transmitter{{Issuer: st.URL, Audience: devidp.SETAudience}}}
+	return "?issuer=" + url.QueryEscape(st.URL)
+}
+
+// A transmitter that answers 404 to the update of the stored stream but
+// still serves it has not lost it: the setup answers 502 (its log line
+// says so), not 409 "the transmitter no longer knows this stream", and
+// creates nothing.
+func TestSetupWhenTheUpdateAnswers404ButTheStreamIsServed(t *testing.T) {
+	f := newFixture(t)
+	st := newStubTransmitter(t, 1)
+	q := f.withStub(st)
+	admin := f.admin(t)
+	r := f.call(t, "PUT", "/transmitters/stream"+q, admin, nil, `{"delivery":"push"}`)
+	first, _ := get(r.json(t), "stream", "streamId").(string)
+	if r.status != 200 || !st.has(first) {
+		t.Fatalf("setup = %d %s", r.status, r.body)
+	}
+	r = f.call(t, "PUT", "/transmitters/stream"+q, admin, nil, `{"delivery":"push"}`)
+	if r.status != 502 || r.header.Get("Content-Type") != "application/problem+json" || strings.Contains(string(r.body), "no longer knows") {
+		t.Errorf("setup whose update answered 404 while the stream is served = %d %s; want 502 problem+json", r.status, r.body)
+	}
+	if !strings.Contains(f.logs.String(), ssf.ErrStreamNotUpdated.Error()) {
+		t.Errorf("the log does not say the transmitter still serves the stream:\n%s", f.logs)
+	}
+	if n := st.count(); n != 1 {
+		t.Errorf("the transmitter has %d streams; want the first one only", n)
+	}
+}
+
+// Two setups at once (a double-click in the console) leave one stream:
+// one answers 200, the other 409 after deleting the stream it created at
+// the transmitter.
+func TestTwoSetupsAtOnce(t *testing.T) {
+	f := newFixture(t)
+	st := newStubTransmitter(t, 2)
+	q := f.withStub(st)
+	admin := f.admin(t)
+	rs := make([]response, 2)
+	var wg sync.WaitGroup
+	for i := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rs[i] = f.call(t, "PUT", "/transmitters/stream"+q, admin, nil, `{"delivery":"push"}`)
+		}()
+	}
+	wg.Wait()
+	codes := []int{rs[0].status, rs[1].status}
+	slices.Sort(codes)
+	if !slices.Equal(codes, []int{200, 409}) {
+		t.Fatalf("two setups at once = %d %s, %d %s; want 200 and 409", rs[0].status, rs[0].body, rs[1].status, rs[1].body)
+	}
+	stored, _, _ := f.store.Stream(context.Background(), st.URL)
+	if n := st.count(); n != 1 || !st.has(stored.StreamID) {
+		t.Errorf("the transmitter has %d streams, %s stored; want only the stored one", n, stored.StreamID)
 	}
 }

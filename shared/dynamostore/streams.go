@@ -20,15 +20,26 @@ func streamKey(transmitter string) item {
 	return key("X#"+hex.EncodeToString(sum[:]), "STREAM")
 }
 
-// PutStream stores the stream at s.Transmitter; the verification that
-// arrived (RecordVerification) is kept.
-func (st *Store) PutStream(ctx context.Context, s session.Stream) error {
+// PutStream stores the stream at s.Transmitter, only if the stream id
+// stored there is still was ("": none, or an item without one), and
+// reports whether it did; the verification that arrived
+// (RecordVerification) is kept. One conditional update.
+func (st *Store) PutStream(ctx context.Context, s session.Stream, was string) (bool, error) {
 	u := newUpdate().Set("tx", str(s.Transmitter)).Set("id", str(s.StreamID)).Set("dlv", str(s.Delivery)).
 		Set("purl", str(s.PollURL)).Set("vst", str(s.VerifyState)).Set("upd", nanos(s.UpdatedAt))
-	if err := st.updateItem(ctx, u, streamKey(s.Transmitter)); err != nil {
-		return fmt.Errorf("dynamodb: put the stream at %s: %w", s.Transmitter, err)
+	if was == "" {
+		u.When(name("id").AttributeNotExists().Or(name("id").Equal(val(str("")))))
+	} else {
+		u.When(name("id").Equal(val(str(was))))
 	}
-	return nil
+	err := st.updateItem(ctx, u, streamKey(s.Transmitter))
+	if conditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("dynamodb: put the stream at %s: %w", s.Transmitter, err)
+	}
+	return true, nil
 }
 
 // Stream returns the stream at transmitter; ok is false when there is none.

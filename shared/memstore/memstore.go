@@ -516,14 +516,18 @@ func (m *Store) IdPSessionHashes(_ context.Context, issuer, sid string) ([]sessi
 }
 
 // PutStream stores the stream at s.Transmitter, keeping the verification
-// that arrived.
-func (m *Store) PutStream(_ context.Context, s session.Stream) error {
+// that arrived, only if the stream id stored there is still was ("": none);
+// it reports whether it did.
+func (m *Store) PutStream(_ context.Context, s session.Stream, was string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old := m.streams[s.Transmitter]
+	if old.StreamID != was {
+		return false, nil
+	}
 	s.VerifiedState, s.VerifiedAt = old.VerifiedState, old.VerifiedAt
 	m.streams[s.Transmitter] = s
-	return nil
+	return true, nil
 }
 
 // Stream returns the stream at transmitter; ok is false when there is none.

@@ -17,7 +17,10 @@ import (
 
 // StreamStore keeps this receiver's stream at each transmitter.
 type StreamStore interface {
-	PutStream(ctx context.Context, s session.Stream) error
+	// PutStream stores s only if the stream id stored at s.Transmitter is
+	// still was, the id read before ("": no stream stored), and reports
+	// whether it did; the verification that arrived is kept.
+	PutStream(ctx context.Context, s session.Stream, was string) (bool, error)
 	Stream(ctx context.Context, transmitter string) (session.Stream, bool, error)
 }
 
@@ -52,6 +55,27 @@ var EventsRequested = []string{signals.SessionRevoked, signals.CredentialChange,
 
 // ErrUnknownTransmitter is returned for an issuer not configured.
 var ErrUnknownTransmitter = errors.New("ssf: not a configured transmitter")
+
+// ErrStreamChanged is returned when the stored stream changed between a
+// call's read and its write: another setup, verification request or reset
+// of the same stream ran at the same time. Nothing of the losing call is
+// stored, and a stream it created at the transmitter is deleted there.
+var ErrStreamChanged = errors.New("ssf: the stream was changed at the same time by another call")
+
+// ErrStreamNotUpdated is returned when the transmitter answers 404 to the
+// update of the stored stream yet still serves it when read: it has not
+// lost the stream, so no second one is created.
+var ErrStreamNotUpdated = errors.New("ssf: the transmitter answered 404 to the update of a stream it still serves")
+
+// lastRequestTimeout bounds a request sent on a context of its own, after
+// the caller's may have ended: a poll run's last acknowledgement, the
+// deletion of a stream that could not be stored.
+const lastRequestTimeout = 5 * time.Second
+
+// detached is a short context that outlives the cancellation of ctx.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), lastRequestTimeout)
+}
 
 func (m *Manager) now() time.Time {
 	if m.Now == nil {
@@ -88,8 +112,11 @@ func (m *Manager) client(ctx context.Context, t Transmitter) (*Client, error) {
 // one it has, with the delivery asked for ("push" to PushURL, or "poll"),
 // the events this receiver acts on, and its audience. A stored stream the
 // transmitter no longer knows (its update answers 404: the transmitter
-// lost its streams, or the stream was deleted there) is created again,
-// and the new stream id stored; the new stream is not verified.
+// lost its streams, or the stream was deleted there) and whose read
+// answers 404 too is created again, and the new stream id stored; the new
+// stream is not verified. The stream is stored only over the one read
+// here: a setup that loses to another one running at the same time deletes
+// the stream it created at the transmitter and returns ErrStreamChanged.
 func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (session.Stream, StreamConfig, error) {
 	t, err := m.transmitter(issuer)
 	if err != nil {
@@ -119,13 +146,7 @@ func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (session.S
 		cfg.StreamID = old.StreamID
 		got, err = c.Update(ctx, cfg)
 		if errors.Is(err, ErrStreamNotFound) {
-			// Created again only if reading the stream fails too: a
-			// transmitter that still serves it must not get a second
-			// stream while the first one delivers on, unmanaged.
-			if _, gerr := c.Get(ctx, old.StreamID); gerr != nil {
-				cfg.StreamID = ""
-				got, err = c.Create(ctx, cfg)
-			}
+			got, err = recreate(ctx, c, cfg)
 		}
 	} else {
 		got, err = c.Create(ctx, cfg)
@@ -144,13 +165,53 @@ func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (session.S
 	if delivery == "poll" {
 		s.PollURL = got.Delivery.EndpointURL
 		if s.PollURL == "" {
-			return session.Stream{}, StreamConfig{}, fmt.Errorf("ssf: %s gave no endpoint_url to poll", issuer)
+			err := fmt.Errorf("ssf: %s gave no endpoint_url to poll", issuer)
+			return session.Stream{}, StreamConfig{}, m.discard(ctx, c, old, got, err)
 		}
 	}
-	if err := m.Store.PutStream(ctx, s); err != nil {
+	stored, err := m.Store.PutStream(ctx, s, old.StreamID)
+	if err != nil {
 		return session.Stream{}, StreamConfig{}, err
 	}
+	if !stored {
+		err := fmt.Errorf("%w: another setup or reset of the stream at %s ran at the same time", ErrStreamChanged, issuer)
+		return session.Stream{}, StreamConfig{}, m.discard(ctx, c, old, got, err)
+	}
 	return s, got, nil
+}
+
+// recreate creates the stream of cfg again after its update answered 404,
+// only if reading it answers 404 too. A transmitter that still serves it
+// (ErrStreamNotUpdated), or whose read fails otherwise (unavailable, a
+// timeout, a refused credential: it has not said the stream is gone), gets
+// no second stream while the first one delivers on, unmanaged.
+func recreate(ctx context.Context, c *Client, cfg StreamConfig) (StreamConfig, error) {
+	_, err := c.Get(ctx, cfg.StreamID)
+	switch {
+	case err == nil:
+		return StreamConfig{}, fmt.Errorf("%w (stream %s: reading it answered 200; no second stream was created)", ErrStreamNotUpdated, cfg.StreamID)
+	case !errors.Is(err, ErrStreamNotFound):
+		return StreamConfig{}, fmt.Errorf("ssf: the update of stream %s answered 404 and reading it failed: %w", cfg.StreamID, err)
+	}
+	cfg.StreamID = ""
+	return c.Create(ctx, cfg)
+}
+
+// discard deletes at the transmitter the stream got that this setup
+// created but does not store (it is not the stream read, old), so that it
+// does not deliver on, unmanaged; it returns why the setup failed, and the
+// deletion's error if that fails too. The deletion goes out even when the
+// setup's context has ended.
+func (m *Manager) discard(ctx context.Context, c *Client, old session.Stream, got StreamConfig, why error) error {
+	if got.StreamID == old.StreamID {
+		return why
+	}
+	dctx, cancel := detached(ctx)
+	defer cancel()
+	if err := c.Delete(dctx, got.StreamID); err != nil && !errors.Is(err, ErrStreamNotFound) {
+		return errors.Join(why, fmt.Errorf("ssf: stream %s stays at the transmitter, unmanaged: %w", got.StreamID, err))
+	}
+	return why
 }
 
 // RequestVerification asks the transmitter for a verification event with
@@ -163,8 +224,12 @@ func (m *Manager) RequestVerification(ctx context.Context, issuer string) (sessi
 	var b [12]byte
 	rand.Read(b[:])
 	s.VerifyState = hex.EncodeToString(b[:])
-	if err := m.Store.PutStream(ctx, s); err != nil {
+	stored, err := m.Store.PutStream(ctx, s, s.StreamID)
+	if err != nil {
 		return session.Stream{}, err
+	}
+	if !stored {
+		return session.Stream{}, fmt.Errorf("%w: the stream at %s was set up again or reset meanwhile", ErrStreamChanged, issuer)
 	}
 	if err := c.Verify(ctx, s.StreamID, s.VerifyState); err != nil {
 		return session.Stream{}, err
@@ -200,8 +265,9 @@ var ErrNoStream = errors.New("ssf: no stream")
 // creates one afresh: the stream is deleted at the transmitter first (a
 // 404 there means it is gone already), then the stored stream is cleared.
 // If the transmitter refuses or cannot be reached, nothing is forgotten
-// (the stream would stay at the transmitter, unmanaged). It returns the
-// stream forgotten; without a stored stream it does nothing.
+// (the stream would stay at the transmitter, unmanaged). A stream that
+// another setup stored meanwhile is kept (ErrStreamChanged). It returns
+// the stream forgotten; without a stored stream it does nothing.
 func (m *Manager) Reset(ctx context.Context, issuer string) (session.Stream, error) {
 	t, err := m.transmitter(issuer)
 	if err != nil {
@@ -221,8 +287,12 @@ func (m *Manager) Reset(ctx context.Context, issuer string) (session.Stream, err
 	if err := c.Delete(ctx, old.StreamID); err != nil && !errors.Is(err, ErrStreamNotFound) {
 		return session.Stream{}, fmt.Errorf("ssf: reset the stream at %s: %w", issuer, err)
 	}
-	if err := m.Store.PutStream(ctx, session.Stream{Transmitter: issuer, UpdatedAt: m.now()}); err != nil {
+	stored, err := m.Store.PutStream(ctx, session.Stream{Transmitter: issuer, UpdatedAt: m.now()}, old.StreamID)
+	if err != nil {
 		return session.Stream{}, fmt.Errorf("ssf: forget the stream at %s: %w", issuer, err)
+	}
+	if !stored {
+		return session.Stream{}, fmt.Errorf("%w: another setup stored a new stream at %s meanwhile; it is kept", ErrStreamChanged, issuer)
 	}
 	return old, nil
 }
@@ -302,7 +372,8 @@ func (m *Manager) Poll(ctx context.Context, p Processor) (map[string]PollReport,
 // round before; when polling stops (nothing more waits, the run's rounds
 // are spent, or its deadline is near) a last request acknowledges the last
 // round's SETs and asks for none (maxEvents 0), so they are not delivered
-// again.
+// again. That request goes out on a short context of its own: the run's
+// context may have ended, which is one reason to stop.
 func (m *Manager) pollOne(ctx context.Context, p Processor, endpoint, bearer string) (PollReport, error) {
 	var rep PollReport
 	req := PollRequest{MaxEvents: pollBatch, ReturnImmediately: true}
@@ -330,7 +401,10 @@ func (m *Manager) pollOne(ctx context.Context, p Processor, endpoint, bearer str
 		}
 		if n := len(req.Ack) + len(req.SetErrs); n > 0 {
 			req.MaxEvents = 0 // acknowledge only
-			if _, err := Poll(ctx, m.HTTP, endpoint, bearer, req); err != nil {
+			actx, cancel := detached(ctx)
+			_, err := Poll(actx, m.HTTP, endpoint, bearer, req)
+			cancel()
+			if err != nil {
 				return rep, fmt.Errorf("ssf: acknowledge %d SETs: %w", n, err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -187,7 +188,7 @@ func TestPollAcknowledgesTheLastRoundBeforeStopping(t *testing.T) {
 			defer srv.Close()
 			const iss = "https://transmitter.example"
 			store := memstore.New(nil)
-			if err := store.PutStream(ctx, session.Stream{Transmitter: iss, StreamID: "st-1", Delivery: "poll", PollURL: srv.URL}); err != nil {
+			if _, err := store.PutStream(ctx, session.Stream{Transmitter: iss, StreamID: "st-1", Delivery: "poll", PollURL: srv.URL}, ""); err != nil {
 				t.Fatal(err)
 			}
 			m := &Manager{Store: store, Transmitters: []Transmitter{{Issuer: iss}}}
@@ -215,7 +216,8 @@ func TestPollAcknowledgesTheLastRoundBeforeStopping(t *testing.T) {
 
 // A transmitter whose update answers 404 while it still serves the stream
 // (an update endpoint it does not have) gets no second stream: the setup
-// fails, and the first one is not left delivering, unmanaged.
+// fails with ErrStreamNotUpdated (the transmitter has not lost the
+// stream), and the first one is not left delivering, unmanaged.
 func TestNoSecondStreamWhileTheFirstIsServed(t *testing.T) {
 	ctx := context.Background()
 	var created int
@@ -235,14 +237,192 @@ func TestNoSecondStreamWhileTheFirstIsServed(t *testing.T) {
 		json.NewEncoder(w).Encode(StreamConfig{StreamID: "st-2"})
 	})
 	store := memstore.New(nil)
-	if err := store.PutStream(ctx, session.Stream{Transmitter: srv.URL, StreamID: "st-1", Delivery: "push"}); err != nil {
+	if _, err := store.PutStream(ctx, session.Stream{Transmitter: srv.URL, StreamID: "st-1", Delivery: "push"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	m := &Manager{Store: store, PushURL: "https://api.example/signals", Transmitters: []Transmitter{{Issuer: srv.URL, Audience: audience}}}
-	if _, _, err := m.Setup(ctx, srv.URL, "push"); err == nil || created != 0 {
+	_, _, err := m.Setup(ctx, srv.URL, "push")
+	if err == nil || created != 0 {
 		t.Fatalf("Setup = %v with %d stream(s) created; want an error and none created", err, created)
+	}
+	// Not "the transmitter no longer knows this stream": its read says it does.
+	if errors.Is(err, ErrStreamNotFound) || !errors.Is(err, ErrStreamNotUpdated) {
+		t.Errorf("Setup = %v; want ErrStreamNotUpdated, not ErrStreamNotFound", err)
 	}
 	if s, _, _ := store.Stream(ctx, srv.URL); s.StreamID != "st-1" {
 		t.Errorf("stored stream = %+v; want st-1 kept", s)
+	}
+}
+
+// newTransmitterMux is a transmitter serving its metadata, its streams at
+// /streams; the test adds the stream handlers it needs.
+func newTransmitterMux(t *testing.T) (*httptest.Server, *http.ServeMux) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	mux.HandleFunc("GET /.well-known/ssf-configuration", func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(Metadata{Issuer: srv.URL, ConfigurationEndpoint: srv.URL + "/streams"})
+	})
+	return srv, mux
+}
+
+// A transmitter whose update answers 404 and whose read then fails for
+// another reason (503 here; a timeout or a 401 alike) has not said that it
+// lost the stream: no second stream is created, the setup fails with the
+// read's error, and the stored stream is kept.
+func TestNoSecondStreamWhenTheReadFailsTransiently(t *testing.T) {
+	ctx := context.Background()
+	var created int
+	srv, mux := newTransmitterMux(t)
+	mux.HandleFunc("PATCH /streams", http.NotFound)
+	mux.HandleFunc("GET /streams", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	mux.HandleFunc("POST /streams", func(w http.ResponseWriter, _ *http.Request) {
+		created++
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(StreamConfig{StreamID: "st-2"})
+	})
+	store := memstore.New(nil)
+	if _, err := store.PutStream(ctx, session.Stream{Transmitter: srv.URL, StreamID: "st-1", Delivery: "push"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	m := &Manager{Store: store, PushURL: "https://api.example/signals", Transmitters: []Transmitter{{Issuer: srv.URL, Audience: audience}}}
+	_, _, err := m.Setup(ctx, srv.URL, "push")
+	if err == nil || created != 0 {
+		t.Fatalf("Setup = %v, %d created; want an error, none created", err, created)
+	}
+	if errors.Is(err, ErrStreamNotFound) || !strings.Contains(err.Error(), "503") {
+		t.Errorf("Setup = %v; want the read's 503, not ErrStreamNotFound", err)
+	}
+	if s, _, _ := store.Stream(ctx, srv.URL); s.StreamID != "st-1" {
+		t.Errorf("stored stream = %+v; want st-1 kept", s)
+	}
+}
+
+// racingTransmitter creates streams only when two creates have arrived
+// together (two setups at once: a double-click in the console), and
+// deletes them; it keeps the streams it has.
+type racingTransmitter struct {
+	mu      sync.Mutex
+	streams map[string]bool
+	n       int
+	both    chan struct{} // closed when the second create arrives
+}
+
+func newRacingTransmitter(t *testing.T) (*httptest.Server, *racingTransmitter) {
+	t.Helper()
+	rt := &racingTransmitter{streams: map[string]bool{}, both: make(chan struct{})}
+	srv, mux := newTransmitterMux(t)
+	mux.HandleFunc("POST /streams", func(w http.ResponseWriter, _ *http.Request) {
+		rt.mu.Lock()
+		rt.n++
+		id := fmt.Sprintf("st-%d", rt.n)
+		rt.streams[id] = true
+		if rt.n == 2 {
+			close(rt.both)
+		}
+		rt.mu.Unlock()
+		select {
+		case <-rt.both:
+		case <-time.After(5 * time.Second):
+		}
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(StreamConfig{StreamID: id, Delivery: Delivery{Method: PushDelivery}})
+	})
+	mux.HandleFunc("DELETE /streams", func(w http.ResponseWriter, r *http.Request) {
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		id := r.URL.Query().Get("stream_id")
+		if !rt.streams[id] {
+			http.NotFound(w, r)
+			return
+		}
+		delete(rt.streams, id)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return srv, rt
+}
+
+func (rt *racingTransmitter) live() []string {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	var out []string
+	for id := range rt.streams {
+		out = append(out, id)
+	}
+	return out
+}
+
+// Two setups at once, each reading that no stream is stored, each create
+// one at the transmitter: only the first stored wins; the other deletes
+// the stream it created there and fails with ErrStreamChanged, so the
+// transmitter keeps one stream, the one stored.
+func TestTwoSetupsAtOnceLeaveOneStream(t *testing.T) {
+	ctx := context.Background()
+	srv, rt := newRacingTransmitter(t)
+	store := memstore.New(nil)
+	m := &Manager{Store: store, PushURL: "https://api.example/signals", Transmitters: []Transmitter{{Issuer: srv.URL, Audience: audience}}}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, errs[i] = m.Setup(ctx, srv.URL, "push")
+		}()
+	}
+	wg.Wait()
+	var won, lost int
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case errors.Is(err, ErrStreamChanged):
+			lost++
+		default:
+			t.Errorf("Setup = %v; want success or ErrStreamChanged", err)
+		}
+	}
+	if won != 1 || lost != 1 {
+		t.Errorf("Setup results %v; want one success and one ErrStreamChanged", errs)
+	}
+	stored, _, _ := store.Stream(ctx, srv.URL)
+	if live := rt.live(); len(live) != 1 || live[0] != stored.StreamID {
+		t.Errorf("the transmitter has streams %v, %s stored; want only the stored one", live, stored.StreamID)
+	}
+}
+
+// cancelling cancels the poll run while it processes a SET (the run's
+// context ends), and accepts the SET.
+type cancelling struct{ cancel context.CancelFunc }
+
+func (c cancelling) Process(context.Context, string) signals.Outcome {
+	c.cancel()
+	return signals.Outcome{Status: http.StatusAccepted}
+}
+
+// A run whose context ends while it processes still acknowledges what it
+// applied: the last acknowledgement goes out on a short context of its
+// own, not on the ended one, so those SETs are not delivered again.
+func TestPollAcknowledgesAfterTheRunIsCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tx := &endlessPoll{}
+	srv := httptest.NewServer(tx)
+	defer srv.Close()
+	const iss = "https://transmitter.example"
+	store := memstore.New(nil)
+	if _, err := store.PutStream(ctx, session.Stream{Transmitter: iss, StreamID: "st-1", Delivery: "poll", PollURL: srv.URL}, ""); err != nil {
+		t.Fatal(err)
+	}
+	m := &Manager{Store: store, Transmitters: []Transmitter{{Issuer: iss}}}
+	rep, err := m.Poll(ctx, cancelling{cancel})
+	if err != nil || rep[iss].Applied != 1 {
+		t.Fatalf("Poll = %+v, %v; want 1 applied and acknowledged", rep, err)
+	}
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if len(tx.bodies) != 2 || !slices.Equal(tx.acked(), tx.served) {
+		t.Errorf("%d requests, served %v, acknowledged %v; want the one round acknowledged by a second request", len(tx.bodies), tx.served, tx.acked())
 	}
 }
