@@ -518,7 +518,7 @@ func viewOf(s session.Session, now time.Time) sessionView {
 		}
 		return &t
 	}
-	d := s.Settings.Evaluate(s.PolicyView(session.User{}), now, policy.Enforcement{})
+	d := s.Settings.Evaluate(s.PolicyView(session.User{}).AsSignedIn(), now, policy.Enforcement{})
 	return sessionView{ID: s.Hash.String(), UserID: s.User.Subject, Issuer: s.User.Issuer, ClientID: s.ClientID, CreatedAt: s.CreatedAt,
 		LastActivityAt: opt(s.LastActivityAt), StaySignedIn: s.StaySignedIn, SettingsVersion: s.SettingsVersion,
 		ExpiresAt: opt(d.ExpiresAt), IdleExpiresAt: opt(d.IdleExpiresAt)}

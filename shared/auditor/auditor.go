@@ -184,7 +184,7 @@ func (a *Auditor) session(rep *Report, s session.Session, u session.User, curren
 		}
 		return
 	}
-	if !s.Settings.Evaluate(s.PolicyView(u), now, policy.Enforcement{}).Allowed() {
+	if !s.Settings.Evaluate(s.PolicyView(u).AsSignedIn(), now, policy.Enforcement{}).Allowed() {
 		return // ended by its own policy: not active
 	}
 	rep.ActiveSessions++
@@ -201,7 +201,7 @@ func (a *Auditor) session(rep *Report, s session.Session, u session.User, curren
 	rep.OlderSettingsSessions++
 	under := s
 	under.Settings = current
-	d := current.Evaluate(under.PolicyView(u), now, policy.Enforcement{})
+	d := current.Evaluate(under.PolicyView(u).AsSignedIn(), now, policy.Enforcement{})
 	if d.Allowed() {
 		return
 	}

@@ -23,24 +23,30 @@ type Session struct {
 	// Sign-in counts as one: the baseline is never before CreatedAt.
 	LastCheckAt time.Time
 
-	// presented, once set by Presenting, is the client of the token
-	// presented with the request being judged.
-	presented *string
+	// presented is the client of the token presented with the request
+	// being judged, once set by Presenting or AsSignedIn; until then the
+	// timeouts are never waived.
+	presented string
+	judged    bool
 }
 
 // Presenting returns sess as judged for a request that presents a token of
 // clientID: the timeouts are waived only when both the client that signed
 // in and this one are exempt, so an exempt client's session lends its
-// exemption to no other client. Without it (reports and listings, outside
-// a request) the client that signed in decides.
+// exemption to no other client.
 func (sess Session) Presenting(clientID string) Session {
-	sess.presented = &clientID
+	sess.presented, sess.judged = clientID, true
 	return sess
 }
 
-// exempt reports whether the timeouts are waived for sess under s.
+// AsSignedIn returns sess as judged outside a request (reports, listings,
+// the session limit at sign-in): the client that signed in decides.
+func (sess Session) AsSignedIn() Session { return sess.Presenting(sess.ClientID) }
+
+// exempt reports whether the timeouts are waived for sess under s: never
+// for a session judged neither for a request nor as signed in.
 func (s Settings) exempt(sess Session) bool {
-	return s.IsExempt(sess.ClientID) && (sess.presented == nil || s.IsExempt(*sess.presented))
+	return sess.judged && s.IsExempt(sess.ClientID) && s.IsExempt(sess.presented)
 }
 
 // Enforcement is how a deployment applies the policy, beyond the settings.

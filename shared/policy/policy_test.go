@@ -183,10 +183,14 @@ func TestEvaluateExemptClients(t *testing.T) {
 	s.InactivityTimeout = InactivityTimeout{Enabled: true, Minutes: 10}
 	s.ExemptClients = []string{"mobile-app"}
 	late := t0.Add(48 * time.Hour)
-	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "mobile-app"}, late, Enforcement{}); d.Reason != reason.OK || !d.ExpiresAt.IsZero() {
+	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "mobile-app"}.AsSignedIn(), late, Enforcement{}); d.Reason != reason.OK || !d.ExpiresAt.IsZero() {
 		t.Fatalf("exempt client two days on: %+v; want ok without expiry", d)
 	}
-	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "web"}, late, Enforcement{}); d.Reason != reason.SessionExpired {
+	// Judged neither for a request nor as signed in: never exempt.
+	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "mobile-app"}, late, Enforcement{}); d.Reason != reason.SessionExpired {
+		t.Fatalf("exempt client, judged without a presenting client: %s; want session_expired", d.Reason)
+	}
+	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "web"}.AsSignedIn(), late, Enforcement{}); d.Reason != reason.SessionExpired {
 		t.Fatalf("other client: %s; want session_expired", d.Reason)
 	}
 	// Judged for a request, both the client that signed in and the one
@@ -204,7 +208,7 @@ func TestEvaluateExemptClients(t *testing.T) {
 		t.Fatalf("exempt session, a token naming no client: %s; want session_expired", d.Reason)
 	}
 	// Revocation still applies to exempt clients.
-	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "mobile-app", RevokedAt: t0.Add(time.Hour)}, late, Enforcement{}); d.Reason != reason.SessionRevoked {
+	if d := s.Evaluate(Session{CreatedAt: t0, ClientID: "mobile-app", RevokedAt: t0.Add(time.Hour)}.AsSignedIn(), late, Enforcement{}); d.Reason != reason.SessionRevoked {
 		t.Fatalf("revoked exempt session: %s; want session_revoked", d.Reason)
 	}
 }

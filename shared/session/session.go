@@ -232,7 +232,7 @@ const EndedIdPSessionRetention = 400 * 24 * time.Hour
 // whichever comes first, or its revocation. Zero: no end is known (the
 // session lives as long as its user keeps valid tokens).
 func (s Session) EndsAt() time.Time {
-	d := s.Settings.Evaluate(s.PolicyView(User{}), s.CreatedAt, policy.Enforcement{})
+	d := s.Settings.Evaluate(s.PolicyView(User{}).AsSignedIn(), s.CreatedAt, policy.Enforcement{})
 	end := d.ExpiresAt
 	if !d.IdleExpiresAt.IsZero() && (end.IsZero() || d.IdleExpiresAt.Before(end)) {
 		end = d.IdleExpiresAt

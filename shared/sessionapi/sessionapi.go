@@ -272,7 +272,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 		SettingsVersion: version, Settings: settings,
 	}
 	live := func(o session.Session) bool {
-		return o.Settings.Evaluate(o.PolicyView(u), now, policy.Enforcement{}).Allowed()
+		return o.Settings.Evaluate(o.PolicyView(u).AsSignedIn(), now, policy.Enforcement{}).Allowed()
 	}
 	if claims.Username != "" {
 		if err := a.cfg.Store.RecordUsername(ctx, user.Issuer, claims.Subject, claims.Username); err != nil {
@@ -291,7 +291,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("create session: %w", err), who...)
 		return
 	}
-	d := settings.Evaluate(s.PolicyView(u), now, policy.Enforcement{})
+	d := settings.Evaluate(s.PolicyView(u).Presenting(claims.ClientID), now, policy.Enforcement{})
 	v := viewOf(s, d)
 	v.SessionID = id.Reveal()
 	v.EndedSessions = len(ended)
