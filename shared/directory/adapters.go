@@ -161,7 +161,7 @@ func (d *Graph) accessToken(ctx context.Context) (string, error) {
 	}
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {d.ClientID}, "client_secret": {d.ClientSecret},
 		"scope": {"https://graph.microsoft.com/.default"}}
-	status, _, body, err := do(ctx, client(d.Client), func() (*http.Request, error) {
+	status, _, body, err := do(ctx, noRedirects(client(d.Client)), func() (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodPost, d.TokenURL, strings.NewReader(form.Encode()))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -321,6 +321,15 @@ func headerValue(h map[string]string, name string) string {
 		}
 	}
 	return ""
+}
+
+// noRedirects is c following no redirect: the token request carries the
+// client secret, which a redirect (307, 308) would send on to another
+// host; a redirect is answered as the error it is.
+func noRedirects(c *http.Client) *http.Client {
+	nc := *c
+	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &nc
 }
 
 // client is c, or a client that follows a redirect only to an https URL

@@ -70,3 +70,29 @@ func TestEndpointsAreHTTPS(t *testing.T) {
 		}
 	}
 }
+
+// The Graph token request carries the client secret: a redirect from the
+// token endpoint (a 307 keeps the body) is not followed, so the secret
+// reaches no other host, even an https one.
+func TestTokenRequestFollowsNoRedirect(t *testing.T) {
+	var secretSeen bool
+	other := httptest.NewTLSServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		secretSeen = secretSeen || strings.Contains(string(b), "s3cret")
+	}))
+	defer other.Close()
+	token := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/token", http.StatusTemporaryRedirect)
+	}))
+	defer token.Close()
+	hc := token.Client()
+	hc.Transport.(*http.Transport).TLSClientConfig.RootCAs.AddCert(other.Certificate())
+	g := &directory.Graph{TokenURL: token.URL + "/token", GraphURL: "https://graph.example/v1.0", ClientID: "app", ClientSecret: "s3cret", Client: hc}
+	res := g.Check(context.Background(), []string{"alice"})
+	if len(res) != 1 || res[0].Err == nil {
+		t.Errorf("Check through a redirecting token endpoint = %+v; want an error", res)
+	}
+	if secretSeen {
+		t.Error("the client secret was sent on to the redirect's host")
+	}
+}
