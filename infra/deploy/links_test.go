@@ -84,3 +84,22 @@ func TestLinks(t *testing.T) {
 		}
 	}
 }
+
+// The README names the Go version go.mod needs.
+func TestReadmeNamesTheGoVersion(t *testing.T) {
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod names no go version")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "Go "+string(m[1])) {
+		t.Errorf("README.md does not name Go %s, the version go.mod needs", m[1])
+	}
+}

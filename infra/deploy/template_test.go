@@ -120,17 +120,7 @@ func TestTranslatedTemplate(t *testing.T) {
 	})
 
 	t.Run("least privilege", func(t *testing.T) {
-		want := map[string][]string{
-			"authorizer":    {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
-			"sessions":      {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
-			"settings":      {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
-			"signalspoll":   {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "ssm:GetParameter"},
-			"refresher":     {"cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "sqs:SendMessage", "ssm:GetParameter"},
-			"refreshworker": {"cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "ssm:GetParameter"},
-			"cognitoevents": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
-			"signals":       {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
-			"auditor":       {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
-		}
+		want := documentedActions(t) // docs/deploying.md's table
 		for fn, id := range lambdarun.Functions {
 			role := r[id+"Role"]
 			for _, m := range strs(role.Properties["ManagedPolicyArns"]) {
