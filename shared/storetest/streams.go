@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -10,11 +11,42 @@ import (
 	"github.com/sessionguard/sessionguard/shared/session"
 )
 
+// streamVerification: a stream is stored and read back, and is verified only
+// once the verification event of its latest request has arrived.
+func streamVerification(t *testing.T, st Store, _ *Clock) {
+	ctx := context.Background()
+	const tx = "https://transmitter.example"
+	if _, ok, err := st.Stream(ctx, tx); ok || err != nil {
+		t.Fatalf("Stream before any = %v, %v; want none", ok, err)
+	}
+	s := session.Stream{Transmitter: tx, StreamID: "st-1", Delivery: "poll", PollURL: tx + "/poll/st-1", VerifyState: "v1", UpdatedAt: T0}
+	if ok, err := st.PutStream(ctx, s, ""); !ok || err != nil {
+		t.Fatalf("PutStream = %v, %v; want stored", ok, err)
+	}
+	if err := st.RecordVerification(ctx, tx, "v1", T0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := st.Stream(ctx, tx)
+	want := s
+	want.VerifiedState, want.VerifiedAt = "v1", T0.Add(time.Second)
+	if err != nil || !ok || !reflect.DeepEqual(got, want) || !got.Verified() {
+		t.Fatalf("Stream = %+v, %v, %v; want %+v, verified", got, ok, err, want)
+	}
+	// A new verification request: not verified until its event arrives.
+	s.VerifyState = "v2"
+	if ok, err := st.PutStream(ctx, s, "st-1"); !ok || err != nil {
+		t.Fatalf("PutStream = %v, %v; want stored", ok, err)
+	}
+	if got, _, _ := st.Stream(ctx, tx); got.Verified() || got.VerifiedState != "v1" {
+		t.Fatalf("after a new request = %+v; want not verified, the old arrival kept", got)
+	}
+}
+
 // streamStoredOverTheRead: a stream is stored only if the stream id stored
 // at its transmitter is still the one the writer read ("": none), so two
 // setups at once (a double-click) cannot both store a stream they created,
 // and a reset does not forget a stream stored after its read.
-func streamStoredOverTheRead(t *testing.T, st Store) {
+func streamStoredOverTheRead(t *testing.T, st Store, _ *Clock) {
 	ctx := context.Background()
 	const tx = "https://transmitter.example"
 	put := func(id, was string) bool {
