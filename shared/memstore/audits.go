@@ -1,0 +1,31 @@
+package memstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sessionguard/sessionguard/shared/session"
+)
+
+// PutReport stores an audit report.
+func (m *Store) PutReport(_ context.Context, r session.Report) error {
+	if !json.Valid(r.Body) {
+		return fmt.Errorf("memstore: report of %s at %s is not JSON", r.Environment, r.At.Format(time.RFC3339))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reports[r.Environment] = append(m.reports[r.Environment], r)
+	return nil
+}
+
+// Reports lists env's audit reports, newest first.
+func (m *Store) Reports(_ context.Context, env string, p session.Page) ([]session.Report, string, error) {
+	m.mu.RLock()
+	rs := slices.Clone(m.reports[env])
+	m.mu.RUnlock()
+	slices.SortStableFunc(rs, func(a, b session.Report) int { return b.At.Compare(a.At) })
+	return page(rs, p)
+}

@@ -1,0 +1,56 @@
+package memstore
+
+import (
+	"context"
+	"slices"
+
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/session"
+)
+
+type envSettings struct {
+	s        policy.Settings
+	version  int
+	override session.Override
+	history  []session.SettingsChange // oldest first
+}
+
+// Settings returns env's current settings and version; an environment with
+// no custom settings gets the defaults at version 0.
+func (m *Store) Settings(_ context.Context, env string) (policy.Settings, int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	v, ok := m.settings[env]
+	if !ok {
+		return policy.Defaults(), 0, nil
+	}
+	return v.s, v.version, nil
+}
+
+// PutSettings writes c.New as version c.Version of c.Environment's settings
+// and records c in the history, both or neither. The current version must
+// be c.Version-1, else session.ErrVersionConflict.
+func (m *Store) PutSettings(_ context.Context, c session.SettingsChange) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.settings[c.Environment]
+	if v.version != c.Version-1 {
+		return session.ErrVersionConflict
+	}
+	v.s, v.version = c.New, c.Version
+	if c.ApplyToRunning {
+		v.override = session.Override{Version: c.Version, Settings: c.New}
+	}
+	v.history = append(v.history, c)
+	m.settings[c.Environment] = v
+	return nil
+}
+
+// History lists env's settings changes, newest first.
+func (m *Store) History(_ context.Context, env string, p session.Page) ([]session.SettingsChange, string, error) {
+	m.mu.RLock()
+	h := slices.Clone(m.settings[env].history)
+	m.mu.RUnlock()
+	slices.Reverse(h)
+	return page(h, p)
+}
