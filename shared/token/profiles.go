@@ -137,7 +137,10 @@ func profileRule(code reason.Code, p *Profile, format string, args ...any) error
 }
 
 // checkProfile applies the issuer's profile to a parsed token whose
-// signature, issuer and times are checked, and returns the client id.
+// issuer, algorithm, kind and times are checked, and returns the client
+// id. The signature is checked after it (the cheaper checks first), so a
+// refusal here may be of a forged token, and the client id counts only
+// once the signature holds.
 func (is *issuer) checkProfile(jws *compact, tenant string) (string, error) {
 	p := &is.profile
 	c := &jws.claims
