@@ -13,7 +13,6 @@ import (
 
 	"github.com/sessionguard/sessionguard/shared/jsonread"
 	"github.com/sessionguard/sessionguard/shared/problem"
-	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/ssf"
 	"github.com/sessionguard/sessionguard/shared/token"
@@ -31,25 +30,6 @@ type Streams interface {
 // StreamStore reads the stored streams.
 type StreamStore interface {
 	Stream(ctx context.Context, transmitter string) (session.Stream, bool, error)
-}
-
-// globalAdmin authorizes a deployment-wide call: the admin role for every
-// environment is needed (the transmitters serve them all), judged as
-// every admin call is (isAdmin without an environment).
-func (a *API) globalAdmin(w http.ResponseWriter, r *http.Request) (token.Claims, bool) {
-	c, ok := a.caller(w, r)
-	if !ok {
-		return c, false
-	}
-	if !a.isAdmin(c, "") {
-		problem.Deny(w, reason.Forbidden, "the token does not carry the admin role for every environment")
-		return c, false
-	}
-	if a.cfg.Streams == nil {
-		problem.Write(w, problem.Details{Status: http.StatusNotFound, Detail: "this deployment has no Shared Signals transmitters (SIGNALS_TRANSMITTERS)"})
-		return c, false
-	}
-	return c, true
 }
 
 type transmitterView struct {
@@ -77,10 +57,7 @@ func viewOfStream(s session.Stream) *streamView {
 }
 
 // transmitters lists each transmitter with its stream and live status.
-func (a *API) transmitters(w http.ResponseWriter, r *http.Request) {
-	if _, ok := a.globalAdmin(w, r); !ok {
-		return
-	}
+func (a *API) transmitters(w http.ResponseWriter, r *http.Request, _ token.Claims, _ string) {
 	out := []transmitterView{}
 	for _, iss := range a.cfg.Transmitters {
 		v, err := a.transmitterView(r.Context(), iss)
@@ -145,17 +122,6 @@ func (a *API) streamFailed(w http.ResponseWriter, r *http.Request, action string
 	}
 }
 
-// streamCall admits a stream route's caller (a global admin) and reads
-// the transmitter it names.
-func (a *API) streamCall(w http.ResponseWriter, r *http.Request) (token.Claims, string, bool) {
-	c, ok := a.globalAdmin(w, r)
-	if !ok {
-		return c, "", false
-	}
-	iss, ok := a.issuerParam(w, r)
-	return c, iss, ok
-}
-
 // readBody reads a JSON request body of at most MaxBodyBytes into v:
 // exactly one value (jsonread.Valid: no member name twice); unknown
 // members are errors.
@@ -173,8 +139,8 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 // setupStream creates or updates the stream: {"delivery": "push"|"poll"}.
-func (a *API) setupStream(w http.ResponseWriter, r *http.Request) {
-	c, iss, ok := a.streamCall(w, r)
+func (a *API) setupStream(w http.ResponseWriter, r *http.Request, c token.Claims, _ string) {
+	iss, ok := a.issuerParam(w, r)
 	if !ok {
 		return
 	}
@@ -201,8 +167,8 @@ func (a *API) setupStream(w http.ResponseWriter, r *http.Request) {
 }
 
 // verifyStream asks the transmitter for a verification event.
-func (a *API) verifyStream(w http.ResponseWriter, r *http.Request) {
-	c, iss, ok := a.streamCall(w, r)
+func (a *API) verifyStream(w http.ResponseWriter, r *http.Request, c token.Claims, _ string) {
+	iss, ok := a.issuerParam(w, r)
 	if !ok {
 		return
 	}
@@ -216,8 +182,8 @@ func (a *API) verifyStream(w http.ResponseWriter, r *http.Request) {
 }
 
 // streamStatus changes the stream's status: {"status", "reason"}.
-func (a *API) streamStatus(w http.ResponseWriter, r *http.Request) {
-	c, iss, ok := a.streamCall(w, r)
+func (a *API) streamStatus(w http.ResponseWriter, r *http.Request, c token.Claims, _ string) {
+	iss, ok := a.issuerParam(w, r)
 	if !ok {
 		return
 	}
@@ -240,8 +206,8 @@ func (a *API) streamStatus(w http.ResponseWriter, r *http.Request) {
 
 // resetStream forgets the stream: deleted at the transmitter (gone there
 // already is fine), then cleared here, so the next setup creates a new one.
-func (a *API) resetStream(w http.ResponseWriter, r *http.Request) {
-	c, iss, ok := a.streamCall(w, r)
+func (a *API) resetStream(w http.ResponseWriter, r *http.Request, c token.Claims, _ string) {
+	iss, ok := a.issuerParam(w, r)
 	if !ok {
 		return
 	}
