@@ -2,6 +2,7 @@ package authorizer
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/sessionguard/sessionguard/shared/jsonread"
@@ -89,16 +90,16 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 			for r.Next() {
 				k := r.Name()
 				switch {
-				case equalFold(k, "authorization"):
+				case EqualFoldASCII(k, "authorization"):
 					ev.id.Authorization, _ = r.String() // a copy: nothing aliases the payload
 					authNames++
-				case equalFold(k, src.SessionHeader):
+				case EqualFoldASCII(k, src.SessionHeader):
 					ev.id.SessionID, _ = r.String()
 					sidNames++
-				case equalFold(k, "cookie"):
+				case EqualFoldASCII(k, "cookie"):
 					c, _ := r.String()
 					cookieHeaders = append(cookieHeaders, c)
-				case envs.Source == "header" && equalFold(k, envs.Name):
+				case envs.Source == "header" && EqualFoldASCII(k, envs.Name):
 					ev.id.Environment, _ = r.String()
 					envNames++
 				default:
@@ -113,13 +114,13 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 			for r.Next() {
 				k := r.Name()
 				switch {
-				case equalFold(k, "authorization"):
+				case EqualFoldASCII(k, "authorization"):
 					authValues += len(values(r))
-				case equalFold(k, src.SessionHeader):
+				case EqualFoldASCII(k, src.SessionHeader):
 					sidValues += len(values(r))
-				case equalFold(k, "cookie"):
+				case EqualFoldASCII(k, "cookie"):
 					cookieMulti = append(cookieMulti, values(r)...)
-				case envs.Source == "header" && equalFold(k, envs.Name):
+				case envs.Source == "header" && EqualFoldASCII(k, envs.Name):
 					envValues += len(values(r))
 				default:
 					r.Skip()
@@ -176,8 +177,8 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 		// HTTP APIs (2.0) send cookies in "cookies" (a hand-made event may
 		// also carry Cookie headers); payload 1.0 and REST send the Cookie
 		// header in headers (the last one) and in multiValueHeaders (all).
-		first, n := cookieValues(append(cookies[:len(cookies):len(cookies)], cookieHeaders...), src.SessionCookie)
-		multi, m := cookieValues(cookieMulti, src.SessionCookie)
+		first, n := CookieValues(append(cookies[:len(cookies):len(cookies)], cookieHeaders...), src.SessionCookie)
+		multi, m := CookieValues(cookieMulti, src.SessionCookie)
 		if ev.id.SessionID = first; first == "" {
 			ev.id.SessionID = multi
 		}
@@ -196,38 +197,40 @@ func values(r *jsonread.Reader) []string {
 	return vs
 }
 
-// cookieValues finds name in Cookie headers or cookies elements: its
-// first value, and how many times it occurs.
-func cookieValues(headers []string, name string) (first string, n int) {
-	for _, h := range headers {
-		for h != "" {
-			var part string
-			part, h, _ = strings.Cut(h, ";")
-			part = strings.TrimSpace(part)
-			if k, v, ok := strings.Cut(part, "="); ok && k == name {
-				if n == 0 {
-					first = strings.Trim(v, `"`)
-				}
-				n++
-			}
-		}
+// CookieValues reads the cookie name out of Cookie header lines (or the
+// elements of an HTTP API's cookies) as net/http reads it for a handler:
+// its first value, and how many times it occurs. A name is trimmed and a
+// value checked as there, so the authorizer, the edge and a handler
+// calling r.Cookie find the same cookies ("name =B" is name).
+func CookieValues(lines []string, name string) (first string, n int) {
+	if len(lines) == 0 {
+		return "", 0
 	}
-	return first, n
+	cs := (&http.Request{Header: http.Header{"Cookie": lines}}).CookiesNamed(name)
+	if len(cs) == 0 {
+		return "", 0
+	}
+	return cs[0].Value, len(cs)
 }
 
-func equalFold(raw []byte, name string) bool {
-	if len(raw) != len(name) {
+// EqualFoldASCII reports whether a and b are the same header name: equal
+// once ASCII letters are folded to one case, as HTTP compares names.
+// Unlike strings.EqualFold it folds no other letter, so "X-Seſſion-Id"
+// (long s) is not "X-Session-Id", as it is not to net/http either. The
+// authorizer and the edge match identity headers with it.
+func EqualFoldASCII[S string | []byte](a S, b string) bool {
+	if len(a) != len(b) {
 		return false
 	}
-	for i := 0; i < len(raw); i++ {
-		a, b := raw[i], name[i]
-		if a >= 'A' && a <= 'Z' {
-			a += 'a' - 'A'
+	for i := 0; i < len(b); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
 		}
-		if b >= 'A' && b <= 'Z' {
-			b += 'a' - 'A'
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
 		}
-		if a != b {
+		if x != y {
 			return false
 		}
 	}

@@ -71,6 +71,18 @@ func TestIdentityHeadersInAnotherLetterCase(t *testing.T) {
 		{"payload 2.0: the session cookie in cookies and in a Cookie header", "http-api-v2-cookie.json", []edit{
 			{`"headers": {`, `"headers": {"Cookie": "` + cookie + sid + `",`},
 		}, "401", reason.SessionUnknown},
+		// Cookies are read as net/http reads them for a handler: a name is
+		// trimmed, so "__Host-sg_session =B" is the session cookie too.
+		{"payload 2.0 cookies: the session cookie again, with a space before =", "http-api-v2-cookie.json", []edit{
+			{`"cookies": ["theme=dark", `, `"cookies": ["theme=dark", "__Host-sg_session =B", `},
+		}, "401", reason.SessionUnknown},
+		{"REST headers: the session cookie again, with a space before =", "rest-request.json", []edit{
+			{`"X-Session-Id": "` + sid + `"`, `"Cookie": "__Host-sg_session =B; ` + cookie + sid + `"`},
+			{`"X-Session-Id": ["` + sid + `"]`, `"Cookie": ["__Host-sg_session =B; ` + cookie + sid + `"]`},
+		}, "401", reason.SessionUnknown},
+		{"payload 2.0 control: the session cookie once, with a space before =", "http-api-v2-cookie.json", []edit{
+			{`"cookies": ["theme=dark", "` + cookie + sid + `"]`, `"cookies": ["theme=dark", "__Host-sg_session =` + sid + `"]`},
+		}, "allow", reason.OK},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ev := string(load(t, "authorizer/"+c.event, tok, sid))

@@ -28,6 +28,16 @@ func BenchmarkDecisionParts(b *testing.B) {
 			readEvent(ev, f.h.src, f.h.auth.envs)
 		}
 	})
+	// The same event with the session in the cookie, as a browser sends it.
+	var cookieBuf bytes.Buffer
+	json.Compact(&cookieBuf, load(b, "authorizer/http-api-v2-cookie.json", tok, sid.Reveal()))
+	cookieEv := cookieBuf.Bytes()
+	b.Run("readEvent-cookie", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			readEvent(cookieEv, f.h.src, f.h.auth.envs)
+		}
+	})
 	e, _ := readEvent(ev, f.h.src, f.h.auth.envs)
 	b.Run("verify", func(b *testing.B) {
 		for b.Loop() {

@@ -18,10 +18,11 @@
 //     UTF-8) (400, the field named);
 //   - an identity source sent more than once, as the authorizer does:
 //     the Authorization header, the session header or the environment
-//     header under two names that differ only in letter case, with more
-//     than one value, or with values joined by commas (which the adapter
-//     splits again); or, when no session header is sent, the session cookie
-//     more than once (401 token_malformed, 401 session_unknown, 403
+//     header under two names that differ only in ASCII letter case, with
+//     more than one value, or with values joined by commas (which the
+//     adapter splits again); or, when no session header is sent, the
+//     session cookie more than once, the cookies read as net/http reads
+//     them for the handler (401 token_malformed, 401 session_unknown, 403
 //     environment_unknown).
 //
 // The adapter prints a request's method and path as plain text to stdout
@@ -371,7 +372,7 @@ func (c Config) checkIdentity(headers map[string]string, multi map[string][]stri
 		refuse := &Refusal{Status: int(reason.StatusOf(s.code)), Reason: s.code, Field: s.name, Message: "is sent more than once"}
 		var names, values int
 		for k, v := range headers {
-			if strings.EqualFold(k, s.name) {
+			if authorizer.EqualFoldASCII(k, s.name) {
 				names++
 				if strings.Contains(v, ",") {
 					return refuse
@@ -380,7 +381,7 @@ func (c Config) checkIdentity(headers map[string]string, multi map[string][]stri
 			}
 		}
 		for k, vs := range multi {
-			if strings.EqualFold(k, s.name) {
+			if authorizer.EqualFoldASCII(k, s.name) {
 				values += len(vs)
 				for _, v := range vs {
 					if strings.Contains(v, ",") {
@@ -397,41 +398,46 @@ func (c Config) checkIdentity(headers map[string]string, multi map[string][]stri
 	if sessionHeader {
 		return nil // the session id comes from the header: cookies are not read
 	}
-	name := c.Sources.SessionCookie
-	n := 0
-	for _, ck := range cookies {
-		n += cookieCount(ck, name)
-	}
+	// The session cookie: a 2.0 event's cookies and Cookie headers
+	// together; a REST event's headers and multiValueHeaders each (the
+	// adapter hands the handler the latter, the authorizer reads the
+	// former first).
+	var lines, multiLines []string
 	for k, v := range headers {
-		if strings.EqualFold(k, "Cookie") {
-			n += cookieCount(v, name)
+		if authorizer.EqualFoldASCII(k, "Cookie") {
+			lines = append(lines, v)
 		}
 	}
-	m := 0
 	for k, vs := range multi {
-		if strings.EqualFold(k, "Cookie") {
-			for _, v := range vs {
-				m += cookieCount(v, name)
-			}
+		if authorizer.EqualFoldASCII(k, "Cookie") {
+			multiLines = append(multiLines, vs...)
 		}
 	}
-	if n > 1 || m > 1 {
-		return &Refusal{Status: http.StatusUnauthorized, Reason: reason.SessionUnknown, Field: "Cookie", Message: "carries the session cookie more than once"}
+	name := c.Sources.SessionCookie
+	v, ok := sessionCookie(cookies, lines, name)
+	w, okMulti := sessionCookie(nil, multiLines, name)
+	if !ok || !okMulti || v != "" && w != "" && v != w {
+		return &Refusal{Status: http.StatusUnauthorized, Reason: reason.SessionUnknown, Field: "Cookie", Message: "carries the session cookie more than once, or in a form read two ways"}
 	}
 	return nil
 }
 
-// cookieCount counts name in a Cookie header or cookies element; pairs are
-// split at ";" and at "," (the adapter splits a 2.0 event's headers at
-// commas).
-func cookieCount(h, name string) int {
-	n := 0
-	for _, part := range strings.FieldsFunc(h, func(r rune) bool { return r == ';' || r == ',' }) {
-		if k, _, ok := strings.Cut(strings.TrimSpace(part), "="); ok && k == name {
-			n++
-		}
+// sessionCookie reads the cookie name as net/http reads it
+// (authorizer.CookieValues) out of cookies elements and Cookie header
+// lines twice: as they are, which is how the authorizer reads the event,
+// and with the lines split at commas, which is how the adapter hands a
+// 2.0 event's headers to the handler. ok is false if either reading finds
+// it more than once, or the two find different values: then the
+// authorizer and the handler could judge two different sessions.
+func sessionCookie(cookies, lines []string, name string) (value string, ok bool) {
+	asIs := append(cookies[:len(cookies):len(cookies)], lines...)
+	v, n := authorizer.CookieValues(asIs, name)
+	split := cookies[:len(cookies):len(cookies)]
+	for _, l := range lines {
+		split = append(split, strings.Split(l, ",")...)
 	}
-	return n
+	w, m := authorizer.CookieValues(split, name)
+	return v, n <= 1 && m <= 1 && n == m && v == w
 }
 
 func (c Config) logRefusal(ctx context.Context, x *Refusal, requestID, path string) {
