@@ -8,19 +8,26 @@ import (
 	"github.com/sessionguard/sessionguard/shared/jsonread"
 )
 
+// The default names of the session header and cookie (SESSION_HEADER,
+// SESSION_COOKIE): every default of them is one of these.
+const (
+	DefaultSessionHeader = "X-Session-Id"
+	DefaultSessionCookie = "__Host-sg_session"
+)
+
 // Sources names where a request carries its identity.
 type Sources struct {
-	SessionHeader string // default X-Session-Id
-	SessionCookie string // default __Host-sg_session
+	SessionHeader string // default DefaultSessionHeader
+	SessionCookie string // default DefaultSessionCookie
 }
 
 // WithDefaults returns s with each unset name set to its default.
 func (s Sources) WithDefaults() Sources {
 	if s.SessionHeader == "" {
-		s.SessionHeader = "X-Session-Id"
+		s.SessionHeader = DefaultSessionHeader
 	}
 	if s.SessionCookie == "" {
-		s.SessionCookie = "__Host-sg_session"
+		s.SessionCookie = DefaultSessionCookie
 	}
 	return s
 }

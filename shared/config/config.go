@@ -290,8 +290,8 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("POLICY_CHECKS=%q: want on or off", v)
 	}
 	c.Enforcement.CheckSlack = time.Duration(num("POLICY_CHECK_SLACK_MINUTES", 15, 0, 1440)) * time.Minute
-	c.Sources.SessionHeader = str("SESSION_HEADER", "X-Session-Id")
-	c.Sources.SessionCookie = str("SESSION_COOKIE", "__Host-sg_session")
+	c.Sources.SessionHeader = str("SESSION_HEADER", authorizer.DefaultSessionHeader)
+	c.Sources.SessionCookie = str("SESSION_COOKIE", authorizer.DefaultSessionCookie)
 
 	c.TableName = str("TABLE_NAME", "")
 	if c.TableName == "" && !unset["TABLE_NAME"] {

@@ -1,5 +1,7 @@
 package config
 
+import "github.com/sessionguard/sessionguard/shared/authorizer"
+
 // Variable is one environment variable the functions read.
 type Variable struct {
 	Name    string
@@ -24,8 +26,8 @@ var Variables = []Variable{
 	{Name: "AUTHORIZER_CACHE_TTL_SECONDS", Default: "0", Functions: []string{"authorizer", "sessions", "settings"}, Template: true},
 	{Name: "POLICY_CHECKS", Default: "off", Functions: []string{"authorizer", "sessions", "settings"}, Template: true},
 	{Name: "POLICY_CHECK_SLACK_MINUTES", Default: "15", Functions: []string{"authorizer", "sessions", "settings"}},
-	{Name: "SESSION_HEADER", Default: "X-Session-Id", Functions: []string{"authorizer", "sessions"}},
-	{Name: "SESSION_COOKIE", Default: "__Host-sg_session", Functions: []string{"authorizer", "sessions"}},
+	{Name: "SESSION_HEADER", Default: authorizer.DefaultSessionHeader, Functions: []string{"authorizer", "sessions"}},
+	{Name: "SESSION_COOKIE", Default: authorizer.DefaultSessionCookie, Functions: []string{"authorizer", "sessions"}},
 	{Name: "MAX_TOKEN_BYTES", Default: "8192", Functions: []string{"authorizer", "sessions", "settings", "signals"}},
 	{Name: "CLOCK_SKEW_SECONDS", Default: "60", Functions: []string{"authorizer", "sessions", "settings", "signals"}},
 	{Name: "JWKS_MAX_AGE_SECONDS", Default: "900", Functions: []string{"authorizer", "sessions", "settings", "signals"}},

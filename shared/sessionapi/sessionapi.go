@@ -75,12 +75,7 @@ func New(cfg Config) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Sources.SessionHeader == "" {
-		cfg.Sources.SessionHeader = "X-Session-Id"
-	}
-	if cfg.Sources.SessionCookie == "" {
-		cfg.Sources.SessionCookie = "__Host-sg_session"
-	}
+	cfg.Sources = cfg.Sources.WithDefaults()
 	a := &API{cfg: cfg, mux: http.NewServeMux()}
 	for _, r := range a.routes() {
 		a.mux.HandleFunc(r.Pattern(), r.h)
