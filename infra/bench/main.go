@@ -43,19 +43,13 @@ func main() {
 	}
 }
 
-// result is one benchmark line: its name and metrics by unit.
-type result struct {
-	name    string
-	metrics map[string]float64
-}
-
 var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 
-// gobench runs go test -bench and returns, per benchmark, the median of
-// each metric over the runs.
 // refresherCases are BenchmarkRefresher's sub-benchmarks, in report order.
 var refresherCases = []string{"http-json", "scim", "scim-changes", "graph", "graph-delta"}
 
+// gobench runs go test -bench and returns, per benchmark, the median of
+// each metric over the runs.
 func gobench(pkg, pattern string, extra ...string) (map[string]map[string]float64, error) {
 	args := append([]string{"test", "-run", "^$", "-bench", pattern, "-benchmem"}, extra...)
 	args = append(args, pkg)

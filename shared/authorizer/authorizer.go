@@ -87,7 +87,7 @@ func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 	}
 	raw, code := BearerToken(id.Authorization)
 	if code != reason.OK {
-		return deny(code, errors.New("Authorization is not a Bearer token"))
+		return deny(code, errors.New("the Authorization header is not a Bearer token"))
 	}
 	if id.SessionID == "" {
 		return deny(reason.SessionMissing, errors.New("no session id in X-Session-Id or the session cookie"))
