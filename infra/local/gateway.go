@@ -1,0 +1,218 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/wiring"
+)
+
+// routes registers the gateway's routes on mux: the functions' routes,
+// from the one route table the template is held to, behind the authorizer
+// unless public (a path takes every method, as the template's catch-all
+// routes do: the function answers a method it does not serve); the example
+// app; the demo route and page; the development directory; and the
+// stack's own endpoints.
+func (s *Stack) routes(mux *http.ServeMux) {
+	fns := map[string]*function{"sessions": s.sessions, "settings": s.admin, "signals": s.signals}
+	for name, routes := range wiring.Routes() {
+		seen := map[string]bool{}
+		for _, r := range routes {
+			if !seen[r.Path] {
+				seen[r.Path] = true
+				mux.HandleFunc(r.Path, s.route(fns[name], !r.Public))
+			}
+		}
+	}
+	// The example app (examples/): an API of its own in AWS, here under
+	// /example/, behind the same authorizer.
+	mux.Handle("/example/", http.StripPrefix("/example", s.route(s.example, true)))
+	mux.HandleFunc("/demo", s.route(s.demo, true))
+	mux.HandleFunc("/demo/", s.route(s.demo, true))
+	mux.HandleFunc("GET /app", serveApp)
+	mux.Handle("/directory/", http.StripPrefix("/directory", s.Directory))
+	mux.HandleFunc("POST /local/run-checks", s.runChecksHandler)
+	mux.HandleFunc("POST /local/poll", s.pollHandler)
+	if s.cloudtrail != nil {
+		mux.HandleFunc("POST /local/cloudtrail", s.cloudtrailHandler)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") })
+}
+
+// route forwards a request to a function, behind the authorizer if guarded.
+func (s *Stack) route(fn *function, guarded bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			gatewayError(w, http.StatusBadRequest, "Bad Request")
+			return
+		}
+		reqID := newRequestID()
+		var authCtx map[string]any
+		if guarded {
+			var status int
+			var why reason.Code
+			if authCtx, status, why = s.authorize(r, reqID); status != http.StatusOK {
+				// Local mode only: the reason API Gateway never shows.
+				w.Header().Set("X-Sessionguard-Reason", string(why))
+				gatewayError(w, status, http.StatusText(status))
+				return
+			}
+		}
+		ev := proxyEvent(r, body, reqID, authCtx)
+		payload, _ := json.Marshal(ev)
+		out, err := fn.Invoke(r.Context(), payload)
+		if err != nil {
+			s.log.Error("gateway: function failed", "path", r.URL.Path, "err", err)
+			gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
+			return
+		}
+		var resp events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(out, &resp); err != nil {
+			gatewayError(w, http.StatusBadGateway, "Bad Gateway")
+			return
+		}
+		writeResponse(w, resp)
+	}
+}
+
+// reasonKey carries, through the authorizer's context, where its decision
+// hook puts the reason.
+type reasonKey struct{}
+
+// authorize builds the HTTP API payload 2.0 authorizer event and calls the
+// authorizer; it returns the context and 200, or the gateway's status,
+// with the authorizer's reason.
+func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int, reason.Code) {
+	ev := events.APIGatewayV2CustomAuthorizerV2Request{
+		Version:        "2.0",
+		Type:           "REQUEST",
+		RouteArn:       "arn:aws:execute-api:local:000000000000:local/$default/" + r.Method + r.URL.Path,
+		IdentitySource: []string{r.Header.Get("Authorization"), r.Header.Get("X-Session-Id")},
+		RouteKey:       "$default",
+		RawPath:        r.URL.EscapedPath(),
+		RawQueryString: r.URL.RawQuery,
+		Cookies:        cookiesOf(r),
+		Headers:        headersOf(r),
+		RequestContext: requestContext(r, reqID),
+		StageVariables: map[string]string{"environment": Environment},
+	}
+	payload, _ := json.Marshal(ev)
+	var why reason.Code
+	out, err := s.authorizer.Invoke(context.WithValue(r.Context(), reasonKey{}, &why), payload)
+	switch {
+	case errors.Is(err, authorizer.ErrUnauthorized):
+		return nil, http.StatusUnauthorized, why
+	case err != nil:
+		return nil, http.StatusInternalServerError, why
+	}
+	var resp events.APIGatewayV2CustomAuthorizerSimpleResponse
+	if err := json.Unmarshal(out, &resp); err != nil || !resp.IsAuthorized {
+		return nil, http.StatusForbidden, why
+	}
+	return resp.Context, http.StatusOK, why
+}
+
+func proxyEvent(r *http.Request, body []byte, reqID string, authCtx map[string]any) events.APIGatewayV2HTTPRequest {
+	rc := requestContext(r, reqID)
+	if authCtx != nil {
+		rc.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: authCtx}
+	}
+	q := map[string]string{}
+	for k, v := range r.URL.Query() {
+		q[k] = strings.Join(v, ",")
+	}
+	return events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "$default", RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
+		Cookies: cookiesOf(r), Headers: headersOf(r), QueryStringParameters: q, RequestContext: rc,
+		StageVariables: map[string]string{"environment": Environment},
+		Body:           base64.StdEncoding.EncodeToString(body), IsBase64Encoded: true,
+	}
+}
+
+func requestContext(r *http.Request, reqID string) events.APIGatewayV2HTTPRequestContext {
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	now := time.Now()
+	return events.APIGatewayV2HTTPRequestContext{
+		AccountID: "000000000000", APIID: "local", DomainName: r.Host, DomainPrefix: "local",
+		RequestID: reqID, RouteKey: "$default", Stage: "$default",
+		Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
+		HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+			Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: ip, UserAgent: r.UserAgent(),
+		},
+	}
+}
+
+// headersOf lower-cases names and joins repeated values with commas, as
+// HTTP APIs do; cookies travel separately.
+func headersOf(r *http.Request) map[string]string {
+	h := map[string]string{"host": r.Host}
+	for k, v := range r.Header {
+		if strings.EqualFold(k, "Cookie") {
+			continue
+		}
+		h[strings.ToLower(k)] = strings.Join(v, ",")
+	}
+	return h
+}
+
+func cookiesOf(r *http.Request) []string {
+	var out []string
+	for _, c := range r.Cookies() {
+		out = append(out, c.Name+"="+c.Value)
+	}
+	return out
+}
+
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) {
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	for _, c := range resp.Cookies {
+		w.Header().Add("Set-Cookie", c)
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		if b, err := base64.StdEncoding.DecodeString(resp.Body); err == nil {
+			body = b
+		}
+	}
+	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// gatewayError answers as API Gateway does for its own errors.
+func gatewayError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "{\"message\":%q}\n", msg)
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
