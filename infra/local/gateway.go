@@ -102,7 +102,7 @@ func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int, r
 		Version:        "2.0",
 		Type:           "REQUEST",
 		RouteArn:       "arn:aws:execute-api:local:000000000000:local/$default/" + r.Method + r.URL.Path,
-		IdentitySource: []string{r.Header.Get("Authorization"), r.Header.Get("X-Session-Id")},
+		IdentitySource: []string{r.Header.Get("Authorization"), r.Header.Get(authorizer.DefaultSessionHeader)},
 		RouteKey:       "$default",
 		RawPath:        r.URL.EscapedPath(),
 		RawQueryString: r.URL.RawQuery,
