@@ -1,0 +1,57 @@
+package sessionapi
+
+import (
+	"net/http"
+
+	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/reason"
+)
+
+// current answers the current session as the authorizer judges it now,
+// without recording activity: polling for the expiry warning does not keep
+// a session alive.
+func (a *API) current(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := authorizer.Identity{
+		Authorization: r.Header.Get("Authorization"),
+		SessionID:     a.sessionIDOf(r),
+		Environment:   envCandidate(r, a.cfg.Environments),
+	}
+	res := a.cfg.Authorizer.Check(ctx, id) // judging only: no activity is recorded
+	if !res.Allowed() {
+		a.deny(ctx, w, "current", res.Reason, res.Err)
+		return
+	}
+	v := viewOf(res.Session, res.Decision)
+	v.Now = a.cfg.Now().UTC()
+	writeJSON(w, http.StatusOK, v)
+}
+
+// keepAlive is the user's explicit "keep working": it records activity
+// now, even inside the activity interval that rate-limits the
+// authorizer's writes, so the idle end moves at once; the answer is the
+// session judged again.
+func (a *API) keepAlive(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := authorizer.Identity{
+		Authorization: r.Header.Get("Authorization"),
+		SessionID:     a.sessionIDOf(r),
+		Environment:   envCandidate(r, a.cfg.Environments),
+	}
+	res := a.cfg.Authorizer.Check(ctx, id)
+	if !res.Allowed() {
+		a.deny(ctx, w, "keep_alive", res.Reason, res.Err)
+		return
+	}
+	if err := a.cfg.Authorizer.KeepAlive(ctx, res); err != nil {
+		a.deny(ctx, w, "keep_alive", reason.DependencyUnavailable, err)
+		return
+	}
+	if res = a.cfg.Authorizer.Check(ctx, id); !res.Allowed() {
+		a.deny(ctx, w, "keep_alive", res.Reason, res.Err)
+		return
+	}
+	v := viewOf(res.Session, res.Decision)
+	v.Now = a.cfg.Now().UTC()
+	writeJSON(w, http.StatusOK, v)
+}
