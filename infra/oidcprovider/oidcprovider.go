@@ -13,26 +13,17 @@ package oidcprovider
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -60,11 +51,6 @@ type Options struct {
 	BackchannelLogoutURI string
 }
 
-// SetBackchannelLogoutURI changes where logout tokens go (for a provider
-// started before its receiver's address was known); Rotate or a restart
-// applies it.
-func (s *Server) SetBackchannelLogoutURI(u string) { s.opts.BackchannelLogoutURI = u }
-
 // Server is a running provider.
 type Server struct {
 	Issuer string
@@ -83,6 +69,11 @@ func Root() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
+
+// SetBackchannelLogoutURI changes where logout tokens go (for a provider
+// started before its receiver's address was known); Rotate or a restart
+// applies it.
+func (s *Server) SetBackchannelLogoutURI(u string) { s.opts.BackchannelLogoutURI = u }
 
 // Start generates a signing key and starts the provider. It fails, never
 // skips, when Node or the npm packages are missing (`make test` installs
@@ -112,6 +103,7 @@ func Start(o Options) (*Server, error) {
 	return s, nil
 }
 
+// newKey generates an RS256 signing key with a random kid.
 func newKey() (jwk.Key, error) {
 	raw, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -144,6 +136,8 @@ func (s *Server) Rotate() error {
 	return s.start()
 }
 
+// start writes the key set, starts Node with the clients and waits until
+// the provider serves its discovery document.
 func (s *Server) start() error {
 	set := jwk.NewSet()
 	for _, k := range s.keys {
@@ -205,6 +199,7 @@ func (s *Server) start() error {
 	return fmt.Errorf("oidcprovider: not ready within 20s:\n%s", s.Logs())
 }
 
+// lockedWriter appends the provider's output to its logs.
 type lockedWriter struct{ s *Server }
 
 func (w *lockedWriter) Write(p []byte) (int, error) {
@@ -236,6 +231,7 @@ func (s *Server) Close() {
 	os.RemoveAll(s.dir)
 }
 
+// freePort is a loopback port free now.
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -243,167 +239,4 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// Tokens is what the token endpoint answered.
-type Tokens struct {
-	AccessToken string `json:"access_token"`
-	IDToken     string `json:"id_token"`
-	TokenType   string `json:"token_type"`
-}
-
-// Browser is a user agent with its own cookies: one OP session.
-type Browser struct {
-	s  *Server
-	hc *http.Client
-}
-
-// NewBrowser returns a user agent with an empty cookie jar.
-func (s *Server) NewBrowser() *Browser {
-	jar, _ := cookiejar.New(nil)
-	return &Browser{s: s, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-var formAction = regexp.MustCompile(`action="([^"]+)"`)
-
-// SignIn runs the authorization code flow with PKCE for client as user,
-// through the provider's own login page, and redeems the code.
-func (b *Browser) SignIn(ctx context.Context, client, redirectURI, user string) (Tokens, error) {
-	verifier := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	sum := sha256.Sum256([]byte(verifier))
-	q := url.Values{"client_id": {client}, "response_type": {"code"}, "redirect_uri": {redirectURI},
-		"scope": {"openid profile roles"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])},
-		"code_challenge_method": {"S256"}, "state": {"s"}, "resource": {Resource}}
-	next := b.s.Issuer + "/auth?" + q.Encode()
-	var code string
-	for range 10 {
-		resp, body, err := b.do(ctx, "GET", next, nil)
-		if err != nil {
-			return Tokens{}, err
-		}
-		switch {
-		case resp.StatusCode/100 == 3:
-			loc, err := resp.Location()
-			if err != nil {
-				return Tokens{}, fmt.Errorf("oidcprovider: redirect without a location: %w", err)
-			}
-			if strings.HasPrefix(loc.String(), redirectURI) {
-				if code = loc.Query().Get("code"); code == "" {
-					return Tokens{}, fmt.Errorf("oidcprovider: redirected without a code: %s", loc)
-				}
-				return b.redeem(ctx, client, redirectURI, code, verifier)
-			}
-			next = loc.String()
-		case resp.StatusCode == 200 && strings.Contains(string(body), `name="login"`):
-			m := formAction.FindStringSubmatch(string(body))
-			if m == nil {
-				return Tokens{}, errors.New("oidcprovider: login page without a form")
-			}
-			action, _ := url.Parse(strings.ReplaceAll(m[1], "&amp;", "&"))
-			form := url.Values{"prompt": {"login"}, "login": {user}, "password": {"any"}}
-			resp, body, err = b.do(ctx, "POST", b.s.Issuer+action.Path, form)
-			if err != nil {
-				return Tokens{}, err
-			}
-			if resp.StatusCode/100 != 3 {
-				return Tokens{}, fmt.Errorf("oidcprovider: login answered %d: %s", resp.StatusCode, body)
-			}
-			loc, _ := resp.Location()
-			next = loc.String()
-		default:
-			return Tokens{}, fmt.Errorf("oidcprovider: %s answered %d: %.300s", next, resp.StatusCode, body)
-		}
-	}
-	return Tokens{}, errors.New("oidcprovider: too many steps before the code")
-}
-
-func (b *Browser) do(ctx context.Context, method, u string, form url.Values) (*http.Response, []byte, error) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return nil, nil, fmt.Errorf("oidcprovider: %w", err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := b.hc.Do(req)
-	if err != nil {
-		return nil, nil, fmt.Errorf("oidcprovider: %s %s: %w", method, u, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp, data, err
-}
-
-func (b *Browser) redeem(ctx context.Context, client, redirectURI, code, verifier string) (Tokens, error) {
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI},
-		"client_id": {client}, "code_verifier": {verifier}, "resource": {Resource}}
-	return tokenRequest(ctx, b.hc, b.s.Issuer+"/token", form, "", "")
-}
-
-var xsrfInput = regexp.MustCompile(`name="xsrf" value="([^"]+)"`)
-
-// EndSession signs the user out at the OP (RP-initiated logout, confirmed
-// on the OP's own page): the OP then posts a logout token to each client
-// of the session with a back-channel logout URI, before it answers.
-func (b *Browser) EndSession(ctx context.Context, idToken, postLogoutRedirect string) error {
-	q := url.Values{"id_token_hint": {idToken}, "post_logout_redirect_uri": {postLogoutRedirect}}
-	resp, body, err := b.do(ctx, "GET", b.s.Issuer+"/session/end?"+q.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	m, x := formAction.FindStringSubmatch(string(body)), xsrfInput.FindStringSubmatch(string(body))
-	if resp.StatusCode != 200 || m == nil || x == nil {
-		return fmt.Errorf("oidcprovider: the end-session page answered %d without its form: %.300s", resp.StatusCode, body)
-	}
-	action, _ := url.Parse(strings.ReplaceAll(m[1], "&amp;", "&"))
-	resp, body, err = b.do(ctx, "POST", b.s.Issuer+action.Path, url.Values{"xsrf": {x[1]}, "logout": {"yes"}})
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode/100 != 3 {
-		return fmt.Errorf("oidcprovider: the sign-out answered %d: %.300s", resp.StatusCode, body)
-	}
-	return nil
-}
-
-// ClientCredentials gets a machine token for the API.
-func (s *Server) ClientCredentials(ctx context.Context) (Tokens, error) {
-	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"api"}, "resource": {Resource}}
-	return tokenRequest(ctx, http.DefaultClient, s.Issuer+"/token", form, MachineClient, MachineSecret)
-}
-
-func tokenRequest(ctx context.Context, hc *http.Client, u string, form url.Values, user, pass string) (Tokens, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", u, strings.NewReader(form.Encode()))
-	if err != nil {
-		return Tokens{}, fmt.Errorf("oidcprovider: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return Tokens{}, fmt.Errorf("oidcprovider: token request: %w", err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != 200 {
-		return Tokens{}, fmt.Errorf("oidcprovider: token endpoint answered %d: %s", resp.StatusCode, data)
-	}
-	var t Tokens
-	if err := json.Unmarshal(data, &t); err != nil {
-		return Tokens{}, fmt.Errorf("oidcprovider: token response: %w", err)
-	}
-	return t, nil
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b)
-	return b
 }
