@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/events"
-	"github.com/sessionguard/sessionguard/infra/local/devdir"
-	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/infra/devdir"
+	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/session"

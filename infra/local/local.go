@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/examples/app"
-	"github.com/sessionguard/sessionguard/infra/local/devdir"
-	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/infra/devdir"
+	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/adminapi"
 	"github.com/sessionguard/sessionguard/shared/auditor"
 	"github.com/sessionguard/sessionguard/shared/authorizer"

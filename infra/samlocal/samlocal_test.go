@@ -21,9 +21,9 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/events"
+	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
-	"github.com/sessionguard/sessionguard/infra/local/devidp"
 	"github.com/sessionguard/sessionguard/infra/samlocal"
 )
 

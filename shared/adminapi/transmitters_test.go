@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/signals"
 	"github.com/sessionguard/sessionguard/shared/ssf"
 	"github.com/sessionguard/sessionguard/shared/token"

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/policy"
 )
 

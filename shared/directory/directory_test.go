@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionguard/sessionguard/infra/local/devdir"
+	"github.com/sessionguard/sessionguard/infra/devdir"
 	"github.com/sessionguard/sessionguard/shared/directory"
 )
 

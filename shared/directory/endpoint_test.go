@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sessionguard/sessionguard/infra/local/devdir"
+	"github.com/sessionguard/sessionguard/infra/devdir"
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/endpoint"
 )

@@ -15,7 +15,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/examples/app"
-	"github.com/sessionguard/sessionguard/infra/local/devidp"
+	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/edge"
