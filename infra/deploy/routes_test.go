@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/route"
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
@@ -36,7 +37,20 @@ func templateRoutes(t *testing.T) []templateRoute {
 		return v
 	}
 	arn := regexp.MustCompile(`\$\{(\w+)\.Arn\}`)
-	paths, _ := get(translated(t)["Api"].Properties, "Body", "paths").(map[string]any)
+	r := translated(t)
+	// Every route is on the one HTTP API: no other API (an event without
+	// ApiId makes SAM add one, with no authorizer), no function URL.
+	for id, res := range r {
+		switch res.Type {
+		case "AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi":
+			if id != "Api" {
+				t.Errorf("the template has another API, %s (%s): its routes escape the route table", id, res.Type)
+			}
+		case "AWS::Lambda::Url":
+			t.Errorf("the template has a function URL, %s: a route outside the API and its authorizer", id)
+		}
+	}
+	paths, _ := get(r["Api"].Properties, "Body", "paths").(map[string]any)
 	var out []templateRoute
 	for path, ops := range paths {
 		for method, op := range unwrap(ops).(map[string]any) {
@@ -90,17 +104,27 @@ func (tr templateRoute) covers(method, path string) bool {
 	return len(got) == len(want)
 }
 
-// specificity orders template routes as API Gateway chooses among them:
-// no greedy segment first, then an exact method before ANY.
-func (tr templateRoute) specificity() int {
-	n := 0
-	if !strings.Contains(tr.path, "{proxy+}") {
-		n += 2
+// moreSpecific reports whether API Gateway would choose tr over o for a
+// request both take: no greedy segment first, then the longer literal
+// prefix, then an exact method before ANY (the path orders what is left,
+// so the choice never depends on map order).
+func (tr templateRoute) moreSpecific(o templateRoute) bool {
+	greedy := func(r templateRoute) bool { return strings.Contains(r.path, "{proxy+}") }
+	literal := func(r templateRoute) int {
+		if i := strings.Index(r.path, "{"); i >= 0 {
+			return i
+		}
+		return len(r.path)
 	}
-	if tr.method != "ANY" {
-		n++
+	switch {
+	case greedy(tr) != greedy(o):
+		return !greedy(tr)
+	case literal(tr) != literal(o):
+		return literal(tr) > literal(o)
+	case (tr.method == "ANY") != (o.method == "ANY"):
+		return tr.method != "ANY"
 	}
-	return n
+	return tr.path < o.path
 }
 
 // The template routes exactly what the functions serve: every route of
@@ -109,13 +133,14 @@ func (tr templateRoute) specificity() int {
 // template leads to a function that serves something under it, with the
 // same authorizer setting.
 func TestTemplateRoutesAreTheRouteTable(t *testing.T) {
+	needs.Parts(t, needs.SAMTranslator)
 	tmpl := templateRoutes(t)
 	used := make([]bool, len(tmpl))
 	for fn, routes := range wiring.Routes() {
 		for _, r := range routes {
 			best := -1
 			for i, tr := range tmpl {
-				if tr.covers(r.Method, sample(r)) && (best < 0 || tr.specificity() > tmpl[best].specificity()) {
+				if tr.covers(r.Method, sample(r)) && (best < 0 || tr.moreSpecific(tmpl[best])) {
 					best = i
 				}
 			}
@@ -137,6 +162,11 @@ func TestTemplateRoutesAreTheRouteTable(t *testing.T) {
 		if !used[i] {
 			t.Errorf("the template routes %s %s to %s, which serves nothing there", tr.method, tr.path, tr.fn)
 		}
+		// ANY belongs to a catch-all path; on a path of its own it routes
+		// methods nothing serves there.
+		if tr.method == "ANY" && !strings.Contains(tr.path, "{proxy+}") {
+			t.Errorf("the template routes ANY %s; name the methods the table serves there", tr.path)
+		}
 	}
 }
 
@@ -155,10 +185,22 @@ func TestOpenAPIIsTheRouteTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var described []string
+	needsSession := map[string]bool{} // operations whose security names the session
 	for path, ops := range doc.Paths {
-		for m := range ops {
-			if m != "parameters" {
-				described = append(described, strings.ToUpper(m)+" "+path)
+		for m, op := range ops {
+			if m == "parameters" {
+				continue
+			}
+			described = append(described, strings.ToUpper(m)+" "+path)
+			var o struct {
+				Security []map[string]any `json:"security"`
+			}
+			json.Unmarshal(op, &o)
+			needsSession[strings.ToUpper(m)+" "+path] = len(o.Security) > 0
+			for _, req := range o.Security {
+				if _, ok := req["session"]; !ok {
+					needsSession[strings.ToUpper(m)+" "+path] = false
+				}
 			}
 		}
 	}
@@ -169,6 +211,9 @@ func TestOpenAPIIsTheRouteTable(t *testing.T) {
 				continue
 			}
 			served = append(served, r.Pattern())
+			if !r.Public && !needsSession[r.Pattern()] {
+				t.Errorf("%s is behind the authorizer, but the OpenAPI document does not require the session (and token) for it", r.Pattern())
+			}
 		}
 	}
 	slices.Sort(described)

@@ -21,36 +21,46 @@ import (
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
-// routes registers the gateway's routes on mux: the functions' routes,
-// from the one route table the template is held to, behind the authorizer
-// unless public (a path takes every method, as the template's catch-all
-// routes do: the function answers a method it does not serve); the example
-// app; the demo route and page; the development directory; and the
-// stack's own endpoints.
-func (s *Stack) routes(mux *http.ServeMux) {
+// gatewayRoute is one pattern of the gateway: the function it forwards
+// to (or "" for the stack's own handlers) and whether the authorizer runs.
+type gatewayRoute struct {
+	pattern, fn string
+	guarded     bool
+}
+
+// routes registers the gateway's patterns on mux and lists them: the
+// functions' routes from the one route table, then the stack's own
+// (the example app, the demo route, its local controls).
+func (s *Stack) routes(mux *http.ServeMux) []gatewayRoute {
+	var out []gatewayRoute
+	handle := func(pattern, fn string, guarded bool, h http.Handler) {
+		mux.Handle(pattern, h)
+		out = append(out, gatewayRoute{pattern, fn, guarded})
+	}
 	fns := map[string]*function{"sessions": s.sessions, "settings": s.admin, "signals": s.signals}
 	for name, routes := range wiring.Routes() {
 		seen := map[string]bool{}
 		for _, r := range routes {
 			if !seen[r.Path] {
 				seen[r.Path] = true
-				mux.HandleFunc(r.Path, s.route(fns[name], !r.Public))
+				handle(r.Path, name, !r.Public, s.route(fns[name], !r.Public))
 			}
 		}
 	}
 	// The example app (examples/): an API of its own in AWS, here under
 	// /example/, behind the same authorizer.
-	mux.Handle("/example/", http.StripPrefix("/example", s.route(s.example, true)))
-	mux.HandleFunc("/demo", s.route(s.demo, true))
-	mux.HandleFunc("/demo/", s.route(s.demo, true))
-	mux.HandleFunc("GET /app", serveApp)
-	mux.Handle("/directory/", http.StripPrefix("/directory", s.Directory))
-	mux.HandleFunc("POST /local/run-checks", s.runChecksHandler)
-	mux.HandleFunc("POST /local/poll", s.pollHandler)
+	handle("/example/", "example", true, http.StripPrefix("/example", s.route(s.example, true)))
+	handle("/demo", "demo", true, s.route(s.demo, true))
+	handle("/demo/", "demo", true, s.route(s.demo, true))
+	handle("GET /app", "", false, http.HandlerFunc(serveApp))
+	handle("/directory/", "", false, http.StripPrefix("/directory", s.Directory))
+	handle("POST /local/run-checks", "", false, http.HandlerFunc(s.runChecksHandler))
+	handle("POST /local/poll", "", false, http.HandlerFunc(s.pollHandler))
 	if s.cloudtrail != nil {
-		mux.HandleFunc("POST /local/cloudtrail", s.cloudtrailHandler)
+		handle("POST /local/cloudtrail", "", false, http.HandlerFunc(s.cloudtrailHandler))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") })
+	handle("/", "", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") }))
+	return out
 }
 
 // route forwards a request to a function, behind the authorizer if guarded.

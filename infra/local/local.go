@@ -94,6 +94,7 @@ type Store interface {
 
 // Stack is a running local stack.
 type Stack struct {
+	gateway   []gatewayRoute // what the gateway serves, as registered
 	URL       string
 	IdP       *devidp.Issuer
 	Store     Store
@@ -231,7 +232,7 @@ func Start(o Options) (_ *Stack, err error) {
 		cloudtrail: cloudtrail, Cognito: lp,
 		example: newFunction(wiring.Proxy(d, app.Handler())),
 	}
-	s.routes(mux)
+	s.gateway = s.routes(mux)
 	s.srv = srv
 	go s.background(o.CheckEvery)
 	return s, nil

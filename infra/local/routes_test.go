@@ -45,3 +45,35 @@ func TestGatewayIsTheRouteTable(t *testing.T) {
 		}
 	}
 }
+
+// The gateway serves the route table and nothing else but the stack's own
+// named routes: every pattern it registered is a table route, forwarded to
+// the table's function with the authorizer as the table says, or one of
+// the local-only routes listed here.
+func TestGatewayServesNothingOutsideTheTable(t *testing.T) {
+	s, _ := startStack(t)
+	want := map[gatewayRoute]bool{}
+	for fn, routes := range wiring.Routes() {
+		for _, r := range routes {
+			want[gatewayRoute{r.Path, fn, !r.Public}] = true
+		}
+	}
+	local := map[gatewayRoute]bool{ // the stack's own: not in the template
+		{"/example/", "example", true}: true, {"/demo", "demo", true}: true, {"/demo/", "demo", true}: true,
+		{"GET /app", "", false}: true, {"/directory/", "", false}: true,
+		{"POST /local/run-checks", "", false}: true, {"POST /local/poll", "", false}: true,
+		{"POST /local/cloudtrail", "", false}: true, {"/", "", false}: true,
+	}
+	got := map[gatewayRoute]bool{}
+	for _, g := range s.gateway {
+		got[g] = true
+		if !want[g] && !local[g] {
+			t.Errorf("the gateway serves %+v, which is neither a route of the table nor a local-only route", g)
+		}
+	}
+	for w := range want {
+		if !got[w] {
+			t.Errorf("the gateway lacks %+v of the route table", w)
+		}
+	}
+}
