@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,13 +53,25 @@ func anchors(t *testing.T, path string) map[string]bool {
 	return out
 }
 
-// Every link in the README and docs/ that stays in the repository leads
-// to a file that exists, and every anchor to a heading of that file.
+// Every link in the repository's Markdown files that stays in the
+// repository leads to a file that exists, and every anchor to a heading of
+// that file.
 func TestLinks(t *testing.T) {
-	files, _ := filepath.Glob("../../docs/*.md")
-	files = append(files, "../../README.md")
-	examples, _ := filepath.Glob("../../examples/*/README.md")
-	files = append(files, examples...)
+	var files []string
+	filepath.WalkDir("../..", func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) && p != "../..":
+			return filepath.SkipDir
+		case !d.IsDir() && strings.HasSuffix(p, ".md"):
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) < 10 {
+		t.Fatalf("found %d Markdown files; the walk went wrong", len(files))
+	}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
