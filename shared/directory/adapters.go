@@ -13,6 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
 	"github.com/sessionguard/sessionguard/shared/endpoint"
 )
 
@@ -140,9 +143,8 @@ type Graph struct {
 	ClientSecret string
 	Client       *http.Client
 
-	mu      sync.Mutex
-	token   string
-	expires time.Time
+	mu    sync.Mutex
+	token *oauth2.Token // the app token, kept until a minute before it expires
 }
 
 // GraphBatchSize is Graph's JSON batching limit.
@@ -151,38 +153,40 @@ const GraphBatchSize = 20
 // BatchSize is 20.
 func (d *Graph) BatchSize() int { return GraphBatchSize }
 
-// accessToken returns the cached app token, fetching a new one a minute
-// before it expires.
+// graphScope asks for the app's Graph permissions.
+const graphScope = "https://graph.microsoft.com/.default"
+
+// accessToken returns the app token, fetching a new one (client
+// credentials, golang.org/x/oauth2/clientcredentials) a minute before the
+// one kept expires. The request goes through do, as every directory
+// request does: https only, checked before it is sent; 429 and 503 retried
+// within the deadline; and it follows no redirect, so the client secret it
+// carries reaches no other host. A token without an expiry is not kept.
 func (d *Graph) accessToken(ctx context.Context) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.token != "" && time.Now().Before(d.expires) {
-		return d.token, nil
-	}
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {d.ClientID}, "client_secret": {d.ClientSecret},
-		"scope": {"https://graph.microsoft.com/.default"}}
-	status, _, body, err := do(ctx, noRedirects(client(d.Client)), func() (*http.Request, error) {
-		req, err := http.NewRequest(http.MethodPost, d.TokenURL, strings.NewReader(form.Encode()))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		return req, err
-	})
-	if err != nil {
+	if err := endpoint.Check(d.TokenURL); err != nil {
 		return "", fmt.Errorf("directory: graph token: %w", err)
 	}
-	if status != http.StatusOK {
-		return "", statusError("graph token endpoint", status)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int    `json:"expires_in"`
-	}
-	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
+	cc := clientcredentials.Config{ClientID: d.ClientID, ClientSecret: d.ClientSecret, TokenURL: d.TokenURL,
+		Scopes: []string{graphScope}, AuthStyle: oauth2.AuthStyleInParams}
+	hc := &http.Client{Transport: viaDo{noRedirects(client(d.Client))}, CheckRedirect: noRedirect}
+	tok, err := oauth2.ReuseTokenSourceWithExpiry(d.token, cc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, hc)), time.Minute).Token()
+	var answered *oauth2.RetrieveError
+	var sending *url.Error
+	switch {
+	case errors.As(err, &answered) && answered.Response != nil && answered.Response.StatusCode != http.StatusOK:
+		return "", statusError("graph token endpoint", answered.Response.StatusCode)
+	case errors.As(err, &sending):
+		return "", fmt.Errorf("directory: graph token: %w", err)
+	case err != nil:
 		return "", fmt.Errorf("directory: graph token response without access_token: %v", err)
 	}
-	d.token, d.expires = tok.AccessToken, time.Now().Add(time.Duration(tok.ExpiresIn)*time.Second-time.Minute)
-	return d.token, nil
+	d.token = tok
+	if tok.Expiry.IsZero() {
+		d.token = nil
+	}
+	return tok.AccessToken, nil
 }
 
 // Check asks about up to 20 subjects in one batch; items answered 429 are
@@ -328,9 +332,12 @@ func headerValue(h map[string]string, name string) string {
 // host; a redirect is answered as the error it is.
 func noRedirects(c *http.Client) *http.Client {
 	nc := *c
-	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	nc.CheckRedirect = noRedirect
 	return &nc
 }
+
+// noRedirect is a CheckRedirect that answers a redirect as it came.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // client is c, or a client that follows a redirect only to an https URL
 // (or plain http to a loopback host), at most 10.

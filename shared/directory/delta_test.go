@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 func TestGraphDeltaEntries(t *testing.T) {
@@ -51,7 +53,7 @@ func TestGraphDeltaStaysOnGraph(t *testing.T) {
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer other.Close()
 	g := &Graph{TokenURL: other.URL + "/token", GraphURL: "https://graph.example/v1.0", ClientID: "a", ClientSecret: "s"}
-	g.token, g.expires = "t", time.Now().Add(time.Hour)
+	g.token = &oauth2.Token{AccessToken: "t", Expiry: time.Now().Add(time.Hour)}
 	for _, cursor := range []string{other.URL + "/v1.0/users/delta?$deltatoken=1", "https://graph.example/v1.0/users/deltax?$deltatoken=1", "https://graph.example.evil/v1.0/users/delta?x"} {
 		if _, _, err := g.Changes(context.Background(), cursor); err == nil || !strings.Contains(err.Error(), "is not under") {
 			t.Errorf("Changes(%s) = %v; want refused", cursor, err)

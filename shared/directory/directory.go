@@ -8,6 +8,7 @@
 package directory
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -99,6 +100,31 @@ func do(ctx context.Context, hc *http.Client, mk func() (*http.Request, error)) 
 			return 0, nil, nil, err
 		}
 	}
+}
+
+// viaDo is a RoundTripper that sends a request through do, with hc: a
+// library's request (the oauth2 token request) gets the same https check,
+// retries and body cap as the adapters' own.
+type viaDo struct{ hc *http.Client }
+
+// RoundTrip sends req through do and answers what do read.
+func (t viaDo) RoundTrip(req *http.Request) (*http.Response, error) {
+	status, h, body, err := do(req.Context(), t.hc, func() (*http.Request, error) {
+		r := req.Clone(req.Context())
+		if req.GetBody != nil {
+			b, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			r.Body = b
+		}
+		return r, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &http.Response{Status: strconv.Itoa(status) + " " + http.StatusText(status), StatusCode: status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Request: req}, nil
 }
 
 // waitRetry waits as Retry-After says (seconds or an HTTP date; default a
