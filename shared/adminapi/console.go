@@ -1,12 +1,14 @@
 package adminapi
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"time"
 )
 
 // The admin console: static files embedded in the binary, served without
@@ -27,6 +29,9 @@ type Console struct {
 	Issuers []string `json:"issuers"`
 }
 
+// contentTypes are the types of the console's files, by extension: the
+// only files served, with the same type on every host (net/http would look
+// the type up in the host's mime.types).
 var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
 }
@@ -42,6 +47,8 @@ func originOf(raw string) string {
 	return " " + u.Scheme + "://" + u.Host
 }
 
+// console serves the console's files, and its configuration as
+// config.json, with the headers that confine the page.
 func (a *API) console(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	if name == "" {
@@ -69,7 +76,9 @@ func (a *API) console(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Set("Content-Type", ct)
-	w.Write(body)
+	// net/http writes the file: its length, HEAD, byte ranges (embedded
+	// files have no modification time, so there is no conditional answer).
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
 }
 
 // OpenAPI is the OpenAPI 3.1 description of the sessions and admin APIs.

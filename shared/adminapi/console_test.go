@@ -1,0 +1,51 @@
+package adminapi
+
+import (
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The console's files: the index at /console/ and by name, each type from
+// the table, no-cache and the page's confinement on every answer (a 404
+// too), 404 for a missing file, an unknown extension or a directory (none
+// is listed); net/http writes the length and answers HEAD and ranges.
+func TestConsoleFiles(t *testing.T) {
+	a := New(Config{Console: Console{TokenURL: "https://login.example/t/token"}})
+	for _, c := range []struct {
+		method, path, rangeHdr string
+		status                 int
+		ctype, body            string
+	}{
+		{"GET", "/console/", "", 200, "text/html; charset=utf-8", "<!doctype html>"},
+		{"GET", "/console/index.html", "", 200, "text/html; charset=utf-8", "<!doctype html>"},
+		{"GET", "/console/app.js", "", 200, "text/javascript; charset=utf-8", "// "},
+		{"GET", "/console/style.css", "", 200, "text/css; charset=utf-8", "body"},
+		{"GET", "/console/app.js", "bytes=0-1", 206, "text/javascript; charset=utf-8", "//"},
+		{"HEAD", "/console/app.js", "", 200, "text/javascript; charset=utf-8", ""},
+		{"GET", "/console/missing.js", "", 404, "text/plain; charset=utf-8", "404 page not found"},
+		{"GET", "/console/app.txt", "", 404, "text/plain; charset=utf-8", "404 page not found"},
+		{"GET", "/console/sub/", "", 404, "text/plain; charset=utf-8", "404 page not found"},
+		{"GET", "/console/index.html/", "", 404, "text/plain; charset=utf-8", "404 page not found"},
+		{"GET", "/console/config.json", "", 200, "application/json", `{"authorizeUrl":`},
+	} {
+		r := httptest.NewRequest(c.method, c.path, nil)
+		if c.rangeHdr != "" {
+			r.Header.Set("Range", c.rangeHdr)
+		}
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, r)
+		h := w.Header()
+		if w.Code != c.status || h.Get("Content-Type") != c.ctype || !strings.HasPrefix(w.Body.String(), c.body) || (c.body == "" && w.Body.Len() > 0) {
+			t.Errorf("%s %s = %d %q %.40q; want %d %q %q", c.method, c.path, w.Code, h.Get("Content-Type"), w.Body.String(), c.status, c.ctype, c.body)
+		}
+		if h.Get("Cache-Control") != "no-cache" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "connect-src 'self' https://login.example;") {
+			t.Errorf("%s %s: headers %v; want no-cache, nosniff, no-referrer and the CSP", c.method, c.path, h)
+		}
+		if c.status == 200 && c.method == "GET" && c.path != "/console/config.json" && h.Get("Content-Length") != strconv.Itoa(w.Body.Len()) {
+			t.Errorf("%s %s: Content-Length %q; want %d", c.method, c.path, h.Get("Content-Length"), w.Body.Len())
+		}
+	}
+}
