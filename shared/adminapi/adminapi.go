@@ -17,7 +17,6 @@ package adminapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -100,13 +99,6 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, action string, err er
 func (a *API) audit(r *http.Request, c token.Claims, env, action string, attrs ...slog.Attr) {
 	attrs = append([]slog.Attr{slog.String("action", action), slog.String("userId", c.Subject), slog.String("environment", env)}, attrs...)
 	a.cfg.Log.LogAttrs(r.Context(), slog.LevelInfo, "admin", attrs...)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }
 
 // page reads the limit and cursor query parameters.

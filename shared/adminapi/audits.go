@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/httpjson"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -27,7 +28,7 @@ func (a *API) audits(w http.ResponseWriter, r *http.Request, _ token.Claims, env
 	for _, rep := range reports {
 		out = append(out, view{rep.At, rep.Body})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reports": out, "next": next})
+	httpjson.Write(w, http.StatusOK, map[string]any{"reports": out, "next": next})
 }
 
 // budget is the environment's revocation-latency budget: at worst, how
@@ -55,5 +56,5 @@ func (a *API) budget(w http.ResponseWriter, r *http.Request, _ token.Claims, env
 	if b.PolicyCheck != nil {
 		out["policyCheckSeconds"] = secs(*b.PolicyCheck)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }

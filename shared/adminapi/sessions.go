@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/httpjson"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
@@ -83,7 +84,7 @@ func (a *API) sessions(w http.ResponseWriter, r *http.Request, _ token.Claims, e
 	for _, s := range list {
 		out = append(out, viewOf(s, now))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out, "next": next})
+	httpjson.Write(w, http.StatusOK, map[string]any{"sessions": out, "next": next})
 }
 
 // revokeSession revokes one session of the environment: 204, also when it
@@ -124,5 +125,5 @@ func (a *API) revokeUser(w http.ResponseWriter, r *http.Request, c token.Claims,
 		return
 	}
 	a.audit(r, c, env, "revoke user", slog.String("user", user.Subject), slog.Int("revoked", len(ended)))
-	writeJSON(w, http.StatusOK, map[string]any{"revoked": len(ended)})
+	httpjson.Write(w, http.StatusOK, map[string]any{"revoked": len(ended)})
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sessionguard/sessionguard/shared/httpjson"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
@@ -39,17 +40,17 @@ func (a *API) environments(w http.ResponseWriter, r *http.Request, c token.Claim
 		problem.Deny(w, reason.Forbidden, "the token does not carry the admin role for any environment")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"environments": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"environments": out})
 }
 
 // presets lists the settings presets.
 func (a *API) presets(w http.ResponseWriter, _ *http.Request, _ token.Claims, _ string) {
-	writeJSON(w, http.StatusOK, map[string]any{"presets": policy.Presets()})
+	httpjson.Write(w, http.StatusOK, map[string]any{"presets": policy.Presets()})
 }
 
 // limits are the ranges this deployment allows in a settings document.
 func (a *API) limits(w http.ResponseWriter, _ *http.Request, _ token.Claims, _ string) {
-	writeJSON(w, http.StatusOK, a.cfg.Limits)
+	httpjson.Write(w, http.StatusOK, a.cfg.Limits)
 }
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
@@ -62,7 +63,7 @@ func (a *API) getSettings(w http.ResponseWriter, r *http.Request, _ token.Claims
 		return
 	}
 	w.Header().Set("ETag", etag(v))
-	writeJSON(w, http.StatusOK, s)
+	httpjson.Write(w, http.StatusOK, s)
 }
 
 // matches reports whether an If-Match header names the current version.
@@ -146,7 +147,7 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request, c token.Claims
 	}
 	a.audit(r, c, env, "put settings", slog.Int("version", change.Version), slog.Bool("applyToRunning", apply), slog.String("preset", presetName))
 	w.Header().Set("ETag", etag(change.Version))
-	writeJSON(w, http.StatusOK, next)
+	httpjson.Write(w, http.StatusOK, next)
 }
 
 func (a *API) stale(w http.ResponseWriter, current int) {
@@ -186,5 +187,5 @@ func (a *API) history(w http.ResponseWriter, r *http.Request, _ token.Claims, en
 	if changes == nil {
 		changes = []session.SettingsChange{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"changes": changes, "next": next})
+	httpjson.Write(w, http.StatusOK, map[string]any{"changes": changes, "next": next})
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/httpjson"
 	"github.com/sessionguard/sessionguard/shared/jsonread"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -67,7 +68,7 @@ func (a *API) transmitters(w http.ResponseWriter, r *http.Request, _ token.Claim
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"transmitters": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"transmitters": out})
 }
 
 func (a *API) transmitterView(ctx context.Context, iss string) (transmitterView, error) {
@@ -163,7 +164,7 @@ func (a *API) setupStream(w http.ResponseWriter, r *http.Request, c token.Claims
 		return
 	}
 	v.Stream = viewOfStream(s)
-	writeJSON(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, v)
 }
 
 // verifyStream asks the transmitter for a verification event.
@@ -178,7 +179,7 @@ func (a *API) verifyStream(w http.ResponseWriter, r *http.Request, c token.Claim
 		return
 	}
 	a.audit(r, c, "", "stream verification", slog.String("transmitter", iss), slog.Bool("verified", s.Verified()))
-	writeJSON(w, http.StatusOK, viewOfStream(s))
+	httpjson.Write(w, http.StatusOK, viewOfStream(s))
 }
 
 // streamStatus changes the stream's status: {"status", "reason"}.
@@ -201,7 +202,7 @@ func (a *API) streamStatus(w http.ResponseWriter, r *http.Request, c token.Claim
 		return
 	}
 	a.audit(r, c, "", "stream status", slog.String("transmitter", iss), slog.String("status", st.Status))
-	writeJSON(w, http.StatusOK, st)
+	httpjson.Write(w, http.StatusOK, st)
 }
 
 // resetStream forgets the stream: deleted at the transmitter (gone there
@@ -222,7 +223,7 @@ func (a *API) resetStream(w http.ResponseWriter, r *http.Request, c token.Claims
 		a.fail(w, r, "stream reset", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, v)
 }
 
 func rfc3339(t time.Time) string {

@@ -4,9 +4,9 @@
 package problem
 
 import (
-	"encoding/json"
 	"net/http"
 
+	"github.com/sessionguard/sessionguard/shared/httpjson"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
@@ -41,14 +41,12 @@ func Write(w http.ResponseWriter, p Details) {
 	if p.Status >= 500 {
 		p.Detail = "the service could not complete the request; it has been logged"
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	json.NewEncoder(w).Encode(p)
+	httpjson.WriteAs(w, p.Status, "application/problem+json", p)
 }
 
-// Deny sends the problem for a deny reason, with the status SPEC section 5
-// gives it (401 sign in again, 403 not allowed, 503 dependency down).
+// Deny sends the problem for a deny reason, with the status of its class
+// (reason.StatusOf: 401 sign in again, 403 not allowed; a dependency down,
+// 500 there, is answered 503).
 func Deny(w http.ResponseWriter, c reason.Code, detail string) {
 	status := int(reason.StatusOf(c))
 	if status == 500 {

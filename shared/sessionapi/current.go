@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/httpjson"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
@@ -24,7 +25,7 @@ func (a *API) current(w http.ResponseWriter, r *http.Request) {
 	}
 	v := viewOf(res.Session, res.Decision)
 	v.Now = a.cfg.Now().UTC()
-	writeJSON(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, v)
 }
 
 // keepAlive is the user's explicit "keep working": it records activity
@@ -53,5 +54,5 @@ func (a *API) keepAlive(w http.ResponseWriter, r *http.Request) {
 	}
 	v := viewOf(res.Session, res.Decision)
 	v.Now = a.cfg.Now().UTC()
-	writeJSON(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, v)
 }
