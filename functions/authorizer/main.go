@@ -11,7 +11,7 @@ import (
 
 func main() {
 	lambdamain.Start(func(ctx context.Context, d wiring.Deps, store *dynamostore.Store) (any, error) {
-		v, err := d.Config.Verifier(ctx, d.Log)
+		v, err := wiring.Verifier(ctx, d)
 		if err != nil {
 			return nil, err
 		}

@@ -10,13 +10,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/lambdamain"
+	"github.com/sessionguard/sessionguard/shared/secrets"
 	"github.com/sessionguard/sessionguard/shared/shardqueue"
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 func main() {
 	lambdamain.Start(func(ctx context.Context, d wiring.Deps, store *dynamostore.Store) (any, error) {
-		dir, err := d.Config.NewDirectory(ctx, store)
+		dir, err := wiring.Directory(ctx, d, store, secrets.Get)
 		if err != nil {
 			return nil, err
 		}

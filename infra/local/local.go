@@ -183,7 +183,7 @@ func Start(o Options) (_ *Stack, err error) {
 		d.Config.Directory.UserPoolID = lp.Pool.ID
 	}
 	ctx := context.Background()
-	v, err := d.Config.Verifier(ctx, log)
+	v, err := wiring.Verifier(ctx, d)
 	if err != nil {
 		return nil, err
 	}

@@ -1,14 +1,13 @@
 package config
 
 import (
-	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/policy"
-	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -29,6 +28,12 @@ func TestLoadDefaults(t *testing.T) {
 	if !c.SimpleResponses || c.Enforcement.PolicyChecks || c.Enforcement.Horizon != 0 || c.Token.ClockSkew != time.Minute ||
 		c.Environments.Source != "stage" || len(c.Environments.Known) != 2 || c.Sources.SessionCookie != "__Host-sg_session" {
 		t.Fatalf("defaults = %+v", c)
+	}
+	// The verifier's limits are its own defaults, named once in token.
+	want := token.Config{Issuers: c.Token.Issuers, MaxTokenBytes: token.DefaultMaxTokenBytes, ClockSkew: token.DefaultClockSkew,
+		KeySetMaxAge: token.DefaultKeySetMaxAge, UnknownKidCooldown: token.DefaultUnknownKidCooldown, FetchTimeout: token.DefaultFetchTimeout}
+	if got := c.Token; !reflect.DeepEqual(got, want) {
+		t.Errorf("token config = %+v; want token's defaults %+v", got, want)
 	}
 }
 
@@ -64,9 +69,6 @@ func TestLoadDirectory(t *testing.T) {
 	if err != nil || c.Directory.Kind != "none" || c.Directory.GuardShare != 0.2 || c.Directory.GuardMin != 5 || c.Directory.Concurrency != 8 {
 		t.Fatalf("defaults = %+v, %v", c.Directory, err)
 	}
-	if _, err := c.NewDirectory(context.Background(), nil); err == nil {
-		t.Error("NewDirectory with DIRECTORY=none succeeded")
-	}
 	for _, bad := range []map[string]string{with("DIRECTORY", "ldap"), with("DIRECTORY", "graph", "DIRECTORY_CLIENT_ID", "x"), with("DIRECTORY", "scim")} {
 		if _, err := Load(env(bad)); err == nil || !strings.Contains(err.Error(), "DIRECTORY") {
 			t.Errorf("Load(%v) = %v; want an error naming DIRECTORY", bad, err)
@@ -76,9 +78,6 @@ func TestLoadDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, err := c.NewDirectory(context.Background(), nil); err != nil || d.BatchSize() != 1 {
-		t.Errorf("NewDirectory(http) = %v, %v", d, err)
-	}
 	if c.Directory.Changes {
 		t.Error("DIRECTORY=http reads changes; only graph and scim have a change feed")
 	}
@@ -86,10 +85,6 @@ func TestLoadDirectory(t *testing.T) {
 		"TRUSTED_ISSUERS", `[{"issuer":"https://login.microsoftonline.com/tenant-1/v2.0","profile":"entra","audiences":["a"]},{"issuer":"https://idp.example/","audiences":["a"]}]`)
 	if c, err = Load(env(graph)); err != nil || !c.Directory.Changes {
 		t.Fatalf("graph: Changes = %v, %v; want on by default", c.Directory.Changes, err)
-	}
-	want := []session.UserKey{{Issuer: "https://login.microsoftonline.com/tenant-1/v2.0", Subject: "tenant-1/oid-1"}, {Issuer: "https://idp.example/", Subject: "oid-1"}}
-	if got := c.DirectoryKeys("oid-1"); !slices.Equal(got, want) {
-		t.Errorf("DirectoryKeys = %v; want %v (Entra subjects carry the tenant)", got, want)
 	}
 	graph["DIRECTORY_CHANGES"] = "off"
 	if c, err = Load(env(graph)); err != nil || c.Directory.Changes {

@@ -142,14 +142,3 @@ func NewCognitoClient(ctx context.Context) (*cip.Client, error) {
 	}
 	return cip.NewFromConfig(cfg), nil
 }
-
-// PoolIssuer is the token issuer of a user pool: the trusted issuer that
-// ends with its id.
-func PoolIssuer(issuers []string, poolID string) (string, bool) {
-	for _, is := range issuers {
-		if strings.HasSuffix(strings.TrimSuffix(is, "/"), "/"+poolID) {
-			return is, true
-		}
-	}
-	return "", false
-}

@@ -68,24 +68,41 @@ func (is Issuer) KeySetURL() (u string, discovered bool) {
 	return strings.TrimSuffix(is.Issuer, "/") + "/.well-known/openid-configuration", true
 }
 
-// Config configures a Verifier. Zero durations take the documented defaults.
+// The verifier's defaults: a Config field left zero takes its default
+// here, and config.Load gives an unset variable the same value.
+const (
+	DefaultMaxTokenBytes      = 8192
+	DefaultClockSkew          = 60 * time.Second
+	DefaultKeySetMaxAge       = 15 * time.Minute
+	DefaultUnknownKidCooldown = 5 * time.Minute
+	DefaultRetryAfterFailure  = 10 * time.Second
+	DefaultFetchTimeout       = 2 * time.Second
+)
+
+// MaxClockSkew is the largest clock skew a verifier accepts.
+const MaxClockSkew = 5 * time.Minute
+
+// Config configures a Verifier. Zero durations and sizes take the
+// defaults above.
 type Config struct {
 	Issuers []Issuer
-	// MaxTokenBytes caps the token's length. Default 8192.
+	// MaxTokenBytes caps the token's length. Default DefaultMaxTokenBytes.
 	MaxTokenBytes int
-	// ClockSkew is the tolerance for exp, nbf and iat. Default 60s, at most 5m.
+	// ClockSkew is the tolerance for exp, nbf and iat. Default
+	// DefaultClockSkew, at most MaxClockSkew.
 	ClockSkew time.Duration
 	// KeySetMaxAge is how long a fetched key set is used before the next
-	// verification refreshes it. Default 15m.
+	// verification refreshes it. Default DefaultKeySetMaxAge.
 	KeySetMaxAge time.Duration
 	// UnknownKidCooldown is the least time between two fetches triggered by
-	// an unknown kid, per issuer. Default 5m.
+	// an unknown kid, per issuer. Default DefaultUnknownKidCooldown.
 	UnknownKidCooldown time.Duration
 	// RetryAfterFailure is the least time between two fetches after one
-	// failed, so an outage does not cost every request a timeout. Default 10s.
+	// failed, so an outage does not cost every request a timeout. Default
+	// DefaultRetryAfterFailure.
 	RetryAfterFailure time.Duration
-	// FetchTimeout bounds one key-set or discovery fetch. Default 2s, well
-	// inside API Gateway's 10s authorizer limit.
+	// FetchTimeout bounds one key-set or discovery fetch. Default
+	// DefaultFetchTimeout, well inside API Gateway's 10s authorizer limit.
 	FetchTimeout time.Duration
 	// HTTPClient fetches key sets. Default: a client that follows no redirects.
 	HTTPClient *http.Client
@@ -123,22 +140,22 @@ var allowedAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
 // first use, or by Prefetch at cold start.
 func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.MaxTokenBytes == 0 {
-		cfg.MaxTokenBytes = 8192
+		cfg.MaxTokenBytes = DefaultMaxTokenBytes
 	}
 	if cfg.ClockSkew == 0 {
-		cfg.ClockSkew = 60 * time.Second
+		cfg.ClockSkew = DefaultClockSkew
 	}
 	if cfg.KeySetMaxAge == 0 {
-		cfg.KeySetMaxAge = 15 * time.Minute
+		cfg.KeySetMaxAge = DefaultKeySetMaxAge
 	}
 	if cfg.UnknownKidCooldown == 0 {
-		cfg.UnknownKidCooldown = 5 * time.Minute
+		cfg.UnknownKidCooldown = DefaultUnknownKidCooldown
 	}
 	if cfg.RetryAfterFailure == 0 {
-		cfg.RetryAfterFailure = 10 * time.Second
+		cfg.RetryAfterFailure = DefaultRetryAfterFailure
 	}
 	if cfg.FetchTimeout == 0 {
-		cfg.FetchTimeout = 2 * time.Second
+		cfg.FetchTimeout = DefaultFetchTimeout
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -152,7 +169,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if len(cfg.Issuers) == 0 {
 		problems = append(problems, "no trusted issuers")
 	}
-	if cfg.ClockSkew < 0 || cfg.ClockSkew > 5*time.Minute {
+	if cfg.ClockSkew < 0 || cfg.ClockSkew > MaxClockSkew {
 		problems = append(problems, fmt.Sprintf("clock skew %v is outside 0..5m", cfg.ClockSkew))
 	}
 	if cfg.MaxTokenBytes < 256 || cfg.MaxTokenBytes > 64<<10 {

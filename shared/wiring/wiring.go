@@ -18,7 +18,6 @@ import (
 	"github.com/sessionguard/sessionguard/shared/backchannel"
 	"github.com/sessionguard/sessionguard/shared/cognitoevents"
 	"github.com/sessionguard/sessionguard/shared/config"
-	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
 	"github.com/sessionguard/sessionguard/shared/signals"
@@ -61,13 +60,6 @@ func Sessions(d Deps, v *token.Verifier, store SessionsStore) http.Handler {
 		Authorizer: authorizer.New(v, store, c.Environments, c.Enforcement, d.Now),
 	}))
 	return mux
-}
-
-// AdminVerifier is the admin API's verifier: it also reads role claims.
-func AdminVerifier(ctx context.Context, d Deps) (*token.Verifier, error) {
-	c := d.Config
-	c.Token.Roles = true // the admin role is a claim
-	return c.Verifier(ctx, d.Log)
 }
 
 // AdminStore is what the admin API needs of a store.
@@ -126,16 +118,6 @@ type SignalsStore interface {
 	signals.Verifications
 }
 
-// SignalsVerifier verifies the SETs of the configured transmitters.
-func SignalsVerifier(ctx context.Context, d Deps) (*token.Verifier, error) {
-	c := d.Config
-	if len(c.Signals) == 0 {
-		return nil, errors.New("SIGNALS_TRANSMITTERS is required: the transmitters whose SETs are accepted")
-	}
-	c.Token.Issuers = c.Signals
-	return c.Verifier(ctx, d.Log)
-}
-
 // Signals is the Shared Signals receiver (an http.Handler for pushes, and
 // the processor of polled SETs); each transmitter revokes only users of
 // its subject issuers (config.Config.SubjectIssuers).
@@ -173,7 +155,7 @@ func Refresher(d Deps, dir refresher.Directory, store RefresherStore, fan *refre
 		if c.Directory.Kind == "graph" {
 			name = "graph " + c.Directory.TokenURL // one tenant
 		}
-		cfg.Changes = &refresher.Changes{Feed: feed, Cursors: store, Name: name, Keys: c.DirectoryKeys}
+		cfg.Changes = &refresher.Changes{Feed: feed, Cursors: store, Name: name, Keys: directoryKeys(c)}
 	}
 	return refresher.New(cfg)
 }
@@ -190,7 +172,7 @@ func CognitoEvents(d Deps, store cognitoevents.Store) (*cognitoevents.Receiver, 
 	if pool == "" {
 		return nil, errors.New("DIRECTORY_USER_POOL_ID is required: the user pool whose events end sessions")
 	}
-	iss, ok := directory.PoolIssuer(c.IssuerNames(), pool)
+	iss, ok := c.UserPoolIssuer()
 	if !ok {
 		return nil, fmt.Errorf("DIRECTORY_USER_POOL_ID=%q: no TRUSTED_ISSUERS entry is that user pool's issuer", pool)
 	}

@@ -3,7 +3,9 @@ package wiring
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +13,10 @@ import (
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -107,5 +111,51 @@ func TestSignalsTransmitterScope(t *testing.T) {
 		if o := rc.Process(context.Background(), raw); o.Status != c.status {
 			t.Errorf("SET about a user of %s = %+v; want %d", c.users.URL(), o, c.status)
 		}
+	}
+}
+
+// The directory is built from its configuration; DIRECTORY=none has none.
+func TestDirectory(t *testing.T) {
+	base := map[string]string{"TRUSTED_ISSUERS": `[{"issuer":"https://idp.example/","audiences":["a"]}]`, "ENVIRONMENTS": "prod", "TABLE_NAME": "t"}
+	load := func(kv ...string) Deps {
+		t.Helper()
+		m := maps.Clone(base)
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		c, err := config.Load(func(k string) string { return m[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Deps{Config: c}
+	}
+	noSecret := func(context.Context, string) (string, error) { t.Fatal("no secret to read"); return "", nil }
+	if _, err := Directory(context.Background(), load(), nil, noSecret); err == nil {
+		t.Error("Directory with DIRECTORY=none succeeded")
+	}
+	if d, err := Directory(context.Background(), load("DIRECTORY", "http", "DIRECTORY_URL", "https://dir.example/"), nil, noSecret); err != nil || d.BatchSize() != 1 {
+		t.Errorf("Directory(http) = %v, %v", d, err)
+	}
+	var asked string
+	secret := func(_ context.Context, ref string) (string, error) { asked = ref; return "s3cret", nil }
+	d, err := Directory(context.Background(), load("DIRECTORY", "scim", "DIRECTORY_URL", "https://dir.example/", "DIRECTORY_SECRET", "ssm:/sessionguard/scim"), nil, secret)
+	if s, ok := d.(*directory.SCIM); err != nil || !ok || s.Token != "s3cret" || asked != "ssm:/sessionguard/scim" {
+		t.Errorf("Directory(scim) = %+v, %v (secret asked for %q); want its token from DIRECTORY_SECRET", d, err, asked)
+	}
+}
+
+// A directory id maps to the user's key under each trusted issuer; Entra
+// subjects carry the tenant of DIRECTORY_TOKEN_URL.
+func TestDirectoryKeys(t *testing.T) {
+	m := map[string]string{"ENVIRONMENTS": "prod", "TABLE_NAME": "t",
+		"DIRECTORY": "graph", "DIRECTORY_TOKEN_URL": "https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token", "DIRECTORY_CLIENT_ID": "app", "DIRECTORY_SECRET": "ssm:/sessionguard/x",
+		"TRUSTED_ISSUERS": `[{"issuer":"https://login.microsoftonline.com/tenant-1/v2.0","profile":"entra","audiences":["a"]},{"issuer":"https://idp.example/","audiences":["a"]}]`}
+	c, err := config.Load(func(k string) string { return m[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []session.UserKey{{Issuer: "https://login.microsoftonline.com/tenant-1/v2.0", Subject: "tenant-1/oid-1"}, {Issuer: "https://idp.example/", Subject: "oid-1"}}
+	if got := directoryKeys(c)("oid-1"); !slices.Equal(got, want) {
+		t.Errorf("directoryKeys = %v; want %v (Entra subjects carry the tenant)", got, want)
 	}
 }
