@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
@@ -112,7 +113,7 @@ func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int, r
 		Version:        "2.0",
 		Type:           "REQUEST",
 		RouteArn:       "arn:aws:execute-api:local:000000000000:local/$default/" + r.Method + r.URL.Path,
-		IdentitySource: []string{r.Header.Get("Authorization"), r.Header.Get(authorizer.DefaultSessionHeader)},
+		IdentitySource: []string{r.Header.Get("Authorization"), r.Header.Get(identity.DefaultSessionHeader)},
 		RouteKey:       "$default",
 		RawPath:        r.URL.EscapedPath(),
 		RawQueryString: r.URL.RawQuery,

@@ -29,6 +29,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/edge"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
@@ -247,7 +248,7 @@ func deps(o Options, base string, idp *devidp.Issuer, log *slog.Logger) wiring.D
 			Issuers: append(trustedIssuers(idp), o.Issuers...),
 			Now:     o.Now,
 		},
-		Environments: authorizer.Environments{Source: "stage", Name: "environment", Known: []string{Environment}},
+		Environments: environment.Config{Source: "stage", Name: "environment", Known: []string{Environment}},
 		// The background checks are the stack's policy checks: with them,
 		// a session whose user was not checked in time is stale, as in a
 		// deployment with a directory, and the budget counts them.

@@ -19,6 +19,7 @@ import (
 	evfiles "github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
@@ -56,7 +57,7 @@ func newFixture(t testing.TB) *fixture {
 	logs := &bytes.Buffer{}
 	api := New(Config{Verifier: v, Store: store, Environments: []string{"demo", "staging"}, Issuers: []string{idp.URL()}, AdminIssuers: []string{idp.URL()},
 		Log: obs.NewLogger(logs), Now: ck.Now})
-	envs := authorizer.Environments{Source: "fixed", Name: "demo", Known: []string{"demo", "staging"}}
+	envs := environment.Config{Source: "fixed", Name: "demo", Known: []string{"demo", "staging"}}
 	return &fixture{idp: idp, clock: ck, store: store, api: api, logs: logs,
 		auth: authorizer.New(v, store, envs, policy.Enforcement{}, ck.Now)}
 }

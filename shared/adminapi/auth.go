@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/token"
@@ -58,7 +58,7 @@ func (a *API) authorize(need access, h authorized) http.HandlerFunc {
 
 // caller verifies the request's token; it writes the 401 itself.
 func (a *API) caller(w http.ResponseWriter, r *http.Request) (token.Claims, bool) {
-	raw, code := authorizer.BearerToken(r.Header.Get("Authorization"))
+	raw, code := identity.BearerToken(r.Header.Get("Authorization"))
 	if code != reason.OK {
 		problem.Deny(w, code, "an admin API call needs a bearer token")
 		return token.Claims{}, false

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/infra/devidp"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
@@ -73,7 +74,7 @@ func newFixture(t testing.TB, o options) *fixture {
 	if o.store != nil {
 		store = o.store(mem)
 	}
-	envs := Environments{Source: "stage", Name: "environment", Known: []string{"demo", "staging"}}
+	envs := environment.Config{Source: "stage", Name: "environment", Known: []string{"demo", "staging"}}
 	logs := &syncBuffer{}
 	a := New(v, store, envs, o.enforcement, ck.Now)
 	h := NewHandler(a, HandlerOptions{SimpleResponses: o.simple, Log: obs.NewLogger(logs)})
@@ -464,33 +465,6 @@ func TestLogsNeverCarryTokensOrSessionIDs(t *testing.T) {
 		if _, ok := line[k]; !ok {
 			t.Errorf("decision line lacks %q: %v", k, line)
 		}
-	}
-}
-
-func TestEnvironmentSources(t *testing.T) {
-	tests := []struct {
-		e         Environments
-		candidate string
-		want      string
-	}{
-		{Environments{Source: "fixed", Name: "demo", Known: []string{"demo"}}, "ignored", "demo"},
-		{Environments{Source: "stage", Name: "environment", Known: []string{"demo"}}, "demo", "demo"},
-		{Environments{Source: "header", Name: "X-Environment", Known: []string{"demo"}}, "demo", "demo"},
-		{Environments{Source: "host", Hosts: map[string]string{"api.contoso.com": "demo"}, Known: []string{"demo"}}, "API.contoso.com", "demo"},
-		{Environments{Source: "host", Hosts: map[string]string{"api.contoso.com": "demo"}, Known: []string{"demo"}}, "evil.com", ""},
-		{Environments{Source: "stage", Name: "environment", Known: []string{"demo"}}, "prod", ""},
-	}
-	for _, tt := range tests {
-		if err := tt.e.Validate(); err != nil {
-			t.Fatalf("Validate(%+v) = %v", tt.e, err)
-		}
-		got, err := tt.e.Resolve(tt.candidate)
-		if got != tt.want || (err == nil) != (tt.want != "") {
-			t.Errorf("Resolve(%q) with %s = %q, %v; want %q", tt.candidate, tt.e.Source, got, err, tt.want)
-		}
-	}
-	if err := (Environments{Source: "query", Known: []string{"Bad_Env"}}).Validate(); err == nil || !strings.Contains(err.Error(), "Bad_Env") || !strings.Contains(err.Error(), "query") {
-		t.Fatalf("Validate of a bad config = %v; want both problems named", err)
 	}
 }
 

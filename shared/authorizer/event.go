@@ -2,35 +2,12 @@ package authorizer
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 
+	"github.com/sessionguard/sessionguard/shared/environment"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/jsonread"
 )
-
-// The default names of the session header and cookie (SESSION_HEADER,
-// SESSION_COOKIE): every default of them is one of these.
-const (
-	DefaultSessionHeader = "X-Session-Id"
-	DefaultSessionCookie = "__Host-sg_session"
-)
-
-// Sources names where a request carries its identity.
-type Sources struct {
-	SessionHeader string // default DefaultSessionHeader
-	SessionCookie string // default DefaultSessionCookie
-}
-
-// WithDefaults returns s with each unset name set to its default.
-func (s Sources) WithDefaults() Sources {
-	if s.SessionHeader == "" {
-		s.SessionHeader = DefaultSessionHeader
-	}
-	if s.SessionCookie == "" {
-		s.SessionCookie = DefaultSessionCookie
-	}
-	return s
-}
 
 // kind is the shape of an authorizer event, which fixes the response shape.
 type kind int
@@ -62,7 +39,7 @@ var errNotAuthorizerEvent = errors.New("event is not an API Gateway REQUEST auth
 // for it in multiValueHeaders ("headers" holds only the last), or, when
 // the session id comes from the cookie, the session cookie more than once.
 // A repeated environment header reads as no environment.
-func readEvent(data []byte, src Sources, envs Environments) (event, error) {
+func readEvent(data []byte, src identity.Sources, envs environment.Config) (event, error) {
 	var ev event
 	var version, typ string
 	var cookies []string
@@ -97,16 +74,16 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 			for r.Next() {
 				k := r.Name()
 				switch {
-				case EqualFoldASCII(k, "authorization"):
+				case identity.EqualFoldASCII(k, "authorization"):
 					ev.id.Authorization, _ = r.String() // a copy: nothing aliases the payload
 					authNames++
-				case EqualFoldASCII(k, src.SessionHeader):
+				case identity.EqualFoldASCII(k, src.SessionHeader):
 					ev.id.SessionID, _ = r.String()
 					sidNames++
-				case EqualFoldASCII(k, "cookie"):
+				case identity.EqualFoldASCII(k, "cookie"):
 					c, _ := r.String()
 					cookieHeaders = append(cookieHeaders, c)
-				case envs.Source == "header" && EqualFoldASCII(k, envs.Name):
+				case envs.Source == "header" && identity.EqualFoldASCII(k, envs.Name):
 					ev.id.Environment, _ = r.String()
 					envNames++
 				default:
@@ -121,13 +98,13 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 			for r.Next() {
 				k := r.Name()
 				switch {
-				case EqualFoldASCII(k, "authorization"):
+				case identity.EqualFoldASCII(k, "authorization"):
 					authValues += len(values(r))
-				case EqualFoldASCII(k, src.SessionHeader):
+				case identity.EqualFoldASCII(k, src.SessionHeader):
 					sidValues += len(values(r))
-				case EqualFoldASCII(k, "cookie"):
+				case identity.EqualFoldASCII(k, "cookie"):
 					cookieMulti = append(cookieMulti, values(r)...)
-				case envs.Source == "header" && EqualFoldASCII(k, envs.Name):
+				case envs.Source == "header" && identity.EqualFoldASCII(k, envs.Name):
 					envValues += len(values(r))
 				default:
 					r.Skip()
@@ -184,8 +161,8 @@ func readEvent(data []byte, src Sources, envs Environments) (event, error) {
 		// HTTP APIs (2.0) send cookies in "cookies" (a hand-made event may
 		// also carry Cookie headers); payload 1.0 and REST send the Cookie
 		// header in headers (the last one) and in multiValueHeaders (all).
-		first, n := CookieValues(append(cookies[:len(cookies):len(cookies)], cookieHeaders...), src.SessionCookie)
-		multi, m := CookieValues(cookieMulti, src.SessionCookie)
+		first, n := identity.CookieValues(append(cookies[:len(cookies):len(cookies)], cookieHeaders...), src.SessionCookie)
+		multi, m := identity.CookieValues(cookieMulti, src.SessionCookie)
 		if ev.id.SessionID = first; first == "" {
 			ev.id.SessionID = multi
 		}
@@ -202,46 +179,6 @@ func values(r *jsonread.Reader) []string {
 	}
 	vs, _ := r.Strings()
 	return vs
-}
-
-// CookieValues reads the cookie name out of Cookie header lines (or the
-// elements of an HTTP API's cookies) as net/http reads it for a handler:
-// its first value, and how many times it occurs. A name is trimmed and a
-// value checked as there, so the authorizer, the edge and a handler
-// calling r.Cookie find the same cookies ("name =B" is name).
-func CookieValues(lines []string, name string) (first string, n int) {
-	if len(lines) == 0 {
-		return "", 0
-	}
-	cs := (&http.Request{Header: http.Header{"Cookie": lines}}).CookiesNamed(name)
-	if len(cs) == 0 {
-		return "", 0
-	}
-	return cs[0].Value, len(cs)
-}
-
-// EqualFoldASCII reports whether a and b are the same header name: equal
-// once ASCII letters are folded to one case, as HTTP compares names.
-// Unlike strings.EqualFold it folds no other letter, so "X-Seſſion-Id"
-// (long s) is not "X-Session-Id", as it is not to net/http either. The
-// authorizer and the edge match identity headers with it.
-func EqualFoldASCII[S string | []byte](a S, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // apiResource turns a route or method ARN into one that covers every

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
@@ -25,7 +26,7 @@ var errUnavailable = errors.New("authorizer dependency unavailable")
 type Handler struct {
 	auth       *Authorizer
 	simple     bool
-	src        Sources
+	src        identity.Sources
 	log        *slog.Logger
 	onDecision func(context.Context, Result)
 }
@@ -35,7 +36,7 @@ type HandlerOptions struct {
 	// SimpleResponses selects HTTP API simple responses (isAuthorized);
 	// otherwise HTTP API events get IAM policies. REST events always do.
 	SimpleResponses bool
-	Sources         Sources
+	Sources         identity.Sources
 	Log             *slog.Logger
 	// OnDecision, when set, is told each decision (the local stack shows
 	// the reason of a deny to the developer; API Gateway cannot).

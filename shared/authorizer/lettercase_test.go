@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/reason"
@@ -104,7 +105,7 @@ func TestIdentityHeadersInAnotherLetterCase(t *testing.T) {
 
 	// An environment read from a header: two spellings of it name no
 	// environment.
-	a := New(f.h.auth.verifier, f.store, Environments{Source: "header", Name: "X-Environment", Known: []string{"demo"}}, policy.Enforcement{}, f.clock.Now)
+	a := New(f.h.auth.verifier, f.store, environment.Config{Source: "header", Name: "X-Environment", Known: []string{"demo"}}, policy.Enforcement{}, f.clock.Now)
 	f.h = NewHandler(a, HandlerOptions{Log: obs.NewLogger(f.logs)})
 	for _, c := range []struct {
 		name, to string

@@ -14,7 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/environment"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
@@ -22,9 +23,9 @@ import (
 // Config is everything the functions read from their environment.
 type Config struct {
 	Token           token.Config
-	Environments    authorizer.Environments
+	Environments    environment.Config
 	Enforcement     policy.Enforcement
-	Sources         authorizer.Sources
+	Sources         identity.Sources
 	SimpleResponses bool
 	// TableName is the DynamoDB table (TABLE_NAME, required).
 	TableName string

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -36,8 +36,8 @@ var Variables = []Variable{
 	{Name: "AUTHORIZER_CACHE_TTL_SECONDS", Default: "0", Template: true, Functions: []string{"authorizer", "sessions", "settings"}},
 	{Name: "POLICY_CHECKS", Default: "off", Template: true, Functions: []string{"authorizer", "sessions", "settings"}},
 	{Name: "POLICY_CHECK_SLACK_MINUTES", Default: "15", Functions: []string{"authorizer", "sessions", "settings"}},
-	{Name: "SESSION_HEADER", Default: authorizer.DefaultSessionHeader, Functions: []string{"authorizer", "sessions"}},
-	{Name: "SESSION_COOKIE", Default: authorizer.DefaultSessionCookie, Functions: []string{"authorizer", "sessions"}},
+	{Name: "SESSION_HEADER", Default: identity.DefaultSessionHeader, Functions: []string{"authorizer", "sessions"}},
+	{Name: "SESSION_COOKIE", Default: identity.DefaultSessionCookie, Functions: []string{"authorizer", "sessions"}},
 	{Name: "MAX_TOKEN_BYTES", Default: strconv.Itoa(token.DefaultMaxTokenBytes), Functions: []string{"authorizer", "sessions", "settings", "signals"}},
 	{Name: "CLOCK_SKEW_SECONDS", Default: seconds(token.DefaultClockSkew), Functions: []string{"authorizer", "sessions", "settings", "signals"}},
 	{Name: "JWKS_MAX_AGE_SECONDS", Default: seconds(token.DefaultKeySetMaxAge), Functions: []string{"authorizer", "sessions", "settings", "signals"}},

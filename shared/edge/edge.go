@@ -44,7 +44,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	jsonv2 "github.com/go-json-experiment/json"
 
-	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
@@ -53,7 +53,7 @@ import (
 type Config struct {
 	// Sources name the session header and cookie; unset names take their
 	// defaults.
-	Sources authorizer.Sources
+	Sources identity.Sources
 	// EnvironmentHeader is the header the environment is read from, when
 	// the deployment reads it from one.
 	EnvironmentHeader string

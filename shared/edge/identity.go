@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
@@ -25,7 +25,7 @@ func (c Config) checkIdentity(headers map[string]string, multi map[string][]stri
 		refuse := &Refusal{Status: int(reason.StatusOf(s.code)), Reason: s.code, Field: s.name, Message: "is sent more than once"}
 		var names, values int
 		for k, v := range headers {
-			if authorizer.EqualFoldASCII(k, s.name) {
+			if identity.EqualFoldASCII(k, s.name) {
 				names++
 				if strings.Contains(v, ",") {
 					return refuse
@@ -34,7 +34,7 @@ func (c Config) checkIdentity(headers map[string]string, multi map[string][]stri
 			}
 		}
 		for k, vs := range multi {
-			if authorizer.EqualFoldASCII(k, s.name) {
+			if identity.EqualFoldASCII(k, s.name) {
 				values += len(vs)
 				for _, v := range vs {
 					if strings.Contains(v, ",") {
@@ -57,12 +57,12 @@ func (c Config) checkIdentity(headers map[string]string, multi map[string][]stri
 	// former first).
 	var lines, multiLines []string
 	for k, v := range headers {
-		if authorizer.EqualFoldASCII(k, "Cookie") {
+		if identity.EqualFoldASCII(k, "Cookie") {
 			lines = append(lines, v)
 		}
 	}
 	for k, vs := range multi {
-		if authorizer.EqualFoldASCII(k, "Cookie") {
+		if identity.EqualFoldASCII(k, "Cookie") {
 			multiLines = append(multiLines, vs...)
 		}
 	}
@@ -76,7 +76,7 @@ func (c Config) checkIdentity(headers map[string]string, multi map[string][]stri
 }
 
 // sessionCookie reads the cookie name as net/http reads it
-// (authorizer.CookieValues) out of cookies elements and Cookie header
+// (identity.CookieValues) out of cookies elements and Cookie header
 // lines twice: as they are, which is how the authorizer reads the event,
 // and with the lines split at commas, which is how the adapter hands a
 // 2.0 event's headers to the handler. ok is false if either reading finds
@@ -84,11 +84,11 @@ func (c Config) checkIdentity(headers map[string]string, multi map[string][]stri
 // authorizer and the handler could judge two different sessions.
 func sessionCookie(cookies, lines []string, name string) (value string, ok bool) {
 	asIs := append(cookies[:len(cookies):len(cookies)], lines...)
-	v, n := authorizer.CookieValues(asIs, name)
+	v, n := identity.CookieValues(asIs, name)
 	split := cookies[:len(cookies):len(cookies)]
 	for _, l := range lines {
 		split = append(split, strings.Split(l, ",")...)
 	}
-	w, m := authorizer.CookieValues(split, name)
+	w, m := identity.CookieValues(split, name)
 	return v, n <= 1 && m <= 1 && n == m && v == w
 }

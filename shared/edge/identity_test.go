@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
@@ -16,7 +16,7 @@ import (
 // "__Host-sg_session =B" is the session cookie to a handler's r.Cookie; the
 // edge counts it too. A single session cookie still passes.
 func TestSessionCookieTwiceWithASpace(t *testing.T) {
-	c := Config{Sources: authorizer.Sources{}.WithDefaults()}
+	c := Config{Sources: identity.Sources{}.WithDefaults()}
 	for _, h := range []string{"__Host-sg_session =B; __Host-sg_session=A", "__Host-sg_session\t=B;__Host-sg_session= A"} {
 		if c.checkIdentity(map[string]string{"cookie": h}, nil, nil) == nil {
 			t.Errorf("edge let %q through", h)
@@ -31,7 +31,7 @@ func TestSessionCookieTwiceWithASpace(t *testing.T) {
 // reads it whole) and the handler (to which the adapter hands a 2.0
 // event's headers split at commas) would read differently is refused.
 func TestSessionCookieReadTwoWays(t *testing.T) {
-	c := Config{Sources: authorizer.Sources{}.WithDefaults()}
+	c := Config{Sources: identity.Sources{}.WithDefaults()}
 	for _, tc := range []struct {
 		name    string
 		headers map[string]string
@@ -56,7 +56,7 @@ func TestSessionCookieReadTwoWays(t *testing.T) {
 // client sends, a request the edge lets through carries the session
 // cookie at most once as the handler reads it (r.CookiesNamed, after the
 // adapter), and a session cookie the handler reads is the one the
-// authorizer read (authorizer.CookieValues over the event: cookies and
+// authorizer read (identity.CookieValues over the event: cookies and
 // Cookie headers, else multiValueHeaders). HTTP API and REST events.
 func FuzzSessionCookieReadOnce(f *testing.F) {
 	for _, seed := range [][2]string{
@@ -100,13 +100,13 @@ func FuzzSessionCookieReadOnce(f *testing.F) {
 			}
 		}
 		ctx := events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/items"}}
-		a, _ := authorizer.CookieValues([]string{cookie, header}, name)
+		a, _ := identity.CookieValues([]string{cookie, header}, name)
 		check("2.0", events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: "/items", RequestContext: ctx,
 			Headers: map[string]string{"cookie": header}, Cookies: []string{cookie}}, a)
 		// API Gateway puts the last Cookie line in headers, all of them
 		// in multiValueHeaders.
-		if a, _ = authorizer.CookieValues([]string{header}, name); a == "" {
-			a, _ = authorizer.CookieValues([]string{cookie, header}, name)
+		if a, _ = identity.CookieValues([]string{header}, name); a == "" {
+			a, _ = identity.CookieValues([]string{cookie, header}, name)
 		}
 		check("REST", events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/items",
 			Headers: map[string]string{"Cookie": header}, MultiValueHeaders: map[string][]string{"Cookie": {cookie, header}}}, a)

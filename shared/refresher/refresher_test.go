@@ -16,6 +16,7 @@ import (
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/directory"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
@@ -54,7 +55,7 @@ func newFixture(t *testing.T, edit func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	store := memstore.New(ck.Now)
-	envs := authorizer.Environments{Source: "fixed", Name: "prod", Known: []string{"prod"}}
+	envs := environment.Config{Source: "fixed", Name: "prod", Known: []string{"prod"}}
 	logs := &bytes.Buffer{}
 	cfg := Config{Store: store, Directory: &directory.HTTPJSON{BaseURL: srv.URL}, Environments: []string{"prod"}, Now: ck.Now, Log: obs.NewLogger(logs)}
 	if edit != nil {

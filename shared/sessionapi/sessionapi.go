@@ -14,6 +14,8 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/environment"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
@@ -51,9 +53,9 @@ type Config struct {
 	Verifier     Verifier
 	Store        Store
 	Authorizer   *authorizer.Authorizer // judges GET /sessions/current
-	Environments authorizer.Environments
+	Environments environment.Config
 	Enforcement  policy.Enforcement
-	Sources      authorizer.Sources
+	Sources      identity.Sources
 	Log          *slog.Logger
 	Now          func() time.Time
 }
@@ -170,7 +172,7 @@ func (a *API) sessionIDOf(r *http.Request) string {
 }
 
 // envCandidate reads the environment from the configured source.
-func envCandidate(r *http.Request, e authorizer.Environments) string {
+func envCandidate(r *http.Request, e environment.Config) string {
 	switch e.Source {
 	case "header":
 		return r.Header.Get(e.Name)

@@ -16,6 +16,7 @@ import (
 	"github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
@@ -53,7 +54,7 @@ func newFixtureWith(t *testing.T, issuers func(*devidp.Issuer) []token.Issuer) *
 		t.Fatal(err)
 	}
 	store := memstore.New(ck.Now)
-	envs := authorizer.Environments{Source: "stage", Name: "environment", Known: []string{"demo"}}
+	envs := environment.Config{Source: "stage", Name: "environment", Known: []string{"demo"}}
 	logs := &bytes.Buffer{}
 	api := New(Config{Verifier: v, Store: store, Environments: envs, Log: obs.NewLogger(logs), Now: ck.Now,
 		Authorizer: authorizer.New(v, store, envs, policy.Enforcement{}, ck.Now)})

@@ -12,8 +12,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/httpjson"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/jsonread"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
@@ -34,7 +34,7 @@ type signInBody struct {
 func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	const op = "sign_in"
-	raw, code := authorizer.BearerToken(r.Header.Get("Authorization"))
+	raw, code := identity.BearerToken(r.Header.Get("Authorization"))
 	if code != reason.OK {
 		a.deny(ctx, w, op, code, nil)
 		return

@@ -16,9 +16,9 @@ import (
 	"github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/examples/app"
 	"github.com/sessionguard/sessionguard/infra/devidp"
-	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/edge"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/token"
@@ -48,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 	store := memstore.New(ck.Now)
 	logs := &bytes.Buffer{}
 	d := wiring.Deps{Log: obs.NewLogger(logs), Now: ck.Now, Config: config.Config{
-		Environments: authorizer.Environments{Source: "stage", Name: "environment", Known: []string{"demo"}},
+		Environments: environment.Config{Source: "stage", Name: "environment", Known: []string{"demo"}},
 		AdminRole:    "sessionguard-admin",
 	}}
 	return &fixture{idp: idp, logs: logs, fns: map[string]lambda.Handler{

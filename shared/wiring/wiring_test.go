@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
-	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/directory"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -38,7 +38,7 @@ func twoIssuers(t *testing.T) (a, b *devidp.Issuer, d Deps, logs *bytes.Buffer) 
 			{Issuer: a.URL(), Audiences: []string{devidp.DefaultAudience}},
 			{Issuer: b.URL(), Audiences: []string{devidp.DefaultAudience}},
 		}},
-		Environments: authorizer.Environments{Source: "stage", Name: "environment", Known: []string{"prod"}},
+		Environments: environment.Config{Source: "stage", Name: "environment", Known: []string{"prod"}},
 		AdminRole:    "sessionguard-admin",
 	}}
 	return a, b, d, logs

@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sessionguard/sessionguard/examples/app"
-	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/edge"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/obs"
 )
 
@@ -53,7 +53,7 @@ func handler(getenv func(string) string, log *slog.Logger) lambda.Handler {
 // them (shared/config; a test holds the two equal).
 func edgeConfig(getenv func(string) string, log *slog.Logger) edge.Config {
 	env := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	c := edge.Config{Log: log, Sources: authorizer.Sources{SessionHeader: env("SESSION_HEADER"), SessionCookie: env("SESSION_COOKIE")}.WithDefaults()}
+	c := edge.Config{Log: log, Sources: identity.Sources{SessionHeader: env("SESSION_HEADER"), SessionCookie: env("SESSION_COOKIE")}.WithDefaults()}
 	if env("ENVIRONMENT_SOURCE") == "header" {
 		c.EnvironmentHeader = cmp.Or(env("ENVIRONMENT_NAME"), "environment")
 	}
