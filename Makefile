@@ -1,10 +1,10 @@
 # sessionguard — see README.md. `make run` starts the local stack;
-# `make test` runs every test.
+# `make test` runs every test, `make test-short` those that need only Go.
 GO      ?= go
 GOFLAGS ?=
 export GOFLAGS
 
-.PHONY: browser-deps node-deps venv sam-local sam-local-deps run test vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
+.PHONY: browser-deps node-deps venv sam-local sam-local-deps run test test-short vet bench fuzz build bootstraps deploy local-invoke local-api invoke clean
 
 # COGNITO=<endpoint of moto_server> adds an Amazon Cognito user pool there.
 run:
@@ -14,6 +14,12 @@ test: vet browser-deps node-deps venv
 	$(WITH_VENV) $(GO) test -race -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=3s
 	$(MAKE) sam-local
+
+# The tests that need nothing but Go (go test -short), in under a minute;
+# it installs nothing. The tests that need moto, Node, Chromium, the
+# Python tools or the SAM CLI skip there, saying what they need.
+test-short:
+	$(GO) test -short ./...
 
 # The project's Python tools (requirements.txt, every version pinned) in a
 # virtual environment of its own; the tests find them first on PATH.
@@ -135,10 +141,12 @@ bootstraps:
 #   make invoke FN=authorizer EVENT=events/authorizer/http-api-v2.json
 # It starts its own DynamoDB server (moto) unless AWS_ENDPOINT_URL_DYNAMODB
 # names one; configuration variables set in the environment are passed on.
+# It builds into $(INVOKE_BIN)/<fn>/bootstrap (the tests give a scratch folder).
+INVOKE_BIN ?= bin/local
 invoke: venv
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=authorizer EVENT=events/authorizer/http-api-v2.json"; exit 2; }
-	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o bin/local/$(FN)/bootstrap ./functions/$(FN)
-	$(WITH_VENV) $(GO) run ./infra/lambdarun/cmd/invoke -fn $(FN) -event $(EVENT)
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(INVOKE_BIN)/$(FN)/bootstrap ./functions/$(FN)
+	$(WITH_VENV) $(GO) run ./infra/lambdarun/cmd/invoke -fn $(FN) -event $(EVENT) -bin $(INVOKE_BIN)/$(FN)/bootstrap
 
 clean:
 	rm -rf .aws-sam bin $(VENV)

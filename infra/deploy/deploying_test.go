@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sessionguard/sessionguard/infra/needs"
 )
 
 // docTable reads the Markdown table under a heading of docs/deploying.md:
@@ -46,6 +48,7 @@ func docTable(t *testing.T, heading string) map[string][]string {
 // translatedDoc is the whole CloudFormation SAM makes of the template.
 func translatedDoc(t *testing.T) (params map[string]map[string]any, outputs map[string]any) {
 	t.Helper()
+	needs.Parts(t, needs.SAMTranslator)
 	out, err := exec.Command("python3", "translate.py", templatePath).Output()
 	if err != nil {
 		t.Fatalf("translate: %v", err)
@@ -63,6 +66,7 @@ func translatedDoc(t *testing.T) (params map[string]map[string]any, outputs map[
 // docs/deploying.md lists every parameter of the template with its
 // default, and every output, and nothing the template lacks.
 func TestDeployingDocsAreTheTemplate(t *testing.T) {
+	needs.Parts(t, needs.SAMTranslator)
 	params, outputs := translatedDoc(t)
 	doc := docTable(t, "### Parameters")
 	for name, p := range params {

@@ -9,12 +9,15 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sessionguard/sessionguard/infra/needs"
 )
 
 // The example app stacks (examples/*/template.yaml): each passes cfn-lint
 // and SAM's translation; its routes are behind sessionguard's authorizer;
 // the authorizer's invoke permission names the app's API.
 func TestExamples(t *testing.T) {
+	needs.Parts(t, needs.CfnLint, needs.SAMTranslator)
 	for _, ex := range []struct{ dir, authorizerType string }{{"nested", "http"}, {"imported", "http"}, {"rest", "rest"}} {
 		t.Run(ex.dir, func(t *testing.T) {
 			path := filepath.Join("..", "..", "examples", ex.dir, "template.yaml")
@@ -75,6 +78,7 @@ func TestExamples(t *testing.T) {
 
 // The Serverless Application Repository metadata: what `sam publish` needs.
 func TestServerlessRepoMetadata(t *testing.T) {
+	needs.Parts(t, needs.SAMTranslator)
 	raw, err := os.ReadFile(templatePath)
 	if err != nil {
 		t.Fatal(err)

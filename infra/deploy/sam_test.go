@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
+	"github.com/sessionguard/sessionguard/infra/needs"
 )
 
 // The SAM CLI itself (from the project's virtual environment; make test
@@ -20,6 +21,7 @@ import (
 // nothing else (no node_modules, .venv or artifacts) into its scratch
 // space: --build-in-source builds in the repository.
 func TestSamValidateAndBuild(t *testing.T) {
+	needs.Parts(t, needs.SAMCLI)
 	if _, err := exec.LookPath("sam"); err != nil {
 		t.Fatalf("the SAM CLI is not on PATH (make test installs it into .venv): %v", err)
 	}

@@ -5,12 +5,15 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/sessionguard/sessionguard/infra/needs"
 )
 
 // samconfig.toml.example's parameters reach the template whole, as the
 // SAM CLI reads them: a JSON value (TrustedIssuers) is not cut at its first
 // quote, and every name is a parameter of the template.
 func TestSamconfigExampleParameters(t *testing.T) {
+	needs.Parts(t, needs.SAMCLI, needs.SAMTranslator)
 	out, err := exec.Command("python3", "samconfig.py", "../../samconfig.toml.example").Output()
 	if err != nil {
 		var stderr []byte

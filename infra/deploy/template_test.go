@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/cognitoevents"
 	"github.com/sessionguard/sessionguard/shared/config"
 )
@@ -19,6 +20,7 @@ import (
 const templatePath = "../../template.yaml"
 
 func TestCfnLint(t *testing.T) {
+	needs.Parts(t, needs.CfnLint)
 	out, err := exec.Command("cfn-lint", templatePath).CombinedOutput()
 	if err != nil {
 		t.Fatalf("cfn-lint template.yaml: %v\n%s", err, out)
@@ -37,6 +39,7 @@ func translated(t *testing.T) map[string]resource { t.Helper(); return translate
 // translatedFile is the CloudFormation SAM makes of a template file.
 func translatedFile(t *testing.T, path string) map[string]resource {
 	t.Helper()
+	needs.Parts(t, needs.SAMTranslator)
 	out, err := exec.Command("python3", "translate.py", path).Output()
 	if err != nil {
 		var stderr []byte
@@ -80,6 +83,7 @@ func strs(v any) []string {
 }
 
 func TestTranslatedTemplate(t *testing.T) {
+	needs.Parts(t, needs.SAMTranslator)
 	r := translated(t)
 
 	t.Run("functions", func(t *testing.T) {

@@ -10,6 +10,7 @@ package dynamotest
 import (
 	_ "embed"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -109,8 +111,14 @@ func (s *Server) Stop() {
 
 // Main is a TestMain for packages that need the server: it starts one,
 // hands it to use, runs the tests, stops it and exits; it fails (never
-// skips) when the server cannot start.
+// skips) when the server cannot start. Under go test -short it starts
+// none and does not call use: the tests that need the server skip there
+// (needs.Parts(t, needs.Moto)), and the others run.
 func Main(m interface{ Run() int }, use func(*Server)) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
 	s, err := Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/sessionguard/sessionguard/infra/devdir"
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
@@ -106,6 +107,7 @@ func (w *world) decide(t *testing.T, alg jwa.SignatureAlgorithm) authorizer.Resu
 // TestDecisionsUnderFaults: for each fault, the decision, its time, and
 // that the session works again once the fault is gone.
 func TestDecisionsUnderFaults(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	for _, c := range []struct {
 		name  string
 		warm  bool
@@ -155,6 +157,7 @@ func TestDecisionsUnderFaults(t *testing.T) {
 // A directory that hangs: the run stops before its deadline, revokes
 // nobody, and keeps everyone's last good check.
 func TestDirectoryHangs(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	w := newWorld(t, true)
 	dir := devdir.New()
 	dir.DefaultActive = true

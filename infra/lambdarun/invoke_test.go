@@ -9,29 +9,33 @@ import (
 
 	"github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
+	"github.com/sessionguard/sessionguard/infra/needs"
 )
 
 // `make invoke`, as the README prints it, on every event file of every
 // function: exit 0 and the right answer each time, with no DynamoDB
-// endpoint given (make invoke starts its own) and no AWS credentials.
+// endpoint given (make invoke starts its own) and no AWS credentials. The
+// binaries go to a scratch folder (INVOKE_BIN), not the checkout's bin/.
 func TestMakeInvokeAsPrinted(t *testing.T) {
+	needs.Parts(t, needs.Venv, needs.Moto)
 	// The project's virtual environment first, once: the parallel runs
 	// below must not all create it.
 	if out, err := exec.Command("make", "-s", "-C", "../..", "venv").CombinedOutput(); err != nil {
 		t.Fatalf("make venv: %v\n%s", err, out)
 	}
+	bin := t.TempDir()
 	for fn := range lambdarun.Functions {
 		names, err := events.Names(fn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Functions in parallel; one function's events one after another,
-		// as each builds the same bin/local/<fn>/bootstrap.
+		// as each builds the same <bin>/<fn>/bootstrap.
 		t.Run(fn, func(t *testing.T) {
 			t.Parallel()
 			for _, name := range names {
 				cmd := exec.Command("make", "-s", "-C", "../..", "invoke", "FN="+fn, "EVENT=events/"+name)
-				cmd.Env = withoutAWS(os.Environ())
+				cmd.Env = append(withoutAWS(os.Environ()), "INVOKE_BIN="+bin)
 				out, err := cmd.Output()
 				if err != nil {
 					var stderr []byte

@@ -14,6 +14,7 @@ import (
 	"github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
+	"github.com/sessionguard/sessionguard/infra/needs"
 )
 
 var dynamo *dynamotest.Server
@@ -27,6 +28,7 @@ var want = lambdarun.Answers
 // machine), answers each of its sample events through AWS's Runtime
 // Interface Emulator.
 func TestBinariesOnTheirEvents(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	bin := t.TempDir()
 	table := 0
@@ -78,6 +80,7 @@ func TestBinariesOnTheirEvents(t *testing.T) {
 // A handler error comes back from the emulator as 200 with Lambda's error
 // document: Invoke reports it as an error, with the function's log line.
 func TestHandlerErrorIsReported(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	exe := filepath.Join(t.TempDir(), "authorizer", "bootstrap")
 	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", exe, "../../functions/authorizer")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/infra/oidcprovider"
 	"github.com/sessionguard/sessionguard/shared/session"
 )
@@ -69,6 +70,7 @@ func (b *browser) axe(view string) map[string]int {
 // Every view of the console and the demo app, checked by axe-core in the
 // browser: no serious or critical violation.
 func TestAccessibility(t *testing.T) {
+	needs.Parts(t, needs.Chromium, needs.AxeCore)
 	s, _ := startStack(t)
 	b := newBrowser(t)
 	b.do("open the console", chromedp.Navigate(s.URL+"/console/"), chromedp.WaitVisible("#signin"))
@@ -89,6 +91,7 @@ func TestAccessibility(t *testing.T) {
 // The audits drawn as charts from the stored reports, checked by axe, and
 // the console at a phone's width (390 px).
 func TestAuditChartsAndNarrowScreen(t *testing.T) {
+	needs.Parts(t, needs.Chromium, needs.AxeCore)
 	ctx := context.Background()
 	s, clock := startStack(t)
 	for i, body := range []string{

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/session"
 )
@@ -172,6 +173,7 @@ func status(t *testing.T, s *Stack, tok, sid string) int {
 // a setting and see it saved, see an out-of-range value's message, see a
 // concurrent save explained, revoke a session.
 func TestConsoleInBrowser(t *testing.T) {
+	needs.Parts(t, needs.Chromium, needs.AxeCore)
 	ctx := context.Background()
 	s, _ := startStack(t)
 	b := newBrowser(t)
@@ -276,6 +278,7 @@ func TestConsoleInBrowser(t *testing.T) {
 // The expiry warning in a real page: the banner appears at warnAt (the
 // server's clock moved there), and the user is signed out at the end.
 func TestExpiryWarningInBrowser(t *testing.T) {
+	needs.Parts(t, needs.Chromium)
 	ctx := context.Background()
 	s, clock := startStack(t)
 	capped := policy.Defaults()
@@ -306,6 +309,7 @@ func TestExpiryWarningInBrowser(t *testing.T) {
 // once, so the idle end moves and the banner goes, though the authorizer
 // would not record activity again for a minute.
 func TestKeepWorkingResetsTheIdleCountdown(t *testing.T) {
+	needs.Parts(t, needs.Chromium, needs.AxeCore)
 	ctx := context.Background()
 	s, clock := startStack(t)
 	idle := policy.Defaults()

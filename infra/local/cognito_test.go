@@ -12,6 +12,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/sessionguard/sessionguard/infra/cognitotest"
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -56,6 +57,7 @@ func cognitoStack(t *testing.T, clients func(first, second string) []string) (*S
 // token is refused unless its id is listed; cognito:groups carries the
 // admin role to the admin API.
 func TestCognitoTokens(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	s, pool, web, other, logs := cognitoStack(t, func(first, _ string) []string { return []string{first} })
 	mary, err := pool.SignIn(ctx, web, "mary")
@@ -88,6 +90,7 @@ func TestCognitoTokens(t *testing.T) {
 // cognito:groups carries the admin role to the admin API: mary is in the
 // group sessionguard-admin, john is not.
 func TestCognitoSecondClientAndGroups(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	s, pool, web, other, logs := cognitoStack(t, func(first, second string) []string { return []string{first, second} })
 	john, err := pool.SignIn(ctx, other, "john")
@@ -127,6 +130,7 @@ func TestCognitoSecondClientAndGroups(t *testing.T) {
 // one is refused. Printed, not asserted (CloudTrail's own delivery to
 // EventBridge, outside sessionguard, comes on top in AWS).
 func TestCognitoDisableToRefusal(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	s, err := Start(Options{Addr: "127.0.0.1:0", Log: &syncBuffer{}, CheckEvery: -1, Cognito: dynamo.Endpoint})
 	if err != nil {

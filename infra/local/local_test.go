@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
+	"github.com/sessionguard/sessionguard/infra/needs"
 )
 
 var dynamo *dynamotest.Server
@@ -26,6 +27,7 @@ func TestMain(m *testing.M) { dynamotest.Main(m, func(s *dynamotest.Server) { dy
 // in bash with curl against a running stack, on each store, and checks
 // each answer.
 func TestQuickStartWalkedOverHTTP(t *testing.T) {
+	needs.Parts(t, needs.Curl, needs.Moto, needs.AWSCLI)
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatalf("the quick-start needs curl: %v", err)
 	}

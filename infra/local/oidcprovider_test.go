@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/infra/oidcprovider"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/token"
@@ -96,6 +97,7 @@ func lastReason(logs *syncBuffer) string {
 // authorizer, a machine's client-credentials token too; its ID token is
 // refused wherever an access token is expected.
 func TestOpenIDProviderTokens(t *testing.T) {
+	needs.Parts(t, needs.OIDCProvider)
 	s, op, logs := opStack(t)
 	ctx := context.Background()
 	toks, err := op.NewBrowser().SignIn(ctx, oidcprovider.AppClient, s.URL+"/app", "alice")
@@ -128,6 +130,7 @@ func TestOpenIDProviderTokens(t *testing.T) {
 // The OP rotates its signing key mid-test: the new kid is fetched on use,
 // and tokens signed by the old key, still published, keep verifying.
 func TestOpenIDProviderKeyRotation(t *testing.T) {
+	needs.Parts(t, needs.OIDCProvider)
 	s, op, logs := opStack(t)
 	ctx := context.Background()
 	before, err := op.NewBrowser().SignIn(ctx, oidcprovider.AppClient, s.URL+"/app", "alice")
@@ -175,6 +178,7 @@ func header(t *testing.T, tok string) string {
 // browser, and reads the settings with the OP's access token (its roles
 // claim carries the admin role).
 func TestConsoleSignsInThroughOpenIDProvider(t *testing.T) {
+	needs.Parts(t, needs.OIDCProvider, needs.Chromium)
 	s, op, logs := opStack(t)
 	b := newBrowser(t)
 	b.do("open the console", chromedp.Navigate(s.URL+"/console/"), chromedp.WaitVisible("#signin"), chromedp.Click("#signin"))
@@ -220,6 +224,7 @@ func (s *syncBuffer) Len() int { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Le
 // refused, the second is untouched, and the same logout token posted again
 // changes nothing.
 func TestBackchannelLogoutFromOpenIDProvider(t *testing.T) {
+	needs.Parts(t, needs.OIDCProvider)
 	// A recorder between the OP and the stack keeps the logout token.
 	var mu sync.Mutex
 	var posted []string

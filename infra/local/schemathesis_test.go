@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
+	"github.com/sessionguard/sessionguard/infra/needs"
 )
 
 // schemathesis (PyPI, pinned in requirements.txt; make test puts the
@@ -17,6 +18,7 @@ import (
 // description at /openapi.json against a running local stack, as an admin
 // with a session: no 5xx, no response outside the description, no crash.
 func TestOpenAPIWithSchemathesis(t *testing.T) {
+	needs.Parts(t, needs.Schemathesis)
 	if _, err := exec.LookPath("st"); err != nil {
 		t.Fatalf("schemathesis (st) is not on PATH (make test installs it into .venv): %v", err)
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/sessionguard/sessionguard/infra/needs"
 )
 
 func TestSignInAndMachineTokens(t *testing.T) {
+	needs.Parts(t, needs.OIDCProvider)
 	s, err := Start(Options{RedirectURIs: []string{"http://127.0.0.1:9/cb"}})
 	if err != nil {
 		t.Fatal(err)

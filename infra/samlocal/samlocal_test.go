@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +25,7 @@ import (
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/infra/samlocal"
 )
 
@@ -57,7 +59,8 @@ func run(m *testing.M) (code int) {
 		return 1
 	}
 	defer os.RemoveAll(scratch)
-	if os.Getenv(enable) == "" {
+	flag.Parse()
+	if os.Getenv(enable) == "" || testing.Short() {
 		return m.Run()
 	}
 	start := time.Now()
@@ -111,6 +114,7 @@ func run(m *testing.M) (code int) {
 }
 
 func needEngine(t *testing.T) {
+	needs.Parts(t, needs.SAMCLI, needs.Moto, needs.Engine)
 	if engine == nil {
 		t.Skip("runs the SAM CLI's containers: make sam-local (" + enable + "=1, as root)")
 	}

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
@@ -32,6 +33,7 @@ type function struct {
 // the given parameter overrides (once per overrides in a run).
 func samView(t *testing.T, overrides ...string) map[string]function {
 	t.Helper()
+	needs.Parts(t, needs.SAMCLI)
 	key := strings.Join(overrides, "\x00")
 	views.Lock()
 	defer views.Unlock()
@@ -158,6 +160,7 @@ func holdsName(v string, names map[string]bool) string {
 // functions whose template has Layers (no unresolved Fn::If taken for a
 // layer ARN, as with AWS::NoValue).
 func TestLayersEvaluate(t *testing.T) {
+	needs.Parts(t, needs.SAMCLI)
 	const arn = "arn:aws:lambda:eu-west-1:123456789012:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:12"
 	without, with := samView(t), samView(t, "SecretsExtensionLayerArn="+arn)
 	layered, err := templateLayered()
@@ -187,6 +190,7 @@ func TestLayersEvaluate(t *testing.T) {
 // entry of env.json reaches a function (the SAM CLI ignores variables the
 // template does not declare).
 func TestEnvFileStartsEveryFunction(t *testing.T) {
+	needs.Parts(t, needs.SAMCLI)
 	names := mustNames(t)
 	file := readEnvJSON(t)
 	if len(file) != 1 {
@@ -239,6 +243,7 @@ func keys[V any](m map[string]V) []string {
 // config.Placeholders are exactly what the SAM CLI passes for the required
 // variables it cannot resolve, in every function.
 func TestPlaceholdersMatchTemplate(t *testing.T) {
+	needs.Parts(t, needs.SAMCLI)
 	names := mustNames(t)
 	required := map[string]bool{}
 	for _, v := range config.Variables {

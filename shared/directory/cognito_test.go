@@ -12,6 +12,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/infra/cognitotest"
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 )
@@ -25,6 +26,7 @@ func TestMain(m *testing.M) { dynamotest.Main(m, func(s *dynamotest.Server) { mo
 // user (the old one reads as deleted), and a subject with no recorded
 // username, found by ListUsers on sub.
 func TestCognito(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	pool, err := cognitotest.NewPool(ctx, moto.Endpoint, "directory-test")
 	if err != nil {
@@ -79,6 +81,7 @@ func TestCognito(t *testing.T) {
 // TooManyRequestsException is retried; throttling that outlasts the
 // retries is ErrThrottled for that user, who is then left as they were.
 func TestCognitoThrottling(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	pool, err := cognitotest.NewPool(ctx, moto.Endpoint, "throttle-test")
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/sessionguard/sessionguard/infra/devdir"
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
@@ -109,6 +110,7 @@ func openTable(t testing.TB, endpoint, table string, now func() time.Time) (*dyn
 }
 
 func TestContract(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
 		st, _ := open(t, now)
 		return st
@@ -119,6 +121,7 @@ func TestContract(t *testing.T) {
 // version conflict: every accepted write is in the history with
 // consecutive versions, and the final document is the last accepted one.
 func TestNoLostUpdate(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	st, _ := open(t, time.Now)
 	const writers = 32
@@ -208,6 +211,7 @@ func issuer(t testing.TB, clock *devidp.Clock) (*devidp.Issuer, *token.Verifier,
 // burst of 100 requests on one session at most one activity write per
 // interval.
 func TestRequestsPerDecision(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	clock := devidp.NewClock(storetest.T0)
 	st, requests := open(t, clock.Now)
@@ -275,6 +279,7 @@ var (
 // the call fails within a bounded time and the authorizer's answer is
 // dependency_unavailable (fail closed).
 func TestFaults(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	open(t, time.Now) // creates the table on the real server
 	table := fmt.Sprintf("sessionguard-test-%d", tables.Load())
@@ -327,6 +332,7 @@ func TestFaults(t *testing.T) {
 // A sign-in through the sessions API: how many DynamoDB calls it makes
 // (reported in the log and bounded here).
 func TestRequestsPerSignIn(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	clock := devidp.NewClock(storetest.T0)
 	st, requests := open(t, clock.Now)
 	idp, v, envs := issuer(t, clock)
@@ -358,6 +364,7 @@ func TestRequestsPerSignIn(t *testing.T) {
 // 32 directory requests and 16 result writes in flight. Reported: users/s,
 // DynamoDB calls and directory requests per user.
 func BenchmarkRefresher(b *testing.B) {
+	needs.Parts(b, needs.Dynalite)
 	const users = 1000
 	ctx := context.Background()
 	ddb, err := dynamotest.StartDynalite()
@@ -528,6 +535,7 @@ func putUsers(b *testing.B, st *dynamostore.Store, n int, at time.Time, also fun
 // authorizer's allow path (one session, requests a second apart: the
 // activity write comes once a minute).
 func BenchmarkRequestsPerDecision(b *testing.B) {
+	needs.Parts(b, needs.Moto)
 	ctx := context.Background()
 	clock := devidp.NewClock(storetest.T0)
 	st, calls := open(b, clock.Now)
@@ -563,6 +571,7 @@ func BenchmarkRequestsPerDecision(b *testing.B) {
 // BenchmarkRequestsPerSignIn reports the DynamoDB calls of a sign-in
 // through the sessions API (a user with a few sessions already).
 func BenchmarkRequestsPerSignIn(b *testing.B) {
+	needs.Parts(b, needs.Moto)
 	clock := devidp.NewClock(storetest.T0)
 	st, calls := open(b, clock.Now)
 	idp, v, envs := issuer(b, clock)

@@ -16,6 +16,7 @@ import (
 	"github.com/sessionguard/sessionguard/infra/devdir"
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
+	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
@@ -155,6 +156,7 @@ func (f *fleet) drain(t *testing.T, workers, messages int, run shardqueue.Runner
 // (an overlapping run): every user checked, each disabled user's session
 // revoked exactly once, the guard counting across shards.
 func TestFanOut20000Users(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	const users = 20000
 	f := newFleet(t, users, refresher.Guard{}, 5000)
@@ -209,6 +211,7 @@ func TestFanOut20000Users(t *testing.T) {
 // never trip it, but the run's totals do on the third shard, and from then
 // on no shard revokes.
 func TestGuardCountsAcrossShards(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
 	guard := refresher.Guard{Share: 0.02, Min: 100}
 	f := newFleet(t, 5000, guard, 1000)
@@ -250,6 +253,7 @@ func TestDecodeRefusesBadShards(t *testing.T) {
 // reported failed (SQS delivers it again, then dead-letters it); the
 // others in the batch are done.
 func TestHandleReportsFailures(t *testing.T) {
+	needs.Parts(t, needs.Moto)
 	f := newFleet(t, 3, refresher.Guard{}, 1000)
 	// Three due users are within one invocation's capacity: checked in the
 	// run, nothing queued.
