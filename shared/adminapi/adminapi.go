@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
@@ -39,13 +40,13 @@ type Verifier interface {
 // Store is what the admin API needs of storage.
 type Store interface {
 	Settings(ctx context.Context, env string) (policy.Settings, int, error)
-	PutSettings(ctx context.Context, c session.SettingsChange) error
-	History(ctx context.Context, env string, p session.Page) ([]session.SettingsChange, string, error)
+	PutSettings(ctx context.Context, c policy.SettingsChange) error
+	History(ctx context.Context, env string, p session.Page) ([]policy.SettingsChange, string, error)
 	Session(ctx context.Context, h session.Hash) (session.Session, error)
 	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
 	revoke.Store
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
-	Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error)
+	Reports(ctx context.Context, env string, p session.Page) ([]audit.Record, string, error)
 }
 
 // Config configures the API.

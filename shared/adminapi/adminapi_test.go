@@ -18,6 +18,7 @@ import (
 
 	evfiles "github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/infra/devidp"
+	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/memstore"
@@ -562,7 +563,7 @@ func TestSessionsAdmin(t *testing.T) {
 
 func TestAudits(t *testing.T) {
 	f := newFixture(t)
-	if err := f.store.PutReport(context.Background(), session.Report{Environment: "demo", At: t0, Body: []byte(`{"activeSessions":3}`)}); err != nil {
+	if err := f.store.PutReport(context.Background(), audit.Record{Environment: "demo", At: t0, Body: []byte(`{"activeSessions":3}`)}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.call(t, "GET", "/environments/demo/audits", f.admin(t), nil, "")
@@ -623,7 +624,7 @@ func TestBudget(t *testing.T) {
 	f.api.cfg.Enforcement = policy.Enforcement{PolicyChecks: true, CheckSlack: 15 * time.Minute, Horizon: 30 * time.Second}
 	s := policy.Defaults()
 	s.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 5}
-	if err := f.store.PutSettings(context.Background(), session.SettingsChange{Environment: "demo", Version: 1, At: t0, Actor: "t", Old: policy.Defaults(), New: s}); err != nil {
+	if err := f.store.PutSettings(context.Background(), policy.SettingsChange{Environment: "demo", Version: 1, At: t0, Actor: "t", Old: policy.Defaults(), New: s}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.call(t, "GET", "/environments/demo/budget", f.admin(t), nil, "")

@@ -135,7 +135,7 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request, c token.Claims
 		a.stale(w, version)
 		return
 	}
-	change := session.SettingsChange{Environment: env, Version: version + 1, At: a.cfg.Now(), Actor: actor(c),
+	change := policy.SettingsChange{Environment: env, Version: version + 1, At: a.cfg.Now(), Actor: actor(c),
 		Old: cur, New: next, ApplyToRunning: apply, Preset: presetName}
 	if err := a.cfg.Store.PutSettings(r.Context(), change); errors.Is(err, session.ErrVersionConflict) {
 		_, latest, _ := a.cfg.Store.Settings(r.Context(), env)
@@ -185,7 +185,7 @@ func (a *API) history(w http.ResponseWriter, r *http.Request, _ token.Claims, en
 		return
 	}
 	if changes == nil {
-		changes = []session.SettingsChange{}
+		changes = []policy.SettingsChange{}
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"changes": changes, "next": next})
 }

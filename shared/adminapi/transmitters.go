@@ -14,23 +14,23 @@ import (
 	"github.com/sessionguard/sessionguard/shared/httpjson"
 	"github.com/sessionguard/sessionguard/shared/jsonread"
 	"github.com/sessionguard/sessionguard/shared/problem"
-	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/ssf"
+	"github.com/sessionguard/sessionguard/shared/stream"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
 // Streams manages this receiver's Shared Signals streams (ssf.Manager).
 type Streams interface {
-	Setup(ctx context.Context, issuer, delivery string) (session.Stream, ssf.StreamConfig, error)
-	RequestVerification(ctx context.Context, issuer string) (session.Stream, error)
+	Setup(ctx context.Context, issuer, delivery string) (stream.Stream, ssf.StreamConfig, error)
+	RequestVerification(ctx context.Context, issuer string) (stream.Stream, error)
 	Status(ctx context.Context, issuer string) (ssf.Status, error)
 	SetStatus(ctx context.Context, issuer, status, reason string) (ssf.Status, error)
-	Reset(ctx context.Context, issuer string) (session.Stream, error)
+	Reset(ctx context.Context, issuer string) (stream.Stream, error)
 }
 
 // StreamStore reads the stored streams.
 type StreamStore interface {
-	Stream(ctx context.Context, transmitter string) (session.Stream, bool, error)
+	Stream(ctx context.Context, transmitter string) (stream.Stream, bool, error)
 }
 
 type transmitterView struct {
@@ -49,7 +49,7 @@ type streamView struct {
 	UpdatedAt  string `json:"updatedAt"`
 }
 
-func viewOfStream(s session.Stream) *streamView {
+func viewOfStream(s stream.Stream) *streamView {
 	v := &streamView{StreamID: s.StreamID, Delivery: s.Delivery, PollURL: s.PollURL, Verified: s.Verified(), UpdatedAt: rfc3339(s.UpdatedAt)}
 	if s.Verified() {
 		v.VerifiedAt = rfc3339(s.VerifiedAt)

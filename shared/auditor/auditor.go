@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -23,11 +24,11 @@ import (
 // Store is what the auditor needs of storage.
 type Store interface {
 	Settings(ctx context.Context, env string) (policy.Settings, int, error)
-	History(ctx context.Context, env string, p session.Page) ([]session.SettingsChange, string, error)
+	History(ctx context.Context, env string, p session.Page) ([]policy.SettingsChange, string, error)
 	Users(ctx context.Context, env string, p session.Page) ([]session.User, string, error)
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
-	Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error)
-	PutReport(ctx context.Context, r session.Report) error
+	Reports(ctx context.Context, env string, p session.Page) ([]audit.Record, string, error)
+	PutReport(ctx context.Context, r audit.Record) error
 }
 
 // Config configures an Auditor.
@@ -59,12 +60,12 @@ type Report struct {
 	IdleSessions          int     `json:"idleSessions"`
 	// Revocations in the period, by cause (sign_out, admin, session_limit,
 	// user_disabled, signal_..., ...).
-	Revocations       map[string]int           `json:"revocations"`
-	Users             int                      `json:"users"`
-	UsersDisabled     int                      `json:"usersDisabled"`
-	UsersCheckFailing int                      `json:"usersCheckFailing"` // whose latest check the directory could not answer
-	DirectoryErrRate  float64                  `json:"directoryErrorRate"`
-	SettingsChanges   []session.SettingsChange `json:"settingsChanges"`
+	Revocations       map[string]int          `json:"revocations"`
+	Users             int                     `json:"users"`
+	UsersDisabled     int                     `json:"usersDisabled"`
+	UsersCheckFailing int                     `json:"usersCheckFailing"` // whose latest check the directory could not answer
+	DirectoryErrRate  float64                 `json:"directoryErrorRate"`
+	SettingsChanges   []policy.SettingsChange `json:"settingsChanges"`
 }
 
 // Auditor writes audits.
@@ -104,7 +105,7 @@ func (a *Auditor) Run(ctx context.Context) ([]Report, error) {
 		if err != nil {
 			return out, fmt.Errorf("auditor: encode report of %s: %w", env, err)
 		}
-		if err := a.cfg.Store.PutReport(ctx, session.Report{Environment: env, At: rep.At, Body: body}); err != nil {
+		if err := a.cfg.Store.PutReport(ctx, audit.Record{Environment: env, At: rep.At, Body: body}); err != nil {
 			return out, fmt.Errorf("auditor: store report of %s: %w", env, err)
 		}
 		revoked := 0
@@ -123,7 +124,7 @@ func (a *Auditor) Run(ctx context.Context) ([]Report, error) {
 // Audit computes one environment's report (without storing it).
 func (a *Auditor) Audit(ctx context.Context, env string) (Report, error) {
 	now := a.cfg.Now()
-	rep := Report{Environment: env, At: now, From: now.Add(-a.cfg.Since), Revocations: map[string]int{}, SettingsChanges: []session.SettingsChange{}}
+	rep := Report{Environment: env, At: now, From: now.Add(-a.cfg.Since), Revocations: map[string]int{}, SettingsChanges: []policy.SettingsChange{}}
 	if last, _, err := a.cfg.Store.Reports(ctx, env, session.Page{Limit: 1}); err != nil {
 		return rep, fmt.Errorf("auditor: last report of %s: %w", env, err)
 	} else if len(last) > 0 && last[0].At.Before(now) {
@@ -160,10 +161,10 @@ func (a *Auditor) Audit(ctx context.Context, env string) (Report, error) {
 	if rep.Users > 0 {
 		rep.DirectoryErrRate = float64(rep.UsersCheckFailing) / float64(rep.Users)
 	}
-	err = each(ctx, func(p session.Page) ([]session.SettingsChange, string, error) {
+	err = each(ctx, func(p session.Page) ([]policy.SettingsChange, string, error) {
 		return a.cfg.Store.History(ctx, env, p)
 	},
-		func(c session.SettingsChange) error {
+		func(c policy.SettingsChange) error {
 			if c.At.After(rep.From) {
 				rep.SettingsChanges = append(rep.SettingsChanges, c)
 				return nil

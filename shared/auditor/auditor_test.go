@@ -38,12 +38,12 @@ func TestAudit(t *testing.T) {
 		}
 		return sess
 	}
-	if err := st.PutSettings(ctx, session.SettingsChange{Environment: "prod", Version: 1, At: t0, Actor: "root", Old: policy.Defaults(), New: v1}); err != nil {
+	if err := st.PutSettings(ctx, policy.SettingsChange{Environment: "prod", Version: 1, At: t0, Actor: "root", Old: policy.Defaults(), New: v1}); err != nil {
 		t.Fatal(err)
 	}
 	create("alice", t0, 1, v1)                             // older settings: the current ones would have ended it
 	revoked := create("alice", t0.Add(time.Minute), 1, v1) // revoked by an admin
-	if err := st.PutSettings(ctx, session.SettingsChange{Environment: "prod", Version: 2, At: t0.Add(time.Hour), Actor: "root", Old: v1, New: v2}); err != nil {
+	if err := st.PutSettings(ctx, policy.SettingsChange{Environment: "prod", Version: 2, At: t0.Add(time.Hour), Actor: "root", Old: v1, New: v2}); err != nil {
 		t.Fatal(err)
 	}
 	ck.Add(2 * time.Hour)

@@ -11,11 +11,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/session"
 )
 
 // PutReport stores an audit report. Reports do not expire.
-func (st *Store) PutReport(ctx context.Context, r session.Report) error {
+func (st *Store) PutReport(ctx context.Context, r audit.Record) error {
 	if !json.Valid(r.Body) {
 		return fmt.Errorf("dynamodb: report of %s at %s is not JSON", r.Environment, r.At.Format(time.RFC3339))
 	}
@@ -29,7 +30,7 @@ func (st *Store) PutReport(ctx context.Context, r session.Report) error {
 }
 
 // Reports lists env's audit reports, newest first.
-func (st *Store) Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error) {
+func (st *Store) Reports(ctx context.Context, env string, p session.Page) ([]audit.Record, string, error) {
 	items, next, err := st.newestFirst(ctx, env, "A#", p)
 	if err != nil {
 		if errors.Is(err, session.ErrBadCursor) {
@@ -37,10 +38,10 @@ func (st *Store) Reports(ctx context.Context, env string, p session.Page) ([]ses
 		}
 		return nil, "", fmt.Errorf("dynamodb: reports of %s: %w", env, err)
 	}
-	out := make([]session.Report, 0, len(items))
+	out := make([]audit.Record, 0, len(items))
 	for _, it := range items {
 		r := reader{it: it}
-		out = append(out, session.Report{Environment: env, At: r.t("at"), Body: []byte(r.s("body"))})
+		out = append(out, audit.Record{Environment: env, At: r.t("at"), Body: []byte(r.s("body"))})
 		if r.err != nil {
 			return nil, "", fmt.Errorf("dynamodb: report of %s: %w", env, r.err)
 		}

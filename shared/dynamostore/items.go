@@ -236,9 +236,9 @@ func decodeOverride(it item) (session.Override, error) {
 
 func historySK(version int) string { return fmt.Sprintf("H#%010d", version) }
 
-func decodeChange(it item) (session.SettingsChange, error) {
+func decodeChange(it item) (policy.SettingsChange, error) {
 	r := reader{it: it}
-	c := session.SettingsChange{
+	c := policy.SettingsChange{
 		Environment:    r.s("env"),
 		Version:        int(r.n("ver")),
 		At:             r.t("at"),

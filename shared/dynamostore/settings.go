@@ -37,7 +37,7 @@ func (st *Store) Settings(ctx context.Context, env string) (policy.Settings, int
 // PutSettings writes c.New as version c.Version of c.Environment's
 // settings and its history record in one transaction, if the current
 // version is still c.Version-1; else session.ErrVersionConflict.
-func (st *Store) PutSettings(ctx context.Context, c session.SettingsChange) error {
+func (st *Store) PutSettings(ctx context.Context, c policy.SettingsChange) error {
 	if c.Version < 1 {
 		return session.ErrVersionConflict
 	}
@@ -76,7 +76,7 @@ func (st *Store) PutSettings(ctx context.Context, c session.SettingsChange) erro
 }
 
 // History lists env's settings changes, newest first.
-func (st *Store) History(ctx context.Context, env string, p session.Page) ([]session.SettingsChange, string, error) {
+func (st *Store) History(ctx context.Context, env string, p session.Page) ([]policy.SettingsChange, string, error) {
 	items, next, err := st.newestFirst(ctx, env, "H#", p)
 	if err != nil {
 		if errors.Is(err, session.ErrBadCursor) {
@@ -84,7 +84,7 @@ func (st *Store) History(ctx context.Context, env string, p session.Page) ([]ses
 		}
 		return nil, "", fmt.Errorf("dynamodb: settings history of %s: %w", env, err)
 	}
-	out := make([]session.SettingsChange, 0, len(items))
+	out := make([]policy.SettingsChange, 0, len(items))
 	for _, it := range items {
 		c, err := decodeChange(it)
 		if err != nil {

@@ -12,7 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/runcount"
+	"github.com/sessionguard/sessionguard/shared/stream"
 )
 
 func streamKey(transmitter string) item {
@@ -24,7 +25,7 @@ func streamKey(transmitter string) item {
 // stored there is still was ("": none, or an item without one), and
 // reports whether it did; the verification that arrived
 // (RecordVerification) is kept. One conditional update.
-func (st *Store) PutStream(ctx context.Context, s session.Stream, was string) (bool, error) {
+func (st *Store) PutStream(ctx context.Context, s stream.Stream, was string) (bool, error) {
 	u := newUpdate().Set("tx", str(s.Transmitter)).Set("id", str(s.StreamID)).Set("dlv", str(s.Delivery)).
 		Set("purl", str(s.PollURL)).Set("vst", str(s.VerifyState)).Set("upd", nanos(s.UpdatedAt))
 	if was == "" {
@@ -43,19 +44,19 @@ func (st *Store) PutStream(ctx context.Context, s session.Stream, was string) (b
 }
 
 // Stream returns the stream at transmitter; ok is false when there is none.
-func (st *Store) Stream(ctx context.Context, transmitter string) (session.Stream, bool, error) {
+func (st *Store) Stream(ctx context.Context, transmitter string) (stream.Stream, bool, error) {
 	it, err := st.get(ctx, streamKey(transmitter))
 	if err != nil {
-		return session.Stream{}, false, fmt.Errorf("dynamodb: get the stream at %s: %w", transmitter, err)
+		return stream.Stream{}, false, fmt.Errorf("dynamodb: get the stream at %s: %w", transmitter, err)
 	}
 	if it == nil {
-		return session.Stream{}, false, nil
+		return stream.Stream{}, false, nil
 	}
 	r := reader{it: it}
-	s := session.Stream{Transmitter: r.s("tx"), StreamID: r.s("id"), Delivery: r.s("dlv"), PollURL: r.s("purl"),
+	s := stream.Stream{Transmitter: r.s("tx"), StreamID: r.s("id"), Delivery: r.s("dlv"), PollURL: r.s("purl"),
 		VerifyState: r.s("vst"), VerifiedState: r.s("vok"), VerifiedAt: r.t("vat"), UpdatedAt: r.t("upd")}
 	if r.err != nil {
-		return session.Stream{}, false, fmt.Errorf("dynamodb: the stream at %s: %w", transmitter, r.err)
+		return stream.Stream{}, false, fmt.Errorf("dynamodb: the stream at %s: %w", transmitter, r.err)
 	}
 	return s, true, nil
 }
@@ -109,7 +110,7 @@ func runKey(run string) item {
 
 // CountRun adds a shard's counts to run's totals (one atomic update) and
 // returns the totals; the item expires at keepUntil.
-func (st *Store) CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (session.RunCount, error) {
+func (st *Store) CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (runcount.Count, error) {
 	exp := map[string]types.AttributeValue{}
 	expiry(exp, keepUntil)
 	ub := expression.Add(name("chk"), val(num(int64(checked)))).Add(name("rev"), val(num(int64(revoking))))
@@ -118,16 +119,16 @@ func (st *Store) CountRun(ctx context.Context, run string, checked, revoking int
 	}
 	e, err := expression.NewBuilder().WithUpdate(ub).Build()
 	if err != nil {
-		return session.RunCount{}, fmt.Errorf("dynamodb: count run %s: %w", run, err)
+		return runcount.Count{}, fmt.Errorf("dynamodb: count run %s: %w", run, err)
 	}
 	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &st.table, Key: runKey(run),
 		UpdateExpression: e.Update(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
 		ReturnValues: types.ReturnValueAllNew})
 	if err != nil {
-		return session.RunCount{}, fmt.Errorf("dynamodb: count run %s: %w", run, err)
+		return runcount.Count{}, fmt.Errorf("dynamodb: count run %s: %w", run, err)
 	}
 	r := reader{it: out.Attributes}
-	c := session.RunCount{Checked: int(r.n("chk")), Revoking: int(r.n("rev")), Tripped: r.b("trip")}
+	c := runcount.Count{Checked: int(r.n("chk")), Revoking: int(r.n("rev")), Tripped: r.b("trip")}
 	return c, r.err
 }
 

@@ -7,11 +7,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/session"
 )
 
 // PutReport stores an audit report.
-func (m *Store) PutReport(_ context.Context, r session.Report) error {
+func (m *Store) PutReport(_ context.Context, r audit.Record) error {
 	if !json.Valid(r.Body) {
 		return fmt.Errorf("memstore: report of %s at %s is not JSON", r.Environment, r.At.Format(time.RFC3339))
 	}
@@ -22,10 +23,10 @@ func (m *Store) PutReport(_ context.Context, r session.Report) error {
 }
 
 // Reports lists env's audit reports, newest first.
-func (m *Store) Reports(_ context.Context, env string, p session.Page) ([]session.Report, string, error) {
+func (m *Store) Reports(_ context.Context, env string, p session.Page) ([]audit.Record, string, error) {
 	m.mu.RLock()
 	rs := slices.Clone(m.reports[env])
 	m.mu.RUnlock()
-	slices.SortStableFunc(rs, func(a, b session.Report) int { return b.At.Compare(a.At) })
+	slices.SortStableFunc(rs, func(a, b audit.Record) int { return b.At.Compare(a.At) })
 	return page(rs, p)
 }

@@ -11,7 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/audit"
+	"github.com/sessionguard/sessionguard/shared/runcount"
 	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/stream"
 )
 
 // Store is safe for concurrent use. The zero value is not usable; use New.
@@ -21,14 +24,14 @@ type Store struct {
 	sessions map[session.Hash]session.Session
 	users    map[userRef]session.User
 	settings map[string]envSettings
-	reports  map[string][]session.Report
+	reports  map[string][]audit.Record
 	jtis     map[string]time.Time      // issuer NUL jti -> kept until
 	idp      map[string][]session.Hash // issuer NUL sid -> the sessions of that IdP session
-	streams  map[string]session.Stream // by transmitter
+	streams  map[string]stream.Stream  // by transmitter
 	names    map[string]string         // issuer NUL username -> subject
 	subjects map[string]string         // issuer NUL subject -> username
 	cursors  map[string]string         // directory -> change cursor
-	runs     map[string]session.RunCount
+	runs     map[string]runcount.Count
 	ended    map[string]time.Time // env NUL issuer NUL sid -> when that IdP session ended
 }
 
@@ -43,14 +46,14 @@ func New(now func() time.Time) *Store {
 		sessions: map[session.Hash]session.Session{},
 		users:    map[userRef]session.User{},
 		settings: map[string]envSettings{},
-		reports:  map[string][]session.Report{},
+		reports:  map[string][]audit.Record{},
 		jtis:     map[string]time.Time{},
 		names:    map[string]string{},
 		idp:      map[string][]session.Hash{},
-		streams:  map[string]session.Stream{},
+		streams:  map[string]stream.Stream{},
 		subjects: map[string]string{},
 		cursors:  map[string]string{},
-		runs:     map[string]session.RunCount{},
+		runs:     map[string]runcount.Count{},
 		ended:    map[string]time.Time{},
 	}
 }

@@ -12,7 +12,7 @@ type envSettings struct {
 	s        policy.Settings
 	version  int
 	override session.Override
-	history  []session.SettingsChange // oldest first
+	history  []policy.SettingsChange // oldest first
 }
 
 // Settings returns env's current settings and version; an environment with
@@ -30,7 +30,7 @@ func (m *Store) Settings(_ context.Context, env string) (policy.Settings, int, e
 // PutSettings writes c.New as version c.Version of c.Environment's settings
 // and records c in the history, both or neither. The current version must
 // be c.Version-1, else session.ErrVersionConflict.
-func (m *Store) PutSettings(_ context.Context, c session.SettingsChange) error {
+func (m *Store) PutSettings(_ context.Context, c policy.SettingsChange) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v := m.settings[c.Environment]
@@ -47,7 +47,7 @@ func (m *Store) PutSettings(_ context.Context, c session.SettingsChange) error {
 }
 
 // History lists env's settings changes, newest first.
-func (m *Store) History(_ context.Context, env string, p session.Page) ([]session.SettingsChange, string, error) {
+func (m *Store) History(_ context.Context, env string, p session.Page) ([]policy.SettingsChange, string, error) {
 	m.mu.RLock()
 	h := slices.Clone(m.settings[env].history)
 	m.mu.RUnlock()

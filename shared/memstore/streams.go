@@ -4,13 +4,14 @@ import (
 	"context"
 	"time"
 
-	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/runcount"
+	"github.com/sessionguard/sessionguard/shared/stream"
 )
 
 // PutStream stores the stream at s.Transmitter, keeping the verification
 // that arrived, only if the stream id stored there is still was ("": none);
 // it reports whether it did.
-func (m *Store) PutStream(_ context.Context, s session.Stream, was string) (bool, error) {
+func (m *Store) PutStream(_ context.Context, s stream.Stream, was string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old := m.streams[s.Transmitter]
@@ -23,7 +24,7 @@ func (m *Store) PutStream(_ context.Context, s session.Stream, was string) (bool
 }
 
 // Stream returns the stream at transmitter; ok is false when there is none.
-func (m *Store) Stream(_ context.Context, transmitter string) (session.Stream, bool, error) {
+func (m *Store) Stream(_ context.Context, transmitter string) (stream.Stream, bool, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	s, ok := m.streams[transmitter]
@@ -57,7 +58,7 @@ func (m *Store) PutDirectoryCursor(_ context.Context, directory, cursor string) 
 
 // CountRun adds a shard's counts to run's totals and returns them.
 // (Totals are kept for the store's life: runs are few.)
-func (m *Store) CountRun(_ context.Context, run string, checked, revoking int, _ time.Time) (session.RunCount, error) {
+func (m *Store) CountRun(_ context.Context, run string, checked, revoking int, _ time.Time) (runcount.Count, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.runs[run]

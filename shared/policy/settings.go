@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Settings is an environment's session policy. The zero value is not valid;
@@ -233,4 +234,18 @@ func (l Limits) Check() error {
 		return errors.New(strings.Join(bad, "; "))
 	}
 	return nil
+}
+
+// SettingsChange is one accepted settings write, as kept in the history:
+// a store writes the new settings and the change together, and the admin
+// API and the audit read the history.
+type SettingsChange struct {
+	Environment    string    `json:"environment"`
+	Version        int       `json:"version"`
+	At             time.Time `json:"at"`
+	Actor          string    `json:"actor"`
+	Old            Settings  `json:"old"`
+	New            Settings  `json:"new"`
+	ApplyToRunning bool      `json:"applyToRunning"`
+	Preset         string    `json:"preset,omitempty"`
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/runcount"
 	"github.com/sessionguard/sessionguard/shared/session"
 )
 
@@ -32,7 +33,7 @@ type Queue interface {
 
 // RunCounter keeps a sharded run's guard totals.
 type RunCounter interface {
-	CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (session.RunCount, error)
+	CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (runcount.Count, error)
 	TripRun(ctx context.Context, run string) error
 }
 

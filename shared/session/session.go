@@ -14,7 +14,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/runcount"
+	"github.com/sessionguard/sessionguard/shared/stream"
 )
 
 // IDLen is the length of an encoded session id: 32 random bytes (256 bits)
@@ -279,25 +282,6 @@ type Page struct {
 	Revoked bool
 }
 
-// SettingsChange is one accepted settings write, as kept in the history.
-type SettingsChange struct {
-	Environment    string          `json:"environment"`
-	Version        int             `json:"version"`
-	At             time.Time       `json:"at"`
-	Actor          string          `json:"actor"`
-	Old            policy.Settings `json:"old"`
-	New            policy.Settings `json:"new"`
-	ApplyToRunning bool            `json:"applyToRunning"`
-	Preset         string          `json:"preset,omitempty"`
-}
-
-// Report is one stored audit report of an environment.
-type Report struct {
-	Environment string    `json:"environment"`
-	At          time.Time `json:"at"`
-	Body        []byte    `json:"-"` // JSON
-}
-
 // Limit is the per-user session limit a store enforces atomically at
 // creation.
 type Limit struct {
@@ -330,28 +314,11 @@ func (l Limit) Apply(live []Session, at time.Time) (ended, kept []Session, err e
 	return ended, sorted[over:], nil
 }
 
-// Stream is this receiver's Shared Signals stream at one transmitter.
-type Stream struct {
-	Transmitter string // the transmitter's issuer
-	StreamID    string
-	Delivery    string // "push" or "poll"
-	PollURL     string // poll: where SETs are fetched (the transmitter's endpoint_url)
-	// VerifyState is the state of the last verification request;
-	// VerifiedState and VerifiedAt are those of the last verification
-	// event that arrived. The stream is verified when the two states match.
-	VerifyState   string
-	VerifiedState string
-	VerifiedAt    time.Time
-	UpdatedAt     time.Time
-}
-
-// Verified reports whether the last verification request was answered.
-func (s Stream) Verified() bool { return s.VerifyState != "" && s.VerifiedState == s.VerifyState }
-
-// RunCount is the running total of one policy-check run split into shards:
-// what the mass-revocation guard judges across the shards.
-type RunCount struct {
-	Checked  int  // users the directory answered for, all shards so far
-	Revoking int  // of them, users whose sessions would be revoked
-	Tripped  bool // the guard tripped: no shard revokes any more
-}
+// The records below moved to packages of their own; these names stay
+// until the tests that still use them name the new ones.
+type (
+	SettingsChange = policy.SettingsChange
+	Report         = audit.Record
+	Stream         = stream.Stream
+	RunCount       = runcount.Count
+)

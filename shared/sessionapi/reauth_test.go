@@ -40,7 +40,7 @@ func (f *fixture) strict(t *testing.T, on bool) {
 	t.Helper()
 	s := policy.Defaults()
 	s.StrictReauthentication = on
-	if err := f.store.PutSettings(context.Background(), session.SettingsChange{Environment: "demo", Version: 1, New: s}); err != nil {
+	if err := f.store.PutSettings(context.Background(), policy.SettingsChange{Environment: "demo", Version: 1, New: s}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/policy"
-	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -184,7 +183,7 @@ func TestSessionLimit(t *testing.T) {
 			f := newFixture(t)
 			s := policy.Defaults()
 			s.MaxSessionsPerUser, s.OnSessionLimit = 2, on
-			if err := f.store.PutSettings(context.Background(), session.SettingsChange{Environment: "demo", Version: 1, New: s}); err != nil {
+			if err := f.store.PutSettings(context.Background(), policy.SettingsChange{Environment: "demo", Version: 1, New: s}); err != nil {
 				t.Fatal(err)
 			}
 			tok := f.token(t, "alice", time.Time{})
@@ -239,7 +238,7 @@ func TestStaySignedInNotAllowed(t *testing.T) {
 	f := newFixture(t)
 	s := policy.Defaults()
 	s.StaySignedIn.Allowed = false // the browser-lifetime preset
-	if err := f.store.PutSettings(context.Background(), session.SettingsChange{Environment: "demo", Version: 1, New: s}); err != nil {
+	if err := f.store.PutSettings(context.Background(), policy.SettingsChange{Environment: "demo", Version: 1, New: s}); err != nil {
 		t.Fatal(err)
 	}
 	resp := f.call(t, "sessions/sign-in.json", f.token(t, "alice", time.Time{}), "", nil)

@@ -11,8 +11,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/signals"
+	"github.com/sessionguard/sessionguard/shared/stream"
 )
 
 // StreamStore keeps this receiver's stream at each transmitter.
@@ -20,8 +20,8 @@ type StreamStore interface {
 	// PutStream stores s only if the stream id stored at s.Transmitter is
 	// still was, the id read before ("": no stream stored), and reports
 	// whether it did; the verification that arrived is kept.
-	PutStream(ctx context.Context, s session.Stream, was string) (bool, error)
-	Stream(ctx context.Context, transmitter string) (session.Stream, bool, error)
+	PutStream(ctx context.Context, s stream.Stream, was string) (bool, error)
+	Stream(ctx context.Context, transmitter string) (stream.Stream, bool, error)
 }
 
 // Transmitter is one configured transmitter.
@@ -114,29 +114,29 @@ func (m *Manager) client(ctx context.Context, t Transmitter) (*Client, error) {
 // stream is not verified. The stream is stored only over the one read
 // here: a setup that loses to another one running at the same time deletes
 // the stream it created at the transmitter and returns ErrStreamChanged.
-func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (session.Stream, StreamConfig, error) {
+func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (stream.Stream, StreamConfig, error) {
 	t, err := m.transmitter(issuer)
 	if err != nil {
-		return session.Stream{}, StreamConfig{}, err
+		return stream.Stream{}, StreamConfig{}, err
 	}
 	d := Delivery{Method: PushDelivery, EndpointURL: m.PushURL}
 	if delivery == "poll" {
 		d = Delivery{Method: PollDelivery}
 	} else if delivery != "push" {
-		return session.Stream{}, StreamConfig{}, fmt.Errorf("ssf: delivery %q: want push or poll", delivery)
+		return stream.Stream{}, StreamConfig{}, fmt.Errorf("ssf: delivery %q: want push or poll", delivery)
 	}
 	c, err := m.client(ctx, t)
 	if err != nil {
-		return session.Stream{}, StreamConfig{}, err
+		return stream.Stream{}, StreamConfig{}, err
 	}
 	if len(c.Meta.DeliveryMethodsSupported) > 0 && !slices.Contains(c.Meta.DeliveryMethodsSupported, d.Method) {
-		return session.Stream{}, StreamConfig{}, fmt.Errorf("ssf: %s does not deliver by %s", issuer, d.Method)
+		return stream.Stream{}, StreamConfig{}, fmt.Errorf("ssf: %s does not deliver by %s", issuer, d.Method)
 	}
 	aud, _ := json.Marshal(t.Audience)
 	cfg := StreamConfig{Delivery: d, EventsRequested: EventsRequested, Aud: aud, Description: "sessionguard"}
 	old, ok, err := m.Store.Stream(ctx, issuer)
 	if err != nil {
-		return session.Stream{}, StreamConfig{}, err
+		return stream.Stream{}, StreamConfig{}, err
 	}
 	var got StreamConfig
 	if ok && old.StreamID != "" {
@@ -149,10 +149,10 @@ func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (session.S
 		got, err = c.Create(ctx, cfg)
 	}
 	if err != nil {
-		return session.Stream{}, StreamConfig{}, err
+		return stream.Stream{}, StreamConfig{}, err
 	}
 	if got.StreamID == "" {
-		return session.Stream{}, StreamConfig{}, fmt.Errorf("ssf: %s answered a stream without stream_id", issuer)
+		return stream.Stream{}, StreamConfig{}, fmt.Errorf("ssf: %s answered a stream without stream_id", issuer)
 	}
 	s := old
 	if got.StreamID != old.StreamID {
@@ -163,16 +163,16 @@ func (m *Manager) Setup(ctx context.Context, issuer, delivery string) (session.S
 		s.PollURL = got.Delivery.EndpointURL
 		if s.PollURL == "" {
 			err := fmt.Errorf("ssf: %s gave no endpoint_url to poll", issuer)
-			return session.Stream{}, StreamConfig{}, m.discard(ctx, c, old, got, err)
+			return stream.Stream{}, StreamConfig{}, m.discard(ctx, c, old, got, err)
 		}
 	}
 	stored, err := m.Store.PutStream(ctx, s, old.StreamID)
 	if err != nil {
-		return session.Stream{}, StreamConfig{}, err
+		return stream.Stream{}, StreamConfig{}, err
 	}
 	if !stored {
 		err := fmt.Errorf("%w: another setup or reset of the stream at %s ran at the same time", ErrStreamChanged, issuer)
-		return session.Stream{}, StreamConfig{}, m.discard(ctx, c, old, got, err)
+		return stream.Stream{}, StreamConfig{}, m.discard(ctx, c, old, got, err)
 	}
 	return s, got, nil
 }
@@ -199,7 +199,7 @@ func recreate(ctx context.Context, c *Client, cfg StreamConfig) (StreamConfig, e
 // does not deliver on, unmanaged; it returns why the setup failed, and the
 // deletion's error if that fails too. The deletion goes out even when the
 // setup's context has ended.
-func (m *Manager) discard(ctx context.Context, c *Client, old session.Stream, got StreamConfig, why error) error {
+func (m *Manager) discard(ctx context.Context, c *Client, old stream.Stream, got StreamConfig, why error) error {
 	if got.StreamID == old.StreamID {
 		return why
 	}
@@ -213,44 +213,44 @@ func (m *Manager) discard(ctx context.Context, c *Client, old session.Stream, go
 
 // RequestVerification asks the transmitter for a verification event with
 // a new random state; the signals receiver records its arrival.
-func (m *Manager) RequestVerification(ctx context.Context, issuer string) (session.Stream, error) {
+func (m *Manager) RequestVerification(ctx context.Context, issuer string) (stream.Stream, error) {
 	s, c, err := m.stream(ctx, issuer)
 	if err != nil {
-		return session.Stream{}, err
+		return stream.Stream{}, err
 	}
 	var b [12]byte
 	rand.Read(b[:])
 	s.VerifyState = hex.EncodeToString(b[:])
 	stored, err := m.Store.PutStream(ctx, s, s.StreamID)
 	if err != nil {
-		return session.Stream{}, err
+		return stream.Stream{}, err
 	}
 	if !stored {
-		return session.Stream{}, fmt.Errorf("%w: the stream at %s was set up again or reset meanwhile", ErrStreamChanged, issuer)
+		return stream.Stream{}, fmt.Errorf("%w: the stream at %s was set up again or reset meanwhile", ErrStreamChanged, issuer)
 	}
 	if err := c.Verify(ctx, s.StreamID, s.VerifyState); err != nil {
-		return session.Stream{}, err
+		return stream.Stream{}, err
 	}
 	s, _, err = m.Store.Stream(ctx, issuer) // a push may have arrived already
 	return s, err
 }
 
 // stream is the stored stream at issuer and a client for it.
-func (m *Manager) stream(ctx context.Context, issuer string) (session.Stream, *Client, error) {
+func (m *Manager) stream(ctx context.Context, issuer string) (stream.Stream, *Client, error) {
 	t, err := m.transmitter(issuer)
 	if err != nil {
-		return session.Stream{}, nil, err
+		return stream.Stream{}, nil, err
 	}
 	s, ok, err := m.Store.Stream(ctx, issuer)
 	if err != nil {
-		return session.Stream{}, nil, err
+		return stream.Stream{}, nil, err
 	}
 	if !ok || s.StreamID == "" {
-		return session.Stream{}, nil, fmt.Errorf("%w: no stream at %s yet: set one up first", ErrNoStream, issuer)
+		return stream.Stream{}, nil, fmt.Errorf("%w: no stream at %s yet: set one up first", ErrNoStream, issuer)
 	}
 	c, err := m.client(ctx, t)
 	if err != nil {
-		return session.Stream{}, nil, err
+		return stream.Stream{}, nil, err
 	}
 	return s, c, nil
 }
@@ -265,31 +265,31 @@ var ErrNoStream = errors.New("ssf: no stream")
 // (the stream would stay at the transmitter, unmanaged). A stream that
 // another setup stored meanwhile is kept (ErrStreamChanged). It returns
 // the stream forgotten; without a stored stream it does nothing.
-func (m *Manager) Reset(ctx context.Context, issuer string) (session.Stream, error) {
+func (m *Manager) Reset(ctx context.Context, issuer string) (stream.Stream, error) {
 	t, err := m.transmitter(issuer)
 	if err != nil {
-		return session.Stream{}, err
+		return stream.Stream{}, err
 	}
 	old, ok, err := m.Store.Stream(ctx, issuer)
 	if err != nil {
-		return session.Stream{}, err
+		return stream.Stream{}, err
 	}
 	if !ok || old.StreamID == "" {
-		return session.Stream{}, nil
+		return stream.Stream{}, nil
 	}
 	c, err := m.client(ctx, t)
 	if err != nil {
-		return session.Stream{}, err
+		return stream.Stream{}, err
 	}
 	if err := c.Delete(ctx, old.StreamID); err != nil && !errors.Is(err, ErrStreamNotFound) {
-		return session.Stream{}, fmt.Errorf("ssf: reset the stream at %s: %w", issuer, err)
+		return stream.Stream{}, fmt.Errorf("ssf: reset the stream at %s: %w", issuer, err)
 	}
-	stored, err := m.Store.PutStream(ctx, session.Stream{Transmitter: issuer, UpdatedAt: m.now()}, old.StreamID)
+	stored, err := m.Store.PutStream(ctx, stream.Stream{Transmitter: issuer, UpdatedAt: m.now()}, old.StreamID)
 	if err != nil {
-		return session.Stream{}, fmt.Errorf("ssf: forget the stream at %s: %w", issuer, err)
+		return stream.Stream{}, fmt.Errorf("ssf: forget the stream at %s: %w", issuer, err)
 	}
 	if !stored {
-		return session.Stream{}, fmt.Errorf("%w: another setup stored a new stream at %s meanwhile; it is kept", ErrStreamChanged, issuer)
+		return stream.Stream{}, fmt.Errorf("%w: another setup stored a new stream at %s meanwhile; it is kept", ErrStreamChanged, issuer)
 	}
 	return old, nil
 }

@@ -15,8 +15,8 @@ import (
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/memstore"
-	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/signals"
+	"github.com/sessionguard/sessionguard/shared/stream"
 )
 
 // A transmitter that lost its streams (restarted without a persistent
@@ -188,7 +188,7 @@ func TestPollAcknowledgesTheLastRoundBeforeStopping(t *testing.T) {
 			defer srv.Close()
 			const iss = "https://transmitter.example"
 			store := memstore.New(nil)
-			if _, err := store.PutStream(ctx, session.Stream{Transmitter: iss, StreamID: "st-1", Delivery: "poll", PollURL: srv.URL}, ""); err != nil {
+			if _, err := store.PutStream(ctx, stream.Stream{Transmitter: iss, StreamID: "st-1", Delivery: "poll", PollURL: srv.URL}, ""); err != nil {
 				t.Fatal(err)
 			}
 			m := &Manager{Store: store, Transmitters: []Transmitter{{Issuer: iss}}}
@@ -237,7 +237,7 @@ func TestNoSecondStreamWhileTheFirstIsServed(t *testing.T) {
 		json.NewEncoder(w).Encode(StreamConfig{StreamID: "st-2"})
 	})
 	store := memstore.New(nil)
-	if _, err := store.PutStream(ctx, session.Stream{Transmitter: srv.URL, StreamID: "st-1", Delivery: "push"}, ""); err != nil {
+	if _, err := store.PutStream(ctx, stream.Stream{Transmitter: srv.URL, StreamID: "st-1", Delivery: "push"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	m := &Manager{Store: store, PushURL: "https://api.example/signals", Transmitters: []Transmitter{{Issuer: srv.URL, Audience: audience}}}
@@ -283,7 +283,7 @@ func TestNoSecondStreamWhenTheReadFailsTransiently(t *testing.T) {
 		json.NewEncoder(w).Encode(StreamConfig{StreamID: "st-2"})
 	})
 	store := memstore.New(nil)
-	if _, err := store.PutStream(ctx, session.Stream{Transmitter: srv.URL, StreamID: "st-1", Delivery: "push"}, ""); err != nil {
+	if _, err := store.PutStream(ctx, stream.Stream{Transmitter: srv.URL, StreamID: "st-1", Delivery: "push"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	m := &Manager{Store: store, PushURL: "https://api.example/signals", Transmitters: []Transmitter{{Issuer: srv.URL, Audience: audience}}}
@@ -412,7 +412,7 @@ func TestPollAcknowledgesAfterTheRunIsCancelled(t *testing.T) {
 	defer srv.Close()
 	const iss = "https://transmitter.example"
 	store := memstore.New(nil)
-	if _, err := store.PutStream(ctx, session.Stream{Transmitter: iss, StreamID: "st-1", Delivery: "poll", PollURL: srv.URL}, ""); err != nil {
+	if _, err := store.PutStream(ctx, stream.Stream{Transmitter: iss, StreamID: "st-1", Delivery: "poll", PollURL: srv.URL}, ""); err != nil {
 		t.Fatal(err)
 	}
 	m := &Manager{Store: store, Transmitters: []Transmitter{{Issuer: iss}}}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/session"
 )
 
@@ -13,7 +14,7 @@ import (
 func auditReports(t *testing.T, st Store, _ *Clock) {
 	ctx := context.Background()
 	for i := range 3 {
-		r := session.Report{Environment: "prod", At: T0.Add(time.Duration(i) * time.Hour), Body: []byte(fmt.Sprintf(`{"n":%d}`, i))}
+		r := audit.Record{Environment: "prod", At: T0.Add(time.Duration(i) * time.Hour), Body: []byte(fmt.Sprintf(`{"n":%d}`, i))}
 		if err := st.PutReport(ctx, r); err != nil {
 			t.Fatal(err)
 		}

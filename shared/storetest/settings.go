@@ -29,7 +29,7 @@ func settingsVersions(t *testing.T, st Store, _ *Clock) {
 		n := policy.Defaults()
 		n.InactivityTimeout.Enabled, n.InactivityTimeout.Minutes = true, 10*i
 		versions[i] = n
-		c := session.SettingsChange{Environment: "prod", Version: i, At: T0.Add(time.Duration(i) * time.Minute),
+		c := policy.SettingsChange{Environment: "prod", Version: i, At: T0.Add(time.Duration(i) * time.Minute),
 			Actor: fmt.Sprintf("admin-%d", i), Old: versions[i-1], New: n, ApplyToRunning: i == 3}
 		if err := st.PutSettings(ctx, c); err != nil {
 			t.Fatalf("PutSettings v%d: %v", i, err)
@@ -51,7 +51,7 @@ func settingsVersions(t *testing.T, st Store, _ *Clock) {
 	if _, v, _ := st.Settings(ctx, "staging"); v != 0 {
 		t.Errorf("another environment's version = %d; want 0", v)
 	}
-	var hist []session.SettingsChange
+	var hist []policy.SettingsChange
 	cursor := ""
 	for range 5 {
 		page, next, err := st.History(ctx, "prod", session.Page{Limit: 3, Cursor: cursor})

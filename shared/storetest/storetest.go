@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/runcount"
 	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/stream"
 )
 
 // Store is everything the functions ask of a store.
@@ -32,22 +35,22 @@ type Store interface {
 	DueUsers(ctx context.Context, env string, at time.Time, p session.Page) ([]session.User, string, error)
 	Users(ctx context.Context, env string, p session.Page) ([]session.User, string, error)
 	Settings(ctx context.Context, env string) (policy.Settings, int, error)
-	PutSettings(ctx context.Context, c session.SettingsChange) error
-	History(ctx context.Context, env string, p session.Page) ([]session.SettingsChange, string, error)
-	PutReport(ctx context.Context, r session.Report) error
-	Reports(ctx context.Context, env string, p session.Page) ([]session.Report, string, error)
+	PutSettings(ctx context.Context, c policy.SettingsChange) error
+	History(ctx context.Context, env string, p session.Page) ([]policy.SettingsChange, string, error)
+	PutReport(ctx context.Context, r audit.Record) error
+	Reports(ctx context.Context, env string, p session.Page) ([]audit.Record, string, error)
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
 	ForgetJTI(ctx context.Context, issuer, jti string) error
 	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
-	PutStream(ctx context.Context, s session.Stream, was string) (bool, error)
-	Stream(ctx context.Context, transmitter string) (session.Stream, bool, error)
+	PutStream(ctx context.Context, s stream.Stream, was string) (bool, error)
+	Stream(ctx context.Context, transmitter string) (stream.Stream, bool, error)
 	RecordVerification(ctx context.Context, transmitter, state string, at time.Time) error
 	RecordUsername(ctx context.Context, issuer, subject, username string) error
 	SubjectOf(ctx context.Context, issuer, username string) (string, error)
 	UsernameOf(ctx context.Context, issuer, subject string) (string, error)
 	DirectoryCursor(ctx context.Context, directory string) (string, error)
 	PutDirectoryCursor(ctx context.Context, directory, cursor string) error
-	CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (session.RunCount, error)
+	CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (runcount.Count, error)
 	TripRun(ctx context.Context, run string) error
 }
 

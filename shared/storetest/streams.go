@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/stream"
 )
 
 // streamVerification: a stream is stored and read back, and is verified only
@@ -19,7 +19,7 @@ func streamVerification(t *testing.T, st Store, _ *Clock) {
 	if _, ok, err := st.Stream(ctx, tx); ok || err != nil {
 		t.Fatalf("Stream before any = %v, %v; want none", ok, err)
 	}
-	s := session.Stream{Transmitter: tx, StreamID: "st-1", Delivery: "poll", PollURL: tx + "/poll/st-1", VerifyState: "v1", UpdatedAt: T0}
+	s := stream.Stream{Transmitter: tx, StreamID: "st-1", Delivery: "poll", PollURL: tx + "/poll/st-1", VerifyState: "v1", UpdatedAt: T0}
 	if ok, err := st.PutStream(ctx, s, ""); !ok || err != nil {
 		t.Fatalf("PutStream = %v, %v; want stored", ok, err)
 	}
@@ -51,7 +51,7 @@ func streamStoredOverTheRead(t *testing.T, st Store, _ *Clock) {
 	const tx = "https://transmitter.example"
 	put := func(id, was string) bool {
 		t.Helper()
-		ok, err := st.PutStream(ctx, session.Stream{Transmitter: tx, StreamID: id, Delivery: "push", UpdatedAt: T0}, was)
+		ok, err := st.PutStream(ctx, stream.Stream{Transmitter: tx, StreamID: id, Delivery: "push", UpdatedAt: T0}, was)
 		if err != nil {
 			t.Fatalf("PutStream(%q over %q): %v", id, was, err)
 		}
@@ -99,7 +99,7 @@ func streamStoredOverTheRead(t *testing.T, st Store, _ *Clock) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := st.PutStream(ctx, session.Stream{Transmitter: other, StreamID: fmt.Sprintf("st-%d", i), UpdatedAt: T0.Add(time.Duration(i))}, "")
+			ok, err := st.PutStream(ctx, stream.Stream{Transmitter: other, StreamID: fmt.Sprintf("st-%d", i), UpdatedAt: T0.Add(time.Duration(i))}, "")
 			if err != nil {
 				t.Errorf("PutStream %d: %v", i, err)
 			}
