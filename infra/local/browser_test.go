@@ -82,18 +82,37 @@ func (b *browser) text(sel string) string {
 // waitText waits until sel's text contains want.
 func (b *browser) waitText(sel, want string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+	if b.poll(func(ctx context.Context) bool {
 		s, err := chromedp.Run(ctx, chromedp.Text(sel))
-		cancel()
-		if err == nil && strings.Contains(s, want) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond) // polling the page, not waiting for time to pass on the server
+		return err == nil && strings.Contains(s, want)
+	}) {
+		return
 	}
 	b.shot("failed-wait")
 	b.t.Fatalf("%s never showed %q (last: %q)", sel, want, b.text(sel))
+}
+
+// poll asks the page cond every 100 ms (each ask given 2 s) until it
+// holds, for at most 20 s, and says whether it did: it polls the page,
+// it does not wait for time to pass on the server.
+func (b *browser) poll(cond func(context.Context) bool) bool {
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		ok := cond(ctx)
+		cancel()
+		if ok {
+			return true
+		}
+		select {
+		case <-deadline.C:
+			return false
+		case <-tick.C:
+		}
+	}
 }
 
 func (b *browser) shot(name string) {
@@ -320,7 +339,14 @@ func TestKeepWorkingResetsTheIdleCountdown(t *testing.T) {
 	b := newBrowser(t)
 	b.do("open the app", chromedp.Navigate(s.URL+"/app?user=dora&poll=1"))
 	b.waitText("#status", "Signed in as dora")
-	time.Sleep(1500 * time.Millisecond) // let the page poll once or twice; the server's clock stands still
+	// The page has polled the session twice (its first answer is applied
+	// by then); the server's clock stands still.
+	if !b.poll(func(ctx context.Context) bool {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`performance.getEntriesByType("resource").filter(e => new URL(e.name).pathname === "/sessions/current").length`))
+		return err == nil && n >= 2
+	}) {
+		t.Fatal("the page did not poll /sessions/current twice within 20 s")
+	}
 	if visible, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!document.querySelector("#sg-warning") && !document.querySelector("#sg-warning").hidden`)); visible {
 		t.Fatal("the idle warning shows from the first second")
 	}

@@ -363,6 +363,7 @@ func TestJWKSOutage(t *testing.T) {
 
 func TestSingleFlight(t *testing.T) {
 	gate := make(chan struct{})
+	arrived := make(chan struct{}, 1) // the first fetch has started
 	var hits int64
 	var mu sync.Mutex
 	f := newFixture(t, nil)
@@ -370,6 +371,10 @@ func TestSingleFlight(t *testing.T) {
 		mu.Lock()
 		hits++
 		mu.Unlock()
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
 		<-gate
 		body, _ := f.idp.JWKS()
 		w.Write(body)
@@ -388,8 +393,11 @@ func TestSingleFlight(t *testing.T) {
 			errs <- err
 		})
 	}
-	for v.issuers[f.idp.URL()].keys.fetches.Load() == 0 {
-		time.Sleep(time.Millisecond) // wait for the first fetch to start, not for expiry
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		close(gate)
+		t.Fatal("no JWKS request within 10 s of 32 cold verifications")
 	}
 	close(gate)
 	wg.Wait()
