@@ -488,6 +488,7 @@ func TestPresets(t *testing.T) {
 		}},
 	} {
 		t.Run(c.preset, func(t *testing.T) {
+			t.Parallel() // each preset has its own issuer, store and API
 			f := newFixture(t)
 			r := f.call(t, "PUT", "/environments/demo/settings?preset="+c.preset, f.admin(t), map[string]string{"If-Match": `"0"`}, "")
 			if r.status != 200 {

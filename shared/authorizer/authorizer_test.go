@@ -321,6 +321,7 @@ func TestReasonCodes(t *testing.T) {
 	for _, simple := range []bool{true, false} {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel() // each case has its own issuer, store and handler
 				o := tt.o
 				o.simple = simple
 				f := newFixture(t, o)

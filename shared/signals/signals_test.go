@@ -111,6 +111,7 @@ func TestEventsRevoke(t *testing.T) {
 		disabled bool
 	}{{SessionRevoked, false}, {CredentialChange, false}, {AccountDisabled, true}, {AccountPurged, true}} {
 		t.Run(c.event[strings.LastIndexByte(c.event, '/')+1:], func(t *testing.T) {
+			t.Parallel() // each case has its own transmitter and store
 			f := newFixture(t)
 			if status, body := f.push(t, f.set(t, c.event, "jti-1", nil), "application/secevent+jwt"); status != 202 {
 				t.Fatalf("push = %d %v; want 202", status, body)
@@ -352,6 +353,7 @@ func TestTransmitterRevokesOnlyItsSubjectIssuers(t *testing.T) {
 		{"a transmitter's own users are not its subject issuer's", 0, issSub("TRANSMITTER", "alice"), 400, [2]int{1, 1}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case has its own transmitters and store
 			f := newScoped(t)
 			if c.sub["iss"] == "TRANSMITTER" {
 				c.sub["iss"] = f.tx[c.tx].URL()
@@ -395,6 +397,7 @@ func TestSubjectOfSeveralEventsIsNeverAGuess(t *testing.T) {
 		{"one event with its subject", map[string]any{"events": map[string]any{SessionRevoked: ev(bob)}}, 202, [2]int{2, 0}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case has its own transmitter and store
 			// Go's map order differs between runs: try each SET many times
 			// (revoking again changes nothing).
 			f := newFixture(t)
