@@ -292,19 +292,18 @@ func TestSamconfigLocalSections(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func readEnvJSON(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "env.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file map[string]map[string]string
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatalf("env.json: %v", err)
+	}
+	if file["Parameters"] == nil {
+		t.Fatal("env.json has no Parameters")
+	}
+	return file
 }
