@@ -85,40 +85,23 @@ fuzz:
 	$(FUZZ) -fuzz FuzzSettingsBody ./shared/adminapi
 	$(FUZZ) -fuzz FuzzSETBody ./shared/signals
 
-# SAM builds each function from the one module (BuildMethod: makefile).
+# SAM builds each function from the one module (BuildMethod: makefile):
+# sam build runs build-<LogicalId> with ARTIFACTS_DIR. A function's logical
+# id is its folder's name under functions/, capitalised as in template.yaml,
+# then Function (the function table, wiring.Functions, names both, and
+# TestBuildTargets holds this rule to it), so one rule builds them all.
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
-build-AuthorizerFunction:
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/authorizer
-build-SessionsFunction:
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sessions
-build-SettingsFunction:
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/settings
-build-RefresherFunction:
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/refresher
-build-SignalsFunction:
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/signals
-build-AuditorFunction:
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/auditor
+lower = $(shell printf %s '$(1)' | tr '[:upper:]' '[:lower:]')
+build-%Function:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(call lower,$*)
 # The examples' app function (examples/*/template.yaml, CodeUri ../..).
 build-AppFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./examples/app/function
-build-SignalsPollFunction:
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/signalspoll
-build-RefreshWorkerFunction:
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/refreshworker
-build-CognitoEventsFunction:
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/cognitoevents
 
-FUNCTIONS = authorizer sessions settings refresher refreshworker signals signalspoll auditor cognitoevents
-LOGICAL_authorizer = AuthorizerFunction
-LOGICAL_sessions = SessionsFunction
-LOGICAL_settings = SettingsFunction
-LOGICAL_refresher = RefresherFunction
-LOGICAL_signals = SignalsFunction
-LOGICAL_auditor = AuditorFunction
-LOGICAL_cognitoevents = CognitoEventsFunction
-LOGICAL_signalspoll = SignalsPollFunction
-LOGICAL_refreshworker = RefreshWorkerFunction
+# The functions' names (their folders), and the logical id of one: its
+# resource in template.yaml.
+FUNCTIONS = $(notdir $(wildcard functions/*))
+logical = $(shell grep -ioE '^  $(1)Function:' template.yaml | tr -d ' :')
 
 # With SAM (and Docker for the local targets). The SAM CLI comes from the
 # project's virtual environment; --build-in-source builds in the repository
@@ -128,7 +111,7 @@ build: venv
 deploy: build
 	$(WITH_VENV) sam deploy --guided
 local-invoke: build
-	$(WITH_VENV) sam local invoke $(LOGICAL_$(FN)) -e $(EVENT) --env-vars env.json
+	$(WITH_VENV) sam local invoke $(call logical,$(FN)) -e $(EVENT) --env-vars env.json
 local-api: build
 	$(WITH_VENV) sam local start-api --env-vars env.json --parameter-overrides Environments=demo
 

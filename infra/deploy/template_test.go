@@ -2,11 +2,9 @@ package deploy
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/cognitoevents"
 	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 const templatePath = "../../template.yaml"
@@ -239,12 +238,12 @@ func TestTranslatedTemplate(t *testing.T) {
 	// Every variable the code reads that the template must set is set for
 	// each function that reads it.
 	t.Run("environment variables", func(t *testing.T) {
-		for fn, id := range lambdarun.Functions {
-			vars, _ := get(r[id].Properties, "Environment", "Variables").(map[string]any)
+		for _, f := range wiring.Functions() {
+			vars, _ := get(r[f.LogicalID].Properties, "Environment", "Variables").(map[string]any)
 			for _, v := range config.Variables {
-				if v.Template && v.ReadBy(fn) {
+				if v.Template && f.Reads(v) {
 					if _, ok := vars[v.Name]; !ok {
-						t.Errorf("%s reads %s but the template does not set it", id, v.Name)
+						t.Errorf("%s reads %s but the template does not set it", f.LogicalID, v.Name)
 					}
 				}
 			}
@@ -252,40 +251,65 @@ func TestTranslatedTemplate(t *testing.T) {
 	})
 }
 
-// Every function of the template has its build-<LogicalId> target, and
-// every function folder is in the template.
+// sam build runs the Makefile's build-<LogicalId> for each function of
+// the template (BuildMethod: makefile): for each row of the function
+// table it builds that function's folder into ARTIFACTS_DIR, and for the
+// examples' app function, its folder. (The template's functions are the
+// table's: shared/wiring TestTableIsTheTemplate.)
 func TestBuildTargets(t *testing.T) {
-	mk, err := os.ReadFile("../../Makefile")
-	if err != nil {
-		t.Fatal(err)
+	targets := map[string]string{"AppFunction": "./examples/app/function"}
+	for _, f := range wiring.Functions() {
+		targets[f.LogicalID] = "./functions/" + f.Name
 	}
-	tpl, _ := os.ReadFile(templatePath)
-	ids := regexp.MustCompile(`(?m)^  (\w+Function):\n    Type: AWS::Serverless::Function`).FindAllSubmatch(tpl, -1)
-	if len(ids) != len(lambdarun.Functions) {
-		t.Errorf("template has %d functions; want %d", len(ids), len(lambdarun.Functions))
-	}
-	for _, m := range ids {
-		if !strings.Contains(string(mk), fmt.Sprintf("\nbuild-%s:", m[1])) {
-			t.Errorf("Makefile has no build-%s target", m[1])
+	for id, pkg := range targets {
+		out, err := exec.Command("make", "-s", "-n", "-C", "../..", "build-"+id, "ARTIFACTS_DIR=/artifacts/"+id).CombinedOutput()
+		if err != nil {
+			t.Errorf("make build-%s: %v\n%s", id, err, out)
+			continue
 		}
-	}
-	dirs, _ := os.ReadDir("../../functions")
-	for _, d := range dirs {
-		if _, ok := lambdarun.Functions[d.Name()]; !ok {
-			t.Errorf("functions/%s is not deployed", d.Name())
+		if want := "-o /artifacts/" + id + "/bootstrap " + pkg + "\n"; !strings.Contains(string(out), want) || !strings.Contains(string(out), "GOOS=linux GOARCH=arm64") {
+			t.Errorf("make build-%s runs %q; want a linux/arm64 build ending %q", id, out, want)
 		}
 	}
 }
 
-// The configuration reference (docs/configuration.md) names every variable.
+// The configuration reference (docs/configuration.md) names every
+// variable, and its "read by" column says which functions read it, as
+// the function table does: "all" for the required ones.
 func TestReadmeConfigurationTable(t *testing.T) {
 	readme, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	readBy := map[string]string{} // variable -> the column, as written
+	for _, line := range strings.Split(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 5 || !strings.Contains(cells[1], "`") {
+			continue
+		}
+		for _, name := range strings.Split(cells[1], ",") {
+			readBy[strings.Trim(strings.TrimSpace(name), "`")] = strings.TrimSpace(cells[3])
+		}
+	}
 	for _, v := range config.Variables {
-		if !strings.Contains(string(readme), "`"+v.Name+"`") {
+		got, ok := readBy[v.Name]
+		if !ok {
 			t.Errorf("docs/configuration.md does not document %s", v.Name)
+			continue
+		}
+		want := "all"
+		if !v.Required {
+			var fns []string
+			for _, f := range wiring.Functions() {
+				if f.Reads(v) {
+					fns = append(fns, f.Name)
+				}
+			}
+			slices.Sort(fns)
+			want = strings.Join(fns, ", ")
+		}
+		if got != want {
+			t.Errorf("docs/configuration.md: %s is read by %q; the function table says %q", v.Name, got, want)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 // Sandbox is what a function binary needs around it to answer its sample
@@ -138,15 +139,6 @@ func (sb *Sandbox) Event(ctx context.Context, name string) ([]byte, error) {
 }
 
 // Functions maps each function (its folder under functions/ and events/)
-// to its template logical id.
-var Functions = map[string]string{
-	"authorizer":    "AuthorizerFunction",
-	"sessions":      "SessionsFunction",
-	"settings":      "SettingsFunction",
-	"refresher":     "RefresherFunction",
-	"signals":       "SignalsFunction",
-	"auditor":       "AuditorFunction",
-	"cognitoevents": "CognitoEventsFunction",
-	"signalspoll":   "SignalsPollFunction",
-	"refreshworker": "RefreshWorkerFunction",
-}
+// to its template logical id, as the function table (wiring.Functions)
+// names them.
+var Functions = wiring.LogicalIDs()

@@ -14,10 +14,10 @@ type Variable struct {
 	// Default is what Load reads when the variable is unset ("" with
 	// Required: none).
 	Default string
-	// Functions that read it meaningfully ("*": all).
-	Functions []string
-	// Required: Load fails without it. Template: template.yaml sets it
-	// for those functions (a test holds the template to it).
+	// Required: Load fails without it; every function reads it.
+	// Template: template.yaml sets it for each function that reads it
+	// (the function table, wiring.Functions, says which do; a test holds
+	// the template to it).
 	Required, Template bool
 }
 
@@ -26,43 +26,43 @@ type Variable struct {
 // package is that package's named constant). A test holds Load to this
 // list, and docs/configuration.md to it.
 var Variables = []Variable{
-	{Name: "TRUSTED_ISSUERS", Required: true, Template: true, Functions: []string{"*"}},
-	{Name: "ENVIRONMENTS", Required: true, Template: true, Functions: []string{"*"}},
-	{Name: "TABLE_NAME", Required: true, Template: true, Functions: []string{"*"}},
-	{Name: "ENVIRONMENT_SOURCE", Default: "stage", Template: true, Functions: []string{"authorizer", "sessions"}},
-	{Name: "ENVIRONMENT_NAME", Default: "environment", Template: true, Functions: []string{"authorizer", "sessions"}},
-	{Name: "ENVIRONMENT_HOSTS", Functions: []string{"authorizer", "sessions"}},
-	{Name: "AUTHORIZER_RESPONSE", Default: "simple", Template: true, Functions: []string{"authorizer"}},
-	{Name: "AUTHORIZER_CACHE_TTL_SECONDS", Default: "0", Template: true, Functions: []string{"authorizer", "sessions", "settings"}},
-	{Name: "POLICY_CHECKS", Default: "off", Template: true, Functions: []string{"authorizer", "sessions", "settings"}},
-	{Name: "POLICY_CHECK_SLACK_MINUTES", Default: "15", Functions: []string{"authorizer", "sessions", "settings"}},
-	{Name: "SESSION_HEADER", Default: identity.DefaultSessionHeader, Functions: []string{"authorizer", "sessions"}},
-	{Name: "SESSION_COOKIE", Default: identity.DefaultSessionCookie, Functions: []string{"authorizer", "sessions"}},
-	{Name: "MAX_TOKEN_BYTES", Default: strconv.Itoa(token.DefaultMaxTokenBytes), Functions: []string{"authorizer", "sessions", "settings", "signals"}},
-	{Name: "CLOCK_SKEW_SECONDS", Default: seconds(token.DefaultClockSkew), Functions: []string{"authorizer", "sessions", "settings", "signals"}},
-	{Name: "JWKS_MAX_AGE_SECONDS", Default: seconds(token.DefaultKeySetMaxAge), Functions: []string{"authorizer", "sessions", "settings", "signals"}},
-	{Name: "JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", Default: seconds(token.DefaultUnknownKidCooldown), Functions: []string{"authorizer", "sessions", "settings", "signals"}},
-	{Name: "JWKS_FETCH_TIMEOUT_MS", Default: strconv.Itoa(int(token.DefaultFetchTimeout / time.Millisecond)), Functions: []string{"authorizer", "sessions", "settings", "signals"}},
-	{Name: "ADMIN_ROLE", Default: "sessionguard-admin", Template: true, Functions: []string{"settings"}},
-	{Name: "SETTINGS_LIMITS", Template: true, Functions: []string{"settings"}},
-	{Name: "CONSOLE_AUTHORIZE_URL", Template: true, Functions: []string{"settings"}},
-	{Name: "CONSOLE_TOKEN_URL", Template: true, Functions: []string{"settings"}},
-	{Name: "CONSOLE_CLIENT_ID", Template: true, Functions: []string{"settings"}},
-	{Name: "DIRECTORY", Default: "none", Template: true, Functions: []string{"refresher"}},
-	{Name: "DIRECTORY_URL", Template: true, Functions: []string{"refresher"}},
-	{Name: "DIRECTORY_TOKEN_URL", Template: true, Functions: []string{"refresher"}},
-	{Name: "DIRECTORY_CLIENT_ID", Template: true, Functions: []string{"refresher"}},
-	{Name: "DIRECTORY_SECRET", Template: true, Functions: []string{"refresher"}},
-	{Name: "DIRECTORY_USER_POOL_ID", Template: true, Functions: []string{"refresher", "cognitoevents"}},
-	{Name: "DIRECTORY_CONCURRENCY", Default: "8", Functions: []string{"refresher"}},
-	{Name: "DIRECTORY_CHANGES", Default: "on", Functions: []string{"refresher"}},
-	{Name: "REFRESH_QUEUE_URL", Template: true, Functions: []string{"refresher"}},
-	{Name: "REFRESHER_FANOUT_ABOVE", Default: "50000", Functions: []string{"refresher"}},
-	{Name: "REFRESHER_SHARD_USERS", Default: "1000", Functions: []string{"refresher"}},
-	{Name: "MASS_REVOCATION_GUARD_PERCENT", Default: "20", Functions: []string{"refresher"}},
-	{Name: "MASS_REVOCATION_GUARD_MIN_USERS", Default: "5", Functions: []string{"refresher"}},
-	{Name: "SIGNALS_TRANSMITTERS", Template: true, Functions: []string{"signals", "settings", "signalspoll"}},
-	{Name: "SIGNALS_URL", Template: true, Functions: []string{"settings"}},
+	{Name: "TRUSTED_ISSUERS", Required: true, Template: true},
+	{Name: "ENVIRONMENTS", Required: true, Template: true},
+	{Name: "TABLE_NAME", Required: true, Template: true},
+	{Name: "ENVIRONMENT_SOURCE", Default: "stage", Template: true},
+	{Name: "ENVIRONMENT_NAME", Default: "environment", Template: true},
+	{Name: "ENVIRONMENT_HOSTS"},
+	{Name: "AUTHORIZER_RESPONSE", Default: "simple", Template: true},
+	{Name: "AUTHORIZER_CACHE_TTL_SECONDS", Default: "0", Template: true},
+	{Name: "POLICY_CHECKS", Default: "off", Template: true},
+	{Name: "POLICY_CHECK_SLACK_MINUTES", Default: "15"},
+	{Name: "SESSION_HEADER", Default: identity.DefaultSessionHeader},
+	{Name: "SESSION_COOKIE", Default: identity.DefaultSessionCookie},
+	{Name: "MAX_TOKEN_BYTES", Default: strconv.Itoa(token.DefaultMaxTokenBytes)},
+	{Name: "CLOCK_SKEW_SECONDS", Default: seconds(token.DefaultClockSkew)},
+	{Name: "JWKS_MAX_AGE_SECONDS", Default: seconds(token.DefaultKeySetMaxAge)},
+	{Name: "JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", Default: seconds(token.DefaultUnknownKidCooldown)},
+	{Name: "JWKS_FETCH_TIMEOUT_MS", Default: strconv.Itoa(int(token.DefaultFetchTimeout / time.Millisecond))},
+	{Name: "ADMIN_ROLE", Default: "sessionguard-admin", Template: true},
+	{Name: "SETTINGS_LIMITS", Template: true},
+	{Name: "CONSOLE_AUTHORIZE_URL", Template: true},
+	{Name: "CONSOLE_TOKEN_URL", Template: true},
+	{Name: "CONSOLE_CLIENT_ID", Template: true},
+	{Name: "DIRECTORY", Default: "none", Template: true},
+	{Name: "DIRECTORY_URL", Template: true},
+	{Name: "DIRECTORY_TOKEN_URL", Template: true},
+	{Name: "DIRECTORY_CLIENT_ID", Template: true},
+	{Name: "DIRECTORY_SECRET", Template: true},
+	{Name: "DIRECTORY_USER_POOL_ID", Template: true},
+	{Name: "DIRECTORY_CONCURRENCY", Default: "8"},
+	{Name: "DIRECTORY_CHANGES", Default: "on"},
+	{Name: "REFRESH_QUEUE_URL", Template: true},
+	{Name: "REFRESHER_FANOUT_ABOVE", Default: "50000"},
+	{Name: "REFRESHER_SHARD_USERS", Default: "1000"},
+	{Name: "MASS_REVOCATION_GUARD_PERCENT", Default: "20"},
+	{Name: "MASS_REVOCATION_GUARD_MIN_USERS", Default: "5"},
+	{Name: "SIGNALS_TRANSMITTERS", Template: true},
+	{Name: "SIGNALS_URL", Template: true},
 }
 
 func seconds(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }
@@ -88,14 +88,4 @@ type Placeholder struct{ Variable, Name string }
 var Placeholders = []Placeholder{
 	{Variable: "TRUSTED_ISSUERS", Name: "TrustedIssuers"},
 	{Variable: "TABLE_NAME", Name: "Table"},
-}
-
-// ReadBy reports whether fn reads v.
-func (v Variable) ReadBy(fn string) bool {
-	for _, f := range v.Functions {
-		if f == "*" || f == fn {
-			return true
-		}
-	}
-	return false
 }

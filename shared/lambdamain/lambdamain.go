@@ -1,7 +1,8 @@
 // Package lambdamain is every function's main: JSON logs, the
-// configuration and the table, then the handler the function builds,
-// which the Lambda runtime runs. A function that cannot start logs why and
-// exits 1, so its cold start fails loudly rather than serving.
+// configuration and the table, then the handler its row of
+// wiring.Functions builds, which the Lambda runtime runs. A function that
+// cannot start logs why and exits 1, so its cold start fails loudly rather
+// than serving.
 package lambdamain
 
 import (
@@ -18,11 +19,11 @@ import (
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
-// Start builds the handler with start and runs it; it returns only if the
-// function cannot start (then the process exits).
-func Start(start func(ctx context.Context, d wiring.Deps, store *dynamostore.Store) (any, error)) {
+// Start builds fn's handler and runs it; it returns only if the function
+// cannot start (then the process exits).
+func Start(fn wiring.Function) {
 	log := newLogger(os.Stdout)
-	h, err := build(context.Background(), wiring.Deps{Log: log}, start)
+	h, err := build(context.Background(), wiring.Deps{Log: log}, fn.Handler)
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)

@@ -1,7 +1,9 @@
-// Package wiring builds each function's handler from its configuration, a
-// store and a logger: one place for the wiring that the Lambda mains
-// (functions/*) and the local stack (infra/local) share, so the local
-// stack runs exactly what is deployed.
+// Package wiring is the composition root: it builds each function's
+// handler from its configuration, a store and a logger (verifiers,
+// directories, the APIs and receivers), the one place for the wiring that
+// the Lambda mains (functions/*, through lambdamain) and the local stack
+// (infra/local) share, so the local stack runs exactly what is deployed.
+// Its function table (Functions) lists every Lambda function.
 package wiring
 
 import (

@@ -13,14 +13,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
 	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 func main() {
@@ -38,9 +41,11 @@ func main() {
 }
 
 func run(fn, event, bin, dynamo, table string) (int, error) {
-	if _, ok := lambdarun.Functions[fn]; !ok {
-		return 2, fmt.Errorf("-fn %q: want one of authorizer, sessions, settings, refresher, signals, auditor", fn)
+	i := slices.IndexFunc(wiring.Functions(), func(f wiring.Function) bool { return f.Name == fn })
+	if i < 0 {
+		return 2, fmt.Errorf("-fn %q: want one of %s", fn, strings.Join(slices.Sorted(maps.Keys(lambdarun.Functions)), ", "))
 	}
+	row := wiring.Functions()[i]
 	name := strings.TrimPrefix(filepath.ToSlash(event), "events/")
 	if !strings.HasPrefix(name, fn+"/") {
 		return 2, fmt.Errorf("-event %q: want a file under events/%s/", event, fn)
@@ -66,7 +71,7 @@ func run(fn, event, bin, dynamo, table string) (int, error) {
 	defer sb.Close()
 	env := sb.Env
 	for _, v := range config.Variables {
-		if val, ok := os.LookupEnv(v.Name); ok && v.ReadBy(fn) {
+		if val, ok := os.LookupEnv(v.Name); ok && row.Reads(v) {
 			fmt.Fprintf(os.Stderr, "invoke: passing %s from your environment\n", v.Name)
 			env = append(env, v.Name+"="+val) // the last value wins
 		}
