@@ -1,5 +1,5 @@
-// Package auditor writes the daily policy audit of each environment (SPEC
-// section 8): active sessions, sessions running under an older settings
+// Package auditor writes the daily policy audit of each environment
+// (docs/policy-checks.md): active sessions, sessions running under an older settings
 // version than the current one and how far they exceed it, idle sessions,
 // revocations and their causes, users failing checks, the directory error
 // rate, and the settings changes since the last report. A report is

@@ -1,5 +1,5 @@
 // Package authorizer decides whether a request through API Gateway may
-// pass (SPEC section 5): the token must verify, the session must exist and
+// pass (docs/authorizer.md): the token must verify, the session must exist and
 // be bound to the token's user and the request's environment, and the
 // session must be within its age limits. The Lambda-facing Handler reads
 // HTTP API (payload 2.0 and 1.0) and REST REQUEST authorizer events.
@@ -76,7 +76,11 @@ func New(v Verifier, s Store, envs environment.Config, e policy.Enforcement, now
 // maxSessionIDBytes caps what is read as a session id before it is parsed.
 const maxSessionIDBytes = 256
 
-// Check runs SPEC section 5 steps 1-6, stopping at the first failure.
+// Check runs the checks in order, stopping at the first failure: 1 the
+// identity sources, 2 the token, 3 the environment, 4 the session and its
+// user's state, 5 the binding of the session to the token's user and the
+// environment, 6 the session's age, revocation, the user's standing and
+// policy-check freshness (policy.Settings.Evaluate).
 func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 	// 1. identity sources, size-capped (the token's cap is the verifier's).
 	if id.Authorization == "" {

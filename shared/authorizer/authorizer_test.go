@@ -490,7 +490,7 @@ func FuzzInvokeNeverPanics(f *testing.F) {
 }
 
 // decisionReason checks that a decision was logged with a reason code of
-// SPEC section 6 (or ok), and returns it.
+// docs/reason-codes.md (or ok), and returns it.
 func decisionReason(t *testing.T, logs []byte) reason.Code {
 	t.Helper()
 	var line struct{ Msg, Reason string }
@@ -616,8 +616,9 @@ func TestRepeatedIdentityHeaders(t *testing.T) {
 			if got, _ := f.decide(t, []byte(changed)); got == "allow" {
 				t.Fatalf("decision = allow; want a refusal")
 			}
-			if got := f.lastDecision(t)["reason"]; got != string(reason.Forbidden) {
-				t.Fatalf("reason = %v; want forbidden (unreadable event)", got)
+			line := f.lastDecision(t)
+			if line["reason"] != string(reason.Forbidden) || line["decision"] != "error" || line["status"] != float64(500) {
+				t.Fatalf("logged decision %v, reason %v, status %v; want error, forbidden (unreadable event), 500 as answered", line["decision"], line["reason"], line["status"])
 			}
 		})
 	}

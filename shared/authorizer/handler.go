@@ -61,7 +61,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	start := time.Now()
 	ev, err := readEvent(payload, h.src, h.auth.envs)
 	if err != nil {
-		h.log.LogAttrs(ctx, slog.LevelError, "decision", slog.String("decision", "deny"),
+		// Not a deny (403): the answer is an error, which API Gateway
+		// turns into a 500, and the log says so.
+		h.log.LogAttrs(ctx, slog.LevelError, "decision", slog.String("decision", "error"), slog.Int("status", 500),
 			slog.String("reason", string(reason.Forbidden)), slog.String("error", err.Error()))
 		return nil, errUnavailable
 	}

@@ -204,7 +204,8 @@ func (rc *Receiver) revoke(ctx context.Context, lt token.Logout) (int, error) {
 	return n, nil
 }
 
-// refuse answers 400 (or 503/405) with the spec's JSON error and logs why.
+// refuse answers 400 (or 503/405) with a JSON error (error and
+// error_description, as Back-Channel Logout defines it) and logs why.
 func (rc *Receiver) refuse(ctx context.Context, w http.ResponseWriter, status int, code reason.Code, err error) {
 	rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "backchannel logout", slog.String("decision", "reject"), slog.String("reason", string(code)),
 		slog.String("error", err.Error()))

@@ -74,10 +74,10 @@ type Decision struct {
 // Allowed reports whether the decision is an allow.
 func (d Decision) Allowed() bool { return d.Reason == reason.OK }
 
-// Evaluate judges a session against its settings snapshot at now, in SPEC
-// order: absolute expiry, idle expiry (both skipped for exempt clients, see
-// Session.Presenting),
-// revocation, the user's standing, and policy-check freshness.
+// Evaluate judges a session against its settings snapshot at now, in this
+// order, the first failure deciding: absolute expiry, idle expiry (both
+// skipped for exempt clients, see Session.Presenting), revocation, the
+// user's standing, and policy-check freshness.
 func (s Settings) Evaluate(sess Session, now time.Time, e Enforcement) Decision {
 	var d Decision
 	if !s.exempt(sess) {
@@ -131,8 +131,8 @@ func (s Settings) CheckDeadline(sess Session, slack time.Duration) time.Time {
 }
 
 // ActivityInterval is the least time between two recorded activities of a
-// session: a minute, or a tenth of the idle timeout if smaller (SPEC
-// section 3), or the stay-signed-in renewal period where one is set.
+// session: a minute, or a tenth of the idle timeout if smaller, or the
+// stay-signed-in renewal period where one is set.
 // Because idle time is judged from the last recorded activity, a session
 // may reach its idle end up to one interval before "idle minutes after the
 // last request".

@@ -1,15 +1,15 @@
 package policy
 
 // Preset is a named policy that reproduces a well-known service's session
-// behaviour (SPEC section 2), applied as ordinary settings.
+// behaviour, applied as ordinary settings (GET /presets, docs/admin.md).
 type Preset struct {
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
 	Settings    Settings `json:"settings"`
 }
 
-// Presets returns the presets of SPEC section 2. Each starts from the
-// defaults and changes only what the service it copies does differently.
+// Presets returns the presets. Each starts from the defaults and changes
+// only what the service it copies does differently.
 func Presets() []Preset {
 	with := func(f func(*Settings)) Settings {
 		s := Defaults()

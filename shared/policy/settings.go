@@ -1,4 +1,4 @@
-// Package policy holds an environment's session settings (SPEC section 2),
+// Package policy holds an environment's session settings (docs/settings.md),
 // their validation, and the pure decision that judges a session's age
 // against them. It knows nothing of AWS, tokens or storage.
 package policy
@@ -90,7 +90,7 @@ type Range struct {
 }
 
 // Limits are the ranges validation allows. An operator may widen them per
-// deployment; DefaultLimits are SPEC section 2's table.
+// deployment (SETTINGS_LIMITS); DefaultLimits are the ranges otherwise.
 type Limits struct {
 	MaxSessionMinutes             Range `json:"maxSessionMinutes"`
 	InactivityMinutes             Range `json:"inactivityMinutes"`
@@ -101,9 +101,9 @@ type Limits struct {
 	StaySignedInInactivityMinutes Range `json:"staySignedInInactivityMinutes"`
 }
 
-// DefaultLimits returns SPEC section 2's ranges. The spec is silent on the
-// stay-signed-in limits; they default to 30 days so that long-lived
-// "remember me" sessions (SharePoint's 5 days) fit without widening.
+// DefaultLimits returns the default ranges (docs/settings.md). The
+// stay-signed-in limits default to 30 days so that long-lived "remember
+// me" sessions (SharePoint's 5 days) fit without widening.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxSessionMinutes:             Range{60, 1440},

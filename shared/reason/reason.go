@@ -1,5 +1,5 @@
-// Package reason holds the decision reason codes of SPEC section 6 and the
-// error type that carries one. Every deny in sessionguard has exactly one code.
+// Package reason holds the decision reason codes (docs/reason-codes.md)
+// and the error type that carries one. Every deny in sessionguard has exactly one code.
 package reason
 
 import (
@@ -10,7 +10,7 @@ import (
 // Code is a machine-readable reason for a decision.
 type Code string
 
-// The reason codes of SPEC section 6, plus OK for an allow.
+// The reason codes, plus OK for an allow.
 const (
 	OK                    Code = "ok"
 	TokenMissing          Code = "token_missing"
@@ -35,7 +35,7 @@ const (
 	Forbidden             Code = "forbidden"
 )
 
-// All lists every deny code, in SPEC order.
+// All lists every deny code, in the order of docs/reason-codes.md.
 var All = []Code{
 	TokenMissing, TokenMalformed, TokenSignature, TokenExpired, TokenNotYetValid,
 	TokenIssuer, TokenAudience, TokenTooLarge, SessionMissing, SessionUnknown,
@@ -46,7 +46,7 @@ var All = []Code{
 // Status is how an edge should answer a deny.
 type Status int
 
-// Deny classes (SPEC section 5): the client must sign in again (401), the
+// Deny classes: the client must sign in again (401), the
 // caller is not allowed whatever it does (403), or a dependency failed and the
 // answer is a fail-closed server error (500, never cached by API Gateway).
 const (
