@@ -42,17 +42,15 @@ browser-deps:
 # sam build, sam local invoke on every function with each of its events,
 # sam local start-api through the template's authorizer. As root: Debian's
 # podman (rootful) serves a Docker-compatible socket, arm64 runs under
-# qemu-user-static, a stand-in base image is built locally; the packages are
-# installed with apt-get where missing, and the run tears down what it set up.
-SAM_LOCAL_DEPS = podman runc containernetworking-plugins iptables iproute2 qemu-user-static busybox-static ca-certificates
+# qemu-user-static, a stand-in base image is built locally, on a network of
+# the run's own. infra/samlocal/deps.sh installs the engine's packages where
+# missing and extracts qemu and busybox into SAM_LOCAL_TOOLS (the machine's
+# packages stay as they are); the run tears down what it set up.
+SAM_LOCAL_TOOLS = /var/cache/sessionguard-samlocal
 sam-local-deps:
-	@missing=""; for p in $(SAM_LOCAL_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing$$missing for make sam-local"; \
-	  apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
-	  { apt-get update >/dev/null && apt-get install -y --no-install-recommends $$missing >/dev/null; }; fi
+	@sh infra/samlocal/deps.sh $(SAM_LOCAL_TOOLS)
 sam-local: sam-local-deps venv
-	$(WITH_VENV) SESSIONGUARD_SAM_LOCAL=1 $(GO) test -count=1 -v -timeout 30m ./infra/samlocal
+	$(WITH_VENV) SESSIONGUARD_SAM_LOCAL=1 SESSIONGUARD_SAM_LOCAL_TOOLS=$(SAM_LOCAL_TOOLS) $(GO) test -count=1 -v -timeout 30m ./infra/samlocal
 
 # The tests' Node servers (a real OpenID Provider: oidc-provider), pinned in
 # package.json and package-lock.json.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package samlocal
 
 import (
@@ -6,17 +8,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // The template deploys arm64 functions. On another machine the kernel
 // runs arm64 binaries through qemu-user-static, registered with
-// binfmt_misc; flag F opens the interpreter once at registration, so it
-// also runs inside containers, which do not have it.
+// binfmt_misc; flag F opens the interpreter once at registration, from
+// wherever it is (here, the folder make sam-local-deps extracts it into),
+// so it also runs inside containers, which do not have it.
 const (
-	binfmtDir   = "/proc/sys/fs/binfmt_misc"
-	binfmtName  = "sessionguard-aarch64"
-	qemuAarch64 = "qemu-aarch64-static"
+	binfmtDir  = "/proc/sys/fs/binfmt_misc"
+	binfmtName = "sessionguard-aarch64"
+	// Where Debian's qemu-user-static package has it, under Options.Tools.
+	qemuAarch64 = "usr/bin/qemu-aarch64-static"
 	// The ELF header of a 64-bit little-endian aarch64 executable, and the
 	// bytes of it that must match (as Debian's qemu-user-static registers).
 	aarch64Magic = `\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00`
@@ -29,8 +34,8 @@ const (
 type binfmtState struct {
 	native     bool   // the machine is arm64: nothing to do
 	existing   string // an entry registered by someone else, used as is
-	registered bool   // binfmtName was registered by us
-	mounted    bool   // binfmt_misc was mounted by us
+	Registered bool   `json:"registered,omitempty"` // binfmtName was registered by the run
+	Mounted    bool   `json:"mounted,omitempty"`    // binfmt_misc was mounted by the run
 }
 
 func (b binfmtState) String() string {
@@ -41,7 +46,7 @@ func (b binfmtState) String() string {
 		return "the machine's binfmt_misc entry " + b.existing
 	default:
 		s := "qemu-aarch64-static registered as " + binfmtName + " (flag F)"
-		if b.mounted {
+		if b.Mounted {
 			s += ", binfmt_misc mounted"
 		}
 		return s
@@ -50,18 +55,23 @@ func (b binfmtState) String() string {
 
 // registerAarch64 makes arm64 binaries run here: nothing on an arm64
 // machine, an enabled entry with flag F if the machine has one, else our
-// own entry (mounting binfmt_misc first if needed).
-func registerAarch64() (binfmtState, error) {
+// own entry for qemu (mounting binfmt_misc first if needed). It calls
+// record with what it is about to change before each change.
+func registerAarch64(qemu string, record func(binfmtState) error) (binfmtState, error) {
 	var b binfmtState
 	if isArm64() {
 		b.native = true
 		return b, nil
 	}
 	if _, err := os.Stat(filepath.Join(binfmtDir, "register")); err != nil {
-		if err := syscall.Mount("binfmt_misc", binfmtDir, "binfmt_misc", 0, ""); err != nil {
+		b.Mounted = true
+		if err := record(b); err != nil {
+			return b, err
+		}
+		if err := unix.Mount("binfmt_misc", binfmtDir, "binfmt_misc", 0, ""); err != nil {
+			b.Mounted = false
 			return b, fmt.Errorf("samlocal: mount binfmt_misc on %s: %w", binfmtDir, err)
 		}
-		b.mounted = true
 	}
 	entries, _ := os.ReadDir(binfmtDir)
 	for _, e := range entries {
@@ -78,22 +88,25 @@ func registerAarch64() (binfmtState, error) {
 				return b, fmt.Errorf("samlocal: binfmt_misc entry %s runs arm64 binaries without flag F, so not inside containers: disable it (echo 0 > %s) or re-register it with F", e.Name(), filepath.Join(binfmtDir, e.Name()))
 			}
 			if e.Name() == binfmtName { // left by a run that could not tear down
-				b.registered = true
-			} else {
-				b.existing = e.Name()
+				b.Registered = true
+				return b, record(b)
 			}
+			b.existing = e.Name()
 			return b, nil
 		}
 	}
-	qemu, err := execPath(qemuAarch64)
-	if err != nil {
+	if err := isStatic(qemu); err != nil {
+		return b, fmt.Errorf("%w (make sam-local-deps extracts Debian's qemu-user-static into Options.Tools)", err)
+	}
+	b.Registered = true
+	if err := record(b); err != nil {
 		return b, err
 	}
 	rule := fmt.Sprintf(":%s:M::%s:%s:%s:F", binfmtName, aarch64Magic, aarch64Mask, qemu)
 	if err := os.WriteFile(filepath.Join(binfmtDir, "register"), []byte(rule), 0); err != nil {
+		b.Registered = false
 		return b, fmt.Errorf("samlocal: register %s with binfmt_misc: %w", qemu, err)
 	}
-	b.registered = true
 	return b, nil
 }
 
@@ -106,32 +119,43 @@ func flagF(entry string) bool {
 	return false
 }
 
+// undo removes the run's entry, and unmounts binfmt_misc if the run
+// mounted it and no one has registered an entry since.
 func (b binfmtState) undo() error {
 	var errs []error
-	if b.registered {
+	if b.Registered {
 		if err := os.WriteFile(filepath.Join(binfmtDir, binfmtName), []byte("-1"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove the binfmt_misc entry %s: %w", binfmtName, err))
 		}
 	}
-	if b.mounted {
-		if err := syscall.Unmount(binfmtDir, 0); err != nil {
-			errs = append(errs, fmt.Errorf("unmount %s: %w", binfmtDir, err))
+	if b.Mounted {
+		entries, err := os.ReadDir(binfmtDir)
+		if err != nil {
+			errs = append(errs, err)
+		} else if onlyControlFiles(entries) {
+			if err := unix.Unmount(binfmtDir, 0); err != nil && !errors.Is(err, unix.EINVAL) { // EINVAL: not mounted
+				errs = append(errs, fmt.Errorf("unmount %s: %w", binfmtDir, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// onlyControlFiles reports whether a binfmt_misc folder holds no entry:
+// only its register and status files (or nothing: not mounted).
+func onlyControlFiles(entries []os.DirEntry) bool {
+	for _, e := range entries {
+		if e.Name() != "register" && e.Name() != "status" {
+			return false
+		}
+	}
+	return true
+}
+
 func isArm64() bool {
-	var u syscall.Utsname
-	if syscall.Uname(&u) != nil {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
 		return false
 	}
-	var b strings.Builder
-	for _, c := range u.Machine {
-		if c == 0 {
-			break
-		}
-		b.WriteByte(byte(c))
-	}
-	return b.String() == "aarch64"
+	return unix.ByteSliceToString(u.Machine[:]) == "aarch64"
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package samlocal
 
 import (
@@ -10,8 +12,9 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Each Lambda container has a network namespace of its own, whose
@@ -21,8 +24,8 @@ import (
 // Lambda container starts, before its process runs, an OCI hook asks the
 // test process to open listeners on the container's own 127.0.0.1:P for
 // each forwarded port; the test process accepts there and connects to the
-// host's 127.0.0.1:P. Nothing listens beyond loopback, and the functions
-// see the same URLs as the test.
+// host's 127.0.0.1:P. The test's servers listen on the host's loopback
+// only, and the functions see the same URLs as the test.
 
 // hookEnv names the forwarder's socket in the hook's environment; its
 // presence tells a process that it was started as the hook.
@@ -83,17 +86,17 @@ type hookRequest struct {
 }
 
 type forwarder struct {
-	path   string
-	ln     net.Listener
-	hostNS *os.File
+	path    string
+	ln      net.Listener
+	hostNS  *os.File
+	started func(id string) error // records a container before it starts
 
 	mu    sync.Mutex
 	ports []int
 	open  map[string][]net.Listener // by container id
-	seen  []string                  // every container started
 }
 
-func newForwarder(path string) (*forwarder, error) {
+func newForwarder(path string, started func(id string) error) (*forwarder, error) {
 	hostNS, err := os.Open("/proc/self/ns/net")
 	if err != nil {
 		return nil, fmt.Errorf("samlocal: %w", err)
@@ -103,7 +106,7 @@ func newForwarder(path string) (*forwarder, error) {
 		hostNS.Close()
 		return nil, fmt.Errorf("samlocal: %w", err)
 	}
-	f := &forwarder{path: path, ln: ln, hostNS: hostNS, open: map[string][]net.Listener{}}
+	f := &forwarder{path: path, ln: ln, hostNS: hostNS, started: started, open: map[string][]net.Listener{}}
 	go f.serve()
 	return f, nil
 }
@@ -112,12 +115,6 @@ func (f *forwarder) setPorts(ports []int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ports = append([]int(nil), ports...)
-}
-
-func (f *forwarder) containers() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.seen...)
 }
 
 func (f *forwarder) serve() {
@@ -141,8 +138,11 @@ func (f *forwarder) handle(c net.Conn) {
 	case "prestart":
 		f.mu.Lock()
 		ports := f.ports
-		f.seen = append(f.seen, req.ID)
 		f.mu.Unlock()
+		if err := f.started(req.ID); err != nil {
+			fmt.Fprintf(c, "error: %v\n", err)
+			return
+		}
 		lns, err := f.listenIn(req.Pid, ports)
 		if err != nil {
 			fmt.Fprintf(c, "error: %v\n", err)
@@ -219,12 +219,7 @@ func (f *forwarder) listenIn(pid int, ports []int) ([]net.Listener, error) {
 	return r.lns, r.err
 }
 
-func setns(ns *os.File) error {
-	if _, _, errno := syscall.RawSyscall(sysSetns, ns.Fd(), syscall.CLONE_NEWNET, 0); errno != 0 {
-		return errno
-	}
-	return nil
-}
+func setns(ns *os.File) error { return unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET) }
 
 // accept serves one forwarded port of a container until its listener is
 // closed.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package samlocal_test
 
 import (
@@ -41,7 +43,9 @@ func samSetup() error {
 // sam is the project's SAM CLI, run in the repository with the run's
 // engine and settings, and without the caller's AWS configuration: the
 // functions get the SAM CLI's placeholder credentials, which the local
-// servers take.
+// servers take. Run it through kids (children_test.go): it runs in a
+// process group of its own, which its context's end, an abort, or this
+// process's death ends.
 func sam(ctx context.Context, args ...string) *exec.Cmd {
 	bin, err := exec.LookPath("sam")
 	if err != nil {
@@ -60,16 +64,19 @@ func sam(ctx context.Context, args ...string) *exec.Cmd {
 	if engine != nil {
 		cmd.Env = append(cmd.Env, "DOCKER_HOST="+engine.Host)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = groupAttrs()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	return cmd
 }
 
 // localFlags are the flags of every sam local command here: the stand-in
-// image, which is never pulled (there is no registry to pull from).
+// image, which is never pulled (there is no registry to pull from), and
+// the run's network (every container's already: the SAM CLI connects
+// the container to it again, which podman takes as done).
 func localFlags() []string {
-	return []string{"--template-file", built, "--skip-pull-image", "--invoke-image", samlocal.StandIn}
+	return []string{"--template-file", built, "--skip-pull-image", "--invoke-image", samlocal.StandIn,
+		"--docker-network", samlocal.NetworkName}
 }
 
 // envFile writes the project's env.json with a sandbox's variables on

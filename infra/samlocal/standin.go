@@ -1,3 +1,5 @@
+//go:build linux
+
 package samlocal
 
 import (
@@ -9,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -53,16 +56,18 @@ else
 fi
 `
 
-// The host's files the stand-in copies.
+// The files the stand-in copies: a static busybox where Debian's
+// busybox-static package has it, under Options.Tools, and the host's CA
+// bundle.
 const (
-	busyboxPath  = "/bin/busybox" // Debian's busybox-static
+	busyboxPath  = "bin/busybox"
 	caBundlePath = "/etc/ssl/certs/ca-certificates.crt"
 )
 
 // standIn imports the stand-in image unless the one in store was built
 // from the same files; it says which it did.
 func (e *Engine) standIn(ctx context.Context) (string, error) {
-	rootfs, err := standInRootfs()
+	rootfs, err := standInRootfs(filepath.Join(e.o.Tools, busyboxPath))
 	if err != nil {
 		return "", err
 	}
@@ -89,10 +94,10 @@ func (e *Engine) standIn(ctx context.Context) (string, error) {
 // bytes for the same host files: a static busybox (the SAM CLI's
 // Dockerfile runs mv and chmod), the CA bundle at Amazon Linux's path,
 // /etc/passwd, and the folders Lambda mounts and fills.
-func standInRootfs() ([]byte, error) {
+func standInRootfs(busyboxPath string) ([]byte, error) {
 	busybox, err := os.ReadFile(busyboxPath)
 	if err != nil {
-		return nil, fmt.Errorf("samlocal: the stand-in image needs a static busybox (Debian's busybox-static): %w", err)
+		return nil, fmt.Errorf("samlocal: the stand-in image needs a static busybox (make sam-local-deps extracts Debian's busybox-static into Options.Tools): %w", err)
 	}
 	if err := isStatic(busyboxPath); err != nil {
 		return nil, err
@@ -134,8 +139,8 @@ func standInRootfs() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// isStatic fails for a dynamically linked executable: the stand-in has
-// no C library.
+// isStatic fails unless path is a statically linked executable: the
+// stand-in has no C library, and qemu runs inside containers.
 func isStatic(path string) error {
 	f, err := elf.Open(path)
 	if err != nil {
@@ -144,7 +149,7 @@ func isStatic(path string) error {
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("samlocal: %s is dynamically linked; the stand-in image needs a static busybox (Debian's busybox-static)", path)
+			return fmt.Errorf("samlocal: %s is dynamically linked; it must be static", path)
 		}
 	}
 	return nil

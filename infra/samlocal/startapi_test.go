@@ -1,3 +1,5 @@
+//go:build linux
+
 package samlocal_test
 
 import (
@@ -11,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,12 +43,12 @@ func TestStartAPIFlow(t *testing.T) {
 	var log lockedBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	child, err := kids.start(cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		cmd.Wait()
+		child.end()
 		if t.Failed() {
 			t.Logf("sam local start-api:\n%s", log.String())
 		}

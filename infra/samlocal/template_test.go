@@ -24,6 +24,15 @@ import (
 // Python), against env.json, samconfig.toml.example and the functions'
 // configuration.
 
+// root is the repository.
+var root = func() string {
+	r, err := filepath.Abs("../..")
+	if err != nil {
+		panic(err)
+	}
+	return r
+}()
+
 type function struct {
 	Layers      []string       `json:"layers"`
 	Environment map[string]any `json:"environment"`
