@@ -88,7 +88,7 @@ func (s *Stack) route(fn *function, guarded bool) http.HandlerFunc {
 		payload, _ := json.Marshal(ev)
 		out, err := fn.Invoke(r.Context(), payload)
 		if err != nil {
-			s.log.Error("gateway: function failed", "path", r.URL.Path, "err", err)
+			s.log.Error("gateway: function failed", "path", r.URL.Path, "error", err)
 			gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
 			return
 		}

@@ -56,11 +56,11 @@ func (s *Stack) runChecks(ctx context.Context, force bool) (checksResult, error)
 	var res checksResult
 	var err error
 	if res.Refresher, err = s.refresher.Run(ctx); err != nil {
-		s.log.Error("local: policy checks", "err", err)
+		s.log.Error("local: policy checks", "error", err)
 		return res, err
 	}
 	if res.Audits, err = s.auditor.Run(ctx); err != nil {
-		s.log.Error("local: audit", "err", err)
+		s.log.Error("local: audit", "error", err)
 	}
 	return res, err
 }

@@ -25,7 +25,7 @@ func Start(fn wiring.Function) {
 	log := newLogger(os.Stdout)
 	h, err := build(context.Background(), wiring.Deps{Log: log}, fn.Handler)
 	if err != nil {
-		log.Error("start", "err", err)
+		log.Error("start", "error", err)
 		os.Exit(1)
 	}
 	lambda.Start(h)

@@ -99,8 +99,8 @@ func New(cfg Config) *Receiver {
 // MaxBodyBytes caps a pushed SET.
 const MaxBodyBytes = 64 << 10
 
-// failure answers as RFC 8935 section 2.3 says: 400 with {"err",
-// "description"}.
+// failure answers a push the receiver refuses as the push delivery
+// protocol has it: 400 with {"err", "description"}, err one of its codes.
 func failure(w http.ResponseWriter, code, description string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusBadRequest)

@@ -22,7 +22,7 @@ type Issuer struct {
 	// Audiences are the accepted "aud" values; a token must carry one
 	// (unless its profile's audience rule says otherwise).
 	Audiences []string
-	// Profile names the issuer's profile (Profiles): how its tokens are
+	// Profile names the issuer's profile (ProfileNamed): how its tokens are
 	// shaped. Default oidc.
 	Profile string
 	// ClientIDs, when set, are the only clients whose tokens are accepted,
@@ -56,7 +56,7 @@ type Issuer struct {
 // tenant's keys (a multi-tenant entry), else the issuer's OIDC discovery
 // document (discovered true), which names the key set's URL.
 func (is Issuer) KeySetURL() (u string, discovered bool) {
-	p := Profiles[firstNonEmpty(is.Profile, "oidc")]
+	p := profiles[firstNonEmpty(is.Profile, "oidc")]
 	switch {
 	case is.JWKSURL != "":
 		return is.JWKSURL, false
@@ -198,7 +198,7 @@ func (v *Verifier) addIssuer(is Issuer) []string {
 	if is.Profile == "" {
 		is.Profile = "oidc"
 	}
-	p, ok := Profiles[is.Profile]
+	p, ok := profiles[is.Profile]
 	if !ok {
 		bad("profile %q is not one of %s", is.Profile, strings.Join(ProfileNames(), ", "))
 		return problems

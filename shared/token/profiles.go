@@ -2,6 +2,7 @@ package token
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -94,8 +95,16 @@ func googleVariants(iss string) []string {
 	return nil
 }
 
-// Profiles are the known profiles by name.
-var Profiles = map[string]Profile{
+// ProfileNamed returns the known profile of that name: a copy, so no
+// caller changes what a profile means.
+func ProfileNamed(name string) (Profile, bool) {
+	p, ok := profiles[name]
+	p.ClientClaims, p.HeaderTypes, p.ClaimEquals = slices.Clone(p.ClientClaims), slices.Clone(p.HeaderTypes), maps.Clone(p.ClaimEquals)
+	return p, ok
+}
+
+// profiles are the known profiles by name.
+var profiles = map[string]Profile{
 	"oidc": {Name: "oidc", ClientClaims: []string{"azp", "appid", "client_id"}, Audience: AudienceListed},
 	"rfc9068": {Name: "rfc9068", ClientClaims: []string{"client_id"}, Audience: AudienceListed,
 		HeaderTypes: []string{"at+jwt", "application/at+jwt"}, RequireClient: true},
@@ -122,8 +131,8 @@ func (p *Profile) audienceAlone() bool {
 
 // ProfileNames lists the profiles, sorted.
 func ProfileNames() []string {
-	names := make([]string, 0, len(Profiles))
-	for n := range Profiles {
+	names := make([]string, 0, len(profiles))
+	for n := range profiles {
 		names = append(names, n)
 	}
 	slices.Sort(names)

@@ -227,3 +227,17 @@ func TestGrantsAdminRefusedOnAMultiTenantEntry(t *testing.T) {
 		t.Errorf("NewVerifier = %v; want an error naming grantsAdmin on a multi-tenant issuer", err)
 	}
 }
+
+// A caller changing the profile it was given changes no profile.
+func TestProfilesCannotBeChanged(t *testing.T) {
+	p, ok := ProfileNamed("cognito")
+	if !ok || len(p.ClaimEquals) == 0 {
+		t.Fatalf("ProfileNamed(cognito) = %+v, %v", p, ok)
+	}
+	p.ClaimEquals["token_use"] = "id"
+	p.ClientClaims = append(p.ClientClaims[:0], "anything")
+	again, _ := ProfileNamed("cognito")
+	if again.ClaimEquals["token_use"] != "access" || (len(again.ClientClaims) > 0 && again.ClientClaims[0] == "anything") {
+		t.Errorf("a caller's change reached the profile: %+v", again)
+	}
+}

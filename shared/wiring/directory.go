@@ -57,11 +57,17 @@ func directoryKeys(c config.Config) func(id string) []session.UserKey {
 		out := make([]session.UserKey, 0, len(c.Token.Issuers))
 		for _, is := range c.Token.Issuers {
 			sub := id
-			if tc := is.TenantClaim; tc != "" || token.Profiles[is.Profile].TenantClaim != "" {
+			if tc := is.TenantClaim; tc != "" || profileTenantClaim(is.Profile) != "" {
 				sub = tenant + "/" + id
 			}
 			out = append(out, session.UserKey{Issuer: is.Issuer, Subject: sub})
 		}
 		return out
 	}
+}
+
+// profileTenantClaim is the tenant claim of the named profile, or "".
+func profileTenantClaim(name string) string {
+	p, _ := token.ProfileNamed(name)
+	return p.TenantClaim
 }

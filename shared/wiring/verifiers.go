@@ -40,7 +40,7 @@ func newVerifier(ctx context.Context, c token.Config, log *slog.Logger) (*token.
 		return nil, err
 	}
 	if err := v.Prefetch(ctx); err != nil {
-		log.Warn("start: key sets not fetched; retrying on use", "err", err)
+		log.Warn("start: key sets not fetched; retrying on use", "error", err)
 	}
 	return v, nil
 }
