@@ -22,6 +22,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/refresher"
@@ -86,7 +87,7 @@ func newWorld(t *testing.T, warm bool) *world {
 		t.Fatal(err)
 	}
 	w := &world{idp: idp, jwks: jwks, ddb: ddb, store: st, id: id, clock: clock,
-		auth: authorizer.New(v, st, authorizer.Environments{Source: "fixed", Name: "prod", Known: []string{"prod"}}, policy.Enforcement{}, nil)}
+		auth: authorizer.New(v, st, environment.Config{Source: "fixed", Name: "prod", Known: []string{"prod"}}, policy.Enforcement{}, nil)}
 	if warm {
 		if r := w.decide(t, jwa.RS256); !r.Allowed() {
 			t.Fatalf("warm-up decision = %s", r.Reason)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/infra/oidcprovider"
-	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/audit"
 )
 
 // axeSource is axe-core (npm, pinned in package.json), read from the
@@ -99,7 +99,7 @@ func TestAuditChartsAndNarrowScreen(t *testing.T) {
 		`{"activeSessions":7,"revocations":{"sign_out":2,"admin":1},"directoryErrorRate":0.25}`,
 		`{"activeSessions":5,"revocations":{"user_disabled":4},"directoryErrorRate":0.1}`,
 	} {
-		if err := s.Store.PutReport(ctx, session.Report{Environment: Environment, At: clock.Now().Add(time.Duration(i-3) * 24 * time.Hour), Body: []byte(body)}); err != nil {
+		if err := s.Store.PutReport(ctx, audit.Record{Environment: Environment, At: clock.Now().Add(time.Duration(i-3) * 24 * time.Hour), Body: []byte(body)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -235,7 +235,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Someone else saves first: the console explains the conflict.
 	other := set
 	other.SessionExpiration.WarningMinutes = 45
-	if err := s.Store.PutSettings(ctx, session.SettingsChange{Environment: Environment, Version: 2, At: time.Now(), Actor: "other-admin", Old: set, New: other}); err != nil {
+	if err := s.Store.PutSettings(ctx, policy.SettingsChange{Environment: Environment, Version: 2, At: time.Now(), Actor: "other-admin", Old: set, New: other}); err != nil {
 		t.Fatal(err)
 	}
 	b.typeInto("#sessionExpiration-warningMinutes", "30")
@@ -302,7 +302,7 @@ func TestExpiryWarningInBrowser(t *testing.T) {
 	s, clock := startStack(t)
 	capped := policy.Defaults()
 	capped.SessionExpiration = policy.SessionExpiration{Enabled: true, MaxSessionMinutes: 60, WarningMinutes: 20}
-	if err := s.Store.PutSettings(ctx, session.SettingsChange{Environment: Environment, Version: 1, At: clock.Now(), Actor: "test", Old: policy.Defaults(), New: capped}); err != nil {
+	if err := s.Store.PutSettings(ctx, policy.SettingsChange{Environment: Environment, Version: 1, At: clock.Now(), Actor: "test", Old: policy.Defaults(), New: capped}); err != nil {
 		t.Fatal(err)
 	}
 	b := newBrowser(t)
@@ -333,7 +333,7 @@ func TestKeepWorkingResetsTheIdleCountdown(t *testing.T) {
 	s, clock := startStack(t)
 	idle := policy.Defaults()
 	idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 6}
-	if err := s.Store.PutSettings(ctx, session.SettingsChange{Environment: Environment, Version: 1, At: clock.Now(), Actor: "test", Old: policy.Defaults(), New: idle}); err != nil {
+	if err := s.Store.PutSettings(ctx, policy.SettingsChange{Environment: Environment, Version: 1, At: clock.Now(), Actor: "test", Old: policy.Defaults(), New: idle}); err != nil {
 		t.Fatal(err)
 	}
 	b := newBrowser(t)

@@ -191,7 +191,3 @@ func (r Result) deny(c reason.Code, err error) Result {
 	r.Reason, r.Err = c, err
 	return r
 }
-
-// Environments is environment.Config, for the tests that still name it
-// here; it goes once they name the new package.
-type Environments = environment.Config

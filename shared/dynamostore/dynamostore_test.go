@@ -22,6 +22,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/directory"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/refresher"
@@ -139,7 +140,7 @@ func TestNoLostUpdate(t *testing.T) {
 				}
 				next := cur
 				next.MaxSessionsPerUser = w + 1 // marks the writer
-				err = st.PutSettings(ctx, session.SettingsChange{Environment: "prod", Version: v + 1, At: time.Now(),
+				err = st.PutSettings(ctx, policy.SettingsChange{Environment: "prod", Version: v + 1, At: time.Now(),
 					Actor: fmt.Sprintf("writer-%d", w), Old: cur, New: next})
 				if errors.Is(err, session.ErrVersionConflict) {
 					conflicts.Add(1)
@@ -153,7 +154,7 @@ func TestNoLostUpdate(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	var hist []session.SettingsChange
+	var hist []policy.SettingsChange
 	cursor := ""
 	for {
 		page, next, err := st.History(ctx, "prod", session.Page{Limit: 10, Cursor: cursor})
@@ -193,7 +194,7 @@ func TestNoLostUpdate(t *testing.T) {
 
 // issuer serves a development issuer for the test and returns it with a
 // verifier that trusts it and the one environment "prod".
-func issuer(t testing.TB, clock *devidp.Clock) (*devidp.Issuer, *token.Verifier, authorizer.Environments) {
+func issuer(t testing.TB, clock *devidp.Clock) (*devidp.Issuer, *token.Verifier, environment.Config) {
 	t.Helper()
 	idp, stop, err := devidp.NewServer(clock.Now)
 	if err != nil {
@@ -204,7 +205,7 @@ func issuer(t testing.TB, clock *devidp.Clock) (*devidp.Issuer, *token.Verifier,
 	if err != nil {
 		t.Fatal(err)
 	}
-	return idp, v, authorizer.Environments{Source: "fixed", Name: "prod", Known: []string{"prod"}}
+	return idp, v, environment.Config{Source: "fixed", Name: "prod", Known: []string{"prod"}}
 }
 
 // The authorizer's allow path makes exactly one DynamoDB read, and a

@@ -14,10 +14,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/policy"
-	"github.com/sessionguard/sessionguard/shared/runcount"
-	"github.com/sessionguard/sessionguard/shared/stream"
 )
 
 // IDLen is the length of an encoded session id: 32 random bytes (256 bits)
@@ -313,12 +310,3 @@ func (l Limit) Apply(live []Session, at time.Time) (ended, kept []Session, err e
 	}
 	return ended, sorted[over:], nil
 }
-
-// The records below moved to packages of their own; these names stay
-// until the tests that still use them name the new ones.
-type (
-	SettingsChange = policy.SettingsChange
-	Report         = audit.Record
-	Stream         = stream.Stream
-	RunCount       = runcount.Count
-)

@@ -36,10 +36,8 @@ type Function struct {
 	// function.
 	Routes []route.Route
 	// Handler builds its handler, once per cold start, from the
-	// configuration and the table; the Lambda runtime runs it
-	// (lambda.Start). It takes the DynamoDB store itself, not an
-	// interface of every store method, so that a binary links only the
-	// methods its function calls.
+	// configuration and the DynamoDB table; the Lambda runtime runs it
+	// (lambda.Start).
 	Handler func(ctx context.Context, d Deps, store *dynamostore.Store) (any, error)
 }
 
