@@ -11,7 +11,9 @@ func TestWrite(t *testing.T) {
 		mediaType string
 	}{
 		{func(w *httptest.ResponseRecorder) { Write(w, 201, map[string]int{"a": 1}) }, "application/json"},
-		{func(w *httptest.ResponseRecorder) { WriteAs(w, 201, "application/problem+json", map[string]int{"a": 1}) }, "application/problem+json"},
+		{func(w *httptest.ResponseRecorder) {
+			WriteAs(w, 201, "application/problem+json", map[string]int{"a": 1})
+		}, "application/problem+json"},
 	} {
 		w := httptest.NewRecorder()
 		c.write(w)
