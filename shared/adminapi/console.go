@@ -76,8 +76,12 @@ func (a *API) console(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Set("Content-Type", ct)
-	// net/http writes the file: its length, HEAD, byte ranges (embedded
-	// files have no modification time, so there is no conditional answer).
+	// net/http writes the file: its length and HEAD. Every GET gets the
+	// whole file, as before: ranges and conditions are not served (a 412,
+	// 304 or 416 of net/http's would also drop the no-cache above).
+	for _, k := range []string{"Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
+		r.Header.Del(k)
+	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
 }
 

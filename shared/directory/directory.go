@@ -107,8 +107,12 @@ func do(ctx context.Context, hc *http.Client, mk func() (*http.Request, error)) 
 // retries and body cap as the adapters' own.
 type viaDo struct{ hc *http.Client }
 
-// RoundTrip sends req through do and answers what do read.
+// RoundTrip sends req through do and answers what do read; it closes
+// req's body, as a RoundTripper must.
 func (t viaDo) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		defer req.Body.Close()
+	}
 	status, h, body, err := do(req.Context(), t.hc, func() (*http.Request, error) {
 		r := req.Clone(req.Context())
 		if req.GetBody != nil {
