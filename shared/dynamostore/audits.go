@@ -4,10 +4,8 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -17,8 +15,8 @@ import (
 
 // PutReport stores an audit report. Reports do not expire.
 func (st *Store) PutReport(ctx context.Context, r audit.Record) error {
-	if !json.Valid(r.Body) {
-		return fmt.Errorf("dynamodb: report of %s at %s is not JSON", r.Environment, r.At.Format(time.RFC3339))
+	if err := r.Check(); err != nil {
+		return fmt.Errorf("dynamodb: %w", err)
 	}
 	it := key(envPK(r.Environment), "A#"+sortTime(r.At))
 	it["at"] = nanos(r.At)

@@ -2,10 +2,8 @@ package memstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -13,8 +11,8 @@ import (
 
 // PutReport stores an audit report.
 func (m *Store) PutReport(_ context.Context, r audit.Record) error {
-	if !json.Valid(r.Body) {
-		return fmt.Errorf("memstore: report of %s at %s is not JSON", r.Environment, r.At.Format(time.RFC3339))
+	if err := r.Check(); err != nil {
+		return fmt.Errorf("memstore: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
