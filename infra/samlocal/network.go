@@ -211,3 +211,32 @@ func restoreForwarding(path string, st *runState) error {
 	}
 	return nil
 }
+
+// network writes the run's network for podman, on a subnet no route of
+// the host uses, and turns IP forwarding on if it is off (recorded, so
+// that teardown turns it off again).
+func (e *Engine) network() error {
+	out, err := hostRun("ip", "-4", "route", "show", "table", "all")
+	if err != nil {
+		return fmt.Errorf("samlocal: %w", err)
+	}
+	subnet, err := freeSubnet(lines(out))
+	if err != nil {
+		return err
+	}
+	conf := networkConfig(subnet, e.files.ipam())
+	if err := os.WriteFile(filepath.Join(e.files.netConf(), NetworkName+".conflist"), conf, 0o600); err != nil {
+		return fmt.Errorf("samlocal: %w", err)
+	}
+	off, err := forwardingOff(ipForward)
+	if err != nil || !off {
+		return err
+	}
+	if err := e.record(func(st *runState) { st.IPForwardSet = true }); err != nil {
+		return err
+	}
+	if err := os.WriteFile(ipForward, []byte("1\n"), 0); err != nil {
+		return fmt.Errorf("samlocal: turn on IP forwarding: %w", err)
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // What a run sets up on the machine is written down before it is set up,
@@ -180,4 +182,32 @@ func clearState(d stateFiles) error {
 	}
 	os.Remove(string(d)) // if empty
 	return nil
+}
+
+// removeLeftovers removes what an earlier run recorded and could not tear
+// down, and checks that the run's bridge is not there without a record.
+func (e *Engine) removeLeftovers() error {
+	st, err := e.files.load()
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		step := time.Now()
+		if err := removeLeftovers(e.files, st); err != nil {
+			return fmt.Errorf("samlocal: an earlier run (pid %d) could not tear down, and neither could this one (what it set up is in %s): %w", st.Pid, e.files.record(), err)
+		}
+		e.logf("removed what an earlier run (pid %d) left: %d containers, its network, its binfmt_misc entry (%v)", st.Pid, len(st.Containers), time.Since(step).Round(time.Millisecond))
+	}
+	if _, err := net.InterfaceByName(bridgeName); err == nil {
+		return fmt.Errorf("samlocal: the link %s is there, and no run recorded it: remove it (ip link delete %s) if no run of this suite uses it", bridgeName, bridgeName)
+	}
+	return nil
+}
+
+// record changes the run's record and writes it down.
+func (e *Engine) record(change func(*runState)) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	change(&e.st)
+	return e.files.save(&e.st)
 }
