@@ -16,7 +16,7 @@ import (
 	"strings"
 )
 
-//go:embed authorizer/*.json sessions/*.json settings/*.json refresher/*.json signals/*.json auditor/*.json cognitoevents/*.json signalspoll/*.json refreshworker/*.json
+//go:embed */*.json
 var files embed.FS
 
 // Placeholders in the event files.

@@ -77,8 +77,11 @@ func TestTableIsTheTemplate(t *testing.T) {
 		if strings.ToLower(strings.TrimSuffix(f.LogicalID, "Function")) != f.Name || !strings.HasSuffix(f.LogicalID, "Function") {
 			t.Errorf("%s: logical id %s; want the name, capitalised, then Function (the Makefile's build rule derives the folder from it)", f.Name, f.LogicalID)
 		}
-		if st, err := os.Stat("../../functions/" + f.Name + "/main.go"); err != nil || st.IsDir() {
+		// Its main starts its own row, not a copy of another's.
+		if src, err := os.ReadFile("../../functions/" + f.Name + "/main.go"); err != nil {
 			t.Errorf("%s has no functions/%s/main.go", f.Name, f.Name)
+		} else if !strings.Contains(string(src), "wiring."+f.LogicalID+"(") {
+			t.Errorf("functions/%s/main.go does not call wiring.%s(), its row", f.Name, f.LogicalID)
 		}
 		if f.Handler == nil {
 			t.Errorf("%s has no handler", f.Name)
