@@ -76,8 +76,16 @@ func TestCloseStopsAStartUnderWay(t *testing.T) {
 	e.lockPath, e.files = filepath.Join(dir, "lock"), stateFiles(filepath.Join(dir, "state"))
 	started := make(chan error, 1)
 	go func() { started <- e.Start(context.Background()) }()
-	for !strings.Contains(log.String(), "waiting for another run") {
-		time.Sleep(10 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(log.String(), "waiting for another run"); {
+		select {
+		case err := <-started:
+			t.Fatalf("Start = %v before it waited for the other run's lock", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			e.Close()
+			t.Fatalf("Start did not wait for the other run's lock within 10s; its log: %q", log.String())
+		}
 	}
 	if err := e.Close(); err != nil {
 		t.Errorf("Close = %v", err)
