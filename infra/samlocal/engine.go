@@ -45,6 +45,7 @@ type Engine struct {
 	log      io.Writer
 	files    stateFiles
 	lockPath string
+	check    func() error // checkMachine
 
 	mu          sync.Mutex
 	st          runState // what the run set up, as recorded in files
@@ -65,7 +66,7 @@ type Engine struct {
 // undoes what Start did, also after a failed Start, and stops a Start
 // still under way.
 func New(o Options) *Engine {
-	e := &Engine{o: o, log: o.Log, files: stateFiles(stateDir), lockPath: lockPath}
+	e := &Engine{o: o, log: o.Log, files: stateFiles(stateDir), lockPath: lockPath, check: checkMachine}
 	if e.log == nil {
 		e.log = io.Discard
 	}
@@ -92,7 +93,7 @@ func (e *Engine) Start(ctx context.Context) error {
 }
 
 func (e *Engine) start(ctx context.Context) error {
-	if err := checkMachine(); err != nil {
+	if err := e.check(); err != nil {
 		return err
 	}
 	var err error

@@ -55,16 +55,10 @@ func TestGroupStop(t *testing.T) {
 }
 
 // Close stops a Start still waiting for another run, which then returns;
-// Close has nothing to undo, and Start after Close refuses.
+// Close has nothing to undo, and Start after Close refuses. Nothing
+// before the lock needs the machine but checkMachine, which the test
+// passes over: it needs nothing but Go.
 func TestCloseStopsAStartUnderWay(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("Start needs root")
-	}
-	for _, tool := range []string{"podman", "runc", "iptables", "ip"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skip("Start needs " + tool)
-		}
-	}
 	dir := t.TempDir()
 	other, err := lockMachine(context.Background(), filepath.Join(dir, "lock"), func() {})
 	if err != nil {
@@ -74,6 +68,7 @@ func TestCloseStopsAStartUnderWay(t *testing.T) {
 	log := &syncBuffer{}
 	e := New(Options{Dir: dir, Log: log})
 	e.lockPath, e.files = filepath.Join(dir, "lock"), stateFiles(filepath.Join(dir, "state"))
+	e.check = func() error { return nil }
 	started := make(chan error, 1)
 	go func() { started <- e.Start(context.Background()) }()
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(log.String(), "waiting for another run"); {

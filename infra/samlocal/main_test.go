@@ -21,10 +21,11 @@ import (
 )
 
 // The tests that run the SAM CLI's containers run only with enable set
-// to 1 (make sam-local sets it, as root, after make sam-local-deps), and
-// take qemu and busybox from the folder tools names.
+// to 1 (make sam-local sets it, as root, after make sam-local-deps; the
+// needs package's doc says the rule), and take qemu and busybox from the
+// folder tools names.
 const (
-	enable = "SESSIONGUARD_SAM_LOCAL"
+	enable = needs.SAMLocal
 	tools  = "SESSIONGUARD_SAM_LOCAL_TOOLS"
 )
 
@@ -49,11 +50,14 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) (code int) {
 	flag.Parse()
-	if os.Getenv(enable) != "1" || testing.Short() {
-		return m.Run()
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, err); return 1 }
+	if os.Getenv(enable) != "1" {
+		return m.Run() // the container tests skip, naming make sam-local
+	}
+	if testing.Short() { // they would skip, and make sam-local pass without them
+		return fail(errors.New("samlocal: " + enable + "=1 runs the container tests, which -short skips: drop one or the other"))
 	}
 	start := time.Now()
-	fail := func(err error) int { fmt.Fprintln(os.Stderr, err); return 1 }
 	// From here on, a run interrupted (^C, SIGTERM) or about to run out of
 	// time still tears down: abort ends the sam commands, then undoes what
 	// teardown holds (the engine's Close stops a Start under way), then
@@ -125,10 +129,12 @@ func abort(why string) {
 	os.Exit(2)
 }
 
+// needEngine skips t unless make sam-local runs it (needs.Parts), where
+// TestMain has started the engine or failed.
 func needEngine(t *testing.T) {
 	needs.Parts(t, needs.SAMCLI, needs.Moto, needs.Engine)
 	if engine == nil {
-		t.Skip("runs the SAM CLI's containers: make sam-local (" + enable + "=1, as root)")
+		t.Fatal("the engine did not start")
 	}
 }
 

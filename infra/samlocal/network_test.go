@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sessionguard/sessionguard/infra/needs"
 )
 
 func TestFreeSubnet(t *testing.T) {
@@ -152,11 +154,14 @@ func TestRemoveNetwork(t *testing.T) {
 // namespace of the test's: the run's rules, chains, bridge and veth go;
 // another network's port forwarding, bridge and veth stay.
 func TestRemoveNetworkInANetworkNamespace(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs root, iptables and ip: skipped under -short")
-	}
+	needs.Parts(t, needs.Engine)
 	if os.Geteuid() != 0 {
-		t.Skip("needs root (a network namespace, iptables)")
+		t.Fatal("needs root: a network namespace, iptables")
+	}
+	for _, tool := range []string{"ip", "iptables"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ns := "sessionguard-samlocal-test-" + strconv.Itoa(os.Getpid())
 	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
