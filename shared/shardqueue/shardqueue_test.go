@@ -24,6 +24,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/shardqueue"
+	"github.com/sessionguard/sessionguard/shared/shardqueue/sender"
 )
 
 var server *dynamotest.Server
@@ -41,7 +42,7 @@ type fleet struct {
 	store  *memstore.Store
 	dir    *devdir.Directory
 	client *sqs.Client
-	queue  *shardqueue.Queue
+	queue  *sender.Queue
 	ref    *refresher.Refresher
 	hashes map[string]session.Hash
 	logs   *bytes.Buffer
@@ -54,7 +55,7 @@ func newFleet(t *testing.T, users int, guard refresher.Guard, capacity int) *fle
 	f.store = memstore.New(f.clock.Now)
 	srv := httptest.NewServer(f.dir)
 	t.Cleanup(srv.Close)
-	c, err := shardqueue.NewClient(ctx, shardqueue.Options{Endpoint: server.Endpoint, Region: "eu-west-1", LocalCredentials: true})
+	c, err := sender.NewClient(ctx, sender.Options{Endpoint: server.Endpoint, Region: "eu-west-1", LocalCredentials: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func newFleet(t *testing.T, users int, guard refresher.Guard, capacity int) *fle
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.queue = &shardqueue.Queue{Client: c, URL: aws.ToString(q.QueueUrl)}
+	f.queue = &sender.Queue{Client: c, URL: aws.ToString(q.QueueUrl)}
 	f.ref = refresher.New(refresher.Config{Store: f.store, Directory: &directory.HTTPJSON{BaseURL: srv.URL}, Environments: []string{"prod"},
 		Concurrency: 32, Guard: guard, Now: f.clock.Now, Log: obs.NewLogger(f.logs),
 		FanOut: &refresher.FanOut{Queue: f.queue, Counter: f.store, Capacity: capacity, Size: 1000}})

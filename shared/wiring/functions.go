@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -49,9 +50,11 @@ func (f Function) Reads(v config.Variable) bool {
 // Functions is every Lambda function, one row each. The Makefile's
 // build targets, the template (TestTableIsTheTemplate), the functions'
 // folders, the variables each reads, the routes (Routes) and the
-// emulator's sandbox (infra/lambdarun) all follow it. Each row is a
-// function of its own so that a function's binary links its own handler
-// only.
+// emulator's sandbox (infra/lambdarun) all follow it. Each function's main
+// starts its own row, as the row's constructor builds it; here the
+// refresher's row has no queue (the table is read for its names,
+// variables and routes, not run), so that this package does not import
+// the SQS SDK and only the refresher's binary links it.
 func Functions() []Function {
 	return []Function{
 		AuthorizerFunction(),
@@ -59,7 +62,7 @@ func Functions() []Function {
 		SettingsFunction(),
 		SignalsFunction(),
 		SignalsPollFunction(),
-		RefresherFunction(),
+		RefresherFunction(nil),
 		RefreshWorkerFunction(),
 		CognitoEventsFunction(),
 		AuditorFunction(),
@@ -88,7 +91,10 @@ func Routes() map[string][]route.Route {
 	return out
 }
 
-// The variables several functions read.
+// The groups of variables that several functions read: the token
+// verifier's limits, the authorizer's enforcement (its cache and the
+// policy checks it runs), where a request names its environment and
+// carries its session, and the directory the policy checks read.
 func tokenLimitVars() []string {
 	return []string{"MAX_TOKEN_BYTES", "CLOCK_SKEW_SECONDS", "JWKS_MAX_AGE_SECONDS", "JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", "JWKS_FETCH_TIMEOUT_MS"}
 }
@@ -180,8 +186,10 @@ func SignalsPollFunction() Function {
 
 // RefresherFunction re-checks users at the directory, on a schedule;
 // above REFRESHER_FANOUT_ABOVE due users it queues shards for
-// RefreshWorkerFunction instead.
-func RefresherFunction() Function {
+// RefreshWorkerFunction instead, on the queue at REFRESH_QUEUE_URL that
+// open returns (its main passes sender.Open). With open nil, a
+// configuration that sets REFRESH_QUEUE_URL does not start.
+func RefresherFunction(open func(ctx context.Context, url string) (refresher.Queue, error)) Function {
 	return Function{Name: "refresher", LogicalID: "RefresherFunction",
 		Variables: slices.Concat(directoryVars(), []string{"DIRECTORY_CHANGES", "REFRESH_QUEUE_URL", "REFRESHER_FANOUT_ABOVE", "REFRESHER_SHARD_USERS"}),
 		Handler: func(ctx context.Context, d Deps, store *dynamostore.Store) (any, error) {
@@ -191,11 +199,14 @@ func RefresherFunction() Function {
 			}
 			var fan *refresher.FanOut
 			if url := d.Config.Directory.QueueURL; url != "" {
-				client, err := shardqueue.NewClient(ctx, shardqueue.Options{})
+				if open == nil {
+					return nil, errors.New("wiring: REFRESH_QUEUE_URL is set, but this refresher was built without a queue")
+				}
+				q, err := open(ctx, url)
 				if err != nil {
 					return nil, err
 				}
-				fan = FanOut(d, store, &shardqueue.Queue{Client: client, URL: url})
+				fan = FanOut(d, store, q)
 			}
 			r := Refresher(d, dir, store, fan)
 			return func(ctx context.Context) (map[string]refresher.Report, error) { return r.Run(ctx) }, nil
