@@ -7,7 +7,9 @@
 // are revoked (sessions record the access token's sid). With only a sub,
 // every session of that user at that issuer, in every environment. The
 // token's jti is remembered, so a replay changes nothing. Answers are 200,
-// or 400 with a JSON error (section 2.8), always Cache-Control: no-store.
+// or a JSON error (error and error_description): 400 invalid_request for
+// a refused logout token, 503 temporarily_unavailable; always
+// Cache-Control: no-store.
 package backchannel
 
 import (

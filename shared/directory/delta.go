@@ -153,8 +153,8 @@ type scimFilter struct {
 }
 
 // filtering reports whether the service provider advertises filtering
-// (ServiceProviderConfig filter.supported, RFC 7643 section 5), asking
-// until it has answered.
+// (filter.supported: true in its /ServiceProviderConfig document),
+// asking until it has answered.
 func (d *SCIM) filtering(ctx context.Context) (bool, error) {
 	f := &d.filter
 	f.mu.Lock()

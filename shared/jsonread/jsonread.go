@@ -7,9 +7,9 @@
 // jsontext enforces what a security-relevant parser must: a member name
 // that appears twice in one object (after unescaping, so "sub" and
 // "s\u0075b" are the same name) is an error, invalid UTF-8 is an error,
-// and nothing may follow the top-level value. RFC 7519 section 4 allows a
-// JWT parser either to refuse duplicate claim names or to take the last
-// one; refusing them leaves no room for two parsers to disagree.
+// and nothing may follow the top-level value. A JWT parser may either
+// refuse duplicate claim names or take the last one, and parsers differ;
+// refusing them leaves no room for two parsers to disagree about a claim.
 package jsonread
 
 import (

@@ -23,13 +23,16 @@ import (
 	"github.com/sessionguard/sessionguard/shared/endpoint"
 )
 
-// The delivery methods (SSF 1.0 section 7.1.1).
+// The delivery methods a stream names in delivery.method: push (the
+// transmitter POSTs each SET to endpoint_url) and poll (the receiver asks
+// the transmitter's endpoint_url for them).
 const (
 	PushDelivery = "urn:ietf:rfc:8935"
 	PollDelivery = "urn:ietf:rfc:8936"
 )
 
-// Metadata is a transmitter's configuration metadata (section 7.1).
+// Metadata is a transmitter's configuration metadata: the document at its
+// /.well-known/ssf-configuration, naming its keys and stream endpoints.
 type Metadata struct {
 	SpecVersion              string   `json:"spec_version,omitempty"`
 	Issuer                   string   `json:"issuer"`
@@ -46,7 +49,8 @@ type Delivery struct {
 	EndpointURL string `json:"endpoint_url,omitempty"`
 }
 
-// StreamConfig is a stream's configuration (section 8.1.1).
+// StreamConfig is a stream's configuration, as the configuration
+// endpoint reads and writes it.
 type StreamConfig struct {
 	StreamID        string          `json:"stream_id,omitempty"`
 	Iss             string          `json:"iss,omitempty"`
@@ -58,7 +62,7 @@ type StreamConfig struct {
 	Description     string          `json:"description,omitempty"`
 }
 
-// Status is a stream's status (section 8.1.2).
+// Status is a stream's status, as the status endpoint reads and writes it.
 type Status struct {
 	StreamID string `json:"stream_id"`
 	Status   string `json:"status"` // enabled, paused or disabled
@@ -266,7 +270,9 @@ func do(ctx context.Context, hc *http.Client, method, u, bearer string, in, out 
 	return resp.StatusCode, nil
 }
 
-// SetErr is a receiver's error for one polled SET (RFC 8936 section 2.4).
+// SetErr is a receiver's error for one polled SET, sent back in the next
+// poll's setErrs instead of an acknowledgement: a short error code (err,
+// such as invalid_request or invalid_key) and a human-readable description.
 type SetErr struct {
 	Err         string `json:"err"`
 	Description string `json:"description"`

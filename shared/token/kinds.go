@@ -17,8 +17,8 @@ const (
 	logoutToken
 )
 
-// BackchannelLogoutEvent is the event member of a logout token (OpenID
-// Connect Back-Channel Logout 1.0, section 2.4).
+// BackchannelLogoutEvent is the member a logout token's events object must
+// hold (an object, usually empty): what marks it as a back-channel logout.
 const BackchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
 
 // LogoutMaxAge is how old a logout token may be (by iat): they are posted
@@ -63,7 +63,7 @@ func kindRules(k kind, jws *compact, now time.Time, skew time.Duration) error {
 			// typ, would pass for a SET.
 			return reason.New(reason.TokenMalformed, `a security event token needs "events": an object of one or more events, each an object`)
 		}
-	case logoutToken: // OpenID Connect Back-Channel Logout 1.0, section 2.6
+	case logoutToken: // the back-channel logout event, sub or sid, no nonce, jti, a recent iat
 		switch {
 		case typ != "" && !isLogoutType(typ):
 			return reason.New(reason.TokenMalformed, "typ %q is not logout+jwt", truncate(typ, 40))

@@ -150,8 +150,8 @@ type Logout struct {
 	RefusedFrom time.Time
 }
 
-// VerifyLogout verifies an OpenID Connect Back-Channel Logout 1.0 token
-// (section 2.6): signed by a trusted issuer's key, iss exact, aud one of
+// VerifyLogout verifies an OpenID Connect back-channel logout token:
+// signed by a trusted issuer's key, iss exact, aud one of
 // the issuer's clientIds, iat within the clock skew and at most
 // LogoutMaxAge old, jti present, events holding the back-channel logout
 // event, sub and/or sid, no nonce, and typ logout+jwt when present. It

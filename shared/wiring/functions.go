@@ -154,7 +154,8 @@ func SettingsFunction() Function {
 }
 
 // SignalsFunction receives the Security Event Tokens the transmitters
-// push (RFC 8935).
+// push: one signed token per POST, answered 202 when applied and 400
+// with an error code when refused.
 func SignalsFunction() Function {
 	return Function{Name: "signals", LogicalID: "SignalsFunction",
 		Variables: slices.Concat(tokenLimitVars(), []string{"SIGNALS_TRANSMITTERS"}),
@@ -169,8 +170,9 @@ func SignalsFunction() Function {
 }
 
 // SignalsPollFunction polls the transmitters whose streams deliver by
-// poll (RFC 8936), on a schedule: each SET is verified and applied as a
-// pushed one, then acknowledged.
+// poll, on a schedule (the receiver asks; the transmitter answers with
+// the SETs waiting): each SET is verified and applied as a pushed one,
+// then acknowledged in the next poll.
 func SignalsPollFunction() Function {
 	return Function{Name: "signalspoll", LogicalID: "SignalsPollFunction",
 		Variables: []string{"SIGNALS_TRANSMITTERS"},
