@@ -16,8 +16,8 @@ func TestConsoleFiles(t *testing.T) {
 	a := New(Config{Console: Console{TokenURL: "https://login.example/t/token"}})
 	for _, c := range []struct {
 		method, path, hdr string
-		status                 int
-		ctype, body            string
+		status            int
+		ctype, body       string
 	}{
 		{"GET", "/console/", "", 200, "text/html; charset=utf-8", "<!doctype html>"},
 		{"GET", "/console/index.html", "", 200, "text/html; charset=utf-8", "<!doctype html>"},
