@@ -623,3 +623,17 @@ func TestRepeatedIdentityHeaders(t *testing.T) {
 		})
 	}
 }
+
+func TestDecisionLogSaysWhetherTheTokenWasCached(t *testing.T) {
+	f := newFixture(t, options{simple: true})
+	sid := f.session(t, sessionSpec{})
+	ev := load(t, "authorizer/http-api-v2.json", f.token(t, devidp.Token{}), sid.Reveal())
+	for _, want := range []string{"miss", "hit"} {
+		if got, _ := f.decide(t, ev); got != "allow" {
+			t.Fatalf("decision = %s (%v); want allow", got, f.lastDecision(t)["reason"])
+		}
+		if got := f.lastDecision(t)["tokenCache"]; got != want {
+			t.Fatalf("decision line tokenCache = %v; want %q", got, want)
+		}
+	}
+}

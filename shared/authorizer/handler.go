@@ -103,7 +103,7 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 			level = slog.LevelWarn
 		}
 	}
-	attrs := make([]slog.Attr, 0, 12)
+	attrs := make([]slog.Attr, 0, 13)
 	attrs = append(attrs,
 		slog.String("requestId", ev.requestID),
 		slog.String("environment", r.Environment),
@@ -113,7 +113,13 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 		slog.Int("decisions", 1),
 	)
 	if r.Claims.Subject != "" {
-		attrs = append(attrs, slog.String("userId", r.Claims.Subject))
+		// tokenCache: whether the verified token came from the verifier's
+		// cache (hit) or a signature check (miss).
+		cache := "miss"
+		if r.Claims.Cached {
+			cache = "hit"
+		}
+		attrs = append(attrs, slog.String("userId", r.Claims.Subject), slog.String("tokenCache", cache))
 	}
 	if !r.Session.CreatedAt.IsZero() {
 		attrs = append(attrs, slog.String("sessionId", r.Session.Hash.Prefix()))

@@ -102,6 +102,7 @@ func (c *Config) loadIssuers(r *reader) {
 	c.Token.KeySetMaxAge = time.Duration(r.num("JWKS_MAX_AGE_SECONDS", 60, 86400)) * time.Second
 	c.Token.UnknownKidCooldown = time.Duration(r.num("JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", 10, 3600)) * time.Second
 	c.Token.FetchTimeout = time.Duration(r.num("JWKS_FETCH_TIMEOUT_MS", 100, 5000)) * time.Millisecond
+	c.Token.NoCache = !r.onOff("TOKEN_CACHE")
 }
 
 // loadEnvironments reads the environments served and where a request

@@ -327,3 +327,21 @@ func TestLoadRefusesPlainHTTPEndpoints(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadTokenCache(t *testing.T) {
+	vars := map[string]string{
+		"TRUSTED_ISSUERS": `[{"issuer":"https://idp.example/","audiences":["api://app"]}]`,
+		"ENVIRONMENTS":    "prod", "TABLE_NAME": "t",
+	}
+	if c, err := Load(env(vars)); err != nil || c.Token.NoCache {
+		t.Errorf("TOKEN_CACHE unset: NoCache = %v, %v; want the cache on", c.Token.NoCache, err)
+	}
+	vars["TOKEN_CACHE"] = "off"
+	if c, err := Load(env(vars)); err != nil || !c.Token.NoCache {
+		t.Errorf("TOKEN_CACHE=off: NoCache = %v, %v; want true", c.Token.NoCache, err)
+	}
+	vars["TOKEN_CACHE"] = "maybe"
+	if _, err := Load(env(vars)); err == nil || !strings.Contains(err.Error(), "TOKEN_CACHE") {
+		t.Errorf("TOKEN_CACHE=maybe: %v; want an error naming it", err)
+	}
+}

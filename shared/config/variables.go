@@ -42,6 +42,7 @@ var Variables = []Variable{
 	{Name: "CLOCK_SKEW_SECONDS", Default: seconds(token.DefaultClockSkew)},
 	{Name: "JWKS_MAX_AGE_SECONDS", Default: seconds(token.DefaultKeySetMaxAge)},
 	{Name: "JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", Default: seconds(token.DefaultUnknownKidCooldown)},
+	{Name: "TOKEN_CACHE", Default: "on"},
 	{Name: "JWKS_FETCH_TIMEOUT_MS", Default: strconv.Itoa(int(token.DefaultFetchTimeout / time.Millisecond))},
 	{Name: "ADMIN_ROLE", Default: "sessionguard-admin", Template: true},
 	{Name: "SETTINGS_LIMITS", Template: true},

@@ -111,12 +111,16 @@ type Config struct {
 	// Roles fills Claims.Roles from each issuer's RoleClaim. Off for the
 	// authorizer, which does not need roles and saves the payload scan.
 	Roles bool
+	// NoCache turns off the cache of verified access tokens (cache.go):
+	// every Verify then checks the signature.
+	NoCache bool
 }
 
 // Verifier verifies tokens. It is safe for concurrent use.
 type Verifier struct {
 	cfg     Config
 	issuers map[string]issuerRef // by every exact "iss" accepted
+	cache   *tokenCache          // nil with Config.NoCache
 }
 
 type issuer struct {
@@ -176,6 +180,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		problems = append(problems, fmt.Sprintf("max token bytes %d is outside 256..65536", cfg.MaxTokenBytes))
 	}
 	v := &Verifier{cfg: cfg, issuers: make(map[string]issuerRef, len(cfg.Issuers))}
+	if !cfg.NoCache {
+		v.cache = newTokenCache(DefaultCacheEntries)
+	}
 	for _, is := range cfg.Issuers {
 		problems = append(problems, v.addIssuer(is)...)
 	}

@@ -38,6 +38,11 @@ type publicKey struct {
 type keySet struct {
 	byKid     map[string][]publicKey
 	fetchedAt time.Time
+	// generation counts the changes of the issuer's key set: a refresh
+	// that brings other keys (one removed, added or replaced) adds one,
+	// one that brings the same keys keeps it. The token cache holds an
+	// entry only while its generation is the current set's.
+	generation uint64
 }
 
 // keyCache holds one issuer's key set. Readers take the current set with an
@@ -64,19 +69,13 @@ func newKeyCache(issuer, url string, discovered bool, cfg *Config) *keyCache {
 	return &keyCache{issuer: issuer, url: url, discovered: discovered, cfg: cfg}
 }
 
-// verify checks the signature of c with the issuer's key named by its kid.
-func (kc *keyCache) verify(ctx context.Context, c *compact) error {
+// verify checks the signature of c with the issuer's key named by its kid,
+// and returns the generation of the key set that verified it.
+func (kc *keyCache) verify(ctx context.Context, c *compact) (uint64, error) {
 	now := kc.cfg.Now()
-	ks := kc.cur.Load()
-	if ks == nil || now.Sub(ks.fetchedAt) >= kc.cfg.KeySetMaxAge {
-		if kc.mayFetch(now, false) {
-			if fresh, err := kc.refresh(ctx); err == nil {
-				ks = fresh
-			}
-		}
-		if ks == nil {
-			return reason.New(reason.DependencyUnavailable, "no key set for issuer %q: %w", kc.issuer, kc.err())
-		}
+	ks := kc.current(ctx, now)
+	if ks == nil {
+		return 0, reason.New(reason.DependencyUnavailable, "no key set for issuer %q: %w", kc.issuer, kc.err())
 	}
 	keys, ok := ks.byKid[c.header.Kid]
 	if !ok && kc.mayFetch(now, true) {
@@ -86,17 +85,32 @@ func (kc *keyCache) verify(ctx context.Context, c *compact) error {
 		}
 	}
 	if !ok {
-		return reason.New(reason.TokenSignature, "unknown kid %q for issuer %q", truncate(c.header.Kid, 64), kc.issuer)
+		return 0, reason.New(reason.TokenSignature, "unknown kid %q for issuer %q", truncate(c.header.Kid, 64), kc.issuer)
 	}
 	for _, k := range keys {
 		if k.alg != "" && k.alg != c.header.Alg {
 			continue
 		}
 		if checkSignature(c.header.Alg, k.key, c.signingInput, c.signature) {
-			return nil
+			return ks.generation, nil
 		}
 	}
-	return reason.New(reason.TokenSignature, "signature does not verify with key %q of issuer %q", truncate(c.header.Kid, 64), kc.issuer)
+	return 0, reason.New(reason.TokenSignature, "signature does not verify with key %q of issuer %q", truncate(c.header.Kid, 64), kc.issuer)
+}
+
+// current is the key set to verify with at now: the last fetched, first
+// refreshed when it is older than KeySetMaxAge (if a fetch may start);
+// nil when no set was ever fetched.
+func (kc *keyCache) current(ctx context.Context, now time.Time) *keySet {
+	ks := kc.cur.Load()
+	if ks == nil || now.Sub(ks.fetchedAt) >= kc.cfg.KeySetMaxAge {
+		if kc.mayFetch(now, false) {
+			if fresh, err := kc.refresh(ctx); err == nil {
+				ks = fresh
+			}
+		}
+	}
+	return ks
 }
 
 // mayFetch reports whether a fetch may start now: not within
@@ -161,6 +175,13 @@ func (kc *keyCache) refresh(ctx context.Context) (*keySet, error) {
 	} else {
 		kc.lastFailure = time.Time{}
 		ks.fetchedAt = now
+		ks.generation = 1
+		if old := kc.cur.Load(); old != nil {
+			ks.generation = old.generation
+			if !old.sameKeys(ks) {
+				ks.generation++
+			}
+		}
 		kc.cur.Store(ks)
 	}
 	close(ch)
@@ -243,6 +264,26 @@ func (kc *keyCache) get(ctx context.Context, url string) ([]byte, error) {
 // parseKeySet keeps the signature keys of a JWKS: RSA of 2048 bits or more,
 // EC P-256/384/521 and Ed25519. Symmetric keys and encryption keys are
 // dropped, so an issuer's keys can never serve as an HMAC secret.
+// sameKeys reports whether ks and o hold the same keys under the same kids.
+func (ks *keySet) sameKeys(o *keySet) bool {
+	if len(ks.byKid) != len(o.byKid) {
+		return false
+	}
+	for kid, keys := range ks.byKid {
+		others, ok := o.byKid[kid]
+		if !ok || len(others) != len(keys) {
+			return false
+		}
+		for i, k := range keys {
+			eq, ok := k.key.(interface{ Equal(crypto.PublicKey) bool })
+			if !ok || k.alg != others[i].alg || !eq.Equal(others[i].key) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func parseKeySet(body []byte) (*keySet, error) {
 	set, err := jwk.Parse(body)
 	if err != nil {

@@ -39,6 +39,9 @@ type Claims struct {
 	IssuedAt    time.Time // zero when absent
 	AuthTime    time.Time // zero when absent
 	Roles       []string  // the issuer's role claim; read only with Config.Roles
+	// Cached: the claims came from the verifier's cache of verified tokens
+	// (cache.go), not from a signature check on this call.
+	Cached bool
 }
 
 // AuthenticatedAt is when the user last authenticated: auth_time, else iat.
@@ -55,20 +58,38 @@ func (c Claims) AuthenticatedAt() time.Time {
 // issuer's profile (checkProfile: typ, client, audience), then the
 // signature; so a token that fails several checks reports the first of
 // them.
+//
+// Unless Config.NoCache, a token that verified is cached (cache.go), and
+// a hit is taken only when a fresh check would accept the token now.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
-	jws, is, client, err := v.check(ctx, raw, accessToken)
+	cacheable := v.cache != nil && raw != "" && len(raw) <= maxCachedTokenBytes && len(raw) <= v.cfg.MaxTokenBytes
+	var key [32]byte
+	if cacheable {
+		key = cacheKey(raw)
+		if c, ok := v.fromCache(ctx, key); ok {
+			return c, nil
+		}
+	}
+	var generation uint64
+	jws, is, client, err := v.check(ctx, raw, accessToken, &generation)
 	if err != nil {
 		return Claims{}, err
 	}
 	defer jws.release()
-	return v.claimsOf(is, jws, client)
+	c, err := v.claimsOf(is, jws, client)
+	if err == nil && cacheable {
+		v.cache.put(key, &cacheEntry{claims: c, exp: jws.claims.Exp, nbf: jws.claims.Nbf, iat: jws.claims.Iat,
+			issuer: is, kid: strings.Clone(jws.header.Kid), generation: generation})
+	}
+	return c, err
 }
 
 // check runs every check on raw but the claims extraction, verifying it as
 // a token of kind k (kindRules: what makes each kind, and not the others),
 // and returns the parsed token, its issuer and, for an access token, its
-// client id. The caller releases the token.
-func (v *Verifier) check(ctx context.Context, raw string, k kind) (*compact, *issuer, string, error) {
+// client id. The caller releases the token. A non-nil generation gets the
+// generation of the issuer's key set that verified the signature.
+func (v *Verifier) check(ctx context.Context, raw string, k kind, generation *uint64) (*compact, *issuer, string, error) {
 	if raw == "" {
 		return nil, nil, "", reason.New(reason.TokenMissing, "no token")
 	}
@@ -79,7 +100,7 @@ func (v *Verifier) check(ctx context.Context, raw string, k kind) (*compact, *is
 	if err != nil {
 		return nil, nil, "", reason.New(reason.TokenMalformed, "%w", err)
 	}
-	is, client, err := v.checkParsed(ctx, jws, k)
+	is, client, err := v.checkParsed(ctx, jws, k, generation)
 	if err != nil {
 		jws.release()
 		return nil, nil, "", err
@@ -89,7 +110,7 @@ func (v *Verifier) check(ctx context.Context, raw string, k kind) (*compact, *is
 
 // checkParsed runs the checks on a parsed token and returns its issuer
 // and, for an access token, its client id as the issuer's profile names it.
-func (v *Verifier) checkParsed(ctx context.Context, jws *compact, k kind) (*issuer, string, error) {
+func (v *Verifier) checkParsed(ctx context.Context, jws *compact, k kind, generation *uint64) (*issuer, string, error) {
 	ref, ok := v.issuers[jws.claims.Iss]
 	if !ok {
 		return nil, "", reason.New(reason.TokenIssuer, "issuer %q is not trusted", truncate(jws.claims.Iss, 100))
@@ -104,13 +125,8 @@ func (v *Verifier) checkParsed(ctx context.Context, jws *compact, k kind) (*issu
 	if err := kindRules(k, jws, now, skew); err != nil {
 		return nil, "", err
 	}
-	switch {
-	case c.Exp.set && !now.Before(c.Exp.t.Add(skew)):
-		return nil, "", reason.New(reason.TokenExpired, "expired at %s", c.Exp.t.Format(time.RFC3339))
-	case c.Nbf.set && now.Before(c.Nbf.t.Add(-skew)):
-		return nil, "", reason.New(reason.TokenNotYetValid, "not valid before %s", c.Nbf.t.Format(time.RFC3339))
-	case c.Iat.set && now.Before(c.Iat.t.Add(-skew)):
-		return nil, "", reason.New(reason.TokenNotYetValid, "issued in the future at %s", c.Iat.t.Format(time.RFC3339))
+	if err := checkTimes(c.Exp, c.Nbf, c.Iat, now, skew); err != nil {
+		return nil, "", err
 	}
 	var client string
 	switch k {
@@ -131,10 +147,29 @@ func (v *Verifier) checkParsed(ctx context.Context, jws *compact, k kind) (*issu
 	if jws.header.Kid == "" {
 		return nil, "", reason.New(reason.TokenSignature, "token has no kid")
 	}
-	if err := is.keys.verify(ctx, jws); err != nil {
+	gen, err := is.keys.verify(ctx, jws)
+	if err != nil {
 		return nil, "", err
 	}
+	if generation != nil {
+		*generation = gen
+	}
 	return is, client, nil
+}
+
+// checkTimes is the time rule of every token, and of every cache hit:
+// refused at or after exp (plus skew), before nbf or iat (less skew).
+// now is whole seconds.
+func checkTimes(exp, nbf, iat numericDate, now time.Time, skew time.Duration) error {
+	switch {
+	case exp.set && !now.Before(exp.t.Add(skew)):
+		return reason.New(reason.TokenExpired, "expired at %s", exp.t.Format(time.RFC3339))
+	case nbf.set && now.Before(nbf.t.Add(-skew)):
+		return reason.New(reason.TokenNotYetValid, "not valid before %s", nbf.t.Format(time.RFC3339))
+	case iat.set && now.Before(iat.t.Add(-skew)):
+		return reason.New(reason.TokenNotYetValid, "issued in the future at %s", iat.t.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // Logout is a verified back-channel logout token.
@@ -157,7 +192,7 @@ type Logout struct {
 // event, sub and/or sid, no nonce, and typ logout+jwt when present. It
 // never accepts an access token or a SET, and neither accepts it.
 func (v *Verifier) VerifyLogout(ctx context.Context, raw string) (Logout, error) {
-	jws, is, _, err := v.check(ctx, raw, logoutToken)
+	jws, is, _, err := v.check(ctx, raw, logoutToken, nil)
 	if err != nil {
 		return Logout{}, err
 	}
@@ -186,7 +221,7 @@ type SET struct {
 // logout event, and typ secevent+jwt when present. It never accepts
 // an access token or a logout token, and neither accepts it.
 func (v *Verifier) VerifySET(ctx context.Context, raw string) (SET, error) {
-	jws, _, _, err := v.check(ctx, raw, securityEvent)
+	jws, _, _, err := v.check(ctx, raw, securityEvent, nil)
 	if err != nil {
 		return SET{}, err
 	}

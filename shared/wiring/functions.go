@@ -96,7 +96,7 @@ func Routes() map[string][]route.Route {
 // policy checks it runs), where a request names its environment and
 // carries its session, and the directory the policy checks read.
 func tokenLimitVars() []string {
-	return []string{"MAX_TOKEN_BYTES", "CLOCK_SKEW_SECONDS", "JWKS_MAX_AGE_SECONDS", "JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", "JWKS_FETCH_TIMEOUT_MS"}
+	return []string{"MAX_TOKEN_BYTES", "CLOCK_SKEW_SECONDS", "JWKS_MAX_AGE_SECONDS", "JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", "JWKS_FETCH_TIMEOUT_MS", "TOKEN_CACHE"}
 }
 func enforcementVars() []string {
 	return []string{"AUTHORIZER_CACHE_TTL_SECONDS", "POLICY_CHECKS", "POLICY_CHECK_SLACK_MINUTES"}
