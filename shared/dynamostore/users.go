@@ -60,9 +60,10 @@ func (st *Store) DisableUser(ctx context.Context, env string, user session.UserK
 
 // RecordCheck records a policy check of user in env, field by field: the
 // schedule (nxt and the due-checks index), the failure count, the last
-// good check; then, for an active answer, a second update clears dis only
-// if the disable was recorded before the check started (da < started), so
-// a check that raced a disable cannot undo it. SessionsValidFrom (vf) and
+// good check; then, when the check may enable the user (c.Enable), a
+// second update clears dis only if the disable was recorded before the
+// check started (da < StartedAt), so a check that raced a disable cannot
+// undo it. SessionsValidFrom (vf) and
 // the last sign-out are never written here.
 func (st *Store) RecordCheck(ctx context.Context, env string, user session.UserKey, c session.Check) error {
 	k := userKey(env, user)
