@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"io"
 	"math/big"
 	"strings"
@@ -19,8 +20,17 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/token"
 )
+
+// rounds is how many paired rounds BenchmarkAuthorize runs per algorithm
+// (go test ... -args -rounds N). go test's -count repeats each
+// sub-benchmark in a block, so a change in the machine's speed between
+// blocks would bias the ratios; rounds interleave them instead.
+var rounds = flag.Int("rounds", 1, "BenchmarkAuthorize: paired rounds (bare, decision, decision-uncached) per algorithm")
 
 // realisticToken mints a token of about 1.2 KB, the size of a typical
 // Entra or Okta access token.
@@ -60,11 +70,28 @@ func bareCheck(alg jwa.SignatureAlgorithm, pub crypto.PublicKey, tok string) boo
 
 // BenchmarkAuthorize compares, per algorithm and in one run, the bare
 // signature check with the whole warm allow decision: real event JSON in,
-// response out, the decision log line written (to io.Discard).
+// response out, the decision log line written (to io.Discard). decision
+// sends the same token again, so the verified-token cache is hit;
+// decision-uncached is the same decision through a second handler whose
+// verifier has the cache off (token.Config.NoCache), over the same key
+// set and store. With -rounds N the three run in that order N times per
+// algorithm; go test names the repeats #01, #02, ... (the first round
+// has no suffix), which is how infra/bench pairs them.
 func BenchmarkAuthorize(b *testing.B) {
 	f := newFixture(b, options{simple: true})
 	f.h.log = obs.NewLogger(io.Discard)
 	h := lambda.NewHandler(f.h)
+	v, err := token.NewVerifier(token.Config{
+		Issuers: []token.Issuer{{Issuer: f.idp.URL(), Audiences: []string{devidp.DefaultAudience}, Algorithms: []string{"RS256", "ES256", "EdDSA"}}},
+		Now:     f.clock.Now,
+		NoCache: true,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	envs := environment.Config{Source: "stage", Name: "environment", Known: []string{"demo", "staging"}}
+	uncached := lambda.NewHandler(NewHandler(New(v, f.store, envs, policy.Enforcement{}, f.clock.Now),
+		HandlerOptions{SimpleResponses: true, Log: obs.NewLogger(io.Discard)}))
 	for _, alg := range []jwa.SignatureAlgorithm{jwa.RS256, jwa.ES256, jwa.EdDSA} {
 		tok := realisticToken(b, f, alg)
 		sid := f.session(b, sessionSpec{})
@@ -74,27 +101,35 @@ func BenchmarkAuthorize(b *testing.B) {
 			b.Fatal(err)
 		}
 		ev := compact.Bytes()
-		if out, err := h.Invoke(context.Background(), ev); err != nil || !strings.Contains(string(out), `"isAuthorized":true`) {
-			b.Fatalf("%s: warm-up decision %s %v", alg, out, err)
+		for _, h := range []lambda.Handler{h, uncached} {
+			if out, err := h.Invoke(context.Background(), ev); err != nil || !strings.Contains(string(out), `"isAuthorized":true`) {
+				b.Fatalf("%s: warm-up decision %s %v", alg, out, err)
+			}
 		}
 		pub := f.idp.KeyFor(alg).Private.Public()
-		b.Run(alg.String()+"/bare-signature", func(b *testing.B) {
-			b.ReportAllocs()
-			b.ReportMetric(float64(len(tok)), "token-bytes")
-			for b.Loop() {
-				if !bareCheck(alg, pub, tok) {
-					b.Fatal("signature")
+		decide := func(h lambda.Handler) func(*testing.B) {
+			return func(b *testing.B) {
+				b.ReportAllocs()
+				b.ReportMetric(float64(len(ev)), "event-bytes")
+				for b.Loop() {
+					if _, err := h.Invoke(context.Background(), ev); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
-		})
-		b.Run(alg.String()+"/decision", func(b *testing.B) {
-			b.ReportAllocs()
-			b.ReportMetric(float64(len(ev)), "event-bytes")
-			for b.Loop() {
-				if _, err := h.Invoke(context.Background(), ev); err != nil {
-					b.Fatal(err)
+		}
+		for range max(*rounds, 1) {
+			b.Run(alg.String()+"/bare-signature", func(b *testing.B) {
+				b.ReportAllocs()
+				b.ReportMetric(float64(len(tok)), "token-bytes")
+				for b.Loop() {
+					if !bareCheck(alg, pub, tok) {
+						b.Fatal("signature")
+					}
 				}
-			}
-		})
+			})
+			b.Run(alg.String()+"/decision", decide(h))
+			b.Run(alg.String()+"/decision-uncached", decide(uncached))
+		}
 	}
 }
