@@ -3,15 +3,11 @@ package backchannel
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
-	"net/url"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/memstore"
-	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
@@ -35,36 +31,18 @@ func (s *failingRevokes) Revoke(ctx context.Context, h session.Hash, at time.Tim
 // and forgets the token's jti, so the IdP's retry is applied (200) and
 // ends the session; a replay after that is refused.
 func TestFailedLogoutIsRetried(t *testing.T) {
-	ck := devidp.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
-	idp, stop, err := devidp.NewServer(ck.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	v, err := token.NewVerifier(token.Config{Now: ck.Now, Issuers: []token.Issuer{{Issuer: idp.URL(),
-		Audiences: []string{devidp.DefaultAudience}, ClientIDs: []string{devidp.DefaultClientID}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem := memstore.New(ck.Now)
-	id, _ := session.NewID()
-	s := session.Session{Hash: id.Hash(), Environment: "prod", User: session.UserKey{Issuer: idp.URL(), Subject: "alice"},
-		IdPSession: "op-1", CreatedAt: ck.Now(), Settings: policy.Defaults()}
-	if _, err := mem.Create(context.Background(), s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
-		t.Fatal(err)
-	}
-	rc := New(Config{Verifier: v, Store: &failingRevokes{Store: mem, n: 1}, Environments: []string{"prod"}, Now: ck.Now})
-	raw, err := idp.Mint(devidp.Token{User: "alice", Audience: devidp.DefaultClientID, Headers: map[string]any{"typ": "logout+jwt"},
+	f := newFixture(t)
+	s := f.session(t, "alice", "op-1")
+	mem := f.mem
+	f.rc.cfg.Store = &failingRevokes{Store: mem, n: 1}
+	raw, err := f.idp.Mint(devidp.Token{User: "alice", Audience: devidp.DefaultClientID, Headers: map[string]any{"typ": "logout+jwt"},
 		Claims: map[string]any{"jti": "bcl-retry", "sid": "op-1", "events": map[string]any{token.BackchannelLogoutEvent: map[string]any{}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	post := func() int {
-		req := httptest.NewRequest("POST", Path, strings.NewReader(url.Values{"logout_token": {raw}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		rec := httptest.NewRecorder()
-		rc.ServeHTTP(rec, req)
-		return rec.Code
+		status, _ := f.post(raw)
+		return status
 	}
 	if got := post(); got != 503 {
 		t.Fatalf("logout while revocations fail = %d; want 503", got)

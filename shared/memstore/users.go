@@ -24,55 +24,58 @@ func (m *Store) userLocked(env string, key session.UserKey) session.User {
 	return u
 }
 
-// RecordSignOut notes that user signed out of env at `at`: tokens
-// authenticated before then cannot start a session.
-func (m *Store) RecordSignOut(_ context.Context, env string, user session.UserKey, at time.Time) error {
+// updateUser changes user's record in env under the lock, creating it
+// when there is none: each change is a field-level write of its own.
+func (m *Store) updateUser(env string, user session.UserKey, change func(u *session.User)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u := m.userLocked(env, user)
-	if at.After(u.SignedOutAt) {
-		u.SignedOutAt = at
-	}
+	change(&u)
 	m.users[userRef{env, user}] = u
+}
+
+// RecordSignOut notes that user signed out of env at `at`: tokens
+// authenticated before then cannot start a session.
+func (m *Store) RecordSignOut(_ context.Context, env string, user session.UserKey, at time.Time) error {
+	m.updateUser(env, user, func(u *session.User) {
+		if at.After(u.SignedOutAt) {
+			u.SignedOutAt = at
+		}
+	})
 	return nil
 }
 
 // DisableUser marks user disabled in env as of at; a later disable
 // already recorded keeps its time.
 func (m *Store) DisableUser(_ context.Context, env string, user session.UserKey, at time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	u := m.userLocked(env, user)
-	u.Disabled = true
-	if at.After(u.DisabledAt) {
-		u.DisabledAt = at
-	}
-	m.users[userRef{env, user}] = u
+	m.updateUser(env, user, func(u *session.User) {
+		u.Disabled = true
+		if at.After(u.DisabledAt) {
+			u.DisabledAt = at
+		}
+	})
 	return nil
 }
 
 // RecordCheck records a policy check of user in env: the schedule, the
-// failure count, the last good check, and (an active answer) the end of
-// a disable recorded before the check started. It never touches
-// SessionsValidFrom or SignedOutAt.
+// failure count, the last good check, and (c.Enable) the end of a disable
+// recorded before the check started. It never touches SessionsValidFrom
+// or SignedOutAt.
 func (m *Store) RecordCheck(_ context.Context, env string, user session.UserKey, c session.Check) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	u := m.userLocked(env, user)
-	u.NextCheckAt = c.NextCheckAt
-	if !c.Answered {
-		u.CheckFailures++
-		m.users[userRef{env, user}] = u
-		return nil
-	}
-	u.CheckFailures = 0
-	if !c.CheckedAt.IsZero() {
-		u.LastCheckAt = c.CheckedAt
-	}
-	if c.Enable && u.Disabled && u.DisabledAt.Before(c.StartedAt) {
-		u.Disabled = false
-	}
-	m.users[userRef{env, user}] = u
+	m.updateUser(env, user, func(u *session.User) {
+		u.NextCheckAt = c.NextCheckAt
+		if !c.Answered {
+			u.CheckFailures++
+			return
+		}
+		u.CheckFailures = 0
+		if !c.CheckedAt.IsZero() {
+			u.LastCheckAt = c.CheckedAt
+		}
+		if c.Enable && u.Disabled && u.DisabledAt.Before(c.StartedAt) {
+			u.Disabled = false
+		}
+	})
 	return nil
 }
 
