@@ -89,6 +89,7 @@ type Store interface {
 	wiring.SignalsStore
 	wiring.AdminStore
 	ssf.StreamStore
+	token.Snapshots
 	// ScheduleCheck makes a user due (POST /local/run-checks).
 	ScheduleCheck(ctx context.Context, env string, user session.UserKey, at time.Time) error
 }
@@ -184,19 +185,19 @@ func Start(o Options) (_ *Stack, err error) {
 		d.Config.Directory.UserPoolID = lp.Pool.ID
 	}
 	ctx := context.Background()
-	v, err := wiring.Verifier(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	adminV, err := wiring.AdminVerifier(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	signalsV, err := wiring.SignalsVerifier(ctx, d)
-	if err != nil {
-		return nil, err
-	}
 	store, storage, err := openStore(o)
+	if err != nil {
+		return nil, err
+	}
+	v, err := wiring.Verifier(ctx, d, store)
+	if err != nil {
+		return nil, err
+	}
+	adminV, err := wiring.AdminVerifier(ctx, d, store)
+	if err != nil {
+		return nil, err
+	}
+	signalsV, err := wiring.SignalsVerifier(ctx, d, store)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,10 @@ import (
 
 // Config is everything the functions read from their environment.
 type Config struct {
-	Token           token.Config
+	Token token.Config
+	// KeySetSnapshots: the verifiers keep their key sets in the table and
+	// a cold start verifies with them (JWKS_SNAPSHOT, token.Snapshots).
+	KeySetSnapshots bool
 	Environments    environment.Config
 	Enforcement     policy.Enforcement
 	Sources         identity.Sources
@@ -103,6 +106,8 @@ func (c *Config) loadIssuers(r *reader) {
 	c.Token.UnknownKidCooldown = time.Duration(r.num("JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", 10, 3600)) * time.Second
 	c.Token.FetchTimeout = time.Duration(r.num("JWKS_FETCH_TIMEOUT_MS", 100, 5000)) * time.Millisecond
 	c.Token.NoCache = !r.onOff("TOKEN_CACHE")
+	c.KeySetSnapshots = r.onOff("JWKS_SNAPSHOT")
+	c.Token.SnapshotMaxAge = time.Duration(r.num("JWKS_SNAPSHOT_MAX_AGE_SECONDS", 60, int(token.MaxSnapshotMaxAge/time.Second))) * time.Second
 }
 
 // loadEnvironments reads the environments served and where a request

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -31,7 +32,8 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	// The verifier's limits are its own defaults, named once in token.
 	want := token.Config{Issuers: c.Token.Issuers, MaxTokenBytes: token.DefaultMaxTokenBytes, ClockSkew: token.DefaultClockSkew,
-		KeySetMaxAge: token.DefaultKeySetMaxAge, UnknownKidCooldown: token.DefaultUnknownKidCooldown, FetchTimeout: token.DefaultFetchTimeout}
+		KeySetMaxAge: token.DefaultKeySetMaxAge, UnknownKidCooldown: token.DefaultUnknownKidCooldown, FetchTimeout: token.DefaultFetchTimeout,
+		SnapshotMaxAge: token.DefaultSnapshotMaxAge}
 	if got := c.Token; !reflect.DeepEqual(got, want) {
 		t.Errorf("token config = %+v; want token's defaults %+v", got, want)
 	}
@@ -343,5 +345,26 @@ func TestLoadTokenCache(t *testing.T) {
 	vars["TOKEN_CACHE"] = "maybe"
 	if _, err := Load(env(vars)); err == nil || !strings.Contains(err.Error(), "TOKEN_CACHE") {
 		t.Errorf("TOKEN_CACHE=maybe: %v; want an error naming it", err)
+	}
+}
+
+func TestLoadKeySetSnapshots(t *testing.T) {
+	vars := map[string]string{
+		"TRUSTED_ISSUERS": `[{"issuer":"https://idp.example/","audiences":["api://app"]}]`,
+		"ENVIRONMENTS":    "prod", "TABLE_NAME": "t",
+	}
+	if c, err := Load(env(vars)); err != nil || !c.KeySetSnapshots || c.Token.SnapshotMaxAge != token.DefaultSnapshotMaxAge {
+		t.Errorf("JWKS_SNAPSHOT unset: %v, max age %v, %v; want on, %v", c.KeySetSnapshots, c.Token.SnapshotMaxAge, err, token.DefaultSnapshotMaxAge)
+	}
+	vars["JWKS_SNAPSHOT"], vars["JWKS_SNAPSHOT_MAX_AGE_SECONDS"] = "off", "3600"
+	if c, err := Load(env(vars)); err != nil || c.KeySetSnapshots || c.Token.SnapshotMaxAge != time.Hour {
+		t.Errorf("JWKS_SNAPSHOT=off, max age 3600: %v, %v, %v; want off, 1h", c.KeySetSnapshots, c.Token.SnapshotMaxAge, err)
+	}
+	for name, v := range map[string]string{"JWKS_SNAPSHOT": "yes", "JWKS_SNAPSHOT_MAX_AGE_SECONDS": "604801"} {
+		bad := maps.Clone(vars)
+		bad[name] = v
+		if _, err := Load(env(bad)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: %v; want an error naming it", name, v, err)
+		}
 	}
 }

@@ -43,6 +43,8 @@ var Variables = []Variable{
 	{Name: "JWKS_MAX_AGE_SECONDS", Default: seconds(token.DefaultKeySetMaxAge)},
 	{Name: "JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", Default: seconds(token.DefaultUnknownKidCooldown)},
 	{Name: "TOKEN_CACHE", Default: "on"},
+	{Name: "JWKS_SNAPSHOT", Default: "on"},
+	{Name: "JWKS_SNAPSHOT_MAX_AGE_SECONDS", Default: seconds(token.DefaultSnapshotMaxAge)},
 	{Name: "JWKS_FETCH_TIMEOUT_MS", Default: strconv.Itoa(int(token.DefaultFetchTimeout / time.Millisecond))},
 	{Name: "ADMIN_ROLE", Default: "sessionguard-admin", Template: true},
 	{Name: "SETTINGS_LIMITS", Template: true},

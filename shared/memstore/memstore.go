@@ -15,6 +15,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/runcount"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/stream"
+	"github.com/sessionguard/sessionguard/shared/token"
 )
 
 // Store is safe for concurrent use. The zero value is not usable; use New.
@@ -33,6 +34,7 @@ type Store struct {
 	cursors  map[string]string         // directory -> change cursor
 	runs     map[string]runcount.Count
 	ended    map[string]time.Time // env NUL issuer NUL sid -> when that IdP session ended
+	keySets  map[token.SnapshotKey]token.KeySetSnapshot
 }
 
 // New returns an empty store. now is the clock that judges TTL expiry
@@ -55,6 +57,7 @@ func New(now func() time.Time) *Store {
 		cursors:  map[string]string{},
 		runs:     map[string]runcount.Count{},
 		ended:    map[string]time.Time{},
+		keySets:  map[token.SnapshotKey]token.KeySetSnapshot{},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/runcount"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/stream"
+	"github.com/sessionguard/sessionguard/shared/token"
 )
 
 // Store is everything the functions ask of a store.
@@ -52,6 +53,7 @@ type Store interface {
 	PutDirectoryCursor(ctx context.Context, directory, cursor string) error
 	CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (runcount.Count, error)
 	TripRun(ctx context.Context, run string) error
+	token.Snapshots
 }
 
 // Clock is a settable clock; the store under test judges TTL expiry by it.
@@ -128,6 +130,7 @@ func Run(t *testing.T, open Open) {
 	run("directory change cursors", directoryCursors)
 	run("shards of a run count together", runShards)
 	run("concurrent sign-ins never exceed the limit", concurrentSignIns)
+	run("key-set snapshots: one per issuer and URL, newer wins", keySetSnapshots)
 }
 
 // create stores s, failing the test on an error, and returns the sessions

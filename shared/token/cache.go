@@ -105,6 +105,6 @@ func (v *Verifier) fromCache(ctx context.Context, key [sha256.Size]byte) (Claims
 		return Claims{}, false
 	}
 	c := e.claims
-	c.Cached = true
+	c.Cached, c.KeySource = true, ks.source
 	return c, true
 }

@@ -1,7 +1,6 @@
 package token
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -114,6 +113,13 @@ type Config struct {
 	// NoCache turns off the cache of verified access tokens (cache.go):
 	// every Verify then checks the signature.
 	NoCache bool
+	// Snapshots, when set, keeps a copy of every key set fetched, and
+	// Prefetch verifies with a copy younger than SnapshotMaxAge instead of
+	// asking the IdP (snapshot.go). Nil: no snapshots.
+	Snapshots Snapshots
+	// SnapshotMaxAge is the age past which a snapshot is not used.
+	// Default DefaultSnapshotMaxAge.
+	SnapshotMaxAge time.Duration
 }
 
 // Verifier verifies tokens. It is safe for concurrent use.
@@ -161,6 +167,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.FetchTimeout == 0 {
 		cfg.FetchTimeout = DefaultFetchTimeout
 	}
+	if cfg.SnapshotMaxAge == 0 {
+		cfg.SnapshotMaxAge = DefaultSnapshotMaxAge
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
 			return errors.New("redirects are not followed for key sets")
@@ -175,6 +184,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	if cfg.ClockSkew < 0 || cfg.ClockSkew > MaxClockSkew {
 		problems = append(problems, fmt.Sprintf("clock skew %v is outside 0..5m", cfg.ClockSkew))
+	}
+	if cfg.SnapshotMaxAge < 0 || cfg.SnapshotMaxAge > MaxSnapshotMaxAge {
+		problems = append(problems, fmt.Sprintf("key-set snapshot max age %v is outside 0..%v", cfg.SnapshotMaxAge, MaxSnapshotMaxAge))
 	}
 	if cfg.MaxTokenBytes < 256 || cfg.MaxTokenBytes > 64<<10 {
 		problems = append(problems, fmt.Sprintf("max token bytes %d is outside 256..65536", cfg.MaxTokenBytes))
@@ -285,24 +297,6 @@ func (v *Verifier) addIssuer(is Issuer) []string {
 		spellings(strings.ReplaceAll(is.Issuer, TenantPlaceholder, t), t)
 	}
 	return problems
-}
-
-// Prefetch fetches every issuer's key set, for use at cold start. It returns
-// the joined errors of the fetches that failed; verification still works for
-// the others, and retries the failed ones on use.
-func (v *Verifier) Prefetch(ctx context.Context) error {
-	var errs []error
-	seen := map[*issuer]bool{}
-	for _, ref := range v.issuers {
-		if seen[ref.issuer] {
-			continue
-		}
-		seen[ref.issuer] = true
-		if _, err := ref.keys.refresh(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 func firstNonEmpty(vs ...string) string {

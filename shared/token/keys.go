@@ -43,6 +43,9 @@ type keySet struct {
 	// one that brings the same keys keeps it. The token cache holds an
 	// entry only while its generation is the current set's.
 	generation uint64
+	// source says where the keys came from: KeysFromIdP or
+	// KeysFromSnapshot (snapshot.go).
+	source string
 }
 
 // keyCache holds one issuer's key set. Readers take the current set with an
@@ -70,12 +73,12 @@ func newKeyCache(issuer, url string, discovered bool, cfg *Config) *keyCache {
 }
 
 // verify checks the signature of c with the issuer's key named by its kid,
-// and returns the generation of the key set that verified it.
-func (kc *keyCache) verify(ctx context.Context, c *compact) (uint64, error) {
+// and returns the key set that verified it.
+func (kc *keyCache) verify(ctx context.Context, c *compact) (*keySet, error) {
 	now := kc.cfg.Now()
 	ks := kc.current(ctx, now)
 	if ks == nil {
-		return 0, reason.New(reason.DependencyUnavailable, "no key set for issuer %q: %w", kc.issuer, kc.err())
+		return nil, reason.New(reason.DependencyUnavailable, "no key set for issuer %q: %w", kc.issuer, kc.err())
 	}
 	keys, ok := ks.byKid[c.header.Kid]
 	if !ok && kc.mayFetch(now, true) {
@@ -85,17 +88,17 @@ func (kc *keyCache) verify(ctx context.Context, c *compact) (uint64, error) {
 		}
 	}
 	if !ok {
-		return 0, reason.New(reason.TokenSignature, "unknown kid %q for issuer %q", truncate(c.header.Kid, 64), kc.issuer)
+		return nil, reason.New(reason.TokenSignature, "unknown kid %q for issuer %q", truncate(c.header.Kid, 64), kc.issuer)
 	}
 	for _, k := range keys {
 		if k.alg != "" && k.alg != c.header.Alg {
 			continue
 		}
 		if checkSignature(c.header.Alg, k.key, c.signingInput, c.signature) {
-			return ks.generation, nil
+			return ks, nil
 		}
 	}
-	return 0, reason.New(reason.TokenSignature, "signature does not verify with key %q of issuer %q", truncate(c.header.Kid, 64), kc.issuer)
+	return nil, reason.New(reason.TokenSignature, "signature does not verify with key %q of issuer %q", truncate(c.header.Kid, 64), kc.issuer)
 }
 
 // current is the key set to verify with at now: the last fetched, first
@@ -164,7 +167,7 @@ func (kc *keyCache) refresh(ctx context.Context) (*keySet, error) {
 	// The fetch is not tied to the caller's cancellation: others may be
 	// waiting on it. It has its own timeout.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kc.cfg.FetchTimeout)
-	ks, err := kc.fetch(fctx)
+	ks, fetched, err := kc.fetch(fctx)
 	cancel()
 
 	kc.mu.Lock()
@@ -174,22 +177,33 @@ func (kc *keyCache) refresh(ctx context.Context) (*keySet, error) {
 		kc.lastFailure = now
 	} else {
 		kc.lastFailure = time.Time{}
-		ks.fetchedAt = now
-		ks.generation = 1
-		if old := kc.cur.Load(); old != nil {
-			ks.generation = old.generation
-			if !old.sameKeys(ks) {
-				ks.generation++
-			}
-		}
-		kc.cur.Store(ks)
+		ks.fetchedAt, ks.source = now, KeysFromIdP
+		kc.install(ks)
 	}
 	close(ch)
 	kc.mu.Unlock()
+	if err == nil {
+		kc.saveSnapshot(ctx, fetched, now)
+	}
 	return ks, err
 }
 
-func (kc *keyCache) fetch(ctx context.Context) (*keySet, error) {
+// install makes ks the current set, numbering its generation after the
+// set it replaces. The caller holds kc.mu.
+func (kc *keyCache) install(ks *keySet) {
+	ks.generation = 1
+	if old := kc.cur.Load(); old != nil {
+		ks.generation = old.generation
+		if !old.sameKeys(ks) {
+			ks.generation++
+		}
+	}
+	kc.cur.Store(ks)
+}
+
+// fetch reads and parses the key set, and returns it with the document
+// as fetched.
+func (kc *keyCache) fetch(ctx context.Context) (*keySet, []byte, error) {
 	kc.fetches.Add(1)
 	url := kc.url
 	if kc.discovered {
@@ -199,15 +213,16 @@ func (kc *keyCache) fetch(ctx context.Context) (*keySet, error) {
 		if url == "" {
 			var err error
 			if url, err = kc.discover(ctx); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	body, err := kc.get(ctx, url)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return parseKeySet(body)
+	ks, err := parseKeySet(body)
+	return ks, body, err
 }
 
 func (kc *keyCache) discover(ctx context.Context) (string, error) {

@@ -42,6 +42,10 @@ type Claims struct {
 	// Cached: the claims came from the verifier's cache of verified tokens
 	// (cache.go), not from a signature check on this call.
 	Cached bool
+	// KeySource says where the issuer's keys that verified the token came
+	// from: KeysFromIdP (fetched by this process) or KeysFromSnapshot (the
+	// table's copy, read at cold start: snapshot.go).
+	KeySource string
 }
 
 // AuthenticatedAt is when the user last authenticated: auth_time, else iat.
@@ -70,16 +74,17 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 			return c, nil
 		}
 	}
-	var generation uint64
-	jws, is, client, err := v.check(ctx, raw, accessToken, &generation)
+	var ks *keySet
+	jws, is, client, err := v.check(ctx, raw, accessToken, &ks)
 	if err != nil {
 		return Claims{}, err
 	}
 	defer jws.release()
 	c, err := v.claimsOf(is, jws, client)
+	c.KeySource = ks.source
 	if err == nil && cacheable {
 		v.cache.put(key, &cacheEntry{claims: c, exp: jws.claims.Exp, nbf: jws.claims.Nbf, iat: jws.claims.Iat,
-			issuer: is, kid: strings.Clone(jws.header.Kid), generation: generation})
+			issuer: is, kid: strings.Clone(jws.header.Kid), generation: ks.generation})
 	}
 	return c, err
 }
@@ -87,9 +92,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 // check runs every check on raw but the claims extraction, verifying it as
 // a token of kind k (kindRules: what makes each kind, and not the others),
 // and returns the parsed token, its issuer and, for an access token, its
-// client id. The caller releases the token. A non-nil generation gets the
-// generation of the issuer's key set that verified the signature.
-func (v *Verifier) check(ctx context.Context, raw string, k kind, generation *uint64) (*compact, *issuer, string, error) {
+// client id. The caller releases the token. A non-nil verifiedBy gets the
+// issuer's key set that verified the signature.
+func (v *Verifier) check(ctx context.Context, raw string, k kind, verifiedBy **keySet) (*compact, *issuer, string, error) {
 	if raw == "" {
 		return nil, nil, "", reason.New(reason.TokenMissing, "no token")
 	}
@@ -100,7 +105,7 @@ func (v *Verifier) check(ctx context.Context, raw string, k kind, generation *ui
 	if err != nil {
 		return nil, nil, "", reason.New(reason.TokenMalformed, "%w", err)
 	}
-	is, client, err := v.checkParsed(ctx, jws, k, generation)
+	is, client, err := v.checkParsed(ctx, jws, k, verifiedBy)
 	if err != nil {
 		jws.release()
 		return nil, nil, "", err
@@ -110,7 +115,7 @@ func (v *Verifier) check(ctx context.Context, raw string, k kind, generation *ui
 
 // checkParsed runs the checks on a parsed token and returns its issuer
 // and, for an access token, its client id as the issuer's profile names it.
-func (v *Verifier) checkParsed(ctx context.Context, jws *compact, k kind, generation *uint64) (*issuer, string, error) {
+func (v *Verifier) checkParsed(ctx context.Context, jws *compact, k kind, verifiedBy **keySet) (*issuer, string, error) {
 	ref, ok := v.issuers[jws.claims.Iss]
 	if !ok {
 		return nil, "", reason.New(reason.TokenIssuer, "issuer %q is not trusted", truncate(jws.claims.Iss, 100))
@@ -147,12 +152,12 @@ func (v *Verifier) checkParsed(ctx context.Context, jws *compact, k kind, genera
 	if jws.header.Kid == "" {
 		return nil, "", reason.New(reason.TokenSignature, "token has no kid")
 	}
-	gen, err := is.keys.verify(ctx, jws)
+	ks, err := is.keys.verify(ctx, jws)
 	if err != nil {
 		return nil, "", err
 	}
-	if generation != nil {
-		*generation = gen
+	if verifiedBy != nil {
+		*verifiedBy = ks
 	}
 	return is, client, nil
 }

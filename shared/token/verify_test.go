@@ -423,7 +423,7 @@ func TestDiscovery(t *testing.T) {
 	}))
 	defer lying.Close()
 	v, _ := NewVerifier(Config{Issuers: []Issuer{{Issuer: lying.URL, Audiences: []string{"a"}}}})
-	if err := v.Prefetch(context.Background()); err == nil || !strings.Contains(err.Error(), "other.example") {
+	if _, err := v.Prefetch(context.Background()); err == nil || !strings.Contains(err.Error(), "other.example") {
 		t.Fatalf("Prefetch with a lying discovery document = %v", err)
 	}
 }
@@ -470,7 +470,7 @@ func TestKeySetURLsAreHTTPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Prefetch(context.Background()); err == nil || !strings.Contains(err.Error(), "jwks_uri") || !strings.Contains(err.Error(), "https") {
+	if _, err := v.Prefetch(context.Background()); err == nil || !strings.Contains(err.Error(), "jwks_uri") || !strings.Contains(err.Error(), "https") {
 		t.Fatalf("Prefetch with a plain-http jwks_uri = %v; want an error naming jwks_uri and https", err)
 	}
 	if fetched {

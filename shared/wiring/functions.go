@@ -96,7 +96,7 @@ func Routes() map[string][]route.Route {
 // policy checks it runs), where a request names its environment and
 // carries its session, and the directory the policy checks read.
 func tokenLimitVars() []string {
-	return []string{"MAX_TOKEN_BYTES", "CLOCK_SKEW_SECONDS", "JWKS_MAX_AGE_SECONDS", "JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", "JWKS_FETCH_TIMEOUT_MS", "TOKEN_CACHE"}
+	return []string{"MAX_TOKEN_BYTES", "CLOCK_SKEW_SECONDS", "JWKS_MAX_AGE_SECONDS", "JWKS_UNKNOWN_KID_COOLDOWN_SECONDS", "JWKS_FETCH_TIMEOUT_MS", "TOKEN_CACHE", "JWKS_SNAPSHOT", "JWKS_SNAPSHOT_MAX_AGE_SECONDS"}
 }
 func enforcementVars() []string {
 	return []string{"AUTHORIZER_CACHE_TTL_SECONDS", "POLICY_CHECKS", "POLICY_CHECK_SLACK_MINUTES"}
@@ -114,7 +114,7 @@ func AuthorizerFunction() Function {
 	return Function{Name: "authorizer", LogicalID: "AuthorizerFunction",
 		Variables: slices.Concat(requestSourceVars(), enforcementVars(), tokenLimitVars(), []string{"AUTHORIZER_RESPONSE"}),
 		Handler: func(ctx context.Context, d Deps, store *dynamostore.Store) (any, error) {
-			v, err := Verifier(ctx, d)
+			v, err := Verifier(ctx, d, store)
 			if err != nil {
 				return nil, err
 			}
@@ -130,7 +130,7 @@ func SessionsFunction() Function {
 		Variables: slices.Concat(requestSourceVars(), enforcementVars(), tokenLimitVars()),
 		Routes:    append(sessionapi.Routes(), backchannel.Route),
 		Handler: func(ctx context.Context, d Deps, store *dynamostore.Store) (any, error) {
-			v, err := Verifier(ctx, d)
+			v, err := Verifier(ctx, d, store)
 			if err != nil {
 				return nil, err
 			}
@@ -145,7 +145,7 @@ func SettingsFunction() Function {
 			"CONSOLE_AUTHORIZE_URL", "CONSOLE_TOKEN_URL", "CONSOLE_CLIENT_ID", "SIGNALS_TRANSMITTERS", "SIGNALS_URL"}),
 		Routes: adminapi.Routes(),
 		Handler: func(ctx context.Context, d Deps, store *dynamostore.Store) (any, error) {
-			v, err := AdminVerifier(ctx, d)
+			v, err := AdminVerifier(ctx, d, store)
 			if err != nil {
 				return nil, err
 			}
@@ -161,7 +161,7 @@ func SignalsFunction() Function {
 		Variables: slices.Concat(tokenLimitVars(), []string{"SIGNALS_TRANSMITTERS"}),
 		Routes:    []route.Route{signals.Route},
 		Handler: func(ctx context.Context, d Deps, store *dynamostore.Store) (any, error) {
-			v, err := SignalsVerifier(ctx, d)
+			v, err := SignalsVerifier(ctx, d, store)
 			if err != nil {
 				return nil, err
 			}
@@ -177,7 +177,7 @@ func SignalsPollFunction() Function {
 	return Function{Name: "signalspoll", LogicalID: "SignalsPollFunction",
 		Variables: []string{"SIGNALS_TRANSMITTERS"},
 		Handler: func(ctx context.Context, d Deps, store *dynamostore.Store) (any, error) {
-			v, err := SignalsVerifier(ctx, d)
+			v, err := SignalsVerifier(ctx, d, store)
 			if err != nil {
 				return nil, err
 			}

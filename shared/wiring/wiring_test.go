@@ -57,7 +57,7 @@ func TestAdminRoleFromGrantingIssuersOnly(t *testing.T) {
 		return tok
 	}
 	get := func(d Deps, tok string) int {
-		v, err := AdminVerifier(context.Background(), d)
+		v, err := AdminVerifier(context.Background(), d, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func TestSignalsTransmitterScope(t *testing.T) {
 	a, b, d, _ := twoIssuers(t)
 	d.Config.Signals = []token.Issuer{{Issuer: a.URL(), Audiences: []string{devidp.SETAudience}}}
 	d.Config.SignalsSubjectIssuers = map[string][]string{a.URL(): {a.URL()}}
-	v, err := SignalsVerifier(context.Background(), d)
+	v, err := SignalsVerifier(context.Background(), d, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
