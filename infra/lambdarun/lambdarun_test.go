@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,12 +83,7 @@ func TestBinariesOnTheirEvents(t *testing.T) {
 func TestHandlerErrorIsReported(t *testing.T) {
 	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
-	exe := filepath.Join(t.TempDir(), "authorizer", "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", exe, "../../functions/authorizer")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	exe := buildFunction(t, "authorizer")
 	sb, err := lambdarun.NewSandbox(ctx, dynamo.Endpoint, "invoke-error")
 	if err != nil {
 		t.Fatal(err)
@@ -109,5 +105,66 @@ func TestHandlerErrorIsReported(t *testing.T) {
 	}
 	if logs := f.FunctionLogs(); !strings.Contains(logs, `"reason":"token_missing"`) {
 		t.Fatalf("function logs = %s; want the token_missing decision", logs)
+	}
+}
+
+// buildFunction builds fn's binary as for Lambda (for this machine).
+func buildFunction(t *testing.T, fn string) string {
+	t.Helper()
+	exe := filepath.Join(t.TempDir(), fn, "bootstrap")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", exe, "../../functions/"+fn)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", fn, err, out)
+	}
+	return exe
+}
+
+// A cold start verifies with the key sets the table keeps: the real
+// authorizer binary, started afresh under the emulator after an instance
+// fetched (and stored) its issuers' keys, decides without one request to
+// the key-set URL, and says so in its log; with JWKS_SNAPSHOT=off it
+// fetches again.
+func TestColdStartFromKeySetSnapshot(t *testing.T) {
+	needs.Parts(t, needs.Moto)
+	ctx := context.Background()
+	exe := buildFunction(t, "authorizer")
+	sb, err := lambdarun.NewSandbox(ctx, dynamo.Endpoint, "cold-snapshot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	keys := dynamotest.NewProxy(sb.IdP.URL())
+	defer keys.Close()
+	env := append(slices.Clone(sb.Env), sb.TrustedIssuers(keys.URL+"/jwks.json"))
+	ev, err := sb.Event(ctx, "authorizer/http-api-v2.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coldStart := func(extra ...string) (requests int, logs string) {
+		t.Helper()
+		keys.Set(dynamotest.Pass, 0) // counts from zero
+		f, err := lambdarun.Start(exe, append(slices.Clone(env), extra...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Stop()
+		res, err := f.Invoke(ctx, ev)
+		if err != nil || !strings.Contains(string(res.Payload), `"isAuthorized":true`) {
+			t.Fatalf("cold-start decision = %s, %v; want an allow\nlogs:\n%s", res.Payload, err, f.Logs())
+		}
+		return keys.Requests(), f.FunctionLogs()
+	}
+	// The first instance finds no snapshot: it fetches each issuer's set.
+	if n, logs := coldStart(); n != 2 || !strings.Contains(logs, `"keySource":"idp"`) {
+		t.Fatalf("first cold start: %d key-set requests; want 2 (two issuers), and the decision's keySource idp\nlogs:\n%s", n, logs)
+	}
+	// The next asks the IdP nothing.
+	n, logs := coldStart()
+	if n != 0 || !strings.Contains(logs, `"keySource":"snapshot"`) || !regexp.MustCompile(`"keySources":\{[^}]*"snapshot"`).MatchString(logs) {
+		t.Fatalf("cold start with snapshots: %d key-set requests; want 0, and snapshot as the key source at start and in the decision\nlogs:\n%s", n, logs)
+	}
+	if n, _ := coldStart("JWKS_SNAPSHOT=off"); n != 2 {
+		t.Fatalf("cold start with JWKS_SNAPSHOT=off: %d key-set requests; want 2", n)
 	}
 }

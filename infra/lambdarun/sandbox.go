@@ -49,6 +49,22 @@ const (
 	CognitoSub      = "3c5e2f0a-9d1b-4e6f-8a7c-1b2d3e4f5a6b"
 )
 
+// TrustedIssuers is the sandbox's TRUSTED_ISSUERS variable: its issuer
+// and a Cognito pool whose tokens the issuer also signs. With keySetURL
+// set, both read their keys from there (a proxy in front of the
+// issuer's /jwks.json) instead of the issuer's discovery document and
+// /jwks.json; an environment that appends the result overrides the
+// sandbox's own (the last value of a variable wins).
+func (sb *Sandbox) TrustedIssuers(keySetURL string) string {
+	own := map[string]any{"issuer": sb.IdP.URL(), "audiences": []string{devidp.DefaultAudience}, "clientIds": []string{devidp.DefaultClientID}, "algorithms": []string{"RS256", "ES256", "EdDSA"}, "grantsAdmin": true}
+	cognito := map[string]any{"issuer": CognitoIssuer, "jwksUrl": sb.IdP.URL() + "/jwks.json", "profile": "cognito", "clientIds": []string{"1example23456789"}}
+	if keySetURL != "" {
+		own["jwksUrl"], cognito["jwksUrl"] = keySetURL, keySetURL
+	}
+	issuers, _ := json.Marshal([]map[string]any{own, cognito})
+	return "TRUSTED_ISSUERS=" + string(issuers)
+}
+
 // NewSandbox starts the issuer and directory and, with a DynamoDB
 // endpoint, creates table there.
 func NewSandbox(ctx context.Context, dynamoEndpoint, table string) (*Sandbox, error) {
@@ -59,13 +75,9 @@ func NewSandbox(ctx context.Context, dynamoEndpoint, table string) (*Sandbox, er
 	dir := devdir.New()
 	dir.DefaultActive = true
 	sb := &Sandbox{IdP: idp, Dir: dir, stopIdP: stop, dirSrv: httptest.NewServer(dir), endpoint: dynamoEndpoint, table: table}
-	issuers, _ := json.Marshal([]map[string]any{
-		{"issuer": idp.URL(), "audiences": []string{devidp.DefaultAudience}, "clientIds": []string{devidp.DefaultClientID}, "algorithms": []string{"RS256", "ES256", "EdDSA"}, "grantsAdmin": true},
-		{"issuer": CognitoIssuer, "jwksUrl": idp.URL() + "/jwks.json", "profile": "cognito", "clientIds": []string{"1example23456789"}},
-	})
 	transmitters, _ := json.Marshal([]map[string]any{{"issuer": idp.URL(), "audiences": []string{devidp.SETAudience}, "subjectIssuers": []string{idp.URL()}}})
 	sb.Env = []string{
-		"TRUSTED_ISSUERS=" + string(issuers),
+		sb.TrustedIssuers(""),
 		"SIGNALS_TRANSMITTERS=" + string(transmitters),
 		"ENVIRONMENTS=" + Environment,
 		"ENVIRONMENT_SOURCE=stage", "ENVIRONMENT_NAME=environment",

@@ -635,5 +635,10 @@ func TestDecisionLogSaysWhetherTheTokenWasCached(t *testing.T) {
 		if got := f.lastDecision(t)["tokenCache"]; got != want {
 			t.Fatalf("decision line tokenCache = %v; want %q", got, want)
 		}
+		// The fixture's verifier fetched its keys (no snapshots): the line
+		// says so, hit or miss.
+		if got := f.lastDecision(t)["keySource"]; got != "idp" {
+			t.Fatalf("decision line keySource = %v; want idp", got)
+		}
 	}
 }

@@ -103,7 +103,7 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 			level = slog.LevelWarn
 		}
 	}
-	attrs := make([]slog.Attr, 0, 13)
+	attrs := make([]slog.Attr, 0, 14)
 	attrs = append(attrs,
 		slog.String("requestId", ev.requestID),
 		slog.String("environment", r.Environment),
@@ -119,7 +119,9 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 		if r.Claims.Cached {
 			cache = "hit"
 		}
-		attrs = append(attrs, slog.String("userId", r.Claims.Subject), slog.String("tokenCache", cache))
+		// keySource: where the issuer's keys that verified it came from
+		// (idp, or the table's snapshot read at cold start).
+		attrs = append(attrs, slog.String("userId", r.Claims.Subject), slog.String("tokenCache", cache), slog.String("keySource", r.Claims.KeySource))
 	}
 	if !r.Session.CreatedAt.IsZero() {
 		attrs = append(attrs, slog.String("sessionId", r.Session.Hash.Prefix()))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/endpoint"
@@ -170,18 +171,28 @@ func (v *Verifier) Prefetch(ctx context.Context) (map[string]string, error) {
 			errs = append(errs, err)
 		}
 	}
+	// The fetches run side by side: a cold start waits for the slowest
+	// IdP, not for the sum of them.
 	sources := make(map[string]string, len(entries))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for _, is := range entries {
 		if loaded[is] {
 			sources[is.Issuer.Issuer] = KeysFromSnapshot
 			continue
 		}
-		if _, err := is.keys.refresh(ctx); err != nil {
-			errs = append(errs, err)
-			sources[is.Issuer.Issuer] = "none"
-			continue
-		}
-		sources[is.Issuer.Issuer] = KeysFromIdP
+		wg.Go(func() {
+			_, err := is.keys.refresh(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				sources[is.Issuer.Issuer] = "none"
+				return
+			}
+			sources[is.Issuer.Issuer] = KeysFromIdP
+		})
 	}
+	wg.Wait()
 	return sources, errors.Join(errs...)
 }
