@@ -132,10 +132,15 @@ func TestTranslatedTemplate(t *testing.T) {
 				}
 			}
 			var actions []string
+			snapshotsDenied := false
 			for _, pol := range role.Properties["Policies"].([]any) {
 				for _, st := range get(pol, "PolicyDocument", "Statement").([]any) {
 					if cond, ok := get(st, "Fn::If").([]any); ok { // a statement for a condition
 						st = cond[1]
+					}
+					if get(st, "Effect") == "Deny" {
+						snapshotsDenied = snapshotsDenied || deniesSnapshotWrites(st)
+						continue
 					}
 					acts := strs(get(st, "Action"))
 					res, _ := json.Marshal(get(st, "Resource"))
@@ -153,6 +158,19 @@ func TestTranslatedTemplate(t *testing.T) {
 				}
 			}
 			slices.Sort(actions)
+			// Key-set snapshots are trusted as an issuer's keys: a function
+			// that keeps them (reads JWKS_SNAPSHOT: it verifies tokens) may
+			// write them; every other function that may write the table is
+			// denied its K# items.
+			i := slices.IndexFunc(wiring.Functions(), func(f wiring.Function) bool { return f.Name == fn })
+			keeps := i >= 0 && slices.Contains(wiring.Functions()[i].Variables, "JWKS_SNAPSHOT")
+			writes := slices.Contains(actions, "dynamodb:PutItem") || slices.Contains(actions, "dynamodb:UpdateItem")
+			switch {
+			case keeps && snapshotsDenied:
+				t.Errorf("%s keeps key-set snapshots but is denied writing them", id)
+			case !keeps && writes && !snapshotsDenied:
+				t.Errorf("%s may write the table and does not verify tokens, but is not denied writing key-set snapshots (K# items)", id)
+			}
 			if !reflect.DeepEqual(actions, want[fn]) {
 				t.Errorf("%s's actions = %v; want %v", id, actions, want[fn])
 			}
@@ -312,4 +330,14 @@ func TestReadmeConfigurationTable(t *testing.T) {
 			t.Errorf("docs/configuration.md: %s is read by %q; the function table says %q", v.Name, got, want)
 		}
 	}
+}
+
+// deniesSnapshotWrites reports whether a Deny statement covers PutItem and
+// UpdateItem on the table's items whose partition key starts with K#.
+func deniesSnapshotWrites(st any) bool {
+	acts := strs(get(st, "Action"))
+	keys := strs(get(st, "Condition", "ForAnyValue:StringLike", "dynamodb:LeadingKeys"))
+	res, _ := json.Marshal(get(st, "Resource"))
+	return slices.Contains(acts, "dynamodb:PutItem") && slices.Contains(acts, "dynamodb:UpdateItem") &&
+		reflect.DeepEqual(keys, []string{"K#*"}) && strings.Contains(string(res), "Table")
 }

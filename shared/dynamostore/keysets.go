@@ -52,10 +52,12 @@ func (st *Store) KeySetSnapshots(ctx context.Context, keys []token.SnapshotKey) 
 }
 
 // PutKeySetSnapshot stores s unless the stored snapshot was fetched at
-// the same time or later (a slow writer never replaces a newer set).
+// the same time or later (a slow writer never replaces a newer set); a
+// stored stamp more than token.SnapshotFutureSlack after s's is replaced
+// (it could otherwise block every write).
 func (st *Store) PutKeySetSnapshot(ctx context.Context, s token.KeySetSnapshot) error {
 	u := newUpdate().Set("iss", str(s.Issuer)).Set("url", str(s.URL)).Set("fat", nanos(s.FetchedAt)).Set("keys", str(string(s.Keys))).
-		When(absentOrBefore("fat", nanos(s.FetchedAt)))
+		When(absentOrBefore("fat", nanos(s.FetchedAt)).Or(name("fat").GreaterThan(val(nanos(s.FetchedAt.Add(token.SnapshotFutureSlack))))))
 	exp := map[string]types.AttributeValue{}
 	expiry(exp, s.FetchedAt.Add(token.SnapshotKeep))
 	for k, v := range exp {

@@ -23,11 +23,12 @@ func (m *Store) KeySetSnapshots(_ context.Context, keys []token.SnapshotKey) ([]
 }
 
 // PutKeySetSnapshot stores s unless the stored snapshot was fetched at
-// the same time or later.
+// the same time or later (but not more than token.SnapshotFutureSlack
+// later).
 func (m *Store) PutKeySetSnapshot(_ context.Context, s token.KeySetSnapshot) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if old, ok := m.keySets[s.SnapshotKey]; ok && !old.FetchedAt.Before(s.FetchedAt) {
+	if old, ok := m.keySets[s.SnapshotKey]; ok && !old.FetchedAt.Before(s.FetchedAt) && !old.FetchedAt.After(s.FetchedAt.Add(token.SnapshotFutureSlack)) {
 		return nil
 	}
 	s.Keys = slices.Clone(s.Keys)

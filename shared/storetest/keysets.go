@@ -53,6 +53,19 @@ func keySetSnapshots(t *testing.T, st Store, clock *Clock) {
 	if s := read(a, b); string(s[a].Keys) != `{"keys":["newer"]}` || string(s[b].Keys) != `{"keys":["b"]}` {
 		t.Fatalf("after a newer write: %v; want a newer, b untouched", s)
 	}
+	// A stamp far in the future (a bad clock, a planted item) does not
+	// block later writes: one more than SnapshotFutureSlack ahead of a
+	// new fetch is replaced; one within it is kept.
+	put(b, T0.Add(token.SnapshotFutureSlack+time.Hour), `{"keys":["future"]}`)
+	put(b, T0.Add(time.Hour), `{"keys":["within slack"]}`)
+	if s := read(b)[b]; string(s.Keys) != `{"keys":["future"]}` {
+		t.Fatalf("a write within the slack of a future stamp: keys %s; want the stored kept", s.Keys)
+	}
+	put(b, T0.Add(time.Hour-time.Second), `{"keys":["b again"]}`)
+	if s := read(b)[b]; string(s.Keys) != `{"keys":["b again"]}` || !s.FetchedAt.Equal(T0.Add(time.Hour-time.Second)) {
+		t.Fatalf("a write more than the slack before a future stamp: %s at %s; want it stored", s.Keys, s.FetchedAt)
+	}
+	put(b, T0, `{"keys":["b"]}`) // again more than the slack before the stored stamp: replaced
 	clock.Set(T0.Add(token.SnapshotKeep))
 	if got := read(a, b); len(got) != 1 || got[a].Keys == nil {
 		t.Fatalf("KeySetSnapshots at b's SnapshotKeep = %v; want only a's (fetched a minute later)", got)

@@ -165,25 +165,27 @@ func (kc *keyCache) refresh(ctx context.Context) (*keySet, error) {
 	kc.mu.Unlock()
 
 	// The fetch is not tied to the caller's cancellation: others may be
-	// waiting on it. It has its own timeout.
+	// waiting on it. It has its own timeout. The set is stamped with the
+	// time the fetch started: what the IdP served from then on, so a slow
+	// fetch never passes for newer than a quicker one that started later.
+	started := kc.cfg.Now()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kc.cfg.FetchTimeout)
 	ks, fetched, err := kc.fetch(fctx)
 	cancel()
 
 	kc.mu.Lock()
-	now := kc.cfg.Now()
 	kc.lastErr, kc.inflight = err, nil
 	if err != nil {
-		kc.lastFailure = now
+		kc.lastFailure = kc.cfg.Now()
 	} else {
 		kc.lastFailure = time.Time{}
-		ks.fetchedAt, ks.source = now, KeysFromIdP
+		ks.fetchedAt, ks.source = started, KeysFromIdP
 		kc.install(ks)
 	}
 	close(ch)
 	kc.mu.Unlock()
 	if err == nil {
-		kc.saveSnapshot(ctx, fetched, now)
+		kc.saveSnapshot(ctx, fetched, started)
 	}
 	return ks, err
 }

@@ -16,7 +16,20 @@ const (
 	KeysFromIdP = "idp"
 	// KeysFromSnapshot: read from the store's copy at cold start.
 	KeysFromSnapshot = "snapshot"
+	// KeysNone: neither (Prefetch only; the keys are fetched on use).
+	KeysNone = "none"
 )
+
+// SnapshotTimeout bounds each read and write of snapshots (or
+// Config.FetchTimeout, if shorter): a slow or unreachable table costs a
+// cold start at most this before it fetches, and the request that
+// fetched at most this after its fetch.
+const SnapshotTimeout = 300 * time.Millisecond
+
+// SnapshotFutureSlack: a stored snapshot stamped more than this after a
+// new fetch's start is replaced by it (a store's conditional write), so
+// that a bad clock or a planted item cannot block every later write.
+const SnapshotFutureSlack = MaxClockSkew
 
 // DefaultSnapshotMaxAge is the age past which a stored key set is not
 // used at cold start.
@@ -59,7 +72,8 @@ type Snapshots interface {
 	// exist, in any order).
 	KeySetSnapshots(ctx context.Context, keys []SnapshotKey) ([]KeySetSnapshot, error)
 	// PutKeySetSnapshot stores s unless the stored snapshot of its key
-	// was fetched at the same time or later.
+	// was fetched at the same time or later (but not more than
+	// SnapshotFutureSlack later: such a stamp is replaced).
 	PutKeySetSnapshot(ctx context.Context, s KeySetSnapshot) error
 }
 
@@ -75,7 +89,7 @@ func (v *Verifier) loadSnapshots(ctx context.Context, entries []*issuer) (map[*i
 		byKey[k] = is
 		keys = append(keys, k)
 	}
-	rctx, cancel := context.WithTimeout(ctx, v.cfg.FetchTimeout)
+	rctx, cancel := context.WithTimeout(ctx, v.cfg.snapshotTimeout())
 	defer cancel()
 	snaps, err := v.cfg.Snapshots.KeySetSnapshots(rctx, keys)
 	if err != nil {
@@ -121,6 +135,8 @@ func (v *Verifier) usableSnapshot(s KeySetSnapshot, now time.Time) (*keySet, err
 	return ks, nil
 }
 
+func (c *Config) snapshotTimeout() time.Duration { return min(SnapshotTimeout, c.FetchTimeout) }
+
 func (kc *keyCache) snapshotKey() SnapshotKey {
 	return SnapshotKey{Issuer: kc.issuer, URL: kc.url}
 }
@@ -143,12 +159,13 @@ func (kc *keyCache) saveSnapshot(ctx context.Context, doc []byte, fetchedAt time
 	if kc.cfg.Snapshots == nil || len(doc) > MaxSnapshotBytes {
 		return
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kc.cfg.FetchTimeout)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kc.cfg.snapshotTimeout())
 	defer cancel()
 	_ = kc.cfg.Snapshots.PutKeySetSnapshot(wctx, KeySetSnapshot{SnapshotKey: kc.snapshotKey(), FetchedAt: fetchedAt, Keys: doc})
 }
 
-// Prefetch gets every issuer's key set, for use at cold start: from its
+// Prefetch gets every issuer's key set, for use at cold start (an issuer
+// that has one already is fetched afresh, not read from a snapshot): from its
 // stored snapshot when Config.Snapshots has a usable one (no request to
 // the IdP), else from the IdP (which then stores a snapshot). It returns
 // where each issuer's keys came from, and the joined errors of the
@@ -187,7 +204,7 @@ func (v *Verifier) Prefetch(ctx context.Context) (map[string]string, error) {
 			defer mu.Unlock()
 			if err != nil {
 				errs = append(errs, err)
-				sources[is.Issuer.Issuer] = "none"
+				sources[is.Issuer.Issuer] = KeysNone
 				return
 			}
 			sources[is.Issuer.Issuer] = KeysFromIdP

@@ -3,8 +3,12 @@ package token
 import (
 	"context"
 	"errors"
+	"io"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,28 +27,42 @@ type snapshotTable struct {
 	reads int
 	puts  int
 	fail  error
+	// everyURL: a read returns every snapshot of the issuers asked for,
+	// whatever their URL (a careless store), so that the verifier's own
+	// rule is what the test holds.
+	everyURL bool
+	// The time each read and put had left (its context's deadline).
+	readBudget, putBudget time.Duration
 }
 
-func (s *snapshotTable) KeySetSnapshots(_ context.Context, keys []SnapshotKey) ([]KeySetSnapshot, error) {
+func (s *snapshotTable) KeySetSnapshots(ctx context.Context, keys []SnapshotKey) ([]KeySetSnapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reads++
+	if d, ok := ctx.Deadline(); ok {
+		s.readBudget = time.Until(d)
+	}
 	if s.fail != nil {
 		return nil, s.fail
 	}
 	var out []KeySetSnapshot
 	for _, k := range keys {
-		if snap, ok := s.snaps[k]; ok {
-			out = append(out, snap)
+		for sk, snap := range s.snaps {
+			if sk == k || s.everyURL && sk.Issuer == k.Issuer {
+				out = append(out, snap)
+			}
 		}
 	}
 	return out, nil
 }
 
-func (s *snapshotTable) PutKeySetSnapshot(_ context.Context, snap KeySetSnapshot) error {
+func (s *snapshotTable) PutKeySetSnapshot(ctx context.Context, snap KeySetSnapshot) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.puts++
+	if d, ok := ctx.Deadline(); ok {
+		s.putBudget = time.Until(d)
+	}
 	if old, ok := s.snaps[snap.SnapshotKey]; ok && !old.FetchedAt.Before(snap.FetchedAt) {
 		return nil
 	}
@@ -104,9 +122,13 @@ func TestSnapshotColdStartAsksTheIdPNothing(t *testing.T) {
 	if err != nil || sources[f.idp.URL()] != KeysFromSnapshot {
 		t.Fatalf("second cold start: sources %v, %v; want the snapshot", sources, err)
 	}
-	c, err := v.Verify(context.Background(), f.mint(t, devidp.Token{}))
+	tok := f.mint(t, devidp.Token{})
+	c, err := v.Verify(context.Background(), tok)
 	if err != nil || c.KeySource != KeysFromSnapshot {
 		t.Fatalf("Verify with the snapshot: KeySource %q, %v; want %q", c.KeySource, err, KeysFromSnapshot)
+	}
+	if c := verifyCached(t, v, tok, true); c.KeySource != KeysFromSnapshot {
+		t.Fatalf("cache hit: KeySource %q; want %q (the current set's)", c.KeySource, KeysFromSnapshot)
 	}
 	if n := f.idp.Fetches(); n != 1 {
 		t.Fatalf("key-set fetches after a cold start with a snapshot = %d; want still 1", n)
@@ -162,25 +184,24 @@ func TestSnapshotNeverWidensTrust(t *testing.T) {
 	coldStart(t, f, table, nil)
 	good := table.only(t)
 
-	// Keys planted under the issuer for another URL are not read by a
-	// verifier configured with this one.
+	// Keys planted under the issuer for another URL are not used by a
+	// verifier configured with this one, even from a store that returns
+	// them: another https URL, or plain http to a remote host.
 	stray, _ := devidp.New(f.idp.URL(), f.clock.Now)
 	strayKeys, err := stray.JWKS()
 	if err != nil {
 		t.Fatal(err)
 	}
-	table.snaps = map[SnapshotKey]KeySetSnapshot{
-		{Issuer: f.idp.URL(), URL: "https://keys.attacker.example/jwks"}: {SnapshotKey: SnapshotKey{Issuer: f.idp.URL(), URL: "https://keys.attacker.example/jwks"}, FetchedAt: f.clock.Now(), Keys: strayKeys},
+	for _, url := range []string{"https://keys.attacker.example/jwks", "http://keys.attacker.example/jwks"} {
+		k := SnapshotKey{Issuer: f.idp.URL(), URL: url}
+		table := &snapshotTable{everyURL: true, snaps: map[SnapshotKey]KeySetSnapshot{k: {SnapshotKey: k, FetchedAt: f.clock.Now(), Keys: strayKeys}}}
+		v, sources, _ := coldStart(t, f, table, nil)
+		if sources[f.idp.URL()] != KeysFromIdP {
+			t.Fatalf("sources = %v; want a fetch: the only snapshot is %s's", sources, url)
+		}
+		_, err = v.Verify(context.Background(), f.mint(t, devidp.Token{Key: stray.KeyFor(jwa.RS256)}))
+		wantCode(t, err, reason.TokenSignature)
 	}
-	v, sources, _ := coldStart(t, f, table, nil)
-	if sources[f.idp.URL()] != KeysFromIdP {
-		t.Fatalf("sources = %v; want a fetch: the only snapshot is another URL's", sources)
-	}
-	_, err = v.Verify(context.Background(), f.mint(t, devidp.Token{Key: stray.KeyFor(jwa.RS256)}))
-	wantCode(t, err, reason.TokenSignature)
-
-	// A snapshot of plain http to a host that is not loopback is not
-	// trusted, whatever the store says.
 	u := KeySetSnapshot{SnapshotKey: SnapshotKey{Issuer: "https://idp.example/", URL: "http://idp.example/jwks"}, FetchedAt: f.clock.Now(), Keys: good.Keys}
 	if _, err := f.v.usableSnapshot(u, f.clock.Now()); err == nil {
 		t.Fatal("usableSnapshot(http to a remote host) = nil error; want refused")
@@ -245,5 +266,73 @@ func TestSnapshotMaxAgeIsBounded(t *testing.T) {
 		if _, err := NewVerifier(cfg); err == nil {
 			t.Errorf("NewVerifier(SnapshotMaxAge %v) = nil error; want refused", d)
 		}
+	}
+}
+
+// The trade a snapshot makes, as docs/authorizer.md states it: a key the
+// IdP removed after the snapshot was taken still verifies at an instance
+// that started from it, until that instance's first refresh,
+// JWKS_MAX_AGE_SECONDS after it read the snapshot; then it is refused.
+func TestSnapshotRemovedKeyWindow(t *testing.T) {
+	f := newFixture(t, nil)
+	key, err := f.idp.AddKey(jwa.RS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := &snapshotTable{}
+	coldStart(t, f, table, nil) // the snapshot holds key
+	f.idp.RemoveKey(key.Kid)
+	f.clock.Add(DefaultSnapshotMaxAge - time.Minute)
+	v, sources, _ := coldStart(t, f, table, nil)
+	if sources[f.idp.URL()] != KeysFromSnapshot {
+		t.Fatalf("sources = %v; want the snapshot", sources)
+	}
+	f.clock.Add(DefaultKeySetMaxAge - time.Second)
+	if _, err := v.Verify(context.Background(), f.mint(t, devidp.Token{Key: key})); err != nil {
+		t.Fatalf("a removed key's token before the first refresh: %v; want accepted (the documented window)", err)
+	}
+	f.clock.Add(time.Second)
+	_, err = v.Verify(context.Background(), f.mint(t, devidp.Token{Key: key}))
+	wantCode(t, err, reason.TokenSignature)
+}
+
+// A slow table costs a cold start, and the request that fetched, at most
+// SnapshotTimeout per read or write; a verifier that already has a set
+// fetches rather than read a snapshot over it.
+func TestSnapshotReadsAndWritesAreBounded(t *testing.T) {
+	f := newFixture(t, nil)
+	table := &snapshotTable{}
+	v, _, _ := coldStart(t, f, table, nil)
+	if table.readBudget <= 0 || table.readBudget > SnapshotTimeout || table.putBudget <= 0 || table.putBudget > SnapshotTimeout {
+		t.Fatalf("read had %v, put %v; want each bounded by %v", table.readBudget, table.putBudget, SnapshotTimeout)
+	}
+	sources, err := v.Prefetch(context.Background())
+	if err != nil || sources[f.idp.URL()] != KeysFromIdP {
+		t.Fatalf("a second Prefetch: %v, %v; want a fetch over the set it has", sources, err)
+	}
+}
+
+// A key set too large for an item is used, and not stored.
+func TestSnapshotOfALargeKeySetIsNotStored(t *testing.T) {
+	f := newFixture(t, nil)
+	doc, err := f.idp.JWKS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The issuer's keys and an encryption key of MaxSnapshotBytes.
+	pad := `{"kty":"oct","use":"enc","kid":"pad","k":"` + strings.Repeat("A", MaxSnapshotBytes) + `"}`
+	big := strings.Replace(string(doc), `"keys":[`, `"keys":[`+pad+`,`, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, big) }))
+	defer srv.Close()
+	table := &snapshotTable{}
+	v, sources, err := coldStart(t, f, table, func(c *Config) { c.Issuers[0].JWKSURL = srv.URL })
+	if err != nil || sources[f.idp.URL()] != KeysFromIdP {
+		t.Fatalf("Prefetch = %v, %v; want the keys fetched", sources, err)
+	}
+	if _, err := v.Verify(context.Background(), f.mint(t, devidp.Token{})); err != nil {
+		t.Fatal(err)
+	}
+	if table.puts != 0 {
+		t.Fatalf("puts = %d; want none for a %d-byte key set", table.puts, len(big))
 	}
 }

@@ -175,7 +175,7 @@ func SignalsFunction() Function {
 // then acknowledged in the next poll.
 func SignalsPollFunction() Function {
 	return Function{Name: "signalspoll", LogicalID: "SignalsPollFunction",
-		Variables: []string{"SIGNALS_TRANSMITTERS"},
+		Variables: slices.Concat(tokenLimitVars(), []string{"SIGNALS_TRANSMITTERS"}),
 		Handler: func(ctx context.Context, d Deps, store *dynamostore.Store) (any, error) {
 			v, err := SignalsVerifier(ctx, d, store)
 			if err != nil {
