@@ -37,6 +37,12 @@ type Identity struct {
 	Authorization string
 	SessionID     string // X-Session-Id header, else the session cookie
 	Environment   string // from the configured source; "" if absent
+	// EnvironmentNamed: Environment is an environment id the request
+	// names itself (the sessions API's environment query parameter), to
+	// be taken as is if known, not a value of the configured source. The
+	// authorizer of an app's routes never sets it: there the deployment,
+	// not the caller, says which environment a route belongs to.
+	EnvironmentNamed bool
 	// AuthorizationRepeated and SessionIDRepeated mark a request that
 	// carried the header more than once (REST multiValueHeaders): refused,
 	// whichever value API Gateway put in headers.
@@ -106,7 +112,11 @@ func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 	}
 	r := Result{Claims: claims}
 	// 3. the environment.
-	if r.Environment, err = a.envs.Resolve(id.Environment); err != nil {
+	resolve := a.envs.Resolve
+	if id.EnvironmentNamed {
+		resolve = a.envs.Named
+	}
+	if r.Environment, err = resolve(id.Environment); err != nil {
 		return r.deny(reason.EnvironmentUnknown, err)
 	}
 	// 4. the session and its user's state, in one lookup.

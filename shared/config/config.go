@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/endpoint"
 	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/policy"
@@ -23,6 +24,9 @@ import (
 // Config is everything the functions read from their environment.
 type Config struct {
 	Token token.Config
+	// AllowedOrigins may call the sessions API from a browser, with
+	// credentials (CORS_ALLOWED_ORIGINS; endpoint.Origin's form).
+	AllowedOrigins []string
 	// KeySetSnapshots: the verifiers keep their key sets in the table and
 	// a cold start verifies with them (JWKS_SNAPSHOT, token.Snapshots).
 	KeySetSnapshots bool
@@ -152,6 +156,16 @@ func (c *Config) loadRequests(r *reader) {
 	c.Enforcement.CheckSlack = time.Duration(r.num("POLICY_CHECK_SLACK_MINUTES", 0, 1440)) * time.Minute
 	c.Sources.SessionHeader = r.str("SESSION_HEADER")
 	c.Sources.SessionCookie = r.str("SESSION_COOKIE")
+	for _, o := range strings.Split(r.str("CORS_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if origin, err := endpoint.Origin(o); err != nil {
+			r.bad("CORS_ALLOWED_ORIGINS: %v", err)
+		} else {
+			c.AllowedOrigins = append(c.AllowedOrigins, origin)
+		}
+	}
 	c.TableName = r.str("TABLE_NAME")
 	if c.TableName == "" && !r.unset["TABLE_NAME"] {
 		r.bad("TABLE_NAME is required: the DynamoDB table of sessions and settings")

@@ -368,3 +368,23 @@ func TestLoadKeySetSnapshots(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadAllowedOrigins(t *testing.T) {
+	vars := map[string]string{
+		"TRUSTED_ISSUERS": `[{"issuer":"https://idp.example/","audiences":["api://app"]}]`,
+		"ENVIRONMENTS":    "prod", "TABLE_NAME": "t",
+	}
+	if c, err := Load(env(vars)); err != nil || len(c.AllowedOrigins) != 0 {
+		t.Errorf("CORS_ALLOWED_ORIGINS unset: %v, %v; want none (same-origin only)", c.AllowedOrigins, err)
+	}
+	vars["CORS_ALLOWED_ORIGINS"] = "https://App.example.com, http://127.0.0.1:5173"
+	if c, err := Load(env(vars)); err != nil || !reflect.DeepEqual(c.AllowedOrigins, []string{"https://app.example.com", "http://127.0.0.1:5173"}) {
+		t.Errorf("two origins: %v, %v; want them, lowercase", c.AllowedOrigins, err)
+	}
+	for _, bad := range []string{"*", "https://app.example.com,*", "http://app.example.com", "https://app.example.com/login"} {
+		vars["CORS_ALLOWED_ORIGINS"] = bad
+		if _, err := Load(env(vars)); err == nil || !strings.Contains(err.Error(), "CORS_ALLOWED_ORIGINS") {
+			t.Errorf("CORS_ALLOWED_ORIGINS=%q: %v; want an error naming it", bad, err)
+		}
+	}
+}

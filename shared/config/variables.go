@@ -36,6 +36,7 @@ var Variables = []Variable{
 	{Name: "AUTHORIZER_CACHE_TTL_SECONDS", Default: "0", Template: true},
 	{Name: "POLICY_CHECKS", Default: "off", Template: true},
 	{Name: "POLICY_CHECK_SLACK_MINUTES", Default: "15"},
+	{Name: "CORS_ALLOWED_ORIGINS", Template: true},
 	{Name: "SESSION_HEADER", Default: identity.DefaultSessionHeader},
 	{Name: "SESSION_COOKIE", Default: identity.DefaultSessionCookie},
 	{Name: "MAX_TOKEN_BYTES", Default: strconv.Itoa(token.DefaultMaxTokenBytes)},

@@ -44,3 +44,23 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestOrigin(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://App.Example.com":      "https://app.example.com",
+		"https://app.example.com/":     "https://app.example.com",
+		"https://app.example.com:8443": "https://app.example.com:8443",
+		"http://127.0.0.1:5173":        "http://127.0.0.1:5173",
+		"http://localhost:3000":        "http://localhost:3000",
+	} {
+		if got, err := Origin(raw); err != nil || got != want {
+			t.Errorf("Origin(%q) = %q, %v; want %q", raw, got, err, want)
+		}
+	}
+	for _, raw := range []string{"*", "null", "http://app.example.com", "https://app.example.com/path", "https://app.example.com?q=1",
+		"https://user@app.example.com", "app.example.com", "https://", "ftp://app.example.com", "https://app.example.com#x"} {
+		if got, err := Origin(raw); err == nil {
+			t.Errorf("Origin(%q) = %q; want refused", raw, got)
+		}
+	}
+}

@@ -43,12 +43,19 @@ func (e Config) Resolve(candidate string) (string, error) {
 	if env == "" {
 		return "", fmt.Errorf("no environment from source %q", e.Source)
 	}
+	return e.Named(env)
+}
+
+// Named checks an environment id that a request names itself (the
+// sessions API's environment query parameter): it must be one of Known.
+// The configured source plays no part.
+func (e Config) Named(id string) (string, error) {
 	for _, k := range e.Known {
-		if k == env {
-			return env, nil
+		if k == id {
+			return id, nil
 		}
 	}
-	return "", fmt.Errorf("environment %.70q is not one of this deployment's", env)
+	return "", fmt.Errorf("environment %.70q is not one of this deployment's", id)
 }
 
 // Validate checks the configuration.

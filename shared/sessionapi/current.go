@@ -3,8 +3,8 @@ package sessionapi
 import (
 	"net/http"
 
-	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/httpjson"
+	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
@@ -13,10 +13,10 @@ import (
 // a session alive.
 func (a *API) current(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id := authorizer.Identity{
-		Authorization: r.Header.Get("Authorization"),
-		SessionID:     a.sessionIDOf(r),
-		Environment:   envCandidate(r, a.cfg.Environments),
+	id, bad := a.identityOf(r)
+	if bad != nil {
+		problem.Fields(w, "the request is not valid", []problem.FieldError{*bad})
+		return
 	}
 	res := a.cfg.Authorizer.Check(ctx, id) // judging only: no activity is recorded
 	if !res.Allowed() {
@@ -34,10 +34,10 @@ func (a *API) current(w http.ResponseWriter, r *http.Request) {
 // session judged again.
 func (a *API) keepAlive(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id := authorizer.Identity{
-		Authorization: r.Header.Get("Authorization"),
-		SessionID:     a.sessionIDOf(r),
-		Environment:   envCandidate(r, a.cfg.Environments),
+	id, bad := a.identityOf(r)
+	if bad != nil {
+		problem.Fields(w, "the request is not valid", []problem.FieldError{*bad})
+		return
 	}
 	res := a.cfg.Authorizer.Check(ctx, id)
 	if !res.Allowed() {

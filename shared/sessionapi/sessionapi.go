@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -58,6 +59,10 @@ type Config struct {
 	Sources      identity.Sources
 	Log          *slog.Logger
 	Now          func() time.Time
+	// AllowedOrigins are the origins (endpoint.Origin's form) whose browser
+	// code may call the sessions routes and read the answers, with
+	// credentials (cors.go). None: same-origin only.
+	AllowedOrigins []string
 }
 
 // API serves the sessions routes.
@@ -82,8 +87,12 @@ func New(cfg Config) *API {
 	return a
 }
 
-// ServeHTTP serves the sessions routes.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the sessions routes, each answer marked for the
+// allowed origins (cors.go).
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.corsHeaders(w, r)
+	a.mux.ServeHTTP(w, r)
+}
 
 // handled is a route and its handler.
 type handled struct {
@@ -100,6 +109,10 @@ func (a *API) routes() []handled {
 		{route.Route{Method: "GET", Path: "/sessions/current", Public: true}, a.current},
 		{route.Route{Method: "DELETE", Path: "/sessions/current", Public: true}, a.signOut},
 		{route.Route{Method: "POST", Path: "/sessions/current/activity", Public: true}, a.keepAlive},
+		// The browsers' CORS preflights, for apps on other origins.
+		{route.Route{Method: "OPTIONS", Path: "/sessions", Public: true}, a.preflight},
+		{route.Route{Method: "OPTIONS", Path: "/sessions/current", Public: true}, a.preflight},
+		{route.Route{Method: "OPTIONS", Path: "/sessions/current/activity", Public: true}, a.preflight},
 	}
 }
 
@@ -169,6 +182,40 @@ func (a *API) sessionIDOf(r *http.Request) string {
 		return c.Value
 	}
 	return ""
+}
+
+// EnvironmentParam is the query parameter by which a sessions request
+// names its environment, when one deployment's sessions API serves
+// several (docs/sessions.md).
+const EnvironmentParam = "environment"
+
+// identityOf is the request's identity for the authorizer's judgement:
+// the token, the session id, and the environment: the one the request
+// names (EnvironmentParam), else the configured source's. A parameter
+// given twice, or a query that does not parse, is a field error.
+func (a *API) identityOf(r *http.Request) (authorizer.Identity, *problem.FieldError) {
+	id := authorizer.Identity{Authorization: r.Header.Get("Authorization"), SessionID: a.sessionIDOf(r)}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return id, &problem.FieldError{Field: "(query)", Message: "the query string does not parse"}
+	}
+	switch named := q[EnvironmentParam]; len(named) {
+	case 0:
+		id.Environment = envCandidate(r, a.cfg.Environments)
+	case 1:
+		id.Environment, id.EnvironmentNamed = named[0], true
+	default:
+		return id, &problem.FieldError{Field: EnvironmentParam, Message: "give the environment once"}
+	}
+	return id, nil
+}
+
+// environment resolves id's environment as the authorizer does.
+func (a *API) environment(id authorizer.Identity) (string, error) {
+	if id.EnvironmentNamed {
+		return a.cfg.Environments.Named(id.Environment)
+	}
+	return a.cfg.Environments.Resolve(id.Environment)
 }
 
 // envCandidate reads the environment from the configured source.

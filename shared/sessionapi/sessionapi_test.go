@@ -42,6 +42,13 @@ func newFixture(t *testing.T) *fixture {
 // development issuer's).
 func newFixtureWith(t *testing.T, issuers func(*devidp.Issuer) []token.Issuer) *fixture {
 	t.Helper()
+	return newFixtureEdit(t, issuers, nil)
+}
+
+// newFixtureEdit is newFixtureWith with edit applied to the API's
+// configuration (environments, allowed origins) before it is built.
+func newFixtureEdit(t *testing.T, issuers func(*devidp.Issuer) []token.Issuer, edit func(*Config)) *fixture {
+	t.Helper()
 	ck := devidp.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	idp, stop, err := devidp.NewServer(ck.Now)
 	if err != nil {
@@ -55,8 +62,12 @@ func newFixtureWith(t *testing.T, issuers func(*devidp.Issuer) []token.Issuer) *
 	store := memstore.New(ck.Now)
 	envs := environment.Config{Source: "stage", Name: "environment", Known: []string{"demo"}}
 	logs := &bytes.Buffer{}
-	api := New(Config{Verifier: v, Store: store, Environments: envs, Log: obs.NewLogger(logs), Now: ck.Now,
-		Authorizer: authorizer.New(v, store, envs, policy.Enforcement{}, ck.Now)})
+	cfg := Config{Verifier: v, Store: store, Environments: envs, Log: obs.NewLogger(logs), Now: ck.Now}
+	if edit != nil {
+		edit(&cfg)
+	}
+	cfg.Authorizer = authorizer.New(v, store, cfg.Environments, policy.Enforcement{}, ck.Now)
+	api := New(cfg)
 	return &fixture{idp: idp, clock: ck, store: store, fn: lambda.NewHandler(httpadapter.NewV2(api).ProxyWithContext), logs: logs}
 }
 

@@ -44,7 +44,12 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 		a.deny(ctx, w, op, reason.CodeOf(err), err)
 		return
 	}
-	env, err := a.cfg.Environments.Resolve(envCandidate(r, a.cfg.Environments))
+	named, bad := a.identityOf(r)
+	if bad != nil {
+		problem.Fields(w, "the request is not valid", []problem.FieldError{*bad})
+		return
+	}
+	env, err := a.environment(named)
 	if err != nil {
 		a.deny(ctx, w, op, reason.EnvironmentUnknown, err)
 		return

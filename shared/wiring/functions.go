@@ -127,7 +127,7 @@ func AuthorizerFunction() Function {
 // and receives back-channel logouts.
 func SessionsFunction() Function {
 	return Function{Name: "sessions", LogicalID: "SessionsFunction",
-		Variables: slices.Concat(requestSourceVars(), enforcementVars(), tokenLimitVars()),
+		Variables: slices.Concat(requestSourceVars(), enforcementVars(), tokenLimitVars(), []string{"CORS_ALLOWED_ORIGINS"}),
 		Routes:    append(sessionapi.Routes(), backchannel.Route),
 		Handler: func(ctx context.Context, d Deps, store *dynamostore.Store) (any, error) {
 			v, err := Verifier(ctx, d, store)

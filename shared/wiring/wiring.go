@@ -59,7 +59,7 @@ func Sessions(d Deps, v *token.Verifier, store SessionsStore) http.Handler {
 	mux.Handle(backchannel.Path, backchannel.New(backchannel.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Log: d.Log, Now: d.Now}))
 	mux.Handle("/", sessionapi.New(sessionapi.Config{
 		Verifier: v, Store: store, Environments: c.Environments, Enforcement: c.Enforcement, Sources: c.Sources, Log: d.Log, Now: d.Now,
-		Authorizer: authorizer.New(v, store, c.Environments, c.Enforcement, d.Now),
+		Authorizer: authorizer.New(v, store, c.Environments, c.Enforcement, d.Now), AllowedOrigins: c.AllowedOrigins,
 	}))
 	return mux
 }

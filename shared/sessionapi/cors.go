@@ -1,0 +1,62 @@
+package sessionapi
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/sessionguard/sessionguard/shared/problem"
+	"github.com/sessionguard/sessionguard/shared/reason"
+)
+
+// Cross-origin sign-in (docs/integrating-your-app.md): an app on another
+// origin calls the sessions routes from the browser. Only the origins the
+// deployment lists (Config.AllowedOrigins) may read the answers, and may
+// send credentials (the session cookie); "*" is never an origin here.
+
+// preflightMaxAge is how long a browser may keep a preflight's answer.
+const preflightMaxAge = "600"
+
+// allowedOrigin reports whether origin, as the browser sent it, is listed.
+func (a *API) allowedOrigin(origin string) bool {
+	return origin != "" && slices.Contains(a.cfg.AllowedOrigins, strings.ToLower(origin))
+}
+
+// corsHeaders marks an answer to a listed origin as readable by it, with
+// credentials. Every answer varies by Origin, so that no cache serves one
+// origin's answer to another.
+func (a *API) corsHeaders(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Add("Vary", "Origin")
+	if origin := r.Header.Get("Origin"); a.allowedOrigin(origin) {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+}
+
+// preflight answers a browser's CORS preflight for one of the sessions
+// routes: 204 with the route's methods and the headers a client sends,
+// for a listed origin asking for one of those methods; 403 otherwise.
+func (a *API) preflight(w http.ResponseWriter, r *http.Request) {
+	origin, method := r.Header.Get("Origin"), r.Header.Get("Access-Control-Request-Method")
+	var methods []string
+	for _, h := range a.routes() {
+		if h.Path == r.URL.Path && h.Method != http.MethodOptions {
+			methods = append(methods, h.Method)
+		}
+	}
+	switch {
+	case !a.allowedOrigin(origin):
+		problem.Write(w, problem.Details{Status: http.StatusForbidden, Reason: reason.Forbidden,
+			Detail: "this origin may not call the sessions API", Errors: []problem.FieldError{{Field: "Origin", Message: "not one of the deployment's allowed origins"}}})
+	case !slices.Contains(methods, method):
+		problem.Write(w, problem.Details{Status: http.StatusForbidden, Reason: reason.Forbidden,
+			Detail: "this route does not take that method", Errors: []problem.FieldError{{Field: "Access-Control-Request-Method", Message: "one of " + strings.Join(methods, ", ")}}})
+	default:
+		h := w.Header()
+		h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+a.cfg.Sources.SessionHeader)
+		h.Set("Access-Control-Max-Age", preflightMaxAge)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
