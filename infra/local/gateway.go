@@ -68,8 +68,39 @@ func (s *Stack) routes(mux *http.ServeMux) []gatewayRoute {
 	if s.cloudtrail != nil {
 		handle("POST /local/cloudtrail", "", false, http.HandlerFunc(s.cloudtrailHandler))
 	}
+	// A second stage of the same API, as API Gateway serves a named stage:
+	// every route again under /staging/, with the stage variable
+	// environment=staging, so two apps (or one app's two environments)
+	// share one deployment.
+	handle("/"+StagingEnvironment+"/", "stage "+StagingEnvironment, false, http.StripPrefix("/"+StagingEnvironment, onStage(StagingEnvironment, mux)))
 	handle("/", "", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") }))
 	return out
+}
+
+// stageKey carries the stage variable environment of a request that came
+// in through a named stage.
+type stageKey struct{}
+
+// onStage serves h as the stage whose variable environment is env; a
+// stage is never nested in another.
+func onStage(env string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, nested := r.Context().Value(stageKey{}).(string); nested {
+			gatewayError(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stageKey{}, env)))
+	})
+}
+
+// stageVariables are the stage variables of r's stage: environment is the
+// local stack's default environment, or the named stage's.
+func stageVariables(r *http.Request) map[string]string {
+	env, ok := r.Context().Value(stageKey{}).(string)
+	if !ok {
+		env = Environment
+	}
+	return map[string]string{"environment": env}
 }
 
 // route forwards a request to a function, behind the authorizer if guarded.
@@ -128,7 +159,7 @@ func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int, r
 		Cookies:        cookiesOf(r),
 		Headers:        headersOf(r),
 		RequestContext: requestContext(r, reqID),
-		StageVariables: map[string]string{"environment": Environment},
+		StageVariables: stageVariables(r),
 	}
 	payload, _ := json.Marshal(ev)
 	var why reason.Code
@@ -158,7 +189,7 @@ func proxyEvent(r *http.Request, body []byte, reqID string, authCtx map[string]a
 	return events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "$default", RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
 		Cookies: cookiesOf(r), Headers: headersOf(r), QueryStringParameters: q, RequestContext: rc,
-		StageVariables: map[string]string{"environment": Environment},
+		StageVariables: stageVariables(r),
 		Body:           base64.StdEncoding.EncodeToString(body), IsBase64Encoded: true,
 	}
 }

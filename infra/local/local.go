@@ -43,8 +43,14 @@ import (
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
-// Environment is the local stack's one environment.
-const Environment = "demo"
+// Environment is the local stack's default environment (its $default
+// stage's); StagingEnvironment is its second, served under /staging/ as
+// a named stage of the same API, and also named by the sessions API's
+// environment parameter.
+const (
+	Environment        = "demo"
+	StagingEnvironment = "staging"
+)
 
 // AdminRole is the role the quick-start's admin token carries.
 const AdminRole = "sessionguard-admin"
@@ -241,7 +247,7 @@ func Start(o Options) (_ *Stack, err error) {
 }
 
 // deps are the functions' configuration in the local stack: the
-// development issuer (and o.Issuers) trusted, one environment, and the
+// development issuer (and o.Issuers) trusted, two environments, and the
 // development issuer as the Shared Signals transmitter.
 func deps(o Options, base string, idp *devidp.Issuer, log *slog.Logger) wiring.Deps {
 	d := wiring.Deps{Log: log, Now: o.Now, Config: config.Config{
@@ -249,7 +255,7 @@ func deps(o Options, base string, idp *devidp.Issuer, log *slog.Logger) wiring.D
 			Issuers: append(trustedIssuers(idp), o.Issuers...),
 			Now:     o.Now,
 		},
-		Environments: environment.Config{Source: "stage", Name: "environment", Known: []string{Environment}},
+		Environments: environment.Config{Source: "stage", Name: "environment", Known: []string{Environment, StagingEnvironment}},
 		// The background checks are the stack's policy checks: with them,
 		// a session whose user was not checked in time is stale, as in a
 		// deployment with a directory, and the budget counts them.

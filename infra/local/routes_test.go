@@ -63,6 +63,7 @@ func TestGatewayServesNothingOutsideTheTable(t *testing.T) {
 		{"GET /app", "", false}: true, {"/directory/", "", false}: true,
 		{"POST /local/run-checks", "", false}: true, {"POST /local/poll", "", false}: true,
 		{"POST /local/cloudtrail", "", false}: true, {"/", "", false}: true,
+		{"/staging/", "stage staging", false}: true, // every route again, as the named stage staging
 	}
 	got := map[gatewayRoute]bool{}
 	for _, g := range s.gateway {
