@@ -5,12 +5,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/sessionguard/sessionguard/infra/needs"
+	"github.com/sessionguard/sessionguard/shared/sessionapi"
 )
 
 // The example app stacks (examples/*/template.yaml): each passes cfn-lint
@@ -39,8 +42,11 @@ func TestExamples(t *testing.T) {
 			}
 			if ex.authorizerType == "http" {
 				a := get(r["AppApi"].Properties, "Body", "components", "securitySchemes", "SessionGuard", "x-amazon-apigateway-authorizer")
+				// The session's identity source follows the example's
+				// transport: the cookie (nested) or the header (imported).
+				sessionSource := map[string]string{"nested": "$request.header.Cookie", "imported": "$request.header.X-Session-Id"}[ex.dir]
 				if get(a, "authorizerPayloadFormatVersion") != "2.0" || get(a, "enableSimpleResponses") != true ||
-					!strings.Contains(strings.Join(strs(get(a, "identitySource")), " "), "$request.header.X-Session-Id") ||
+					!reflect.DeepEqual(strs(get(a, "identitySource")), []string{"$request.header.Authorization", sessionSource}) ||
 					get(a, "authorizerResultTtlInSeconds", "Ref") != "ReauthorizeEvery" {
 					t.Errorf("authorizer = %v; want payload 2.0, simple responses, the session header, the shared cache TTL", a)
 				}
@@ -65,6 +71,9 @@ func TestExamples(t *testing.T) {
 				if n := strings.Count(string(body), `"SessionGuard":[]`); n != 2 {
 					t.Errorf("REST API: %d routes behind the authorizer; want 2", n)
 				}
+			}
+			if ex.authorizerType == "http" {
+				sameOriginSessions(t, r)
 			}
 			if ex.dir == "nested" {
 				app := r["SessionGuard"]
@@ -125,5 +134,46 @@ func TestServerlessRepoMetadata(t *testing.T) {
 	}
 	if n != 5 {
 		t.Errorf("%d invoker permissions; want 5 (one per AuthorizerInvokerArns entry)", n)
+	}
+}
+
+// sameOriginSessions: the app's API serves the sessions routes of the
+// route table (but the CORS preflights, which a same-origin app does not
+// send), without the authorizer, through one integration with
+// sessionguard's sessions function, which API Gateway may invoke for this
+// API's sessions paths only.
+func sameOriginSessions(t *testing.T, r map[string]resource) {
+	t.Helper()
+	var want, got []string
+	for _, rt := range sessionapi.Routes() {
+		if rt.Method != "OPTIONS" {
+			want = append(want, rt.Method+" "+rt.Path)
+		}
+	}
+	integration := r["SessionsIntegration"]
+	target, _ := json.Marshal(integration.Properties["IntegrationUri"])
+	if integration.Type != "AWS::ApiGatewayV2::Integration" || !strings.Contains(string(target), "SessionsFunctionArn") || integration.Properties["IntegrationType"] != "AWS_PROXY" {
+		t.Fatalf("sessions integration = %+v; want a proxy integration with sessionguard's sessions function", integration)
+	}
+	for _, res := range r {
+		if res.Type != "AWS::ApiGatewayV2::Route" {
+			continue
+		}
+		got = append(got, res.Properties["RouteKey"].(string))
+		tgt, _ := json.Marshal(res.Properties["Target"])
+		if res.Properties["AuthorizationType"] != "NONE" || !strings.Contains(string(tgt), "SessionsIntegration") {
+			t.Errorf("route %v: authorization %v, target %s; want the sessions integration, no authorizer (the function judges)", res.Properties["RouteKey"], res.Properties["AuthorizationType"], tgt)
+		}
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the app's API serves the sessions routes %v; want the route table's %v", got, want)
+	}
+	perm := r["SessionsPermission"]
+	fn, _ := json.Marshal(perm.Properties["FunctionName"])
+	src, _ := json.Marshal(perm.Properties["SourceArn"])
+	if perm.Type != "AWS::Lambda::Permission" || !strings.Contains(string(fn), "SessionsFunctionArn") || !strings.Contains(string(src), "${AppApi}/*/*/sessions*") {
+		t.Errorf("sessions permission = %s on %s; want sessionguard's sessions function, for this API's sessions paths", fn, src)
 	}
 }
