@@ -1,0 +1,84 @@
+// The answers the local stack cannot be made to give on demand, from a
+// stand-in server that answers as the sessions API documents
+// (docs/sessions.md, docs/reason-codes.md): a store outage (503
+// dependency_unavailable, fail closed) and an app that refuses a request
+// of a session that stands (its own 403).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { SessionClient, SessionRefusedError, actionOf } from '../sessionguard.js';
+
+let answerCurrent = 200;
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const session = { sessionHashPrefix: 'abc', environment: 'demo', userId: 'alice', staySignedIn: false, now: new Date().toISOString() };
+  const problem = (status, reason) => {
+    res.writeHead(status, { 'Content-Type': 'application/problem+json' });
+    res.end(JSON.stringify({ type: 'urn:sessionguard:problem:' + reason, title: http.STATUS_CODES[status], status, reason }));
+  };
+  if (req.method === 'POST' && url.pathname === '/sessions') {
+    res.writeHead(201, { 'Content-Type': 'application/json' });
+    return res.end(JSON.stringify({ ...session, sessionId: 'id-' + 'x'.repeat(40) }));
+  }
+  if (url.pathname === '/sessions/current') {
+    if (answerCurrent === 503) return problem(503, 'dependency_unavailable');
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    return res.end(JSON.stringify(session));
+  }
+  if (url.pathname === '/sessions/current/activity') return problem(503, 'dependency_unavailable');
+  if (url.pathname === '/api/admin-only') {
+    res.writeHead(403, { 'Content-Type': 'application/json' });
+    return res.end('{"message":"Forbidden"}');
+  }
+  if (url.pathname === '/api/gateway-denied') {
+    res.writeHead(401, { 'Content-Type': 'application/json' });
+    return res.end('{"message":"Unauthorized"}');
+  }
+  res.writeHead(404);
+  res.end();
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}`;
+after(() => server.close());
+
+function client() {
+  const refusals = [];
+  const c = new SessionClient({ sessionsUrl: base, getAccessToken: () => 'token', onRefusal: (r) => refusals.push(r), transport: 'header', pollSeconds: 0 });
+  return { c, refusals };
+}
+
+test("the app's own 403, on a session that stands, is the app's: no refusal", async () => {
+  answerCurrent = 200;
+  const { c, refusals } = client();
+  await c.signIn();
+  const res = await c.fetch(base + '/api/admin-only');
+  assert.equal(res.status, 403);
+  assert.deepEqual(refusals, []);
+  assert.equal(c.active, true);
+  c.close();
+});
+
+test('a store outage: the refusal says retry, and the session is kept', async () => {
+  answerCurrent = 503;
+  const { c, refusals } = client();
+  await c.signIn();
+  const res = await c.fetch(base + '/api/gateway-denied');
+  assert.equal(res.status, 401);
+  assert.equal(refusals.length, 1);
+  assert.equal(refusals[0].action, 'retry');
+  assert.equal(refusals[0].reason, 'dependency_unavailable');
+  assert.equal(c.active, true, 'a retry keeps the session');
+  const err = await c.keepWorking().catch((e) => e);
+  assert.ok(err instanceof SessionRefusedError);
+  assert.equal(err.refusal.action, 'retry');
+  assert.equal(refusals.length, 2);
+  c.close();
+});
+
+test('actionOf follows the status classes of docs/reason-codes.md', () => {
+  assert.equal(actionOf(401, 'session_idle'), 'sign-in');
+  assert.equal(actionOf(401, 'user_disabled'), 'sign-in');
+  assert.equal(actionOf(403, 'binding_environment'), 'forbidden');
+  assert.equal(actionOf(403, 'forbidden'), 'forbidden');
+  assert.equal(actionOf(503, 'dependency_unavailable'), 'retry');
+});
