@@ -16,6 +16,7 @@ import (
 	"github.com/sessionguard/sessionguard/infra/dynamotest"
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
 	"github.com/sessionguard/sessionguard/infra/needs"
+	"github.com/sessionguard/sessionguard/shared/version"
 )
 
 var dynamo *dynamotest.Server
@@ -66,6 +67,10 @@ func TestBinariesOnTheirEvents(t *testing.T) {
 				sb.Close()
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
+				}
+				// The function's start line names it and the release.
+				if start := fmt.Sprintf(`"msg":"start","function":%q,"version":%q`, fn, version.Version); !strings.Contains(f.FunctionLogs(), start) {
+					t.Errorf("%s: no start line with %s in the logs:\n%s", name, start, f.FunctionLogs())
 				}
 				if w, ok := want[name]; !ok {
 					t.Errorf("%s: no expectation in this test", name)

@@ -16,18 +16,21 @@ import (
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
 	"github.com/sessionguard/sessionguard/shared/obs"
+	"github.com/sessionguard/sessionguard/shared/version"
 	"github.com/sessionguard/sessionguard/shared/wiring"
 )
 
 // Start builds fn's handler and runs it; it returns only if the function
-// cannot start (then the process exits).
+// cannot start (then the process exits). Every line the function logs
+// names it and the release (version.Version); the first says "start".
 func Start(fn wiring.Function) {
-	log := newLogger(os.Stdout)
+	log := newLogger(os.Stdout).With("function", fn.Name, "version", version.Version)
 	h, err := build(context.Background(), wiring.Deps{Log: log}, fn.Handler)
 	if err != nil {
 		log.Error("start", "error", err)
 		os.Exit(1)
 	}
+	log.Info("start")
 	lambda.Start(h)
 }
 
