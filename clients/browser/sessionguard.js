@@ -72,6 +72,7 @@ export class SessionClient extends EventTarget {
   #timers = new Set();
   #checking = null;
   #onVisible = null;
+  #generation = 0; // moves when the session is forgotten: older answers are dropped
 
   /**
    * @param {import('./sessionguard.js').SessionOptions} options
@@ -175,9 +176,10 @@ export class SessionClient extends EventTarget {
    */
   check() {
     this.#checking ||= (async () => {
+      const gen = this.#generation;
       try {
-        const res = await this.#withToken('check', (tok) => this.#call('GET', '/sessions/current', tok), { soft: true });
-        if (!res) return null;
+        const res = await this.#withToken('check', (tok) => this.#call('GET', '/sessions/current', tok), { soft: true, stale: () => gen !== this.#generation });
+        if (!res || gen !== this.#generation) return null;
         this.#apply(await res.json());
         return this.#info;
       } finally {
@@ -267,8 +269,9 @@ export class SessionClient extends EventTarget {
   // #withToken runs one sessions call with the access token. An expired
   // token is refreshed once and the call made again. A refusal is given to
   // onRefusal and thrown (soft: null returned instead; quiet: reasons that
-  // mean "no session here", returned as null without a callback).
-  async #withToken(operation, call, { soft = false, quiet = [] } = {}) {
+  // mean "no session here", returned as null without a callback; stale:
+  // the session was forgotten meanwhile, so the answer is dropped).
+  async #withToken(operation, call, { soft = false, quiet = [], stale = () => false } = {}) {
     let tok = await this.#token(false);
     let res = await call(tok);
     let problem = await problemOf(res);
@@ -281,6 +284,7 @@ export class SessionClient extends EventTarget {
       }
     }
     if (res.ok) return res;
+    if (stale()) return null;
     if (!problem) throw new SessionError(`the sessions API answered ${res.status} to ${operation} (is sessionsUrl right?)`);
     if (quiet.includes(problem.reason)) {
       this.#forget();
@@ -348,6 +352,7 @@ export class SessionClient extends EventTarget {
   }
 
   #forget() {
+    this.#generation++;
     this.#id = null;
     this.#store?.removeItem(this.#key);
     this.#active = false;

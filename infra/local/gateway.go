@@ -62,6 +62,7 @@ func (s *Stack) routes(mux *http.ServeMux) []gatewayRoute {
 	handle("/demo", "demo", true, s.route(s.demo, true))
 	handle("/demo/", "demo", true, s.route(s.demo, true))
 	handle("GET /app", "", false, http.HandlerFunc(serveApp))
+	handle("GET /spa/", "", false, s.spa)
 	handle("/directory/", "", false, http.StripPrefix("/directory", s.Directory))
 	handle("POST /local/run-checks", "", false, http.HandlerFunc(s.runChecksHandler))
 	handle("POST /local/poll", "", false, http.HandlerFunc(s.pollHandler))

@@ -80,6 +80,9 @@ type Options struct {
 	// run in the background; default 30s; negative: never (only
 	// POST /local/run-checks).
 	CheckEvery time.Duration
+	// SPA is where the example single-page app (/spa/) signs in; zero:
+	// the development issuer.
+	SPA SPA
 }
 
 // Store is what the stack's functions need of storage.
@@ -128,6 +131,8 @@ type Stack struct {
 	done       chan struct{}
 	now        func() time.Time
 	log        *slog.Logger
+
+	spa http.Handler // the example single-page app of examples/spa
 }
 
 // Start listens on o.Addr and serves the stack until Close.
@@ -239,6 +244,7 @@ func Start(o Options) (_ *Stack, err error) {
 		demo:       newFunction(wiring.Proxy(d, http.HandlerFunc(demo))),
 		cloudtrail: cloudtrail, Cognito: lp,
 		example: newFunction(wiring.Proxy(d, app.Handler())),
+		spa:     spaHandler(o.SPA, base, idp.URL()),
 	}
 	s.gateway = s.routes(mux)
 	s.srv = srv

@@ -16,6 +16,7 @@ func (s *Stack) QuickStart() string {
   environment %[2]q, %[3]s, development issuer at %[1]s/idp (it mints tokens for anyone: loopback only)
   admin console: %[1]s/console/    demo app with the expiry warning: %[1]s/app?user=alice
   the example app of examples/ (its own API in AWS): %[1]s/example/hello and /example/items, behind the authorizer
+  example single-page app on the browser client library and oidc-client-ts: %[1]s/spa/ (signs in at the development issuer; needs make node-deps)
   a second environment, "staging": every route again under %[1]s/staging/ (a named stage), or sign in with POST /sessions?environment=staging
 
 Quick start (copy and paste into another shell):
