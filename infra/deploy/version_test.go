@@ -37,6 +37,10 @@ func TestOneVersion(t *testing.T) {
 	if err := json.Unmarshal(read("../../shared/adminapi/openapi.json"), &openapi); err != nil {
 		t.Fatal(err)
 	}
+	var client struct{ Version string }
+	if err := json.Unmarshal(read("../../clients/browser/package.json"), &client); err != nil {
+		t.Fatal(err)
+	}
 	newest := regexp.MustCompile(`(?m)^## (\S+)`).FindSubmatch(read("../../CHANGELOG.md"))
 	for place, v := range map[string]string{
 		"template.yaml's SemanticVersion":     tpl.Metadata.App.SemanticVersion,
