@@ -27,4 +27,3 @@ func Origin(raw string) (string, error) {
 	}
 	return strings.ToLower(u.Scheme + "://" + u.Host), nil
 }
-
