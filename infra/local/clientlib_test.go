@@ -164,11 +164,15 @@ const reloaded = new __h.SessionClient({ sessionsUrl, getAccessToken, transport:
 __h.log('resumed', (await reloaded.resume())?.userId);`,
 		want: []string{"request POST /sessions 201", "request GET /sessions/current 200", "resumed guide"}},
 	"Mobile apps and server-side clients": {want: []string{"request POST /sessions 201", "request GET /example/hello 200"}},
+	// App B signs in to staging through the same sessions API, and its
+	// API (the staging stage) takes the session.
+	"Several environments from one deployment": {after: `__h.log('environment', session.info.environment);`,
+		want: []string{"request POST /sessions 201", "request GET /staging/example/hello 200", "environment staging"}},
 }
 
 // guideNames are what the harness gives a snippet that does not declare
 // them itself: the app's own values and functions, and stand-ins.
-var guideNames = []string{"sessionsUrl", "apiUrl", "userChoseToStay", "getAccessToken", "handleRefusal", "showMessage",
+var guideNames = []string{"sessionsUrl", "apiUrl", "stagingApiUrl", "userChoseToStay", "getAccessToken", "handleRefusal", "showMessage",
 	"showWarning", "hideWarning", "msalInstance", "userManager"}
 
 // declares says whether a snippet declares name (or imports it).

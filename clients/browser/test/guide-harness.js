@@ -13,6 +13,8 @@ export { SessionClient };
 export const user = process.env.GUIDE_USER;
 export const sessionsUrl = stack;
 export const apiUrl = stack + '/example';
+// The same example API on the local stack's second stage (environment staging).
+export const stagingApiUrl = stack + '/staging/example';
 export const userChoseToStay = true;
 
 export function log(...parts) {
