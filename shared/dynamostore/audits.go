@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
 	"github.com/sessionguard/sessionguard/shared/audit"
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -21,7 +21,7 @@ func (st *Store) PutReport(ctx context.Context, r audit.Record) error {
 	it := key(envPK(r.Environment), "A#"+sortTime(r.At))
 	it["at"] = nanos(r.At)
 	it["body"] = str(string(r.Body))
-	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it}); err != nil {
+	if err := st.putItem(ctx, it, expression.ConditionBuilder{}); err != nil {
 		return fmt.Errorf("dynamodb: put report of %s: %w", r.Environment, err)
 	}
 	return nil
@@ -38,7 +38,7 @@ func (st *Store) Reports(ctx context.Context, env string, p session.Page) ([]aud
 	}
 	out := make([]audit.Record, 0, len(items))
 	for _, it := range items {
-		r := reader{it: it}
+		r := readItem(it)
 		out = append(out, audit.Record{Environment: env, At: r.t("at"), Body: []byte(r.s("body"))})
 		if r.err != nil {
 			return nil, "", fmt.Errorf("dynamodb: report of %s: %w", env, r.err)

@@ -110,11 +110,14 @@ func openTable(t testing.TB, endpoint, table string, now func() time.Time) (*dyn
 	return dynamostore.New(db, table, now), c
 }
 
+// TestContract runs the contract suite on moto, on a client that also
+// checks that every write leaves its item at the store's format
+// (formatChecked).
 func TestContract(t *testing.T) {
 	needs.Parts(t, needs.Moto)
 	storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
-		st, _ := open(t, now)
-		return st
+		_, c := open(t, now)
+		return dynamostore.New(formatChecked{Client: c.db, t: t, table: c.table}, c.table, now)
 	})
 }
 

@@ -65,6 +65,13 @@ type reader struct {
 	err error
 }
 
+// readItem is the reader of every item the store reads: its first
+// problem is the item's format when this release cannot read it
+// (checkFormat), so no decoder reads an item of a newer format.
+func readItem(it item) reader {
+	return reader{it: it, err: checkFormat(it)}
+}
+
 func (r *reader) s(name string) string {
 	v, ok := r.it[name].(*types.AttributeValueMemberS)
 	if !ok {
@@ -120,11 +127,12 @@ func (r *reader) fail(name string) {
 
 // expired reports whether an item is past its expiry (attribute exp, Unix
 // nanoseconds; ttl holds the same instant in seconds, rounded up, for
-// DynamoDB's TTL, which deletes late).
+// DynamoDB's TTL, which deletes late). An item this release cannot read
+// is not taken for expired: its decoder says why.
 func expired(it item, now time.Time) bool {
-	r := reader{it: it}
+	r := readItem(it)
 	exp := r.t("exp")
-	return !exp.IsZero() && !now.Before(exp)
+	return r.err == nil && !exp.IsZero() && !now.Before(exp)
 }
 
 func settingsJSON(s policy.Settings) string {
@@ -176,7 +184,7 @@ func sessionItem(s session.Session) item {
 }
 
 func decodeSession(it item) (session.Session, error) {
-	r := reader{it: it}
+	r := readItem(it)
 	pk := r.s("pk")
 	h, err := session.ParseHash(strings.TrimPrefix(pk, "S#"))
 	if err != nil {
@@ -208,7 +216,7 @@ func decodeUser(it item, env string, key session.UserKey) (session.User, error) 
 	if it == nil {
 		return u, nil
 	}
-	r := reader{it: it}
+	r := readItem(it)
 	u.SignedOutAt = r.t("out")
 	u.Disabled = r.b("dis")
 	u.DisabledAt = r.t("da")
@@ -226,9 +234,9 @@ func decodeOverride(it item) (session.Override, error) {
 	if it == nil {
 		return session.Override{}, nil
 	}
-	r := reader{it: it}
+	r := readItem(it)
 	if _, ok := it["ovv"]; !ok {
-		return session.Override{}, nil
+		return session.Override{}, r.err
 	}
 	o := session.Override{Version: int(r.n("ovv")), Settings: r.settings("ovs")}
 	return o, r.err
@@ -237,7 +245,7 @@ func decodeOverride(it item) (session.Override, error) {
 func historySK(version int) string { return fmt.Sprintf("H#%010d", version) }
 
 func decodeChange(it item) (policy.SettingsChange, error) {
-	r := reader{it: it}
+	r := readItem(it)
 	c := policy.SettingsChange{
 		Environment:    r.s("env"),
 		Version:        int(r.n("ver")),

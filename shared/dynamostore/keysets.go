@@ -41,7 +41,7 @@ func (st *Store) KeySetSnapshots(ctx context.Context, keys []token.SnapshotKey) 
 		if expired(it, now) {
 			continue
 		}
-		r := reader{it: it}
+		r := readItem(it)
 		s := token.KeySetSnapshot{SnapshotKey: token.SnapshotKey{Issuer: r.s("iss"), URL: r.s("url")}, FetchedAt: r.t("fat"), Keys: []byte(r.s("keys"))}
 		if r.err != nil {
 			return nil, fmt.Errorf("dynamodb: key-set snapshot %s: %w", r.s("pk"), r.err)

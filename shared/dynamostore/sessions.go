@@ -12,9 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -135,8 +133,11 @@ func (st *Store) tryCreate(ctx context.Context, s session.Session, limit session
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb: create session: read user: %w", err)
 	}
-	r := reader{it: uItem}
+	r := readItem(uItem)
 	version := r.n("ver")
+	if r.err != nil {
+		return nil, fmt.Errorf("dynamodb: create session: user item of %s in %s: %w", s.User.Subject, s.Environment, r.err)
+	}
 	listed, _ := uItem["lv"].(*types.AttributeValueMemberM)
 	var keys []item
 	if listed != nil {
@@ -180,12 +181,17 @@ func (st *Store) tryCreate(ctx context.Context, s session.Session, limit session
 	if err != nil {
 		return nil, err
 	}
-	writes := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &st.table, Item: sessionItem(s), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		userWrite,
+	sessionWrite, err := putWrite(st.table, sessionItem(s), name("pk").AttributeNotExists())
+	if err != nil {
+		return nil, err
 	}
+	writes := []types.TransactWriteItem{sessionWrite, userWrite}
 	if s.IdPSession != "" {
-		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &st.table, Item: idpSessionItem(s)}})
+		w, err := putWrite(st.table, idpSessionItem(s), expression.ConditionBuilder{})
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, w)
 	}
 	for _, o := range ended {
 		w, err := revokeUpdate(o).transact(st.table, sessionKey(o.Hash))
@@ -194,7 +200,7 @@ func (st *Store) tryCreate(ctx context.Context, s session.Session, limit session
 		}
 		writes = append(writes, w)
 	}
-	if _, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+	if err := st.transactWrite(ctx, writes); err != nil {
 		return nil, fmt.Errorf("dynamodb: create session for %s in %s: %w", s.User.Subject, s.Environment, err)
 	}
 	return ended, nil
@@ -305,13 +311,7 @@ func (st *Store) UserSessions(ctx context.Context, env string, user session.User
 func (st *Store) RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error) {
 	it := jtiItem(issuer, jti)
 	expiry(it, keepUntil)
-	e, err := expression.NewBuilder().WithCondition(
-		name("pk").AttributeNotExists().Or(name("exp").LessThanEqual(val(nanos(st.now()))))).Build()
-	if err != nil {
-		return false, fmt.Errorf("dynamodb: record jti: %w", err)
-	}
-	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it,
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	err := st.putItem(ctx, it, name("pk").AttributeNotExists().Or(name("exp").LessThanEqual(val(nanos(st.now())))))
 	if conditionFailed(err) {
 		return false, nil
 	}
@@ -328,7 +328,7 @@ func (st *Store) RecordJTI(ctx context.Context, issuer, jti string, keepUntil ti
 func (st *Store) ForgetJTI(ctx context.Context, issuer, jti string) error {
 	it := jtiItem(issuer, jti)
 	expiry(it, st.now())
-	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it}); err != nil {
+	if err := st.putItem(ctx, it, expression.ConditionBuilder{}); err != nil {
 		return fmt.Errorf("dynamodb: forget jti of %s: %w", issuer, err)
 	}
 	return nil
@@ -351,7 +351,12 @@ func (st *Store) IdPSessionHashes(ctx context.Context, issuer, sid string) ([]se
 			return nil, fmt.Errorf("dynamodb: sessions of an IdP session of %s: %w", issuer, err)
 		}
 		for _, it := range items {
-			if h, err := session.ParseHash((&reader{it: it}).s("sk")); err == nil {
+			r := readItem(it)
+			sk := r.s("sk")
+			if r.err != nil {
+				return nil, fmt.Errorf("dynamodb: sessions of an IdP session of %s: %w", issuer, r.err)
+			}
+			if h, err := session.ParseHash(sk); err == nil {
 				out = append(out, h)
 			}
 		}

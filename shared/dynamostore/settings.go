@@ -26,7 +26,7 @@ func (st *Store) Settings(ctx context.Context, env string) (policy.Settings, int
 	if it == nil {
 		return policy.Defaults(), 0, nil
 	}
-	r := reader{it: it}
+	r := readItem(it)
 	s, v := r.settings("doc"), int(r.n("ver"))
 	if r.err != nil {
 		return policy.Settings{}, 0, fmt.Errorf("dynamodb: settings of %s: %w", env, r.err)
@@ -62,10 +62,11 @@ func (st *Store) PutSettings(ctx context.Context, c policy.SettingsChange) error
 	if c.Preset != "" {
 		hist["preset"] = str(c.Preset)
 	}
-	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		settingsWrite,
-		{Put: &types.Put{TableName: &st.table, Item: hist, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-	}})
+	histWrite, err := putWrite(st.table, hist, name("pk").AttributeNotExists())
+	if err != nil {
+		return err
+	}
+	err = st.transactWrite(ctx, []types.TransactWriteItem{settingsWrite, histWrite})
 	if err != nil && transactionConflict(err) {
 		return session.ErrVersionConflict
 	}

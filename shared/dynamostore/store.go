@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -104,7 +105,11 @@ type update struct {
 	cond expression.ConditionBuilder
 }
 
-func newUpdate() *update { return &update{} }
+// newUpdate starts every update the store writes: it sets the item's
+// format (fv, Format), and input adds formatKnown to its condition.
+func newUpdate() *update {
+	return &update{ub: expression.Set(name(formatAttr), val(num(Format)))}
+}
 
 // Set adds "name = v".
 func (u *update) Set(name string, v types.AttributeValue) *update {
@@ -157,17 +162,24 @@ func versionIs(n string, version int64) expression.ConditionBuilder {
 	return name(n).Equal(val(num(version)))
 }
 
-func (u *update) input(table string, k item) (*dynamodb.UpdateItemInput, error) {
-	b := expression.NewBuilder().WithUpdate(u.ub)
-	if u.cond.IsSet() {
-		b = b.WithCondition(u.cond)
+// written is the condition of a write: cond (if set) and formatKnown.
+func written(cond expression.ConditionBuilder) expression.ConditionBuilder {
+	if !cond.IsSet() {
+		return formatKnown()
 	}
-	e, err := b.Build()
+	return formatKnown().And(cond)
+}
+
+// input is the UpdateItem of u on the item k. A failed condition returns
+// the item as it was, for writeError.
+func (u *update) input(table string, k item) (*dynamodb.UpdateItemInput, error) {
+	e, err := expression.NewBuilder().WithUpdate(u.ub).WithCondition(written(u.cond)).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build the update expression: %w", err)
 	}
 	return &dynamodb.UpdateItemInput{TableName: &table, Key: k, UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}, nil
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}, nil
 }
 
 func (u *update) transact(table string, k item) (types.TransactWriteItem, error) {
@@ -176,17 +188,76 @@ func (u *update) transact(table string, k item) (types.TransactWriteItem, error)
 		return types.TransactWriteItem{}, err
 	}
 	return types.TransactWriteItem{Update: &types.Update{TableName: in.TableName, Key: in.Key, UpdateExpression: in.UpdateExpression,
-		ConditionExpression: in.ConditionExpression, ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues}}, nil
+		ConditionExpression: in.ConditionExpression, ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+		ReturnValuesOnConditionCheckFailure: in.ReturnValuesOnConditionCheckFailure}}, nil
 }
 
 // updateItem runs u on the item k.
 func (st *Store) updateItem(ctx context.Context, u *update, k item) error {
+	_, err := st.runUpdate(ctx, u, k, types.ReturnValueNone)
+	return err
+}
+
+// updateItemNew runs u on the item k and returns the item as updated.
+func (st *Store) updateItemNew(ctx context.Context, u *update, k item) (item, error) {
+	return st.runUpdate(ctx, u, k, types.ReturnValueAllNew)
+}
+
+func (st *Store) runUpdate(ctx context.Context, u *update, k item, rv types.ReturnValue) (item, error) {
 	in, err := u.input(st.table, k)
+	if err != nil {
+		return nil, err
+	}
+	in.ReturnValues = rv
+	out, err := st.db.UpdateItem(ctx, in)
+	if err != nil {
+		return nil, writeError(err)
+	}
+	return out.Attributes, nil
+}
+
+// putInput is the PutItem of it, with the item's format (fv, Format),
+// under cond (if set) and formatKnown: every put the store writes is
+// built here. A failed condition returns the item as it was, for
+// writeError.
+func putInput(table string, it item, cond expression.ConditionBuilder) (*dynamodb.PutItemInput, error) {
+	it = maps.Clone(it)
+	it[formatAttr] = num(Format)
+	e, err := expression.NewBuilder().WithCondition(written(cond)).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build the put's condition: %w", err)
+	}
+	return &dynamodb.PutItemInput{TableName: &table, Item: it, ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}, nil
+}
+
+// putWrite is putInput as a transaction's write.
+func putWrite(table string, it item, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	in, err := putInput(table, it, cond)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: in.TableName, Item: in.Item, ConditionExpression: in.ConditionExpression,
+		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}, nil
+}
+
+// putItem puts it under cond (see putInput).
+func (st *Store) putItem(ctx context.Context, it item, cond expression.ConditionBuilder) error {
+	in, err := putInput(st.table, it, cond)
 	if err != nil {
 		return err
 	}
-	_, err = st.db.UpdateItem(ctx, in)
-	return err
+	_, err = st.db.PutItem(ctx, in)
+	return writeError(err)
+}
+
+// transactWrite writes writes (from update.transact and putWrite) in one
+// transaction.
+func (st *Store) transactWrite(ctx context.Context, writes []types.TransactWriteItem) error {
+	_, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	return writeError(err)
 }
 
 func conditionFailed(err error) bool {

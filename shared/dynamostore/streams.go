@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/sessionguard/sessionguard/shared/runcount"
 	"github.com/sessionguard/sessionguard/shared/stream"
@@ -52,7 +50,7 @@ func (st *Store) Stream(ctx context.Context, transmitter string) (stream.Stream,
 	if it == nil {
 		return stream.Stream{}, false, nil
 	}
-	r := reader{it: it}
+	r := readItem(it)
 	s := stream.Stream{Transmitter: r.s("tx"), StreamID: r.s("id"), Delivery: r.s("dlv"), PollURL: r.s("purl"),
 		VerifyState: r.s("vst"), VerifiedState: r.s("vok"), VerifiedAt: r.t("vat"), UpdatedAt: r.t("upd")}
 	if r.err != nil {
@@ -87,7 +85,7 @@ func (st *Store) DirectoryCursor(ctx context.Context, directory string) (string,
 	if it == nil {
 		return "", nil
 	}
-	r := reader{it: it}
+	r := readItem(it)
 	c := r.s("cur")
 	return c, r.err
 }
@@ -113,21 +111,15 @@ func runKey(run string) item {
 func (st *Store) CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (runcount.Count, error) {
 	exp := map[string]types.AttributeValue{}
 	expiry(exp, keepUntil)
-	ub := expression.Add(name("chk"), val(num(int64(checked)))).Add(name("rev"), val(num(int64(revoking))))
+	u := newUpdate().Add("chk", num(int64(checked))).Add("rev", num(int64(revoking)))
 	for k, v := range exp {
-		ub = ub.Set(name(k), val(v))
+		u.Set(k, v)
 	}
-	e, err := expression.NewBuilder().WithUpdate(ub).Build()
+	totals, err := st.updateItemNew(ctx, u, runKey(run))
 	if err != nil {
 		return runcount.Count{}, fmt.Errorf("dynamodb: count run %s: %w", run, err)
 	}
-	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &st.table, Key: runKey(run),
-		UpdateExpression: e.Update(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ReturnValues: types.ReturnValueAllNew})
-	if err != nil {
-		return runcount.Count{}, fmt.Errorf("dynamodb: count run %s: %w", run, err)
-	}
-	r := reader{it: out.Attributes}
+	r := readItem(totals)
 	c := runcount.Count{Checked: int(r.n("chk")), Revoking: int(r.n("rev")), Tripped: r.b("trip")}
 	return c, r.err
 }

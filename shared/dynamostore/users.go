@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -130,7 +129,7 @@ func (st *Store) IdPSessionEnded(ctx context.Context, env, issuer, sid string) (
 	if it == nil || expired(it, st.now()) {
 		return time.Time{}, false, nil
 	}
-	r := reader{it: it}
+	r := readItem(it)
 	at := r.t("at")
 	return at, r.err == nil, r.err
 }
@@ -165,7 +164,7 @@ func (st *Store) Users(ctx context.Context, env string, p session.Page) ([]sessi
 func usersOf(env string, items []item, next string) ([]session.User, string, error) {
 	out := make([]session.User, 0, len(items))
 	for _, it := range items {
-		r := reader{it: it}
+		r := readItem(it)
 		u, err := decodeUser(it, env, session.UserKey{Issuer: r.s("iss"), Subject: r.s("sub")})
 		if err != nil {
 			return nil, "", fmt.Errorf("dynamodb: %w", err)
@@ -185,7 +184,7 @@ func (st *Store) RecordUsername(ctx context.Context, issuer, subject, username s
 		nameItem("N", issuer, username, "subject", subject),
 		nameItem("B", issuer, subject, "username", username),
 	} {
-		if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it}); err != nil {
+		if err := st.putItem(ctx, it, expression.ConditionBuilder{}); err != nil {
 			return fmt.Errorf("dynamodb: record the username of %s: %w", subject, err)
 		}
 	}
@@ -214,7 +213,7 @@ func (st *Store) readName(ctx context.Context, k item, attr string) (string, err
 	if err != nil {
 		return "", fmt.Errorf("dynamodb: read a username mapping: %w", err)
 	}
-	r := reader{it: it}
+	r := readItem(it)
 	v := r.s(attr)
 	return v, r.err
 }
