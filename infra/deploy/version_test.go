@@ -42,10 +42,14 @@ func TestOneVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	newest := regexp.MustCompile(`(?m)^## (\S+)`).FindSubmatch(read("../../CHANGELOG.md"))
+	if newest == nil {
+		t.Fatal("CHANGELOG.md has no release entry (## <version>)")
+	}
 	for place, v := range map[string]string{
-		"template.yaml's SemanticVersion":     tpl.Metadata.App.SemanticVersion,
-		"the OpenAPI document's info.version": openapi.Info.Version,
-		"CHANGELOG.md's newest entry":         string(newest[1]),
+		"template.yaml's SemanticVersion":             tpl.Metadata.App.SemanticVersion,
+		"the OpenAPI document's info.version":         openapi.Info.Version,
+		"CHANGELOG.md's newest entry":                 string(newest[1]),
+		"the browser client's package.json's version": client.Version,
 	} {
 		if v != version.Version {
 			t.Errorf("%s = %q; want %q (shared/version)", place, v, version.Version)
