@@ -133,7 +133,7 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 		attrs = append(attrs, slog.String("activityError", touchErr.Error()))
 	}
 	attrs = append(attrs, decisionMetrics.Attr(now))
-	h.log.LogAttrs(ctx, level, "decision", attrs...)
+	obs.LogAttrs(ctx, h.log, level, now, "decision", attrs...)
 }
 
 // respond encodes an allow, or a 403 deny, in the event's response shape:

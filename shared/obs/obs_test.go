@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -132,5 +133,57 @@ func BenchmarkDecisionLine(b *testing.B) {
 					e.Attr(now))
 			}
 		})
+	}
+}
+
+// The CloudWatchMetrics array is written as it was when it was the JSON
+// of a map (keys sorted), whatever the dimensions and metrics.
+func TestEMFMetadataIsTheMapEncoding(t *testing.T) {
+	for _, c := range []struct {
+		dims    [][]string
+		metrics []Metric
+	}{
+		{[][]string{{"reason"}, {"environment", "decision"}}, []Metric{{Name: "decisions", Unit: "Count"}, {Name: "latencyMs", Unit: "Milliseconds"}}},
+		{[][]string{{}, {"environment"}}, []Metric{{Name: "users", Unit: "Count"}}},
+		{nil, nil},
+		{[][]string{nil}, []Metric{}},
+	} {
+		want, err := json.Marshal([]map[string]any{{"Namespace": Namespace, "Dimensions": c.dims, "Metrics": c.metrics}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := NewEMF(c.dims, c.metrics...)
+		if len(c.dims) > 0 && len(c.dims[0]) > 0 {
+			c.dims[0][0], c.metrics[0].Name = "changed", "changed" // NewEMF keeps its own copy
+		}
+		var buf bytes.Buffer
+		NewLogger(&buf).Info("decision", e.Attr(time.UnixMilli(1700000000123)))
+		if want := `"_aws":{"Timestamp":1700000000123,"CloudWatchMetrics":` + string(want) + `}}`; !strings.HasSuffix(strings.TrimSpace(buf.String()), want) {
+			t.Errorf("line = %s; want it to end with %s", buf.String(), want)
+		}
+	}
+}
+
+// LogAttrs writes the line Logger.LogAttrs writes, at the time given.
+func TestLogAttrs(t *testing.T) {
+	at := time.Date(2026, 12, 6, 9, 15, 42, 123456789, time.UTC)
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	attrs := []slog.Attr{slog.String("reason", "ok"), slog.Int("decisions", 1), slog.Float64("latencyMs", 0.035),
+		slog.Group("g", slog.String("a", "b")), NewEMF([][]string{{"reason"}}, Metric{Name: "decisions", Unit: "Count"}).Attr(at)}
+	var got, want bytes.Buffer
+	LogAttrs(ctx, NewLogger(&got), slog.LevelWarn, at, "decision", attrs...)
+	LogAttrs(ctx, NewLogger(&got), slog.LevelDebug, at, "hidden", attrs...)
+	NewLogger(&want).LogAttrs(ctx, slog.LevelWarn, "decision", attrs...)
+	g, w := lines(t, &got), lines(t, &want)
+	if len(g) != 1 || len(w) != 1 {
+		t.Fatalf("got %d lines; want 1 (debug is off): %s", len(g), got.String())
+	}
+	if g[0]["time"] != "2026-12-06T09:15:42.123456789Z" {
+		t.Errorf("time = %v; want the time given", g[0]["time"])
+	}
+	delete(g[0], "time")
+	delete(w[0], "time")
+	if gj, wj := fmt.Sprint(g[0]), fmt.Sprint(w[0]); gj != wj {
+		t.Errorf("line = %s; want %s", gj, wj)
 	}
 }
