@@ -72,7 +72,9 @@ func (s *Stack) routes(mux *http.ServeMux) []gatewayRoute {
 	// A second stage of the same API, as API Gateway serves a named stage:
 	// every route again under /staging/, with the stage variable
 	// environment=staging, so two apps (or one app's two environments)
-	// share one deployment.
+	// share one deployment. The functions get the path with the stage's
+	// name in front and the stage's name, as an HTTP API sends them; their
+	// edge takes the prefix off (shared/edge).
 	handle("/"+StagingEnvironment+"/", "stage "+StagingEnvironment, false, http.StripPrefix("/"+StagingEnvironment, onStage(StagingEnvironment, mux)))
 	handle("/", "", false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gatewayError(w, http.StatusNotFound, "Not Found") }))
 	return out
@@ -92,6 +94,23 @@ func onStage(env string, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stageKey{}, env)))
 	})
+}
+
+// stageOf is the stage r came in through: $default, or a named stage.
+func stageOf(r *http.Request) string {
+	if stage, ok := r.Context().Value(stageKey{}).(string); ok {
+		return stage
+	}
+	return "$default"
+}
+
+// stagePrefix is what a named stage puts in front of the path an HTTP API
+// sends its functions: "/<stage>" ("" for $default).
+func stagePrefix(r *http.Request) string {
+	if stage := stageOf(r); stage != "$default" {
+		return "/" + stage
+	}
+	return ""
 }
 
 // stageVariables are the stage variables of r's stage: environment is the
@@ -152,10 +171,10 @@ func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int, r
 	ev := events.APIGatewayV2CustomAuthorizerV2Request{
 		Version:        "2.0",
 		Type:           "REQUEST",
-		RouteArn:       "arn:aws:execute-api:local:000000000000:local/$default/" + r.Method + r.URL.Path,
+		RouteArn:       "arn:aws:execute-api:local:000000000000:local/" + stageOf(r) + "/" + r.Method + r.URL.Path,
 		IdentitySource: []string{r.Header.Get("Authorization"), r.Header.Get(identity.DefaultSessionHeader)},
 		RouteKey:       "$default",
-		RawPath:        r.URL.EscapedPath(),
+		RawPath:        stagePrefix(r) + r.URL.EscapedPath(),
 		RawQueryString: r.URL.RawQuery,
 		Cookies:        cookiesOf(r),
 		Headers:        headersOf(r),
@@ -188,7 +207,7 @@ func proxyEvent(r *http.Request, body []byte, reqID string, authCtx map[string]a
 		q[k] = strings.Join(v, ",")
 	}
 	return events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "$default", RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
+		Version: "2.0", RouteKey: "$default", RawPath: stagePrefix(r) + r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
 		Cookies: cookiesOf(r), Headers: headersOf(r), QueryStringParameters: q, RequestContext: rc,
 		StageVariables: stageVariables(r),
 		Body:           base64.StdEncoding.EncodeToString(body), IsBase64Encoded: true,
@@ -200,10 +219,10 @@ func requestContext(r *http.Request, reqID string) events.APIGatewayV2HTTPReques
 	now := time.Now()
 	return events.APIGatewayV2HTTPRequestContext{
 		AccountID: "000000000000", APIID: "local", DomainName: r.Host, DomainPrefix: "local",
-		RequestID: reqID, RouteKey: "$default", Stage: "$default",
+		RequestID: reqID, RouteKey: "$default", Stage: stageOf(r),
 		Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 		HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
-			Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: ip, UserAgent: r.UserAgent(),
+			Method: r.Method, Path: stagePrefix(r) + r.URL.Path, Protocol: r.Proto, SourceIP: ip, UserAgent: r.UserAgent(),
 		},
 	}
 }

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/reason"
+	"strings"
 )
 
 // TestSessionCookieTwiceWithASpace: net/http trims a cookie's name, so
@@ -128,5 +130,42 @@ func TestHeaderNamesFoldOnlyASCII(t *testing.T) {
 	code, body := invoke(t, NewV2(h, Config{}), ev)
 	if code != http.StatusNoContent || len(got) != 1 || got[0] != "A" {
 		t.Fatalf("%d %v, the handler read X-Session-Id %q; want 204 and A", code, body, got)
+	}
+}
+
+// A named stage: the HTTP API puts the stage's name in front of the path;
+// the handler routes without it, and a path not under the stage is
+// refused.
+func TestNamedStageIsStripped(t *testing.T) {
+	var got string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.Path
+		w.WriteHeader(http.StatusNoContent)
+	})
+	event := func(stage, path string) string {
+		return `{"version":"2.0","rawPath":"` + path + `","requestContext":{"stage":"` + stage + `","http":{"method":"GET","path":"` + path + `"}}}`
+	}
+	for _, c := range []struct{ stage, path, want string }{
+		{"staging", "/staging/sessions/current", "/sessions/current"},
+		{"staging", "/staging", "/"},
+		{"$default", "/sessions", "/sessions"},
+		{"", "/sessions", "/sessions"},
+	} {
+		got = ""
+		if code, body := invoke(t, NewV2(h, Config{}), event(c.stage, c.path)); code != http.StatusNoContent || got != c.want {
+			t.Errorf("stage %q, path %s: %d %v, the handler saw %q; want 204 and %s", c.stage, c.path, code, body, got, c.want)
+		}
+	}
+	for _, c := range []struct{ stage, path, field string }{
+		{"staging", "/sessions", "path"},
+		{"staging", "/stagingx/sessions", "path"},
+		{"staging", "/prod/sessions", "path"},
+		{"st/aging", "/st/aging/sessions", "stage"},
+	} {
+		got = ""
+		code, body := invoke(t, NewV2(h, Config{}), event(c.stage, c.path))
+		if code != http.StatusBadRequest || got != "" || !strings.Contains(fmt.Sprint(body), "field:"+c.field) {
+			t.Errorf("stage %q, path %s: %d %v (handler saw %q); want 400 naming %s, the handler not called", c.stage, c.path, code, body, got, c.field)
+		}
 	}
 }

@@ -2,8 +2,10 @@ package edge
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -39,6 +41,9 @@ func (c Config) checkV2(ev *events.APIGatewayV2HTTPRequest) *Refusal {
 			return x
 		}
 	}
+	if x := stripStage(ev); x != nil {
+		return x
+	}
 	if x := checkMethod(ev.RequestContext.HTTP.Method); x != nil {
 		return x
 	}
@@ -52,6 +57,37 @@ func (c Config) checkV2(ev *events.APIGatewayV2HTTPRequest) *Refusal {
 		return x
 	}
 	return c.checkIdentity(ev.Headers, nil, ev.Cookies)
+}
+
+// stageName is the shape of an API Gateway stage name.
+var stageName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// stripStage takes a named stage's name off the front of the path: an
+// HTTP API delivers a request to the stage staging with the path
+// /staging/sessions, and the handler's routes have no stage in them. The
+// $default stage has no prefix. A path that does not start with its
+// stage's segment is refused, so no route is reached by another path.
+func stripStage(ev *events.APIGatewayV2HTTPRequest) *Refusal {
+	stage := ev.RequestContext.Stage
+	if stage == "" || stage == "$default" {
+		return nil
+	}
+	if !stageName.MatchString(stage) {
+		return invalid("stage", "is not a stage name")
+	}
+	prefix := "/" + stage
+	for _, p := range []*string{&ev.RawPath, &ev.RequestContext.HTTP.Path} {
+		switch {
+		case *p == "":
+		case *p == prefix:
+			*p = "/"
+		case strings.HasPrefix(*p, prefix+"/"):
+			*p = strings.TrimPrefix(*p, prefix)
+		default:
+			return invalid("path", fmt.Sprintf("is not under its stage %q", stage))
+		}
+	}
+	return nil
 }
 
 // checkREST checks a REST API event: its path, method, host and body,

@@ -47,18 +47,25 @@ func TestCheck(t *testing.T) {
 
 func TestOrigin(t *testing.T) {
 	for raw, want := range map[string]string{
-		"https://App.Example.com":      "https://app.example.com",
-		"https://app.example.com/":     "https://app.example.com",
-		"https://app.example.com:8443": "https://app.example.com:8443",
-		"http://127.0.0.1:5173":        "http://127.0.0.1:5173",
-		"http://localhost:3000":        "http://localhost:3000",
+		"https://App.Example.com":       "https://app.example.com",
+		"https://app.example.com/":      "https://app.example.com",
+		"https://app.example.com:8443":  "https://app.example.com:8443",
+		"http://127.0.0.1:5173":         "http://127.0.0.1:5173",
+		"http://localhost:3000":         "http://localhost:3000",
+		"https://app.example.com:443":   "https://app.example.com",
+		"http://127.0.0.1:80":           "http://127.0.0.1",
+		"https://xn--bcher-kva.example": "https://xn--bcher-kva.example",
+		"https://[::1]:8443":            "https://[::1]:8443",
+		"http://[::1]:8080":             "http://[::1]:8080",
 	} {
 		if got, err := Origin(raw); err != nil || got != want {
 			t.Errorf("Origin(%q) = %q, %v; want %q", raw, got, err, want)
 		}
 	}
 	for _, raw := range []string{"*", "null", "http://app.example.com", "https://app.example.com/path", "https://app.example.com?q=1",
-		"https://user@app.example.com", "app.example.com", "https://", "ftp://app.example.com", "https://app.example.com#x"} {
+		"https://user@app.example.com", "app.example.com", "https://", "ftp://app.example.com", "https://app.example.com#x",
+		"https://*.example.com", "https://app.example.com:", "https://app.example.com:99999", "https://app.example.com:0",
+		"https://bücher.example", "https://app.example.com;x", "https://app.example.com.", "https://-app.example.com"} {
 		if got, err := Origin(raw); err == nil {
 			t.Errorf("Origin(%q) = %q; want refused", raw, got)
 		}

@@ -2,6 +2,7 @@ package sessionapi
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -20,6 +21,23 @@ const preflightMaxAge = "600"
 // allowedOrigin reports whether origin, as the browser sent it, is listed.
 func (a *API) allowedOrigin(origin string) bool {
 	return origin != "" && slices.Contains(a.cfg.AllowedOrigins, strings.ToLower(origin))
+}
+
+// foreignWrite reports whether r changes state (not GET, HEAD or OPTIONS)
+// from a page of an origin that is neither listed nor the API's own host:
+// a browser sends such a request only after a preflight, which fails, but
+// a sign-out or keep-working sent anyway is refused too.
+func (a *API) foreignWrite(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || a.allowedOrigin(origin) {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || !strings.EqualFold(u.Host, r.Host)
 }
 
 // corsHeaders marks an answer to a listed origin as readable by it, with

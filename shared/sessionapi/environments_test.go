@@ -9,6 +9,7 @@ import (
 	awsevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
+	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -125,15 +126,14 @@ func TestCrossOriginSignIn(t *testing.T) {
 			t.Errorf("preflight from %q for %s = %d %v %s; want 403 naming %s, no Access-Control-Allow-Origin for a refused origin", tt.origin, tt.method, resp.StatusCode, resp.Headers, resp.Body, tt.field)
 		}
 	}
-	// The sign-in itself: readable by the listed origin (the event file's
-	// origin), not by another.
-	resp = f.call(t, "sessions/sign-in.json", tok, "", nil)
+	// The sign-in itself: readable by the listed origin, not by another.
+	resp = f.call(t, "sessions/sign-in.json", tok, "", func(ev *awsevents.APIGatewayV2HTTPRequest) { ev.Headers["origin"] = "https://app.example.com" })
 	if resp.StatusCode != http.StatusCreated || resp.Headers["Access-Control-Allow-Origin"] != "https://app.example.com" || resp.Headers["Access-Control-Allow-Credentials"] != "true" {
 		t.Fatalf("sign-in from the listed origin = %d %v; want 201 with its CORS headers", resp.StatusCode, resp.Headers)
 	}
-	resp = f.call(t, "sessions/sign-in.json", tok, "", func(ev *awsevents.APIGatewayV2HTTPRequest) { ev.Headers["origin"] = "https://evil.example" })
+	resp = f.call(t, "sessions/current.json", tok, "", func(ev *awsevents.APIGatewayV2HTTPRequest) { ev.Headers["origin"] = "https://evil.example" })
 	if _, ok := resp.Headers["Access-Control-Allow-Origin"]; ok || resp.Headers["Vary"] != "Origin" {
-		t.Fatalf("sign-in from another origin: headers %v; want no Access-Control-Allow-Origin, Vary: Origin", resp.Headers)
+		t.Fatalf("a read from another origin: headers %v; want no Access-Control-Allow-Origin, Vary: Origin", resp.Headers)
 	}
 }
 
@@ -143,5 +143,77 @@ func TestNoAllowedOriginsMeansSameOriginOnly(t *testing.T) {
 	resp := f.call(t, "sessions/sign-in.json", "", "", preflight("/sessions", "https://app.example.com", "POST"))
 	if resp.StatusCode != http.StatusForbidden || resp.Headers["Access-Control-Allow-Origin"] != "" {
 		t.Fatalf("preflight with no allowed origins = %d %v; want 403", resp.StatusCode, resp.Headers)
+	}
+}
+
+// The environment a sign-in names is taken as named, whatever the
+// deployment's own source (stage variable, header, host, fixed), and the
+// current-session route judges the session in it.
+func TestNamedEnvironmentWhateverTheSource(t *testing.T) {
+	for _, src := range []environment.Config{
+		{Source: "stage", Name: "environment"},
+		{Source: "header", Name: "X-Environment"},
+		{Source: "host", Hosts: map[string]string{"a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com": "demo"}},
+		{Source: "fixed", Name: "demo"},
+	} {
+		t.Run(src.Source, func(t *testing.T) {
+			f := newFixtureEdit(t, func(idp *devidp.Issuer) []token.Issuer {
+				return []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}
+			}, func(c *Config) {
+				src.Known = []string{"demo", "staging"}
+				c.Environments = src
+			})
+			tok := f.token(t, "alice", time.Time{})
+			resp := f.call(t, "sessions/sign-in.json", tok, "", withQuery("environment=staging"))
+			if resp.StatusCode != http.StatusCreated || body(t, resp)["environment"] != "staging" {
+				t.Fatalf("sign-in naming staging = %d %s; want 201 in staging", resp.StatusCode, resp.Body)
+			}
+			sid := body(t, resp)["sessionId"].(string)
+			if resp := f.call(t, "sessions/current.json", tok, sid, withQuery("environment=staging")); resp.StatusCode != http.StatusOK || body(t, resp)["environment"] != "staging" {
+				t.Fatalf("current naming staging = %d %s; want 200", resp.StatusCode, resp.Body)
+			}
+		})
+	}
+}
+
+// A state change (sign-in, keep working, sign-out) sent by a page of an
+// origin that is neither listed nor the API's own is refused, even without
+// a preflight; reads, and clients that send no Origin, are not affected.
+func TestWritesFromForeignOriginsRefused(t *testing.T) {
+	f := twoEnvironments(t)
+	tok := f.token(t, "alice", time.Time{})
+	origin := func(o string) func(*awsevents.APIGatewayV2HTTPRequest) {
+		return func(ev *awsevents.APIGatewayV2HTTPRequest) {
+			if o == "" {
+				delete(ev.Headers, "origin")
+			} else {
+				ev.Headers["origin"] = o
+			}
+		}
+	}
+	for _, tt := range []struct {
+		origin string
+		want   int
+	}{
+		{"https://evil.example", http.StatusForbidden},
+		{"https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com.evil.example", http.StatusForbidden},
+		{"https://app.example.com", http.StatusCreated},                                // listed
+		{"https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com", http.StatusCreated}, // the API's own host
+		{"", http.StatusCreated}, // not a browser page
+	} {
+		resp := f.call(t, "sessions/sign-in.json", tok, "", origin(tt.origin))
+		if resp.StatusCode != tt.want || tt.want == http.StatusForbidden && !strings.Contains(resp.Body, `"field":"Origin"`) {
+			t.Errorf("sign-in from origin %q = %d %s; want %d", tt.origin, resp.StatusCode, resp.Body, tt.want)
+		}
+	}
+	sid := f.signIn(t, tok)
+	if resp := f.call(t, "sessions/sign-out.json", tok, sid, origin("https://evil.example")); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("sign-out from another origin = %d; want 403", resp.StatusCode)
+	}
+	if resp := f.call(t, "sessions/current.json", tok, sid, origin("https://evil.example")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("reading the session from another origin = %d; want 200 (unreadable to that page without CORS)", resp.StatusCode)
+	}
+	if resp := f.call(t, "sessions/sign-out.json", tok, sid, origin("")); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("sign-out without Origin = %d; want 204", resp.StatusCode)
 	}
 }

@@ -88,9 +88,15 @@ func New(cfg Config) *API {
 }
 
 // ServeHTTP serves the sessions routes, each answer marked for the
-// allowed origins (cors.go).
+// allowed origins, and refuses a state change sent from any other page's
+// origin (cors.go).
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.corsHeaders(w, r)
+	if a.foreignWrite(r) {
+		problem.Write(w, problem.Details{Status: http.StatusForbidden, Reason: reason.Forbidden,
+			Detail: "this origin may not call the sessions API", Errors: []problem.FieldError{{Field: "Origin", Message: "neither this API's own nor one of the deployment's allowed origins"}}})
+		return
+	}
 	a.mux.ServeHTTP(w, r)
 }
 
