@@ -77,6 +77,7 @@ FUZZTIME ?= 30s
 FUZZ = $(WITH_VENV) $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0
 fuzz:
 	$(FUZZ) -fuzz FuzzNeverPanics ./shared/jsonread
+	$(FUZZ) -fuzz FuzzMatchesJSONText ./shared/jsonread
 	$(FUZZ) -fuzz FuzzVerifierMatchesJWX ./shared/token
 	$(FUZZ) -fuzz FuzzInvokeNeverPanics ./shared/authorizer
 	$(FUZZ) -fuzz FuzzSessionIDReader ./shared/authorizer
