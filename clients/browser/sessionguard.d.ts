@@ -30,7 +30,11 @@ export interface SessionOptions {
    * or a Storage-like object. Never localStorage: see the README.
    */
   storage?: 'memory' | 'sessionStorage' | Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
-  /** URL prefixes that get the token and session from fetch(); default: sessionsUrl's origin. */
+  /**
+   * URL prefixes that get the token and session from fetch(), matched by
+   * whole path segments (/app covers /app/x, not /app-admin); default:
+   * sessionsUrl's origin. A request carrying them never follows a redirect.
+   */
   apiUrls?: string[];
   /** How often the session is checked in the background, in seconds; default 60, 0 for never. */
   pollSeconds?: number;

@@ -260,7 +260,7 @@ export class SessionClient extends EventTarget {
     if (tok) headers.Authorization = 'Bearer ' + tok;
     if (this.#mode === 'header' && this.#id && path !== '/sessions') headers[this.#o.sessionHeader] = this.#id;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' };
+    const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', redirect: 'error' };
     const cred = this.#credentials(url);
     if (cred) init.credentials = cred;
     return this.#fetch(url, init);
@@ -320,11 +320,15 @@ export class SessionClient extends EventTarget {
     return typeof t === 'string' && t !== '' ? t : null;
   }
 
+  // #authorized adds the token and the session to req. A request that
+  // carries them never follows a redirect (it fails instead): a redirect
+  // could send the session header to another origin, which only the
+  // Authorization header is kept from.
   #authorized(req, tok) {
     const h = new Headers(req.headers);
     if (tok) h.set('Authorization', 'Bearer ' + tok);
     if (this.#mode === 'header' && this.#id) h.set(this.#o.sessionHeader, this.#id);
-    const init = { headers: h };
+    const init = { headers: h, redirect: 'error' };
     const cred = this.#credentials(req.url);
     if (cred) init.credentials = cred;
     return new Request(req, init);
@@ -500,7 +504,11 @@ function sameOrigin(url) {
   return !!here && here !== 'null' && new URL(url, globalThis.location.href).origin === here;
 }
 
+// under reports whether url is prefix or below it, segment by segment:
+// https://api.example.com/app covers /app and /app/x, not /app-admin.
 function under(url, prefix) {
   const u = new URL(url);
-  return u.origin === prefix.origin && u.pathname.startsWith(prefix.pathname);
+  if (u.origin !== prefix.origin) return false;
+  const p = prefix.pathname;
+  return u.pathname === p || u.pathname.startsWith(p.endsWith('/') ? p : p + '/');
 }

@@ -30,6 +30,10 @@ const server = http.createServer((req, res) => {
     res.writeHead(403, { 'Content-Type': 'application/json' });
     return res.end('{"message":"Forbidden"}');
   }
+  if (url.pathname === '/api/moved') {
+    res.writeHead(302, { Location: elsewhere + '/collect' });
+    return res.end();
+  }
   if (url.pathname === '/api/gateway-denied') {
     res.writeHead(401, { 'Content-Type': 'application/json' });
     return res.end('{"message":"Unauthorized"}');
@@ -37,9 +41,21 @@ const server = http.createServer((req, res) => {
   res.writeHead(404);
   res.end();
 });
+// Another origin, which records what it is sent.
+let sentElsewhere = [];
+const other = http.createServer((req, res) => {
+  sentElsewhere.push(req.headers);
+  res.writeHead(200);
+  res.end('ok');
+});
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
+await new Promise((r) => other.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${server.address().port}`;
-after(() => server.close());
+const elsewhere = `http://127.0.0.1:${other.address().port}`;
+after(() => {
+  server.close();
+  other.close();
+});
 
 function client() {
   const refusals = [];
@@ -81,4 +97,24 @@ test('actionOf follows the status classes of docs/reason-codes.md', () => {
   assert.equal(actionOf(403, 'binding_environment'), 'forbidden');
   assert.equal(actionOf(403, 'forbidden'), 'forbidden');
   assert.equal(actionOf(503, 'dependency_unavailable'), 'retry');
+});
+
+test('a redirect is not followed with the session: the other origin gets nothing', async () => {
+  answerCurrent = 200;
+  sentElsewhere = [];
+  const { c } = client();
+  await c.signIn();
+  await assert.rejects(c.fetch(base + '/api/moved'), TypeError);
+  assert.deepEqual(sentElsewhere, [], 'the redirect target was called');
+  c.close();
+});
+
+test('apiUrls match whole path segments', async () => {
+  answerCurrent = 200;
+  const c = new SessionClient({ sessionsUrl: base, getAccessToken: () => 'token', transport: 'header', pollSeconds: 0, apiUrls: [base + '/api'] });
+  await c.signIn();
+  assert.equal((await c.fetch(base + '/api/admin-only')).status, 403);
+  await assert.rejects(c.fetch(base + '/api-admin/x'), /not under apiUrls/);
+  await assert.rejects(c.fetch(base + '/apix'), /not under apiUrls/);
+  c.close();
 });
