@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -285,5 +286,33 @@ func TestSPAWithDevelopmentIssuer(t *testing.T) {
 	}
 	for _, p := range pl.problems(s.URL) { // the development issuer's form is on the stack's origin
 		t.Errorf("in the browser: %s", p)
+	}
+}
+
+// The example app's pages are served with a policy that lets them load
+// and call only their own origin and the issuer: no inline script, no
+// framing, no other origin.
+func TestSPAContentSecurityPolicy(t *testing.T) {
+	s, _ := startStack(t)
+	for _, path := range []string{"/spa/", "/spa/config.json", "/spa/app.js"} {
+		resp, err := http.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'", "form-action 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: Content-Security-Policy %q lacks %q", path, csp, want)
+			}
+		}
+		for _, bad := range []string{"unsafe-inline", "unsafe-eval", "*"} {
+			if strings.Contains(csp, bad) {
+				t.Errorf("%s: Content-Security-Policy %q allows %q", path, csp, bad)
+			}
+		}
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("%s: %d, Referrer-Policy %q; want 200, no-referrer", path, resp.StatusCode, resp.Header.Get("Referrer-Policy"))
+		}
 	}
 }
