@@ -226,9 +226,19 @@ func b2i(b bool) int {
 }
 
 func (r *Reader) syntax(i int, where string) (byte, int, int) {
-	if i >= len(r.data) {
+	switch {
+	case i >= len(r.data):
 		r.fail(io.ErrUnexpectedEOF)
-	} else {
+	case r.data[i] == '"':
+		// A string that does not scan: let jsontext say what is wrong with
+		// it (invalid UTF-8, a control character, a bad escape, a lone
+		// surrogate, no closing quote).
+		_, err := jsontext.AppendUnquote(nil, r.data[i:stringEnd(r.data, i)])
+		if err == nil {
+			err = errors.New("not a valid string")
+		}
+		r.fail(fmt.Errorf("string %s, at byte %d: %w", where, i, err))
+	default:
 		r.fail(fmt.Errorf("invalid character %q %s, at byte %d", r.data[i], where, i))
 	}
 	return 0, 0, 0

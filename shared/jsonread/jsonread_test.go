@@ -2,6 +2,7 @@ package jsonread
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -151,4 +152,27 @@ func FuzzNeverPanics(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = readAll(string(data))
 	})
+}
+
+// A string that does not scan is reported for what is wrong with it, not
+// as a bad character at the start of a value.
+func TestInvalidStringsSayWhy(t *testing.T) {
+	for doc, want := range map[string]string{
+		"{\"a\":\"x\xffy\"}": "UTF-8",
+		`{"a":"\ud800"}`:     "surrogate",
+		`{"a":"\q"}`:         "escape",
+		"{\"a\":\"x\x01\"}":  "character",
+		"{\"\xff\":1}":       "UTF-8",
+	} {
+		r := New([]byte(doc))
+		if r.Object() {
+			for r.Next() {
+				r.Skip()
+			}
+		}
+		if err := r.Err(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v; want one that says %q", doc, err, want)
+		}
+		r.Release()
+	}
 }

@@ -195,3 +195,17 @@ func space(data []byte, i int) int {
 	}
 	return i
 }
+
+// stringEnd is just past the closing quote of the string that starts at
+// data[i], or len(data) when it has none (for error messages only).
+func stringEnd(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			j++
+		}
+	}
+	return len(data)
+}

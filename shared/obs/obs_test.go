@@ -137,7 +137,9 @@ func BenchmarkDecisionLine(b *testing.B) {
 }
 
 // The CloudWatchMetrics array is written as it was when it was the JSON
-// of a map (keys sorted), whatever the dimensions and metrics.
+// of a map (keys sorted), for dimension and metric names without <, >
+// or & (which encoding/json escaped and the struct does not; every name
+// is a constant without them).
 func TestEMFMetadataIsTheMapEncoding(t *testing.T) {
 	for _, c := range []struct {
 		dims    [][]string
