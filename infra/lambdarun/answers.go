@@ -15,6 +15,7 @@ var Answers = map[string]string{
 	"sessions/sign-in.json":                         `"statusCode":201`,
 	"sessions/sign-out.json":                        `"statusCode":204`,
 	"sessions/backchannel-logout.json":              `"statusCode":200`,
+	"sessions/global-token-revocation.json":         `"statusCode":204`,
 	"settings/environments.json":                    `"statusCode":200`,
 	"settings/get-settings.json":                    `"statusCode":200`,
 	"settings/history.json":                         `"statusCode":200`,

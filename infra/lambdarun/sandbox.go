@@ -2,6 +2,8 @@ package lambdarun
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -49,14 +51,42 @@ const (
 	CognitoSub      = "3c5e2f0a-9d1b-4e6f-8a7c-1b2d3e4f5a6b"
 )
 
+// RevocationEndpoint is the global token revocation endpoint's URL at the
+// sample events' API, as an IdP calls it: the sandbox's issuer signs
+// revocation requests for it (its universalLogout audience).
+const RevocationEndpoint = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/global-token-revocation"
+
+// RevocationJWT signs the JWT of a global token revocation request the way
+// Okta's Universal Logout does: with idp's RS256 key and its kid, typ
+// global-token-revocation+jwt, iss signer, sub the calling app (the
+// development client), aud audience, a fresh jti, iat now, nbf five
+// minutes back, exp five minutes ahead, and none of an access token's
+// claims. claims change it (a nil value removes a claim).
+func RevocationJWT(idp *devidp.Issuer, signer, audience string, claims map[string]any) (string, error) {
+	var jti [12]byte
+	rand.Read(jti[:])
+	c := map[string]any{"jti": hex.EncodeToString(jti[:]), "nbf": time.Now().Add(-5 * time.Minute).Unix()}
+	for _, k := range []string{"azp", "auth_time", "scope", "name", "preferred_username", "roles", "ver", "tid"} {
+		c[k] = nil
+	}
+	for k, v := range claims {
+		c[k] = v
+	}
+	return idp.Mint(devidp.Token{Issuer: signer, User: devidp.DefaultClientID, Audience: audience, TTL: 5 * time.Minute, Claims: c,
+		Headers: map[string]any{"typ": "global-token-revocation+jwt"}})
+}
+
 // TrustedIssuers is the sandbox's TRUSTED_ISSUERS variable: its issuer
-// and a Cognito pool whose tokens the issuer also signs. With keySetURL
+// (which may also end its users' sessions through the global token
+// revocation endpoint) and a Cognito pool whose tokens the issuer also
+// signs. With keySetURL
 // set, both read their keys from there (a proxy in front of the
 // issuer's /jwks.json) instead of the issuer's discovery document and
 // /jwks.json; an environment that appends the result overrides the
 // sandbox's own (the last value of a variable wins).
 func (sb *Sandbox) TrustedIssuers(keySetURL string) string {
-	own := map[string]any{"issuer": sb.IdP.URL(), "audiences": []string{devidp.DefaultAudience}, "clientIds": []string{devidp.DefaultClientID}, "algorithms": []string{"RS256", "ES256", "EdDSA"}, "grantsAdmin": true}
+	own := map[string]any{"issuer": sb.IdP.URL(), "audiences": []string{devidp.DefaultAudience}, "clientIds": []string{devidp.DefaultClientID}, "algorithms": []string{"RS256", "ES256", "EdDSA"}, "grantsAdmin": true,
+		"universalLogout": map[string]any{"audience": RevocationEndpoint}}
 	cognito := map[string]any{"issuer": CognitoIssuer, "jwksUrl": sb.IdP.URL() + "/jwks.json", "profile": "cognito", "clientIds": []string{"1example23456789"}}
 	if keySetURL != "" {
 		own["jwksUrl"], cognito["jwksUrl"] = keySetURL, keySetURL
@@ -112,7 +142,8 @@ func (sb *Sandbox) Close() {
 
 // Event loads a sample event with its placeholders filled: a token for
 // alice (with the admin role), a live session of hers (when there is a
-// table), and a SET revoking her sessions.
+// table), a SET revoking her sessions, a logout token of her IdP session
+// and the JWT of a global token revocation request.
 func (sb *Sandbox) Event(ctx context.Context, name string) ([]byte, error) {
 	tok, err := sb.IdP.Mint(devidp.Token{User: "alice", Claims: map[string]any{"roles": []string{"sessionguard-admin"}}})
 	if err != nil {
@@ -147,7 +178,12 @@ func (sb *Sandbox) Event(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return events.Load(name, map[string]string{events.AccessToken: tok, events.SessionID: sid, "__SET__": set, "__LOGOUT_TOKEN__": logout, "__ISSUER__": sb.IdP.URL()})
+	revocation, err := RevocationJWT(sb.IdP, sb.IdP.URL(), RevocationEndpoint, nil)
+	if err != nil {
+		return nil, err
+	}
+	return events.Load(name, map[string]string{events.AccessToken: tok, events.SessionID: sid, "__SET__": set, "__LOGOUT_TOKEN__": logout,
+		"__REVOCATION_JWT__": revocation, "__ISSUER__": sb.IdP.URL()})
 }
 
 // Functions maps each function (its folder under functions/ and events/)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/shared/endpoint"
 	"github.com/sessionguard/sessionguard/shared/environment"
+	"github.com/sessionguard/sessionguard/shared/globallogout"
 	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/token"
@@ -60,6 +61,11 @@ type Config struct {
 	// SignalsURL is this deployment's push endpoint, for the streams it
 	// sets up (SIGNALS_URL).
 	SignalsURL string
+	// UniversalLogout are the TRUSTED_ISSUERS entries whose identity
+	// provider may end their users' sessions through the global token
+	// revocation endpoint ("universalLogout" in an entry), in the order
+	// of TRUSTED_ISSUERS.
+	UniversalLogout []globallogout.Entry
 }
 
 // Console is the admin console's sign-in at the issuer.
@@ -97,8 +103,12 @@ func (c *Config) loadIssuers(r *reader) {
 		if len(trusted.subjects) > 0 {
 			r.bad("TRUSTED_ISSUERS: subjectIssuers is for SIGNALS_TRANSMITTERS entries")
 		}
+		c.loadUniversalLogout(r, trusted.logouts)
 	}
 	transmitters := r.issuers("SIGNALS_TRANSMITTERS")
+	if len(transmitters.logouts) > 0 {
+		r.bad("SIGNALS_TRANSMITTERS: universalLogout is for TRUSTED_ISSUERS entries")
+	}
 	c.Signals, c.SignalsCredentials, c.SignalsSubjectIssuers = transmitters.issuers, transmitters.credentials, transmitters.subjects
 	c.checkTransmitters(r)
 	if c.SignalsURL = r.str("SIGNALS_URL"); c.SignalsURL != "" {

@@ -30,13 +30,18 @@ type issuerJSON struct {
 	// SubjectIssuers (SIGNALS_TRANSMITTERS only) are the TRUSTED_ISSUERS
 	// issuers whose users the transmitter may revoke.
 	SubjectIssuers []string `json:"subjectIssuers"`
+	// UniversalLogout (TRUSTED_ISSUERS only): the identity provider may
+	// end this issuer's users' sessions through the global token
+	// revocation endpoint (universallogout.go).
+	UniversalLogout *universalLogoutJSON `json:"universalLogout"`
 }
 
 // issuerList is a parsed TRUSTED_ISSUERS or SIGNALS_TRANSMITTERS.
 type issuerList struct {
 	issuers     []token.Issuer
-	credentials map[string]string   // by issuer, when set
-	subjects    map[string][]string // by issuer, when set (an empty list too)
+	credentials map[string]string               // by issuer, when set
+	subjects    map[string][]string             // by issuer, when set (an empty list too)
+	logouts     map[string]*universalLogoutJSON // by issuer, when set
 }
 
 // issuers reads a JSON list of issuers from the variable name; the key
@@ -51,13 +56,16 @@ func (r *reader) issuers(name string) issuerList {
 		r.bad("%s: %v", name, err)
 		return issuerList{}
 	}
-	out := issuerList{credentials: map[string]string{}, subjects: map[string][]string{}}
+	out := issuerList{credentials: map[string]string{}, subjects: map[string][]string{}, logouts: map[string]*universalLogoutJSON{}}
 	for _, is := range issuers {
 		if is.Credential != "" {
 			out.credentials[is.Issuer] = is.Credential
 		}
 		if is.SubjectIssuers != nil {
 			out.subjects[is.Issuer] = is.SubjectIssuers
+		}
+		if is.UniversalLogout != nil {
+			out.logouts[is.Issuer] = is.UniversalLogout
 		}
 		ti := token.Issuer{
 			Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audiences: is.Audiences, Profile: is.Profile, ClientIDs: is.ClientIDs, Tenants: is.Tenants,

@@ -67,6 +67,14 @@ func (is Issuer) KeySetURL() (u string, discovered bool) {
 	return strings.TrimSuffix(is.Issuer, "/") + "/.well-known/openid-configuration", true
 }
 
+// UserClaims names the claims that key the issuer's users: the user
+// claim (UserClaim, else the profile's, else sub) and the tenant claim
+// prefixed to it (TenantClaim, else the profile's; "" for none).
+func (is Issuer) UserClaims() (user, tenant string) {
+	p := profiles[firstNonEmpty(is.Profile, "oidc")]
+	return firstNonEmpty(is.UserClaim, p.UserClaim, "sub"), firstNonEmpty(is.TenantClaim, p.TenantClaim)
+}
+
 // The verifier's defaults: a Config field left zero takes its default
 // here, and config.Load gives an unset variable the same value.
 const (
@@ -258,8 +266,7 @@ func (v *Verifier) addIssuer(is Issuer) []string {
 			bad("algorithm %q is not allowed (allowed: %s)", a, strings.Join(allowedAlgs, ", "))
 		}
 	}
-	is.UserClaim = firstNonEmpty(is.UserClaim, p.UserClaim, "sub")
-	is.TenantClaim = firstNonEmpty(is.TenantClaim, p.TenantClaim)
+	is.UserClaim, is.TenantClaim = is.UserClaims()
 	is.RoleClaim = firstNonEmpty(is.RoleClaim, p.RoleClaim, "roles")
 	jwksURL, discovered := is.KeySetURL()
 	if err := endpoint.Check(jwksURL); err != nil {

@@ -56,8 +56,9 @@ func signRaw(t testing.TB, alg jwa.SignatureAlgorithm, key crypto.Signer, header
 //     malformed (RFC 7519 section 4 allows refusing duplicates), where jwx
 //     takes the last duplicate and replaces invalid bytes;
 //   - "crit" in the header: refused (RFC 7515 4.1.11: no extension is understood);
-//   - typ secevent+jwt or logout+jwt, or an "events" claim: a security
-//     event or logout token is refused as an access token;
+//   - typ secevent+jwt, logout+jwt or global-token-revocation+jwt, or an
+//     "events" claim: a security event or logout token, or a revocation
+//     request's JWT, is refused as an access token;
 //   - a time claim that is a string, zero, or beyond ±1e11 s: refused as
 //     malformed, where jwx reads numeric strings and treats 0 as absent;
 //   - a non-string or empty user claim: no user, no session.
@@ -73,7 +74,7 @@ func deliberate(header, payload []byte) bool {
 		return true
 	}
 	var typ string
-	if json.Unmarshal(h["typ"], &typ) == nil && (isSETType(typ) || isLogoutType(typ)) {
+	if json.Unmarshal(h["typ"], &typ) == nil && (isSETType(typ) || isLogoutType(typ) || isRevocationType(typ)) {
 		return true // an event token is not an access token
 	}
 	var claims map[string]json.RawMessage

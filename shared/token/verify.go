@@ -135,7 +135,7 @@ func (v *Verifier) checkParsed(ctx context.Context, jws *compact, k kind, verifi
 	}
 	var client string
 	switch k {
-	case securityEvent: // a SET names no client: the audience is the receiver
+	case securityEvent, revocationRequest: // neither names a client: the audience is the receiver
 		if !c.Aud.containsAny(is.Audiences) {
 			return nil, "", reason.New(reason.TokenAudience, "audience %q is not accepted by issuer %q", truncate(strings.Join(c.Aud, ","), 200), is.Issuer.Issuer)
 		}
@@ -208,6 +208,41 @@ func (v *Verifier) VerifyLogout(ctx context.Context, raw string) (Logout, error)
 		until = c.Exp.t.Add(v.cfg.ClockSkew) // refused from exp+skew on
 	}
 	return Logout{Issuer: is.Issuer.Issuer, Subject: c.Sub, SessionID: c.Sid, JTI: c.Jti, IssuedAt: c.Iat.t, RefusedFrom: until}, nil
+}
+
+// Revocation is the verified JWT of a global token revocation request.
+type Revocation struct {
+	Issuer   string   // the accepting entry's spelling, as Claims.Issuer
+	Caller   string   // "sub": the IdP's id of the app integration that calls (an OIDC client id, a SAML app instance id)
+	Audience []string // "aud": the endpoint URLs it is addressed to
+	JTI      string
+	IssuedAt time.Time
+	// RefusedFrom is the first instant at which this verifier refuses the
+	// token as too old (past its iat plus RevocationMaxAge, or at its exp,
+	// each with the clock skew): a receiver remembers its jti until then.
+	RefusedFrom time.Time
+}
+
+// VerifyRevocation verifies the JWT that authenticates a global token
+// revocation request (sent as its bearer token): signed by a trusted
+// issuer's key, iss exact, aud one of the issuer's audiences (the
+// endpoint's URLs; the profile's rules do not apply), exp, nbf and iat
+// judged with the clock skew, iat at most RevocationMaxAge old, sub and
+// jti present, typ global-token-revocation+jwt, JWT or absent, and no
+// events, client claim or nonce. It never accepts an access, ID, logout
+// or security event token, and none of them accepts it.
+func (v *Verifier) VerifyRevocation(ctx context.Context, raw string) (Revocation, error) {
+	jws, is, _, err := v.check(ctx, raw, revocationRequest, nil)
+	if err != nil {
+		return Revocation{}, err
+	}
+	defer jws.release()
+	c := &jws.claims
+	until := c.Iat.t.Add(RevocationMaxAge + v.cfg.ClockSkew + time.Nanosecond) // accepted up to and including iat+max+skew
+	if c.Exp.t.Add(v.cfg.ClockSkew).Before(until) {
+		until = c.Exp.t.Add(v.cfg.ClockSkew) // refused from exp+skew on
+	}
+	return Revocation{Issuer: is.Issuer.Issuer, Caller: c.Sub, Audience: slices.Clone([]string(c.Aud)), JTI: c.Jti, IssuedAt: c.Iat.t, RefusedFrom: until}, nil
 }
 
 // SET is a verified Security Event Token.

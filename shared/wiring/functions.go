@@ -12,6 +12,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/backchannel"
 	"github.com/sessionguard/sessionguard/shared/config"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
+	"github.com/sessionguard/sessionguard/shared/globallogout"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/route"
 	"github.com/sessionguard/sessionguard/shared/secrets"
@@ -124,11 +125,11 @@ func AuthorizerFunction() Function {
 }
 
 // SessionsFunction serves sign-in, the current session and sign-out,
-// and receives back-channel logouts.
+// and receives back-channel logouts and global token revocation requests.
 func SessionsFunction() Function {
 	return Function{Name: "sessions", LogicalID: "SessionsFunction",
 		Variables: slices.Concat(requestSourceVars(), enforcementVars(), tokenLimitVars(), []string{"CORS_ALLOWED_ORIGINS"}),
-		Routes:    append(sessionapi.Routes(), backchannel.Route),
+		Routes:    append(sessionapi.Routes(), backchannel.Route, globallogout.Route),
 		Handler: func(ctx context.Context, d Deps, store *dynamostore.Store) (any, error) {
 			v, err := Verifier(ctx, d, store)
 			if err != nil {

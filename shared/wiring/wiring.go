@@ -20,6 +20,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/backchannel"
 	"github.com/sessionguard/sessionguard/shared/cognitoevents"
 	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/globallogout"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
 	"github.com/sessionguard/sessionguard/shared/signals"
@@ -44,24 +45,62 @@ func Authorizer(d Deps, v *token.Verifier, store authorizer.Store, onDecision fu
 
 // SessionsStore is what the sessions function needs of a store: the
 // sessions API's methods, the authorizer's (it judges the current
-// session) and the back-channel logout receiver's.
+// session), the back-channel logout receiver's and the global token
+// revocation receiver's.
 type SessionsStore interface {
 	sessionapi.Store
 	authorizer.Store
 	backchannel.Store
+	globallogout.Store
 }
 
-// Sessions is the sessions function: the sessions API, and the
-// back-channel logout receiver at backchannel.Path.
+// Sessions is the sessions function: the sessions API, the back-channel
+// logout receiver at backchannel.Path and the global token revocation
+// receiver at globallogout.Path.
 func Sessions(d Deps, v *token.Verifier, store SessionsStore) http.Handler {
 	c := d.Config
 	mux := http.NewServeMux()
 	mux.Handle(backchannel.Path, backchannel.New(backchannel.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Log: d.Log, Now: d.Now}))
+	mux.Handle(globallogout.Path, GlobalLogout(d, store))
 	mux.Handle("/", sessionapi.New(sessionapi.Config{
 		Verifier: v, Store: store, Environments: c.Environments, Enforcement: c.Enforcement, Sources: c.Sources, Log: d.Log, Now: d.Now,
 		Authorizer: authorizer.New(v, store, c.Environments, c.Enforcement, d.Now), AllowedOrigins: c.AllowedOrigins,
 	}))
 	return mux
+}
+
+// GlobalLogout is the global token revocation receiver (Okta's Universal
+// Logout) of the TRUSTED_ISSUERS entries with universalLogout. Its
+// verifier trusts only their signers, for requests addressed to their
+// endpoint URLs; it reads its key sets on first use, so that the sessions
+// function's cold start does not wait for them. With no such entry, or a
+// verifier that cannot be built (config.Load checks what it needs, so
+// only a configuration that bypassed it), every request is refused.
+func GlobalLogout(d Deps, store globallogout.Store) *globallogout.Receiver {
+	c := d.Config
+	cfg := globallogout.Config{Entries: c.UniversalLogout, Store: store, Environments: c.Environments.Known, Log: d.Log, Now: d.Now}
+	signers, err := globallogout.Signers(c.UniversalLogout)
+	if err == nil && len(signers) > 0 {
+		tc := c.Token
+		tc.Issuers, tc.Snapshots, tc.NoCache = signers, nil, true
+		var v *token.Verifier
+		if v, err = token.NewVerifier(tc); err == nil {
+			cfg.Verifier = v
+			d.Log.Info("start: universal logout accepted from these signers only", "signers", signerNames(signers))
+		}
+	}
+	if err != nil {
+		d.Log.Error("start: universal logout refuses every request: its verifier cannot be built", "error", err)
+	}
+	return globallogout.New(cfg)
+}
+
+func signerNames(issuers []token.Issuer) []string {
+	out := make([]string, len(issuers))
+	for i, is := range issuers {
+		out[i] = is.Issuer
+	}
+	return out
 }
 
 // AdminStore is what the admin API needs of a store.

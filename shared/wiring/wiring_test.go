@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"maps"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -157,5 +158,71 @@ func TestDirectoryKeys(t *testing.T) {
 	want := []session.UserKey{{Issuer: "https://login.microsoftonline.com/tenant-1/v2.0", Subject: "tenant-1/oid-1"}, {Issuer: "https://idp.example/", Subject: "oid-1"}}
 	if got := directoryKeys(c)("oid-1"); !slices.Equal(got, want) {
 		t.Errorf("directoryKeys = %v; want %v (Entra subjects carry the tenant)", got, want)
+	}
+}
+
+// The global token revocation receiver, built from the configuration as
+// config.Load reads it: only an entry with universalLogout signs
+// requests (another trusted issuer's JWT: 401 token_issuer), and only for
+// its own users (another issuer's: 403); the start log names the signers.
+// Without universalLogout every request is refused.
+func TestGlobalLogoutScope(t *testing.T) {
+	a, b, _, _ := twoIssuers(t)
+	const endpoint = "http://127.0.0.1/global-token-revocation"
+	load := func(trusted string) (Deps, *bytes.Buffer) {
+		t.Helper()
+		c, err := config.Load(func(k string) string {
+			return map[string]string{"TRUSTED_ISSUERS": trusted, "ENVIRONMENTS": "prod,staging", "TABLE_NAME": "t"}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs := &bytes.Buffer{}
+		return Deps{Config: c, Log: obs.NewLogger(logs)}, logs
+	}
+	post := func(rc interface {
+		ServeHTTP(w http.ResponseWriter, r *http.Request)
+	}, signer *devidp.Issuer, jti, subjectIss string) (int, string) {
+		t.Helper()
+		raw, err := signer.Mint(devidp.Token{User: "0oa-app", Audience: endpoint, TTL: 5 * time.Minute, Headers: map[string]any{"typ": "global-token-revocation+jwt"},
+			Claims: map[string]any{"jti": jti, "azp": nil, "auth_time": nil}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("POST", "/global-token-revocation", strings.NewReader(`{"sub_id":{"format":"iss_sub","iss":"`+subjectIss+`","sub":"alice"}}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+raw)
+		w := httptest.NewRecorder()
+		rc.ServeHTTP(w, r)
+		return w.Code, w.Body.String()
+	}
+	d, logs := load(`[{"issuer":"` + a.URL() + `","audiences":["` + devidp.DefaultAudience + `"],"universalLogout":{"audience":"` + endpoint + `"}},
+		{"issuer":"` + b.URL() + `","audiences":["` + devidp.DefaultAudience + `"]}]`)
+	store := memstore.New(nil)
+	rc := GlobalLogout(d, store)
+	if !strings.Contains(logs.String(), "universal logout accepted from these signers only") || !strings.Contains(logs.String(), a.URL()) {
+		t.Errorf("start log = %s; want the signers named", logs.String())
+	}
+	for _, c := range []struct {
+		signer, users *devidp.Issuer
+		status        int
+		reason        string
+	}{{b, b, 401, "token_issuer"}, {a, b, 403, "forbidden"}, {a, a, 204, ""}} {
+		status, body := post(rc, c.signer, "jti-"+c.signer.URL()+c.users.URL(), c.users.URL())
+		if status != c.status || !strings.Contains(body, c.reason) {
+			t.Errorf("signed by %s, naming a user of %s = %d %s; want %d %s", c.signer.URL(), c.users.URL(), status, body, c.status, c.reason)
+		}
+	}
+	for _, env := range []string{"prod", "staging"} {
+		if u, _ := store.User(context.Background(), env, session.UserKey{Issuer: a.URL(), Subject: "alice"}); u.SignedOutAt.IsZero() {
+			t.Errorf("%s: no sign-out recorded for a's alice", env)
+		}
+		if u, _ := store.User(context.Background(), env, session.UserKey{Issuer: b.URL(), Subject: "alice"}); !u.SignedOutAt.IsZero() {
+			t.Errorf("%s: a sign-out recorded for b's alice", env)
+		}
+	}
+	d, logs = load(`[{"issuer":"` + a.URL() + `","audiences":["` + devidp.DefaultAudience + `"]}]`)
+	if status, body := post(GlobalLogout(d, memstore.New(nil)), a, "jti-none", a.URL()); status != 401 || !strings.Contains(body, "token_issuer") || strings.Contains(logs.String(), "universal logout") {
+		t.Errorf("without universalLogout = %d %s (logs %s); want 401 token_issuer and no start line", status, body, logs.String())
 	}
 }
