@@ -83,6 +83,7 @@ fuzz:
 	$(FUZZ) -fuzz FuzzSessionIDReader ./shared/authorizer
 	$(FUZZ) -fuzz FuzzSettingsBody ./shared/adminapi
 	$(FUZZ) -fuzz FuzzSETBody ./shared/signals
+	$(FUZZ) -fuzz FuzzRequest ./shared/globallogout
 
 # SAM builds each function from the one module (BuildMethod: makefile):
 # sam build runs build-<LogicalId> with ARTIFACTS_DIR. A function's logical

@@ -1,6 +1,7 @@
 // Package revoke ends a user's sessions: the one way every cause goes
 // (sign-out everywhere by an admin, a pushed Security Event Token, a
-// Cognito user pool event, a back-channel logout naming only the user, a
+// Cognito user pool event, a back-channel logout naming only the user, an
+// IdP's global token revocation (shared/globallogout), a
 // policy check). The user's state only moves towards less trust: the
 // point from which sessions are invalid moves forward, never back, and a
 // disable is recorded with its time, so that only a policy check that
