@@ -209,9 +209,10 @@ func TestGlobalTokenRevocationUnderTheEmulator(t *testing.T) {
 	}
 	logs := f.FunctionLogs()
 	if !slices.ContainsFunc(strings.Split(logs, "\n"), func(l string) bool {
-		return strings.Contains(l, `"msg":"global token revocation"`) && strings.Contains(l, `"issuer":"`+okta+`"`) && strings.Contains(l, `"decision":"accept"`)
+		return strings.Contains(l, `"msg":"global token revocation"`) && strings.Contains(l, `"issuer":"`+okta+`"`) && strings.Contains(l, `"decision":"accept"`) &&
+			strings.Contains(l, `"userId":"`+uid+`"`)
 	}) {
-		t.Errorf("no accept line for the revocation in the logs:\n%s", logs)
+		t.Errorf("no accept line for the revocation, naming the user, in the logs:\n%s", logs)
 	}
 	if parts := strings.Split(acceptedJWT, "."); strings.Contains(logs, parts[1]) || strings.Contains(logs, parts[2]) {
 		t.Error("the request's JWT is in the logs")

@@ -44,9 +44,9 @@ type subjectID struct {
 func (s subjectID) field(name string) string { return s.member + "." + name }
 
 // readRequest reads the body: a JSON object whose one member, sub_id (or
-// subject, the name an earlier revision of the request used and Okta's
-// guide shows), is a subject identifier of a format in formats. Every
-// problem is a field error naming the header, the body or the member.
+// subject: senders use both names), is a subject identifier of a format
+// in formats. Every problem is a field error naming the header, the body
+// or the member.
 func readRequest(r *http.Request) (subjectID, []problem.FieldError) {
 	bad := func(field, format string, args ...any) (subjectID, []problem.FieldError) {
 		return subjectID{}, []problem.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}

@@ -39,12 +39,24 @@ type Entry struct {
 	Profile, UserClaim, TenantClaim string
 }
 
-// mapsIssSub reports whether an iss_sub subject's sub is the user's key
-// under this entry: for issuers whose users are keyed by plain sub, and
-// for Okta, whose subject identifier of a user is its user id, the claim
-// (uid) the okta profile keys users by.
+// mapsIssSub reports whether the sub of an iss_sub subject whose iss is
+// this entry's issuer is the user's key under this entry: for issuers
+// whose users are keyed by plain sub, and for those keyed by the signer's
+// user id (mapsSignerSub): Okta names a user by its user id, whichever of
+// its authorization servers iss is.
 func (e Entry) mapsIssSub() bool {
-	return e.TenantClaim == "" && (e.UserClaim == "sub" || (e.Profile == "okta" && e.UserClaim == "uid"))
+	return (e.TenantClaim == "" && e.UserClaim == "sub") || e.mapsSignerSub()
+}
+
+// mapsSignerSub reports whether the sub of an iss_sub subject whose iss is
+// the signer's, another issuer than this entry's, is the user's key under
+// this entry. That sub is the signer's user id (Okta's org names a user by
+// its user id, 00u…), which only the okta profile's default user claim,
+// uid, carries: an entry keyed by its own tokens' sub (profile oidc, or
+// okta with userClaim sub: a custom authorization server's access tokens
+// carry the login there) or any other claim keys the same user otherwise.
+func (e Entry) mapsSignerSub() bool {
+	return e.TenantClaim == "" && e.Profile == "okta" && e.UserClaim == "uid"
 }
 
 // mapsEmail reports whether an email subject is the user's key under this

@@ -16,10 +16,11 @@
 // holds none: sessionguard keeps no directory of users, so "no such
 // user" cannot be told from "no session now", and the point before which
 // the user's tokens cannot sign in is recorded either way); 400 for a
-// body it cannot read or a subject format the entry cannot map to a
-// user; 401 for a missing, invalid or replayed JWT; 403 for a caller not
-// configured, or a user of an issuer the signer may not sign out; 503
-// when the key set or the table cannot be read, so the IdP may retry.
+// body it cannot read or a subject an entry cannot map to its user (never
+// a 204 that ends nothing); 401 for a missing, invalid or replayed JWT;
+// 403 for a caller not configured, or a user of an issuer the signer may
+// not sign out; 503 when the key set or the table cannot be read, so the
+// IdP may retry.
 // Each refusal is problem+json naming the field, with its reason code;
 // always Cache-Control: no-store.
 package globallogout
@@ -154,7 +155,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.answer(ctx, w, rf, log)
 		return
 	}
-	n, err := rc.revoke(ctx, users)
+	n, err := rc.revoke(ctx, users, rev.IssuedAt)
 	if err != nil {
 		// The jti is forgotten again, so that the IdP's retry is applied,
 		// not refused as a replay (ending sessions is idempotent).
@@ -164,12 +165,13 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.answer(ctx, w, refuse(http.StatusServiceUnavailable, reason.DependencyUnavailable, "", "", err), log)
 		return
 	}
-	ids := make([]string, len(users))
+	// Every user named has the same id, under the issuers of its entries.
+	issuers := make([]string, len(users))
 	for i, u := range users {
-		ids[i] = u.Issuer + " " + u.Subject
+		issuers[i] = u.Issuer
 	}
 	rc.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "global token revocation", append(log, slog.String("decision", "accept"), slog.String("reason", string(reason.OK)),
-		slog.Any("users", ids), slog.Int("revoked", n))...)
+		slog.String("userId", users[0].Subject), slog.Any("userIssuers", issuers), slog.Int("revoked", n))...)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -225,40 +227,46 @@ func (rc *Receiver) authenticate(ctx context.Context, r *http.Request) (token.Re
 
 // targets are the users the subject names under the entries that accept
 // the request, and only under them:
-//   - iss_sub: the entry whose issuer is iss, or, when iss is the signer's
-//     own (Okta's org authorization server signing for its custom ones),
-//     every entry it signs for; sub must be how the entry keys its users
-//     (Entry.mapsIssSub);
+//   - iss_sub: under the entry whose issuer is iss, sub as that issuer
+//     names the user (Entry.mapsIssSub); and when iss is the signer's own
+//     (Okta's org authorization server, signing for its custom ones),
+//     also under every other entry it signs for, sub then being the
+//     signer's user id (Entry.mapsSignerSub);
 //   - opaque: the user's id as sessionguard keys it, under every entry;
 //   - email: under every entry that keys its users by email (mapsEmail).
 //
-// A subject of another issuer is refused (403); a format that names no
-// user under the entries is refused (400).
+// A subject of another issuer is refused (403). A subject that an entry
+// it names cannot map to that entry's user key is refused (400) as a
+// whole: a 204 that ended nothing would have the IdP believe the user
+// signed out.
 func targets(entries []Entry, rev token.Revocation, sub subjectID) ([]session.UserKey, *refusal) {
 	var users []session.UserKey
 	switch sub.format {
 	case "iss_sub":
 		iss := sub.values["iss"]
-		var named []Entry
 		for _, e := range entries {
-			if e.Issuer == iss {
-				named = append(named, e)
-			}
-		}
-		if len(named) == 0 && iss == rev.Issuer {
-			named = entries
-		}
-		if len(named) == 0 {
-			return nil, refuse(http.StatusForbidden, reason.Forbidden, sub.field("iss"), "names an issuer whose users this identity provider may not sign out here",
-				fmt.Errorf("subject issuer %q is not an entry that issuer %q signs for", truncate(iss, 100), rev.Issuer))
-		}
-		for _, e := range named {
-			if !e.mapsIssSub() {
-				return nil, refuse(http.StatusBadRequest, reason.TokenMalformed, sub.field("format"),
-					fmt.Sprintf("iss_sub cannot name a user of issuer %q, whose users are keyed by %s: send opaque with the user's id as sessionguard records it", e.Issuer, e.keyedBy()),
-					errors.New("an iss_sub subject for an issuer not keyed by sub"))
+			switch {
+			case e.Issuer == iss:
+				if !e.mapsIssSub() {
+					return nil, refuse(http.StatusBadRequest, reason.TokenMalformed, sub.field("format"),
+						fmt.Sprintf("iss_sub cannot name a user of issuer %q, whose users are keyed by %s: send opaque with the user's id as sessionguard records it", e.Issuer, e.keyedBy()),
+						errors.New("an iss_sub subject for an issuer not keyed by sub"))
+				}
+			case iss == rev.Issuer: // every entry accepted here is one the signer signs for
+				if !e.mapsSignerSub() {
+					return nil, refuse(http.StatusBadRequest, reason.TokenMalformed, sub.field("format"),
+						fmt.Sprintf("iss_sub with issuer %q names the user by that issuer's user id, and issuer %q keys its users by %s, not by that id: send opaque with the user's id as sessionguard records it",
+							truncate(iss, 100), e.Issuer, e.keyedBy()),
+						errors.New("an iss_sub subject of the signer for an entry not keyed by the signer's user id"))
+				}
+			default:
+				continue
 			}
 			users = append(users, session.UserKey{Issuer: e.Issuer, Subject: sub.values["sub"]})
+		}
+		if len(users) == 0 {
+			return nil, refuse(http.StatusForbidden, reason.Forbidden, sub.field("iss"), "names an issuer whose users this identity provider may not sign out here",
+				fmt.Errorf("subject issuer %q is not an entry that issuer %q signs for", truncate(iss, 100), rev.Issuer))
 		}
 	case "opaque":
 		for _, e := range entries {
@@ -281,10 +289,19 @@ func targets(entries []Entry, rev token.Revocation, sub subjectID) ([]session.Us
 
 // revoke ends each user's sessions in every environment (the one way
 // sessions end for a cause: revoke.User), and records a sign-out there, so
-// that a token authenticated before now cannot start a session. It
-// returns how many sessions it ended; repeating it is harmless.
-func (rc *Receiver) revoke(ctx context.Context, users []session.UserKey) (int, error) {
+// that a token authenticated before the request cannot start a session.
+// The sign-out point is the later of now and issuedAt, the JWT's iat:
+// tokens are authenticated by the IdP's clock, and a receiver whose clock
+// is behind it must not let a token authenticated just before the logout
+// sign in. The sessions end by the receiver's own clock, which stamped
+// their creation. It returns how many sessions it ended; repeating it is
+// harmless.
+func (rc *Receiver) revoke(ctx context.Context, users []session.UserKey, issuedAt time.Time) (int, error) {
 	now := rc.cfg.Now()
+	signedOut := now
+	if issuedAt.After(now) {
+		signedOut = issuedAt
+	}
 	n := 0
 	for _, u := range users {
 		ended, err := revoke.User(ctx, rc.cfg.Store, revoke.Request{Environments: rc.cfg.Environments, User: u, At: now, Cause: session.CauseIdPLogout})
@@ -293,7 +310,7 @@ func (rc *Receiver) revoke(ctx context.Context, users []session.UserKey) (int, e
 			return n, err
 		}
 		for _, env := range rc.cfg.Environments {
-			if err := rc.cfg.Store.RecordSignOut(ctx, env, u, now); err != nil {
+			if err := rc.cfg.Store.RecordSignOut(ctx, env, u, signedOut); err != nil {
 				return n, fmt.Errorf("record the sign-out of %s in %s: %w", u.Subject, env, err)
 			}
 		}

@@ -62,8 +62,15 @@ func newFixture(t testing.TB, edit ...func(*Entry)) *fixture {
 			e(&f.entries[i])
 		}
 	}
-	f.rc = New(Config{Verifier: f.verifier(t), Entries: f.entries, Store: f.mem, Environments: []string{"prod", "staging"}, Now: ck.Now, Log: obs.NewLogger(f.logs)})
+	f.reconfigure(t, f.entries)
 	return f
+}
+
+// reconfigure gives the receiver entries, and a verifier of their signers.
+func (f *fixture) reconfigure(t testing.TB, entries []Entry) {
+	t.Helper()
+	f.entries = entries
+	f.rc = New(Config{Verifier: f.verifier(t), Entries: f.entries, Store: f.mem, Environments: []string{"prod", "staging"}, Now: f.clock.Now, Log: obs.NewLogger(f.logs)})
 }
 
 // The tests share one development issuer (its keys take a while to
@@ -149,6 +156,16 @@ type answer struct {
 	body string
 }
 
+// says reports whether one of the problem's field errors says what.
+func (a answer) says(what string) bool {
+	for _, e := range a.problem.Errors {
+		if strings.Contains(e.Message, what) {
+			return true
+		}
+	}
+	return false
+}
+
 func (a answer) fields() string {
 	var out []string
 	for _, e := range a.problem.Errors {
@@ -198,6 +215,17 @@ func (f *fixture) session(t *testing.T, issuer, user, env string) session.Sessio
 		t.Fatal(err)
 	}
 	return s
+}
+
+// signedOut returns the sign-out point recorded for user in env (zero:
+// none).
+func (f *fixture) signedOut(t *testing.T, env string, user session.UserKey) time.Time {
+	t.Helper()
+	u, err := f.mem.User(context.Background(), env, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.SignedOutAt
 }
 
 func (f *fixture) revoked(t *testing.T, s session.Session) bool {

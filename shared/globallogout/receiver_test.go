@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,8 +17,10 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
+	"github.com/sessionguard/sessionguard/shared/backchannel"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/signals"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
 
@@ -54,8 +59,9 @@ func TestRevocationEndsTheUsersSessionsEverywhere(t *testing.T) {
 			if strings.Contains(f.logs.String(), raw) || strings.Contains(f.logs.String(), strings.Split(raw, ".")[2]) {
 				t.Error("the log carries the JWT")
 			}
-			if !strings.Contains(f.logs.String(), `"decision":"accept"`) || !strings.Contains(f.logs.String(), `"revoked":2`) {
-				t.Errorf("no accept line with the count: %s", f.logs.String())
+			if !strings.Contains(f.logs.String(), `"decision":"accept"`) || !strings.Contains(f.logs.String(), `"revoked":2`) ||
+				!strings.Contains(f.logs.String(), `"userId":"00u-alice"`) || !strings.Contains(f.logs.String(), `"userIssuers":["`+f.okta+`"]`) {
+				t.Errorf("no accept line with the user (userId, under its issuers) and the count: %s", f.logs.String())
 			}
 		})
 	}
@@ -79,32 +85,72 @@ func TestUnknownUserIs204(t *testing.T) {
 // member name subject), opaque (the user's id as sessionguard keys it),
 // and email only where the entry keys its users by email; iss_sub cannot
 // name a user of an entry keyed by another claim than sub (or Okta's uid).
+// An iss_sub whose iss is the signer's (Okta's org, signing for a custom
+// authorization server) names the user by the signer's user id: it
+// applies to every entry the signer signs for, the org's own entry too,
+// and is refused (400, never a 204 that ends nothing) when an entry of
+// another issuer keys its users otherwise than by that id (okta's uid).
+// A refused subject ends no session and records no sign-out.
 func TestSubjectFormats(t *testing.T) {
+	// org is an entry of the org itself, which signs for its own users.
+	org := func(f *fixture) Entry {
+		return Entry{Issuer: f.idp.URL(), Signer: f.idp.URL(), SignerKeys: f.idp.URL() + "/jwks.json", Audience: endpointURL, Profile: "okta", UserClaim: "uid"}
+	}
 	for name, c := range map[string]struct {
-		edit   func(*Entry)
-		signer func(f *fixture) string
-		body   func(f *fixture) string
-		status int
-		field  string
-		user   func(f *fixture) session.UserKey // revoked, on 204
+		edit    func(*Entry)
+		entries func(f *fixture) []Entry // added to the fixture's
+		signer  func(f *fixture) string
+		body    func(f *fixture) string
+		status  int
+		field   string
+		says    string
+		users   func(f *fixture) []session.UserKey // revoked and signed out, on 204
 	}{
 		"sub_id iss_sub": {
 			body:   func(f *fixture) string { return issSub(f.okta, "00u-alice") },
-			status: 204, user: func(f *fixture) session.UserKey { return session.UserKey{Issuer: f.okta, Subject: "00u-alice"} }},
-		"subject iss_sub (the member name of Okta's guide)": {
+			status: 204, users: func(f *fixture) []session.UserKey { return []session.UserKey{{Issuer: f.okta, Subject: "00u-alice"}} }},
+		"subject iss_sub (the other member name)": {
 			body: func(f *fixture) string {
 				return `{"subject":{"format":"iss_sub","iss":"` + f.okta + `","sub":"00u-alice"}}`
 			},
-			status: 204, user: func(f *fixture) session.UserKey { return session.UserKey{Issuer: f.okta, Subject: "00u-alice"} }},
+			status: 204, users: func(f *fixture) []session.UserKey { return []session.UserKey{{Issuer: f.okta, Subject: "00u-alice"}} }},
+		"iss_sub of the signer, an entry keyed by uid": {
+			body:   func(f *fixture) string { return issSub(f.idp.URL(), "00u-alice") },
+			status: 204, users: func(f *fixture) []session.UserKey { return []session.UserKey{{Issuer: f.okta, Subject: "00u-alice"}} }},
+		"iss_sub of the signer, an org entry too": { // the custom server's users as well
+			entries: func(f *fixture) []Entry { return []Entry{org(f)} },
+			body:    func(f *fixture) string { return issSub(f.idp.URL(), "00u-alice") },
+			status:  204, users: func(f *fixture) []session.UserKey {
+				return []session.UserKey{{Issuer: f.idp.URL(), Subject: "00u-alice"}, {Issuer: f.okta, Subject: "00u-alice"}}
+			}},
+		"iss_sub of the signer, an entry keyed by sub (oidc)": {
+			edit:   func(e *Entry) { e.Profile, e.UserClaim = "oidc", "sub" },
+			body:   func(f *fixture) string { return issSub(f.idp.URL(), "00u-alice") },
+			status: 400, field: "sub_id.format", says: "opaque"},
+		"iss_sub of the signer, an okta entry keyed by sub": {
+			edit:   func(e *Entry) { e.UserClaim = "sub" },
+			body:   func(f *fixture) string { return issSub(f.idp.URL(), "00u-alice") },
+			status: 400, field: "sub_id.format", says: "opaque"},
+		"iss_sub of the signer, an org entry and one keyed by sub": { // nothing applied
+			edit:    func(e *Entry) { e.Profile, e.UserClaim = "oidc", "sub" },
+			entries: func(f *fixture) []Entry { return []Entry{org(f)} },
+			body:    func(f *fixture) string { return issSub(f.idp.URL(), "00u-alice") },
+			status:  400, field: "sub_id.format", says: "opaque"},
+		"iss_sub of the entry's own issuer, keyed by sub": {
+			edit:   func(e *Entry) { e.Profile, e.UserClaim = "oidc", "sub" },
+			body:   func(f *fixture) string { return issSub(f.okta, "alice@example.test") },
+			status: 204, users: func(f *fixture) []session.UserKey {
+				return []session.UserKey{{Issuer: f.okta, Subject: "alice@example.test"}}
+			}},
 		"opaque": {
 			body:   func(*fixture) string { return `{"sub_id":{"format":"opaque","id":"00u-alice"}}` },
-			status: 204, user: func(f *fixture) session.UserKey { return session.UserKey{Issuer: f.okta, Subject: "00u-alice"} }},
+			status: 204, users: func(f *fixture) []session.UserKey { return []session.UserKey{{Issuer: f.okta, Subject: "00u-alice"}} }},
 		"email, where the entry keys users by email": {
 			edit:   func(e *Entry) { e.UserClaim = "email" },
 			signer: func(f *fixture) string { return f.oidc },
 			body:   func(*fixture) string { return `{"sub_id":{"format":"email","email":"alice@example.test"}}` },
-			status: 204, user: func(f *fixture) session.UserKey {
-				return session.UserKey{Issuer: f.oidc, Subject: "alice@example.test"}
+			status: 204, users: func(f *fixture) []session.UserKey {
+				return []session.UserKey{{Issuer: f.oidc, Subject: "alice@example.test"}}
 			}},
 		"email, where sessionguard records no email": {
 			body:   func(*fixture) string { return `{"sub_id":{"format":"email","email":"alice@example.test"}}` },
@@ -112,11 +158,11 @@ func TestSubjectFormats(t *testing.T) {
 		"iss_sub for an entry keyed by tenant and object id": {
 			edit:   func(e *Entry) { e.UserClaim, e.TenantClaim, e.Profile = "oid", "tid", "entra" },
 			body:   func(f *fixture) string { return issSub(f.okta, "00u-alice") },
-			status: 400, field: "sub_id.format"},
+			status: 400, field: "sub_id.format", says: "opaque"},
 		"opaque for an entry keyed by tenant and object id": {
 			edit:   func(e *Entry) { e.UserClaim, e.TenantClaim, e.Profile = "oid", "tid", "entra" },
 			body:   func(*fixture) string { return `{"sub_id":{"format":"opaque","id":"tid-1/oid-1"}}` },
-			status: 204, user: func(f *fixture) session.UserKey { return session.UserKey{Issuer: f.okta, Subject: "tid-1/oid-1"} }},
+			status: 204, users: func(f *fixture) []session.UserKey { return []session.UserKey{{Issuer: f.okta, Subject: "tid-1/oid-1"}} }},
 		"another format (account)": {
 			body:   func(*fixture) string { return `{"sub_id":{"format":"account","uri":"acct:alice@example.test"}}` },
 			status: 400, field: "sub_id.format"},
@@ -127,40 +173,55 @@ func TestSubjectFormats(t *testing.T) {
 				edits = append(edits, c.edit)
 			}
 			f := newFixture(t, edits...)
+			if c.entries != nil {
+				f.reconfigure(t, append(slices.Clone(f.entries), c.entries(f)...))
+			}
 			signer := f.idp.URL()
 			if c.signer != nil {
 				signer = c.signer(f)
 			}
-			var s session.Session
-			if c.user != nil {
-				u := c.user(f)
-				s = f.session(t, u.Issuer, u.Subject, "staging")
+			// Sessions of the users a case names, and of the same id under
+			// each issuer a request of the org could reach.
+			keys := []session.UserKey{{Issuer: f.okta, Subject: "00u-alice"}, {Issuer: f.idp.URL(), Subject: "00u-alice"}}
+			if c.users != nil {
+				keys = c.users(f)
+			}
+			var sessions []session.Session
+			for _, k := range keys {
+				sessions = append(sessions, f.session(t, k.Issuer, k.Subject, "staging"))
 			}
 			a := f.post(t, bearer(f.jwt(t, signer, nil, nil)), c.body(f))
-			if a.status != c.status || (c.field != "" && a.fields() != c.field) {
-				t.Fatalf("= %d %s; want %d naming %q", a.status, a.body, c.status, c.field)
+			if a.status != c.status || (c.field != "" && a.fields() != c.field) || (c.says != "" && !a.says(c.says)) {
+				t.Fatalf("= %d %s; want %d naming %q, saying %q", a.status, a.body, c.status, c.field, c.says)
 			}
-			if c.user != nil && !f.revoked(t, s) {
-				t.Error("the user's session is still live")
+			for i, k := range keys {
+				switch revoked, out := f.revoked(t, sessions[i]), f.signedOut(t, "staging", k); {
+				case c.status == 204 && (!revoked || out.IsZero()):
+					t.Errorf("%v: session revoked %v, sign-out at %v; want revoked and signed out", k, revoked, out)
+				case c.status != 204 && (revoked || !out.IsZero()):
+					t.Errorf("%v: a refused request revoked the session (%v) or recorded a sign-out (%v)", k, revoked, out)
+				}
 			}
 		})
 	}
 }
 
-// Every refusal of the request's authentication and scope: the status
-// the draft gives it, the reason code, the field named, and nothing
-// revoked.
+// Every refusal of the request's authentication and scope: its status,
+// the reason code, the field named (and what it says there, where a
+// refusal could be taken for another), and nothing revoked.
 func TestRefusals(t *testing.T) {
 	type req struct {
 		auth []string // Authorization values
 		body string
 	}
 	for name, c := range map[string]struct {
-		edit   func(*Entry)
-		build  func(t *testing.T, f *fixture) req
-		status int
-		code   string
-		field  string
+		edit     func(*Entry)
+		verifier func(f *fixture) Verifier // instead of the entries' signers'
+		build    func(t *testing.T, f *fixture) req
+		status   int
+		code     string
+		field    string
+		says     string
 	}{
 		"no Authorization": {build: func(t *testing.T, f *fixture) req { return req{body: issSub(f.okta, "00u-alice")} },
 			status: 401, code: "token_missing", field: "Authorization"},
@@ -174,7 +235,11 @@ func TestRefusals(t *testing.T) {
 		"two Authorization values": {build: func(t *testing.T, f *fixture) req {
 			raw := bearer(f.jwt(t, f.idp.URL(), nil, nil))
 			return req{auth: []string{raw, raw}, body: issSub(f.okta, "00u-alice")}
-		}, status: 401, code: "token_malformed", field: "Authorization"},
+		}, status: 401, code: "token_malformed", field: "Authorization", says: "more than once"},
+		"two Authorization values, the second empty": {build: func(t *testing.T, f *fixture) req {
+			// Joined, the two values would be one valid Authorization.
+			return req{auth: []string{bearer(f.jwt(t, f.idp.URL(), nil, nil)), ""}, body: issSub(f.okta, "00u-alice")}
+		}, status: 401, code: "token_malformed", field: "Authorization", says: "more than once"},
 		"not a JWT": {build: func(t *testing.T, f *fixture) req {
 			return req{auth: []string{"Bearer f5641763544a7b24b08e4f74045"}, body: issSub(f.okta, "00u-alice")}
 		},
@@ -250,6 +315,13 @@ func TestRefusals(t *testing.T) {
 		"a jti too long to store": {build: func(t *testing.T, f *fixture) req {
 			return req{auth: []string{bearer(f.jwt(t, f.idp.URL(), map[string]any{"jti": strings.Repeat("j", 300)}, nil))}, body: issSub(f.okta, "00u-alice")}
 		}, status: 401, code: "token_malformed", field: "Authorization"},
+		"a verified JWT addressed to no entry's URL": { // a verifier not built from the entries
+			verifier: func(f *fixture) Verifier {
+				return &stubVerifier{signer: f.idp.URL(), audience: "https://other.example.test/global-token-revocation"}
+			},
+			build: func(t *testing.T, f *fixture) req {
+				return req{auth: []string{bearer(f.jwt(t, f.idp.URL(), nil, nil))}, body: issSub(f.okta, "00u-alice")}
+			}, status: 401, code: "token_audience", field: "Authorization"},
 		"a caller not configured": {edit: func(e *Entry) { e.Callers = []string{"0oa-another-app"} }, build: func(t *testing.T, f *fixture) req {
 			return req{auth: []string{bearer(f.jwt(t, f.idp.URL(), nil, nil))}, body: issSub(f.okta, "00u-alice")}
 		}, status: 403, code: "forbidden", field: "Authorization"},
@@ -266,6 +338,9 @@ func TestRefusals(t *testing.T) {
 				edits = append(edits, c.edit)
 			}
 			f := newFixture(t, edits...)
+			if c.verifier != nil {
+				f.rc.cfg.Verifier = c.verifier(f)
+			}
 			alice := f.session(t, f.okta, "00u-alice", "prod")
 			other := f.session(t, f.oidc, "alice", "prod")
 			rq := c.build(t, f)
@@ -275,8 +350,8 @@ func TestRefusals(t *testing.T) {
 				r.Header.Add("Authorization", v)
 			}
 			a := f.do(t, r)
-			if a.status != c.status || a.problem.Reason != c.code || a.fields() != c.field {
-				t.Fatalf("= %d %s %q; want %d %s naming %s\nlogs: %s", a.status, a.problem.Reason, a.fields(), c.status, c.code, c.field, f.logs.String())
+			if a.status != c.status || a.problem.Reason != c.code || a.fields() != c.field || (c.says != "" && !a.says(c.says)) {
+				t.Fatalf("= %d %s; want %d %s naming %s, saying %q\nlogs: %s", a.status, a.body, c.status, c.code, c.field, c.says, f.logs.String())
 			}
 			if c.status == 401 && !strings.HasPrefix(strings.Join(a.header["Www-Authenticate"], ""), "Bearer") {
 				t.Errorf("a 401 without WWW-Authenticate: Bearer: %v", a.header)
@@ -440,22 +515,26 @@ func TestBadBodies(t *testing.T) {
 	t.Run("too large", func(t *testing.T) {
 		f := newFixture(t)
 		body := `{"sub_id":{"format":"opaque","id":"a"},"pad":"` + strings.Repeat(" ", MaxBodyBytes) + `"}`
-		if a := f.post(t, bearer(f.jwt(t, f.idp.URL(), nil, nil)), body); a.status != 400 || a.fields() != "(body)" {
-			t.Fatalf("a body over %d bytes = %d %s; want 400 naming (body)", MaxBodyBytes, a.status, a.body)
+		if a := f.post(t, bearer(f.jwt(t, f.idp.URL(), nil, nil)), body); a.status != 400 || a.fields() != "(body)" || !a.says("larger than") {
+			t.Fatalf("a body over %d bytes = %d %s; want 400 naming (body), saying it is larger than that", MaxBodyBytes, a.status, a.body)
 		}
 	})
 }
 
-// stubVerifier accepts every bearer token as a request of the fixture's
-// org signer for its endpoint, each with a jti of its own: the fuzz test
-// is about bodies.
+// stubVerifier accepts every bearer token as a request of the signer for
+// audience (default the fixture's endpoint), each with a jti of its own:
+// the fuzz test is about bodies.
 type stubVerifier struct {
-	signer string
-	n      atomic.Int64
+	signer, audience string
+	n                atomic.Int64
 }
 
 func (s *stubVerifier) VerifyRevocation(context.Context, string) (token.Revocation, error) {
-	return token.Revocation{Issuer: s.signer, Caller: caller, Audience: []string{endpointURL}, JTI: fmt.Sprint("fuzz-", s.n.Add(1)),
+	aud := s.audience
+	if aud == "" {
+		aud = endpointURL
+	}
+	return token.Revocation{Issuer: s.signer, Caller: caller, Audience: []string{aud}, JTI: fmt.Sprint("fuzz-", s.n.Add(1)),
 		RefusedFrom: time.Now().Add(time.Hour)}, nil
 }
 
@@ -503,4 +582,136 @@ func FuzzRequest(f *testing.F) {
 			t.Fatalf("body %q, Content-Type %q, Authorization %q = %d %s; want 204, 400, 401 or 403", body, contentType, auth, rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// When the signer's key set cannot be read, the request is answered 503
+// with Retry-After and nothing internal in the body, nothing is revoked,
+// and the JWT's jti is not recorded: the IdP's retry of the same request,
+// once the key set is back, is applied.
+func TestKeySetOutageIs503(t *testing.T) {
+	f := newFixture(t)
+	up := f.entries
+	down := slices.Clone(up)
+	for i := range down {
+		down[i].SignerKeys = closedURL(t) + "/jwks.json"
+	}
+	f.reconfigure(t, down)
+	s := f.session(t, f.okta, "00u-alice", "prod")
+	raw := f.jwt(t, f.idp.URL(), nil, nil)
+	a := f.post(t, bearer(raw), issSub(f.okta, "00u-alice"))
+	if a.status != 503 || a.problem.Reason != "dependency_unavailable" || len(a.problem.Errors) != 0 || a.header.Get("Retry-After") == "" || strings.Contains(a.body, "127.0.0.1") {
+		t.Fatalf("while the key set is down = %d %s %v; want 503 dependency_unavailable, Retry-After, nothing internal", a.status, a.body, a.header)
+	}
+	if f.revoked(t, s) || !f.signedOut(t, "prod", s.User).IsZero() {
+		t.Fatal("revoked, or a sign-out recorded, without a verified request")
+	}
+	f.reconfigure(t, up)
+	if a := f.post(t, bearer(raw), issSub(f.okta, "00u-alice")); a.status != 204 {
+		t.Fatalf("the IdP's retry once the key set is back = %d %s; want 204 (its jti was not recorded)", a.status, a.body)
+	}
+	if !f.revoked(t, s) {
+		t.Error("the session is still live after the retry")
+	}
+}
+
+// closedURL is the URL of a loopback port nothing listens on.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+// The sign-out point is the later of the receiver's clock and the JWT's
+// iat: with the receiver's clock behind the IdP's, a token the IdP
+// authenticated after the receiver's now but before it signed the
+// request cannot sign in. The sessions end by the receiver's clock, which
+// stamped their creation.
+func TestSignOutPointIsNotBeforeTheJWTsIat(t *testing.T) {
+	f := newFixture(t)
+	s := f.session(t, f.okta, "00u-alice", "prod")
+	iat := f.clock.Now().Add(40 * time.Second) // the IdP's clock ahead, within the clock skew
+	raw := f.jwt(t, f.idp.URL(), map[string]any{"iat": iat.Unix()}, nil)
+	if a := f.post(t, bearer(raw), issSub(f.okta, "00u-alice")); a.status != 204 {
+		t.Fatalf("revocation = %d %s; want 204", a.status, a.body)
+	}
+	if !f.revoked(t, s) {
+		t.Error("the session is still live")
+	}
+	for _, env := range []string{"prod", "staging"} {
+		u, _ := f.mem.User(context.Background(), env, s.User)
+		if !u.SignedOutAt.Equal(iat) {
+			t.Errorf("%s: SignedOutAt = %v; want the JWT's iat %v (a token authenticated before it cannot sign in)", env, u.SignedOutAt, iat)
+		}
+		if !u.SessionsValidFrom.Equal(f.clock.Now()) {
+			t.Errorf("%s: SessionsValidFrom = %v; want the receiver's now %v", env, u.SessionsValidFrom, f.clock.Now())
+		}
+	}
+}
+
+// The signer's other tokens keep their jtis apart from these requests':
+// a logout token (the back-channel receiver), a SET (the signals
+// receiver) and a revocation request's JWT, of the same signer and the
+// same jti, are each accepted once.
+func TestJTIsApartFromTheSignersOtherTokens(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	envs := []string{"prod", "staging"}
+	v, err := token.NewVerifier(token.Config{Now: f.clock.Now, NoCache: true, Issuers: []token.Issuer{{Issuer: f.idp.URL(), JWKSURL: f.idp.URL() + "/jwks.json",
+		Audiences: []string{devidp.SETAudience}, ClientIDs: []string{devidp.DefaultClientID}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := backchannel.New(backchannel.Config{Verifier: v, Store: f.mem, Environments: envs, Now: f.clock.Now})
+	sig := signals.New(signals.Config{Verifier: v, Store: f.mem, Environments: envs, SubjectIssuers: map[string][]string{f.idp.URL(): {f.okta}}, Now: f.clock.Now})
+	const jti = "shared-jti-1"
+	drop := func(c map[string]any) map[string]any {
+		for _, k := range []string{"sub", "azp", "auth_time", "scope", "name", "preferred_username", "roles", "ver", "tid"} {
+			if _, set := c[k]; !set {
+				c[k] = nil
+			}
+		}
+		return c
+	}
+	logout, err := f.idp.Mint(devidp.Token{Audience: devidp.DefaultClientID, TTL: 2 * time.Minute, Headers: map[string]any{"typ": "logout+jwt"},
+		Claims: drop(map[string]any{"sub": "00u-carol", "jti": jti, "events": map[string]any{token.BackchannelLogoutEvent: map[string]any{}}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := f.idp.Mint(devidp.Token{Audience: devidp.SETAudience, Headers: map[string]any{"typ": "secevent+jwt"}, Claims: drop(map[string]any{"exp": nil, "jti": jti,
+		"sub_id": map[string]any{"format": "iss_sub", "iss": f.okta, "sub": "00u-bob"},
+		"events": map[string]any{signals.SessionRevoked: map[string]any{"event_timestamp": f.clock.Now().Unix()}}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	postLogout := func() int {
+		r := httptest.NewRequest("POST", "/backchannel-logout", strings.NewReader(url.Values{"logout_token": {logout}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		bc.ServeHTTP(w, r)
+		return w.Code
+	}
+	revocation := f.jwt(t, f.idp.URL(), map[string]any{"jti": jti}, nil)
+	if got := postLogout(); got != 200 {
+		t.Fatalf("the logout token = %d; want 200", got)
+	}
+	if o := sig.Process(ctx, set); o.Status != 202 {
+		t.Fatalf("the SET = %+v; want 202", o)
+	}
+	if a := f.post(t, bearer(revocation), issSub(f.okta, "00u-alice")); a.status != 204 {
+		t.Fatalf("the revocation request with the same jti = %d %s; want 204 (its jti kept apart)", a.status, a.body)
+	}
+	if got := postLogout(); got != 400 {
+		t.Errorf("the logout token again = %d; want 400 (a replay)", got)
+	}
+	if o := sig.Process(ctx, set); o.Status != 400 {
+		t.Errorf("the SET again = %+v; want 400 (a replay)", o)
+	}
+	if a := f.post(t, bearer(revocation), issSub(f.okta, "00u-alice")); a.status != 401 || !strings.Contains(a.body, "already used") {
+		t.Errorf("the revocation request again = %d %s; want 401 already used", a.status, a.body)
+	}
 }

@@ -44,30 +44,32 @@ func TestRevocationRules(t *testing.T) {
 		edit func(h, c map[string]any)
 		want reason.Code
 	}{
-		"no typ":                 {func(h, _ map[string]any) { delete(h, "typ") }, reason.OK},
-		"typ JWT":                {func(h, _ map[string]any) { h["typ"] = "JWT" }, reason.OK},
-		"aud an array with it":   {func(_, c map[string]any) { c["aud"] = []string{"https://x.example", revocationEndpoint} }, reason.OK},
-		"no nbf":                 {func(_, c map[string]any) { delete(c, "nbf") }, reason.OK},
-		"another key":            {func(h, _ map[string]any) { h["kid"] = "not-a-key" }, reason.TokenSignature},
-		"alg none":               {func(h, _ map[string]any) { h["alg"] = "none" }, reason.TokenSignature},
-		"another iss":            {func(_, c map[string]any) { c["iss"] = "https://evil.example" }, reason.TokenIssuer},
-		"aud another URL":        {func(_, c map[string]any) { c["aud"] = "https://evil.example/global-token-revocation" }, reason.TokenAudience},
-		"aud the URL with query": {func(_, c map[string]any) { c["aud"] = revocationEndpoint + "?x=1" }, reason.TokenAudience},
-		"no aud":                 {func(_, c map[string]any) { delete(c, "aud") }, reason.TokenAudience},
-		"expired":                {func(_, c map[string]any) { c["exp"] = now.Add(-2 * time.Minute).Unix() }, reason.TokenExpired},
-		"no exp":                 {func(_, c map[string]any) { delete(c, "exp") }, reason.TokenMalformed},
-		"iat too old":            {func(_, c map[string]any) { c["iat"] = now.Add(-RevocationMaxAge - 2*time.Minute).Unix() }, reason.TokenExpired},
-		"iat in the future":      {func(_, c map[string]any) { c["iat"] = now.Add(10 * time.Minute).Unix() }, reason.TokenNotYetValid},
-		"nbf in the future":      {func(_, c map[string]any) { c["nbf"] = now.Add(10 * time.Minute).Unix() }, reason.TokenNotYetValid},
-		"no iat":                 {func(_, c map[string]any) { delete(c, "iat") }, reason.TokenMalformed},
-		"no jti":                 {func(_, c map[string]any) { delete(c, "jti") }, reason.TokenMalformed},
-		"no sub":                 {func(_, c map[string]any) { delete(c, "sub") }, reason.TokenMalformed},
-		"typ at+jwt":             {func(h, _ map[string]any) { h["typ"] = "at+jwt" }, reason.TokenMalformed},
-		"typ logout+jwt":         {func(h, _ map[string]any) { h["typ"] = "logout+jwt" }, reason.TokenMalformed},
-		"events":                 {func(_, c map[string]any) { c["events"] = map[string]any{BackchannelLogoutEvent: map[string]any{}} }, reason.TokenMalformed},
-		"a client claim (azp)":   {func(_, c map[string]any) { c["azp"] = devidp.DefaultClientID }, reason.TokenMalformed},
-		"a client claim (cid)":   {func(_, c map[string]any) { c["cid"] = devidp.DefaultClientID }, reason.TokenMalformed},
-		"a nonce":                {func(_, c map[string]any) { c["nonce"] = "n-0S6" }, reason.TokenMalformed},
+		"no typ":                     {func(h, _ map[string]any) { delete(h, "typ") }, reason.OK},
+		"typ JWT":                    {func(h, _ map[string]any) { h["typ"] = "JWT" }, reason.OK},
+		"aud an array with it":       {func(_, c map[string]any) { c["aud"] = []string{"https://x.example", revocationEndpoint} }, reason.OK},
+		"no nbf":                     {func(_, c map[string]any) { delete(c, "nbf") }, reason.OK},
+		"another key":                {func(h, _ map[string]any) { h["kid"] = "not-a-key" }, reason.TokenSignature},
+		"alg none":                   {func(h, _ map[string]any) { h["alg"] = "none" }, reason.TokenSignature},
+		"another iss":                {func(_, c map[string]any) { c["iss"] = "https://evil.example" }, reason.TokenIssuer},
+		"aud another URL":            {func(_, c map[string]any) { c["aud"] = "https://evil.example/global-token-revocation" }, reason.TokenAudience},
+		"aud the URL with query":     {func(_, c map[string]any) { c["aud"] = revocationEndpoint + "?x=1" }, reason.TokenAudience},
+		"no aud":                     {func(_, c map[string]any) { delete(c, "aud") }, reason.TokenAudience},
+		"expired":                    {func(_, c map[string]any) { c["exp"] = now.Add(-2 * time.Minute).Unix() }, reason.TokenExpired},
+		"no exp":                     {func(_, c map[string]any) { delete(c, "exp") }, reason.TokenMalformed},
+		"iat too old":                {func(_, c map[string]any) { c["iat"] = now.Add(-RevocationMaxAge - 2*time.Minute).Unix() }, reason.TokenExpired},
+		"iat in the future":          {func(_, c map[string]any) { c["iat"] = now.Add(10 * time.Minute).Unix() }, reason.TokenNotYetValid},
+		"nbf in the future":          {func(_, c map[string]any) { c["nbf"] = now.Add(10 * time.Minute).Unix() }, reason.TokenNotYetValid},
+		"no iat":                     {func(_, c map[string]any) { delete(c, "iat") }, reason.TokenMalformed},
+		"no jti":                     {func(_, c map[string]any) { delete(c, "jti") }, reason.TokenMalformed},
+		"no sub":                     {func(_, c map[string]any) { delete(c, "sub") }, reason.TokenMalformed},
+		"typ at+jwt":                 {func(h, _ map[string]any) { h["typ"] = "at+jwt" }, reason.TokenMalformed},
+		"typ logout+jwt":             {func(h, _ map[string]any) { h["typ"] = "logout+jwt" }, reason.TokenMalformed},
+		"events":                     {func(_, c map[string]any) { c["events"] = map[string]any{BackchannelLogoutEvent: map[string]any{}} }, reason.TokenMalformed},
+		"a client claim (azp)":       {func(_, c map[string]any) { c["azp"] = devidp.DefaultClientID }, reason.TokenMalformed},
+		"a client claim (cid)":       {func(_, c map[string]any) { c["cid"] = devidp.DefaultClientID }, reason.TokenMalformed},
+		"a client claim (client_id)": {func(_, c map[string]any) { c["client_id"] = devidp.DefaultClientID }, reason.TokenMalformed},
+		"a client claim (appid)":     {func(_, c map[string]any) { c["appid"] = devidp.DefaultClientID }, reason.TokenMalformed},
+		"a nonce":                    {func(_, c map[string]any) { c["nonce"] = "n-0S6" }, reason.TokenMalformed},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := f.v.VerifyRevocation(context.Background(), mint(c.edit))
@@ -105,6 +107,19 @@ func TestRevocationKindsDoNotCross(t *testing.T) {
 	typed := gtr("global-token-revocation+jwt")
 	if _, err := f.v.VerifyRevocation(ctx, typed); err != nil {
 		t.Fatalf("the request's JWT itself: %v", err)
+	}
+	// An access token in every other respect (the API's audience, a
+	// client), typed as a request's JWT: refused as an access token for
+	// its typ alone.
+	typedAccess := func(typ string) string { return f.mint(t, devidp.Token{Headers: map[string]any{"typ": typ}}) }
+	if _, err := f.v.Verify(ctx, typedAccess("at+jwt")); err != nil {
+		t.Fatalf("the access token typed at+jwt: %v", err)
+	}
+	for _, typ := range []string{"global-token-revocation+jwt", "application/Global-Token-Revocation+JWT"} {
+		_, err := f.v.Verify(ctx, typedAccess(typ))
+		if reason.CodeOf(err) != reason.TokenMalformed {
+			t.Errorf("an access token typed %s: Verify = %v; want refused token_malformed", typ, err)
+		}
 	}
 	for name, err := range map[string]error{
 		"access token (aud the endpoint) as a request": second(f.v.VerifyRevocation(ctx, access)),

@@ -76,6 +76,9 @@ func Sessions(d Deps, v *token.Verifier, store SessionsStore) http.Handler {
 // function's cold start does not wait for them. With no such entry, or a
 // verifier that cannot be built (config.Load checks what it needs, so
 // only a configuration that bypassed it), every request is refused.
+// Its verifier keeps no key-set snapshots: the access-token verifiers
+// trust a snapshot by its issuer and URL, and a copy of a signer's keys
+// stored here must never become keys they trust.
 func GlobalLogout(d Deps, store globallogout.Store) *globallogout.Receiver {
 	c := d.Config
 	cfg := globallogout.Config{Entries: c.UniversalLogout, Store: store, Environments: c.Environments.Known, Log: d.Log, Now: d.Now}

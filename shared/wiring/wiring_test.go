@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,5 +225,51 @@ func TestGlobalLogoutScope(t *testing.T) {
 	d, logs = load(`[{"issuer":"` + a.URL() + `","audiences":["` + devidp.DefaultAudience + `"]}]`)
 	if status, body := post(GlobalLogout(d, memstore.New(nil)), a, "jti-none", a.URL()); status != 401 || !strings.Contains(body, "token_issuer") || strings.Contains(logs.String(), "universal logout") {
 		t.Errorf("without universalLogout = %d %s (logs %s); want 401 token_issuer and no start line", status, body, logs.String())
+	}
+}
+
+// snapshotSpy is a store that counts the key-set snapshots written to it.
+type snapshotSpy struct {
+	*memstore.Store
+	puts atomic.Int64
+}
+
+func (s *snapshotSpy) PutKeySetSnapshot(ctx context.Context, snap token.KeySetSnapshot) error {
+	s.puts.Add(1)
+	return s.Store.PutKeySetSnapshot(ctx, snap)
+}
+
+// The global token revocation receiver's verifier writes no key-set
+// snapshot, even with a snapshot store in the token configuration it
+// starts from: a copy of a signer's keys must never become keys the
+// access-token verifiers trust.
+func TestGlobalLogoutWritesNoKeySetSnapshot(t *testing.T) {
+	a, _, _, _ := twoIssuers(t)
+	const endpoint = "http://127.0.0.1/global-token-revocation"
+	c, err := config.Load(func(k string) string {
+		return map[string]string{"ENVIRONMENTS": "prod", "TABLE_NAME": "t",
+			"TRUSTED_ISSUERS": `[{"issuer":"` + a.URL() + `","audiences":["` + devidp.DefaultAudience + `"],"universalLogout":{"audience":"` + endpoint + `"}}]`}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &snapshotSpy{Store: memstore.New(nil)}
+	c.Token.Snapshots = store
+	rc := GlobalLogout(Deps{Config: c, Log: obs.NewLogger(&bytes.Buffer{})}, store)
+	raw, err := a.Mint(devidp.Token{User: "0oa-app", Audience: endpoint, TTL: 5 * time.Minute, Headers: map[string]any{"typ": "global-token-revocation+jwt"},
+		Claims: map[string]any{"jti": "jti-snapshot", "azp": nil, "auth_time": nil}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("POST", "/global-token-revocation", strings.NewReader(`{"sub_id":{"format":"iss_sub","iss":"`+a.URL()+`","sub":"alice"}}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+raw)
+	w := httptest.NewRecorder()
+	rc.ServeHTTP(w, r)
+	if w.Code != 204 {
+		t.Fatalf("revocation = %d %s; want 204 (the signer's keys fetched)", w.Code, w.Body.String())
+	}
+	if n := store.puts.Load(); n != 0 {
+		t.Errorf("PutKeySetSnapshot called %d times; want none", n)
 	}
 }
