@@ -89,6 +89,20 @@ func TestClientLibrary(t *testing.T) {
 // TestClientPackageFiles packs the client library as npm would publish it
 // (npm pack --dry-run) and holds the package to its library files: the
 // module, its types, the README and package.json, and no tests.
+// The library's types hold an app written in TypeScript: a file using the
+// whole API type-checks under strict settings, and each line marked as an
+// expected error is one (so a declaration too loose to catch a misuse
+// fails too). tsc is the repository's pinned TypeScript (package.json).
+func TestClientTypes(t *testing.T) {
+	needs.Parts(t, NodeTests)
+	root := oidcprovider.Root()
+	cmd := exec.Command(filepath.Join(root, "node_modules", ".bin", "tsc"), "-p", filepath.Join(clientDir(), "test", "types"))
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tsc on clients/browser/test/types: %v\n%s", err, out)
+	}
+}
+
 func TestClientPackageFiles(t *testing.T) {
 	needs.Parts(t, NodeTests)
 	cmd := exec.Command("npm", "pack", "--dry-run", "--json", "--ignore-scripts")
