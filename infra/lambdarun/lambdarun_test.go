@@ -32,16 +32,10 @@ var want = lambdarun.Answers
 func TestBinariesOnTheirEvents(t *testing.T) {
 	needs.Parts(t, needs.Moto)
 	ctx := context.Background()
-	bin := t.TempDir()
 	table := 0
 	for fn := range lambdarun.Functions {
 		t.Run(fn, func(t *testing.T) {
-			exe := filepath.Join(bin, fn, "bootstrap")
-			build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", exe, "../../functions/"+fn)
-			build.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := build.CombinedOutput(); err != nil {
-				t.Fatalf("build %s: %v\n%s", fn, err, out)
-			}
+			exe := buildFunction(t, fn)
 			names, err := events.Names(fn)
 			if err != nil || len(names) == 0 {
 				t.Fatalf("events of %s: %v %v", fn, names, err)

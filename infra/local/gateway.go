@@ -116,9 +116,9 @@ func stagePrefix(r *http.Request) string {
 // stageVariables are the stage variables of r's stage: environment is the
 // local stack's default environment, or the named stage's.
 func stageVariables(r *http.Request) map[string]string {
-	env, ok := r.Context().Value(stageKey{}).(string)
-	if !ok {
-		env = Environment
+	env := Environment
+	if stage := stageOf(r); stage != "$default" {
+		env = stage // a named stage is named after its environment
 	}
 	return map[string]string{"environment": env}
 }

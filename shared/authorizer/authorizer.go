@@ -112,11 +112,7 @@ func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 	}
 	r := Result{Claims: claims}
 	// 3. the environment.
-	resolve := a.envs.Resolve
-	if id.EnvironmentNamed {
-		resolve = a.envs.Named
-	}
-	if r.Environment, err = resolve(id.Environment); err != nil {
+	if r.Environment, err = a.envs.Of(id.Environment, id.EnvironmentNamed); err != nil {
 		return r.deny(reason.EnvironmentUnknown, err)
 	}
 	// 4. the session and its user's state, in one lookup.

@@ -58,6 +58,15 @@ func (e Config) Named(id string) (string, error) {
 	return "", fmt.Errorf("environment %.70q is not one of this deployment's", id)
 }
 
+// Of is the environment of a request: the id it names itself when named
+// (Named), else the value read from the configured source (Resolve).
+func (e Config) Of(candidate string, named bool) (string, error) {
+	if named {
+		return e.Named(candidate)
+	}
+	return e.Resolve(candidate)
+}
+
 // Validate checks the configuration.
 func (e Config) Validate() error {
 	var problems []string

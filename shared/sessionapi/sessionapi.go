@@ -216,14 +216,6 @@ func (a *API) identityOf(r *http.Request) (authorizer.Identity, *problem.FieldEr
 	return id, nil
 }
 
-// environment resolves id's environment as the authorizer does.
-func (a *API) environment(id authorizer.Identity) (string, error) {
-	if id.EnvironmentNamed {
-		return a.cfg.Environments.Named(id.Environment)
-	}
-	return a.cfg.Environments.Resolve(id.Environment)
-}
-
 // envCandidate reads the environment from the configured source.
 func envCandidate(r *http.Request, e environment.Config) string {
 	switch e.Source {

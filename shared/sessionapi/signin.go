@@ -49,7 +49,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 		problem.Fields(w, "the request is not valid", []problem.FieldError{*bad})
 		return
 	}
-	env, err := a.environment(named)
+	env, err := a.cfg.Environments.Of(named.Environment, named.EnvironmentNamed)
 	if err != nil {
 		a.deny(ctx, w, op, reason.EnvironmentUnknown, err)
 		return
