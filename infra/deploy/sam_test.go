@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"debug/elf"
-	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -10,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/sessionguard/sessionguard/infra/lambdarun"
 	"github.com/sessionguard/sessionguard/infra/needs"
@@ -29,32 +26,17 @@ func TestSamValidateAndBuild(t *testing.T) {
 		t.Fatalf("the SAM CLI is not on PATH (make test installs it into .venv): %v", err)
 	}
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	nested := filepath.Join(root, "examples", "nested")
 	for _, c := range []struct {
-		name, dir string
-		want      int // bootstraps
-		// The nested example outside the repository: its template copied
-		// into a folder of its own, sessionguard's template named by the
-		// SessionGuardTemplate parameter.
-		outside    bool
-		location   string // SessionGuardTemplate, when not the default
+		name, dir  string
+		want       int    // bootstraps
 		wantNested string // the nested stack's TemplateURL in the built template
 	}{
 		{name: "main", dir: root, want: len(lambdarun.Functions)},
-		{name: "nested", dir: nested, want: len(lambdarun.Functions) + 1, wantNested: filepath.Join("SessionGuard", "template.yaml")},
-		{name: "nested-outside", outside: true, location: filepath.Join(root, "template.yaml"), want: len(lambdarun.Functions) + 1, wantNested: filepath.Join("SessionGuard", "template.yaml")},
-		{name: "nested-release-url", outside: true, location: releaseTemplateURL, want: 1, wantNested: "Ref SessionGuardTemplate"},
+		{name: "nested", dir: filepath.Join(root, "examples", "nested"), want: len(lambdarun.Functions) + 1, wantNested: filepath.Join("SessionGuard", "template.yaml")},
 		{name: "imported", dir: filepath.Join(root, "examples", "imported"), want: 1},
 		{name: "rest", dir: filepath.Join(root, "examples", "rest"), want: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if c.outside {
-				c.dir = outsideCopy(t, nested, root)
-			}
-			var overrides []string
-			if c.location != "" {
-				overrides = []string{"--parameter-overrides", "SessionGuardTemplate=" + c.location}
-			}
 			sam := func(args ...string) {
 				t.Helper()
 				cmd := exec.Command("sam", args...)
@@ -67,7 +49,7 @@ func TestSamValidateAndBuild(t *testing.T) {
 			sam("validate", "--lint")
 			out := t.TempDir()
 			start := time.Now()
-			sam(append([]string{"build", "--build-in-source", "--build-dir", filepath.Join(out, "build"), "--cache-dir", filepath.Join(out, "cache")}, overrides...)...)
+			sam("build", "--build-in-source", "--build-dir", filepath.Join(out, "build"), "--cache-dir", filepath.Join(out, "cache"))
 			took := time.Since(start)
 			if c.wantNested != "" {
 				if got := builtNestedLocation(t, filepath.Join(out, "build", "template.yaml")); got != c.wantNested {
@@ -115,63 +97,3 @@ func TestSamValidateAndBuild(t *testing.T) {
 	}
 }
 
-// A release's packaged template, as the nested example names it from
-// outside the repository (the SAM CLI leaves a URL to CloudFormation and
-// fetches nothing).
-const releaseTemplateURL = "https://sessionguard-releases.s3.eu-west-1.amazonaws.com/sessionguard-0.5.0.yaml"
-
-// outsideCopy puts the nested example's template into a folder outside the
-// repository, as an app's own repository would hold it: the app function's
-// code is the app's (here examples/app's module, named by absolute path),
-// and sessionguard's template is wherever SessionGuardTemplate says.
-func outsideCopy(t *testing.T, nested, root string) string {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(nested, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(raw), "CodeUri: ../..\n") {
-		t.Fatal("the nested example's app function no longer has CodeUri ../..; update the copy")
-	}
-	dir := t.TempDir()
-	if rel, err := filepath.Rel(root, dir); err == nil && !strings.HasPrefix(rel, "..") {
-		t.Fatalf("%s is inside the repository", dir)
-	}
-	copied := strings.Replace(string(raw), "CodeUri: ../..\n", "CodeUri: "+root+"\n", 1)
-	if err := os.WriteFile(filepath.Join(dir, "template.yaml"), []byte(copied), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// builtNestedLocation reads the TemplateURL that sam build left for the
-// nested stack SessionGuard.
-func builtNestedLocation(t *testing.T, path string) string {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Resources map[string]struct {
-			Type       string         `yaml:"Type"`
-			Properties map[string]any `yaml:"Properties"`
-		} `yaml:"Resources"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	r := doc.Resources["SessionGuard"]
-	if r.Type != "AWS::CloudFormation::Stack" {
-		t.Fatalf("SessionGuard is %q in the built template; want a nested stack", r.Type)
-	}
-	switch u := r.Properties["TemplateURL"].(type) {
-	case string:
-		return u
-	case map[string]any:
-		if ref, ok := u["Ref"].(string); ok {
-			return "Ref " + ref
-		}
-	}
-	return fmt.Sprint(r.Properties["TemplateURL"])
-}
