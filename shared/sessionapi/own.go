@@ -29,13 +29,16 @@ import (
 // one of the caller's live sessions is 404, whoever's it is, so that ids
 // cannot be probed.
 
-// ownPages caps how many pages of the user's sessions one request reads
-// (ownPageSize each): a request answers within the function's time limit
-// however many sessions a user has piled up; the answer says "truncated"
-// when more remained.
+// One request reaches at most ownMaxListed of the user's sessions besides
+// the current one, reading at most ownMaxPages pages of ownPageSize (a
+// page may hold sessions that have ended but are still stored): so that
+// it answers, and ends what it reached, well within the function's time
+// limit however many sessions a user has piled up. The answer says
+// "truncated" when more remained; a repeat reaches them.
 const (
-	ownPages    = 2
-	ownPageSize = 100
+	ownMaxListed = 100
+	ownMaxPages  = 10
+	ownPageSize  = 100
 )
 
 // OwnView is one of the caller's sessions as GET /sessions lists it.
@@ -102,11 +105,7 @@ func (a *API) ownSessions(ctx context.Context, res authorizer.Result) ([]session
 	live := liveAt(u, a.cfg.Now())
 	out := []session.Session{res.Session}
 	cursor, truncated := "", false
-	for page := 0; ; page++ {
-		if page == ownPages {
-			truncated = true
-			break
-		}
+	for pages := 1; ; pages++ {
 		list, next, err := a.cfg.Store.UserSessions(ctx, env, user, session.Page{Limit: ownPageSize, Cursor: cursor})
 		if err != nil {
 			return nil, false, fmt.Errorf("list the user's sessions: %w", err)
@@ -116,7 +115,15 @@ func (a *API) ownSessions(ctx context.Context, res authorizer.Result) ([]session
 				out = append(out, s)
 			}
 		}
+		if len(out) > 1+ownMaxListed {
+			out, truncated = out[:1+ownMaxListed], true
+			break
+		}
 		if next == "" {
+			break
+		}
+		if pages == ownMaxPages || len(out) == 1+ownMaxListed {
+			truncated = true
 			break
 		}
 		cursor = next

@@ -393,30 +393,37 @@ func TestEndOtherSessions(t *testing.T) {
 	}
 }
 
-// A user with more sessions than one request reads: the list says it is
-// truncated and still shows the current session (the newest, past the
-// pages read); others=true ends what it read, and a repeat ends the rest.
+// A user with more sessions than one request reaches: the list says it
+// is truncated and still shows the current session (the newest, past
+// those reached); others=true ends what it reached, and a repeat ends the
+// rest. Sessions that ended by their policy but are still stored (until
+// their TTL), read first, do not use up what one request reaches.
 func TestOwnSessionsBeyondOneRequest(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	alice := session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}
-	n := ownPages*ownPageSize + 20
-	for i := 0; i < n; i++ {
-		id, _ := session.NewID()
-		if _, err := f.store.Create(ctx, session.Session{Hash: id.Hash(), Environment: "demo", User: alice, CreatedAt: f.clock.Now().Add(-time.Hour),
-			SettingsVersion: 1, Settings: policy.Defaults()}, session.Limit{}, func(session.Session) bool { return true }); err != nil {
-			t.Fatal(err)
+	idle := policy.Defaults()
+	idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 30}
+	add := func(n int, created time.Time, set policy.Settings) {
+		for i := 0; i < n; i++ {
+			id, _ := session.NewID()
+			if _, err := f.store.Create(ctx, session.Session{Hash: id.Hash(), Environment: "demo", User: alice, CreatedAt: created,
+				SettingsVersion: 1, Settings: set}, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	add(3*ownPageSize+50, f.clock.Now().Add(-2*time.Hour), idle) // ended idle an hour and a half ago, still stored
+	add(ownMaxListed+20, f.clock.Now().Add(-time.Hour), policy.Defaults())
 	tok := f.token(t, "alice", time.Time{})
 	current, currentID := f.signInFrom(t, tok, firefoxLinux)
 	got := f.list(t, tok, current)
-	if !got.Truncated || len(got.Sessions) != ownPages*ownPageSize+1 || got.Sessions[0].ID != currentID || !got.Sessions[0].Current {
-		t.Fatalf("GET /sessions of %d sessions: %d listed, truncated %v, first %+v; want %d, truncated, the current first", n+1, len(got.Sessions), got.Truncated, got.Sessions[0], ownPages*ownPageSize+1)
+	if !got.Truncated || len(got.Sessions) != ownMaxListed+1 || got.Sessions[0].ID != currentID || !got.Sessions[0].Current {
+		t.Fatalf("GET /sessions: %d listed, truncated %v, first %+v; want %d, truncated, the current first", len(got.Sessions), got.Truncated, got.Sessions[0], ownMaxListed+1)
 	}
 	resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
-	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != float64(ownPages*ownPageSize) || b["truncated"] != true {
-		t.Fatalf("others=true = %d %s; want ended %d, truncated", resp.StatusCode, resp.Body, ownPages*ownPageSize)
+	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != float64(ownMaxListed) || b["truncated"] != true {
+		t.Fatalf("others=true = %d %s; want ended %d, truncated", resp.StatusCode, resp.Body, ownMaxListed)
 	}
 	resp = f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
 	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != 20.0 || b["truncated"] != false {
