@@ -16,6 +16,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875
 	github.com/lestrrat-go/jwx/v2 v2.1.7
+	github.com/mileusna/useragent v1.3.5
 	golang.org/x/oauth2 v0.38.0
 	golang.org/x/sys v0.48.0
 	gopkg.in/yaml.v3 v3.0.1

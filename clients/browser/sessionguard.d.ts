@@ -57,8 +57,8 @@ export type ReasonCode =
 
 /** A refusal, as given to onRefusal. */
 export interface Refusal {
-  /** What was being done: 'signIn', 'resume', 'check', 'keepWorking', 'signOut' or 'fetch'. */
-  operation: 'signIn' | 'resume' | 'check' | 'keepWorking' | 'signOut' | 'fetch';
+  /** What was being done. */
+  operation: 'signIn' | 'resume' | 'check' | 'keepWorking' | 'signOut' | 'fetch' | 'listSessions' | 'endSession' | 'endOtherSessions';
   /** The status of the sessions API's answer: 401, 403 or 503. */
   status: number;
   reason?: ReasonCode;
@@ -72,6 +72,8 @@ export interface Refusal {
 
 /** A session's limits as the sessions API answered them. */
 export interface SessionInfo {
+  /** The session's id as listSessions gives it (not the session id itself, which is a secret). */
+  id?: string;
   userId?: string;
   environment?: string;
   staySignedIn: boolean;
@@ -83,6 +85,25 @@ export interface SessionInfo {
   idleWarnAt?: Date;
   /** The server's time of the answer. */
   serverNow: Date;
+}
+
+/** One of the user's own sessions, as listSessions gives it. */
+export interface OwnSession {
+  /** Its id for endSession: 16 hex digits of the hash of the session id, never the session id. */
+  id: string;
+  /** Whether it is this client's session. */
+  current: boolean;
+  /** The browser and platform it was signed in from, in a few words ("Firefox on Linux"); absent when unknown. */
+  device?: string;
+  clientId?: string;
+  staySignedIn: boolean;
+  createdAt: Date;
+  /** The last recorded activity (recorded at most once per activity interval), or the sign-in. */
+  lastActiveAt: Date;
+  /** Absent when it has no absolute end. */
+  expiresAt?: Date;
+  /** Absent when no idle timeout applies. */
+  idleExpiresAt?: Date;
 }
 
 export interface WarningDetail {
@@ -115,6 +136,12 @@ export class SessionClient extends EventTarget {
   check(): Promise<SessionInfo | null>;
   keepWorking(): Promise<SessionInfo>;
   signOut(): Promise<void>;
+  /** The user's own live sessions in this environment, this one first. */
+  listSessions(): Promise<OwnSession[]>;
+  /** Ends one of them by its id: true when it ended, false when it is not a live session of the user's. This one's own id signs out. */
+  endSession(id: string): Promise<boolean>;
+  /** Ends all the user's other sessions, this one kept; resolves to how many it ended. */
+  endOtherSessions(): Promise<number>;
   close(): void;
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   addEventListener<K extends keyof SessionClientEventMap>(type: K, listener: (ev: SessionClientEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;

@@ -11,7 +11,9 @@
 //     with the reason the sessions API gives (GET /sessions/current) where
 //     API Gateway gave only a bare 401 or 403,
 //   - raises the expiry warning's events (warning, warningcleared, expired),
-//     counted from the server's clock, with keepWorking() and signOut().
+//     counted from the server's clock, with keepWorking() and signOut(),
+//   - lists the user's own sessions and ends them (listSessions,
+//     endSession, endOtherSessions): a "your sessions" page.
 //
 // The session id is kept in memory unless the app opts in to
 // sessionStorage; with the session cookie (the sessions routes on the app's
@@ -202,6 +204,49 @@ export class SessionClient extends EventTarget {
     this.#forget();
   }
 
+  /**
+   * The user's own live sessions in this environment (GET /sessions): this
+   * one first (current: true), then the most recently active. Each has its
+   * id (for endSession; never the session id itself), the device it was
+   * signed in from in a few words (absent when unknown), and its times as
+   * Dates. At most 100 besides this one are listed.
+   */
+  async listSessions() {
+    const res = await this.#withToken('listSessions', (tok) => this.#call('GET', '/sessions', tok));
+    const body = await res.json();
+    return body.sessions.map(ownSessionOf);
+  }
+
+  /**
+   * Ends one of the user's sessions, by its id from listSessions (DELETE
+   * /sessions/{id}), for good. Resolves to true when it ended, false when
+   * it is not one of the user's live sessions (it ended meanwhile). Ending
+   * this session's own id signs out, as signOut does.
+   */
+  async endSession(id) {
+    if (typeof id !== 'string' || !/^[0-9a-f]{16}$/.test(id)) throw new SessionError('endSession takes a session id as listSessions gives it');
+    const res = await this.#withToken('endSession', (tok) => this.#call('DELETE', '/sessions/' + id, tok), { accept: [404] });
+    if (res.status === 404) return false;
+    if (this.#info?.id === id) this.#forget();
+    return true;
+  }
+
+  /**
+   * Ends all of the user's other sessions in this environment, this one
+   * kept (DELETE /sessions?others=true): "sign out everywhere else". The
+   * server ends at most 100 per request; this asks again until none remain.
+   * Resolves to how many it ended.
+   */
+  async endOtherSessions() {
+    let ended = 0;
+    for (;;) {
+      const res = await this.#withToken('endOtherSessions', (tok) => this.#call('DELETE', '/sessions?others=true', tok));
+      const body = await res.json();
+      ended += body.ended;
+      if (!body.truncated || body.ended === 0) return ended;
+    }
+  }
+
   /** Stops the timers and listeners (the session itself is not ended). */
   close() {
     this.#stopTimers();
@@ -258,7 +303,8 @@ export class SessionClient extends EventTarget {
     const url = this.#url(path);
     const headers = { Accept: 'application/json, application/problem+json' };
     if (tok) headers.Authorization = 'Bearer ' + tok;
-    if (this.#mode === 'header' && this.#id && path !== '/sessions') headers[this.#o.sessionHeader] = this.#id;
+    const signIn = method === 'POST' && path === '/sessions';
+    if (this.#mode === 'header' && this.#id && !signIn) headers[this.#o.sessionHeader] = this.#id;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', redirect: 'error' };
     const cred = this.#credentials(url);
@@ -270,8 +316,9 @@ export class SessionClient extends EventTarget {
   // token is refreshed once and the call made again. A refusal is given to
   // onRefusal and thrown (soft: null returned instead; quiet: reasons that
   // mean "no session here", returned as null without a callback; stale:
-  // the session was forgotten meanwhile, so the answer is dropped).
-  async #withToken(operation, call, { soft = false, quiet = [], stale = () => false } = {}) {
+  // the session was forgotten meanwhile, so the answer is dropped; accept:
+  // statuses handed back as answers, not refusals).
+  async #withToken(operation, call, { soft = false, quiet = [], stale = () => false, accept = [] } = {}) {
     let tok = await this.#token(false);
     let res = await call(tok);
     let problem = await problemOf(res);
@@ -283,7 +330,7 @@ export class SessionClient extends EventTarget {
         problem = await problemOf(res);
       }
     }
-    if (res.ok) return res;
+    if (res.ok || accept.includes(res.status)) return res;
     if (stale()) return null;
     if (!problem) throw new SessionError(`the sessions API answered ${res.status} to ${operation} (is sessionsUrl right?)`);
     if (quiet.includes(problem.reason)) {
@@ -376,6 +423,7 @@ export class SessionClient extends EventTarget {
     const now = Date.parse(v.now);
     if (!Number.isNaN(now)) this.#offset = now - Date.now();
     this.#info = {
+      id: v.sessionHashPrefix,
       userId: v.userId,
       environment: v.environment,
       staySignedIn: !!v.staySignedIn,
@@ -482,6 +530,25 @@ async function problemOf(res) {
   } catch {
     return null;
   }
+}
+
+// ownSessionOf is one of the user's sessions from GET /sessions, its times
+// as Dates.
+function ownSessionOf(v) {
+  const at = (t) => (t ? new Date(t) : undefined);
+  const o = {
+    id: v.id,
+    current: !!v.current,
+    device: v.device || undefined,
+    clientId: v.clientId || undefined,
+    staySignedIn: !!v.staySignedIn,
+    createdAt: new Date(v.createdAt),
+    lastActiveAt: new Date(v.lastActiveAt),
+    expiresAt: at(v.expiresAt),
+    idleExpiresAt: at(v.idleExpiresAt),
+  };
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o;
 }
 
 function refusalOf(operation, status, p) {

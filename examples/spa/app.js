@@ -1,8 +1,10 @@
 // The example single-page app: it signs its user in with oidc-client-ts
 // (authorization code flow with PKCE), starts a sessionguard session with
 // the access token through the client library (clients/browser), calls the
-// example API with it, shows the expiry warning with "Keep working", and
-// signs out. The local stack serves it at /spa/ with config.json.
+// example API with it, shows the expiry warning with "Keep working", lists
+// the user's sessions ("Your sessions": end one, or sign out everywhere
+// else), and signs out. The local stack serves it at /spa/ with
+// config.json.
 /* global oidc */
 import { SessionClient, SessionRefusedError } from './sessionguard.js';
 
@@ -84,6 +86,7 @@ function problem(text) {
 function show(view) {
   $('signed-out').hidden = view !== 'signed-out';
   $('signed-in').hidden = view !== 'signed-in';
+  $('your-sessions').hidden = view !== 'signed-in';
 }
 
 const timeOf = (d) => (d ? d.toLocaleString() : null);
@@ -110,7 +113,78 @@ function signedIn() {
   show('signed-in');
   showLimits();
   say(`Signed in as ${session.info.userId}.`);
+  showSessions().catch((e) => problem(`Could not list your sessions: ${e.message}`));
 }
+
+// --- your sessions ---
+
+const deviceOf = (s) => s.device || 'Unknown device';
+
+// showSessions lists the user's sessions: this one first, each other with
+// an End button.
+async function showSessions() {
+  let mine;
+  try {
+    mine = await session.listSessions();
+  } catch (e) {
+    if (e instanceof SessionRefusedError) return; // refused() has it
+    throw e;
+  }
+  $('sessions').replaceChildren(...mine.map((s) => {
+    const li = document.createElement('li');
+    li.dataset.id = s.id;
+    const device = document.createElement('span');
+    device.className = 'device';
+    device.textContent = deviceOf(s);
+    const when = document.createElement('span');
+    when.className = 'when';
+    when.textContent = `signed in ${timeOf(s.createdAt)}, last active ${timeOf(s.lastActiveAt)}`;
+    li.append(device, when);
+    if (s.current) {
+      const here = document.createElement('span');
+      here.className = 'here';
+      here.textContent = 'This device';
+      li.append(here);
+    } else {
+      const end = document.createElement('button');
+      end.type = 'button';
+      end.className = 'secondary';
+      end.textContent = 'End';
+      end.setAttribute('aria-label', `End the session on ${deviceOf(s)}, signed in ${timeOf(s.createdAt)}`);
+      end.addEventListener('click', () => endSession(s));
+      li.append(end);
+    }
+    return li;
+  }));
+  $('end-others').hidden = mine.length < 2;
+}
+
+async function endSession(s) {
+  problem('');
+  let ended;
+  try {
+    ended = await session.endSession(s.id);
+  } catch (e) {
+    if (e instanceof SessionRefusedError) return;
+    throw e;
+  }
+  say(ended ? `Ended the session on ${deviceOf(s)}.` : `The session on ${deviceOf(s)} had already ended.`);
+  await showSessions();
+  ($('end-others').hidden ? $('call') : $('end-others')).focus(); // its End button is gone
+}
+
+$('end-others').addEventListener('click', async () => {
+  problem('');
+  let n;
+  try {
+    n = await session.endOtherSessions();
+  } catch (e) {
+    if (e instanceof SessionRefusedError) return;
+    throw e;
+  }
+  say(n === 1 ? 'Signed out of 1 other session.' : `Signed out of ${n} other sessions.`);
+  await showSessions();
+});
 
 // --- the expiry warning ---
 

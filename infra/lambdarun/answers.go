@@ -12,6 +12,7 @@ var Answers = map[string]string{
 	"authorizer/http-api-v2.json":                   `"isAuthorized":true`,
 	"authorizer/rest-request.json":                  `"Effect":"Allow"`,
 	"sessions/current.json":                         `"statusCode":200`,
+	"sessions/list.json":                            `"statusCode":200.*\\"current\\":true`,
 	"sessions/sign-in.json":                         `"statusCode":201`,
 	"sessions/sign-out.json":                        `"statusCode":204`,
 	"sessions/backchannel-logout.json":              `"statusCode":200`,

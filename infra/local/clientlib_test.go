@@ -172,6 +172,23 @@ await __h.policy({});`,
 	"Keep working and sign out": {after: `await keepWorking();
 await signOut();`,
 		want: []string{"request POST /sessions/current/activity 200", "request DELETE /sessions/current 204", "call msal.logoutRedirect"}},
+	// The user has signed in on two other devices: the page lists the
+	// three, ends one, then signs out everywhere else, which ends the
+	// third.
+	"The user's own sessions": {after: `
+const elsewhere = new __h.SessionClient({ sessionsUrl, getAccessToken, transport: 'header', pollSeconds: 0 });
+await elsewhere.signIn();
+const phone = new __h.SessionClient({ sessionsUrl, getAccessToken, transport: 'header', pollSeconds: 0 });
+await phone.signIn();
+await showYourSessions();
+await endSession(elsewhere.info.id);
+await signOutEverywhereElse();
+await showYourSessions();`,
+		want: []string{"request POST /sessions 201", "request POST /sessions 201",
+			"request GET /sessions 200", "call showMessage Unknown device, last active", "(this device)", "call showMessage Unknown device", "call showMessage Unknown device",
+			"request DELETE /sessions/", " 204", "request GET /sessions 200", "(this device)", "call showMessage Unknown device",
+			"request DELETE /sessions 200", "call showMessage Signed out of 1 other session.",
+			"request GET /sessions 200", "(this device)", "done"}},
 	// The page reloaded: a new client takes up the tab's session.
 	"Where to keep the session id, and why": {after: `
 const reloaded = new __h.SessionClient({ sessionsUrl, getAccessToken, transport: 'header', storage: 'sessionStorage', pollSeconds: 0 });

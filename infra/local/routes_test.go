@@ -39,7 +39,7 @@ func TestGatewayIsTheRouteTable(t *testing.T) {
 			}
 		}
 	}
-	for _, path := range []string{"/sessions/other", "/environmentsx", "/environments/demo/unknown", "/transmitters/other", "/signalsx"} {
+	for _, path := range []string{"/sessions/other/x", "/sessionsx", "/environmentsx", "/environments/demo/unknown", "/transmitters/other", "/signalsx"} {
 		if status, _, body := call("POST", path); status != 404 || !strings.Contains(body, `"Not Found"`) {
 			t.Errorf("POST %s, outside the route table = %d %s; want the gateway's 404", path, status, body)
 		}

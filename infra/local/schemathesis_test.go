@@ -34,10 +34,17 @@ func TestOpenAPIWithSchemathesis(t *testing.T) {
 	// Two runs: one generating every parameter, the environment too, and
 	// one with the environment fixed to the stack's, so that generated
 	// settings, session and audit requests reach the handlers instead of
-	// a 404 for an unknown environment.
-	for _, run := range []struct{ name, config string }{
-		{"generated", ""},
-		{"environment demo", "[parameters]\n\"path.env\" = \"" + Environment + "\"\n"},
+	// a 404 for an unknown environment. That run leaves out ending one of
+	// the user's own sessions: its ids are the user's own sessions' (the
+	// generated ones are 404 by design, which that run counts as missing
+	// data); the first run covers its 400s and 404s, and
+	// shared/sessionapi TestEndOwnSession the rest.
+	for _, run := range []struct {
+		name, config string
+		exclude      []string
+	}{
+		{"generated", "", nil},
+		{"environment demo", "[parameters]\n\"path.env\" = \"" + Environment + "\"\n", []string{"endOwnSession"}},
 	} {
 		t.Run(run.name, func(t *testing.T) {
 			// Its cache (.schemathesis, replayed crashes) and its
@@ -49,13 +56,17 @@ func TestOpenAPIWithSchemathesis(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			cmd := exec.Command("st", "run", s.URL+"/openapi.json", "--url", s.URL,
+			args := []string{"run", s.URL + "/openapi.json", "--url", s.URL,
 				"--checks", "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance",
 				"--max-examples", "25", "--seed", "1", "--workers", "1", "--phases", "examples,coverage,fuzzing",
 				// Sign-out would end the admin's own session for the rest of the run.
 				"--exclude-operation-id", "signOut",
-				"-H", "Authorization: Bearer "+tok, "-H", "X-Session-Id: "+sid,
-				"--report", "junit", "--report-dir", reports)
+				"-H", "Authorization: Bearer " + tok, "-H", "X-Session-Id: " + sid,
+				"--report", "junit", "--report-dir", reports}
+			for _, op := range run.exclude {
+				args = append(args, "--exclude-operation-id", op)
+			}
+			cmd := exec.Command("st", args...)
 			cmd.Env = append(os.Environ(), "SCHEMATHESIS_HOOKS=", "NO_COLOR=1")
 			cmd.Dir = dir
 			out, err := cmd.CombinedOutput()

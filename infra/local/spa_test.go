@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -260,7 +261,10 @@ func TestSPAWithOpenIDProvider(t *testing.T) {
 
 // The example app as `make run` serves it, signing in at the development
 // issuer (no ID token, no sign-out endpoint there): sign in, call the
-// API, and sign out, which sends the user to the issuer's sign-in form.
+// API; under "Your sessions", see this browser's session and two others
+// of the user's, end one, then sign out everywhere else (the two are
+// refused afterwards, this one goes on; each view axe-clean); and sign
+// out, which sends the user to the issuer's sign-in form.
 func TestSPAWithDevelopmentIssuer(t *testing.T) {
 	needs.Parts(t, needs.Chromium, needs.AxeCore)
 	s, _ := startStack(t)
@@ -269,6 +273,10 @@ func TestSPAWithDevelopmentIssuer(t *testing.T) {
 	if err := chromedp.Listen(b.ctx, pl.listen); err != nil {
 		t.Fatal(err)
 	}
+	// Dora is signed in elsewhere already: in Firefox on her laptop, and
+	// in an app that sends no browser's User-Agent.
+	laptop := otherSession(t, s, "dora", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+	script := otherSession(t, s, "dora", "")
 	b.do("open the app", chromedp.Navigate(s.URL+"/spa/"), chromedp.WaitVisible("#signin"))
 	b.do("sign in", chromedp.Click("#stay"), chromedp.Click("#signin"))
 	b.do("the issuer's form", chromedp.WaitVisible("#username"))
@@ -279,6 +287,43 @@ func TestSPAWithDevelopmentIssuer(t *testing.T) {
 	b.do("call the API", chromedp.Click("#call"))
 	b.waitText("#answer", `"message": "hello, dora"`)
 	spaAxe(b, "spa signed in at the development issuer")
+
+	// Your sessions: this browser's first, then the laptop's and the
+	// app's; end the laptop's, then sign out everywhere else.
+	b.waitText("#sessions li:first-child", "Headless Chrome on Linux")
+	b.waitText("#sessions li:first-child", "This device")
+	b.waitText("#sessions", "Firefox on Linux")
+	b.waitText("#sessions", "Unknown device")
+	if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sessions li").length`)); n != 3 {
+		t.Fatalf("the app lists %d sessions; want 3", n)
+	}
+	spaAxe(b, "spa your sessions")
+	b.shot("spa-your-sessions")
+	laptopID := hashOf(t, laptop).Prefix()
+	b.do("end the laptop's session", chromedp.Click(`#sessions li[data-id="`+laptopID+`"] button`))
+	b.waitText("#status", "Ended the session on Firefox on Linux.")
+	if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sessions li").length`)); n != 2 {
+		t.Errorf("after ending one, the app lists %d sessions; want 2", n)
+	}
+	if got, _ := s.Store.Session(context.Background(), hashOf(t, laptop)); got.RevokeReason != session.CauseEndedByUser {
+		t.Errorf("the laptop's session after End = %+v; want ended by the user", got)
+	}
+	b.do("sign out everywhere else", chromedp.Click("#end-others"))
+	b.waitText("#status", "Signed out of 1 other session.")
+	if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sessions li").length`)); n != 1 {
+		t.Errorf("after signing out everywhere else, the app lists %d sessions; want this one", n)
+	}
+	tok, err := s.IdP.Mint(devidp.Token{User: "dora"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, sid := range map[string]string{"laptop": laptop, "app": script} {
+		if code, reason := currentStatus(t, s, tok, sid); code != http.StatusUnauthorized || reason != "session_revoked" {
+			t.Errorf("the %s's session after being ended from the app = %d %s; want 401 session_revoked", name, code, reason)
+		}
+	}
+	b.do("call the API, still signed in here", chromedp.Click("#call"))
+	b.waitText("#answer", `"message": "hello, dora"`)
 	b.do("sign out", chromedp.Click("#signout"))
 	b.do("sent to sign in again", chromedp.WaitVisible("#username"))
 	if loc, _ := chromedp.Run(b.ctx, chromedp.Location()); !strings.Contains(loc, "/idp/authorize") || !strings.Contains(loc, "prompt=login") {
@@ -287,6 +332,57 @@ func TestSPAWithDevelopmentIssuer(t *testing.T) {
 	for _, p := range pl.problems(s.URL) { // the development issuer's form is on the stack's origin
 		t.Errorf("in the browser: %s", p)
 	}
+}
+
+// otherSession signs user in with a development token, from the browser
+// userAgent names ("" sends none of a browser's), and returns the
+// session id.
+func otherSession(t *testing.T, s *Stack, user, userAgent string) string {
+	t.Helper()
+	tok, err := s.IdP.Mint(devidp.Token{User: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", s.URL+"/sessions", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ SessionID string }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sign-in of %s: %d %v", user, resp.StatusCode, err)
+	}
+	return body.SessionID
+}
+
+// hashOf is the stored form of a session id.
+func hashOf(t *testing.T, sid string) session.Hash {
+	t.Helper()
+	id, err := session.ParseID(sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id.Hash()
+}
+
+// currentStatus is GET /sessions/current with tok and sid: the status and
+// the reason of a refusal.
+func currentStatus(t *testing.T, s *Stack, tok, sid string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.URL+"/sessions/current", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("X-Session-Id", sid)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Reason string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body.Reason
 }
 
 // The example app's pages are served with a policy that lets them load

@@ -177,6 +177,9 @@ func sessionItem(s session.Session) item {
 		it["rv"] = nanos(s.RevokedAt)
 		it["why"] = str(string(s.RevokeReason))
 	}
+	if s.Device != "" {
+		it["dev"] = str(s.Device)
+	}
 	it["gsi1pk"] = str(userSessionsPK(s.Environment, s.User))
 	it["gsi1sk"] = str(sortTime(s.CreatedAt) + "#" + s.Hash.String())
 	expiry(it, s.ExpiresAt())
@@ -204,6 +207,7 @@ func decodeSession(it item) (session.Session, error) {
 		Settings:        r.settings("set"),
 		RevokedAt:       r.t("rv"),
 		RevokeReason:    session.Cause(r.s("why")),
+		Device:          r.s("dev"), // absent before format 2: unknown
 	}
 	if r.err != nil {
 		return session.Session{}, fmt.Errorf("session item %s: %w", h.Prefix(), r.err)

@@ -118,7 +118,8 @@ func TestUpgradeFrom040(t *testing.T) {
 	sessions, users := sessions040(), users040()
 	v1, v2 := settings040()
 
-	// Reads.
+	// Reads. A 0.4.0 session item has no device (dev): it reads with the
+	// device unknown (""), as sessions040 has it.
 	for name, want := range sessions {
 		if got, err := st.Session(ctx, want.Hash); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("Session(%s) = %+v, %v;\nwant %+v", name, got, err, want)

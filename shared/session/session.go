@@ -70,9 +70,13 @@ type Hash [32]byte
 // String is the full hash in hex, the storage key.
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 
-// Prefix is the first 16 hex digits: enough to tell sessions apart in logs
-// and authorizer contexts, useless for finding the id.
+// Prefix is the first 16 hex digits (64 bits): enough to tell sessions
+// apart in logs and authorizer contexts, and the id by which a user names
+// one of their own sessions (GET /sessions); useless for finding the id.
 func (h Hash) Prefix() string { return hex.EncodeToString(h[:8]) }
+
+// PrefixLen is the length of Prefix.
+const PrefixLen = 16
 
 // ParseHash reads a full hex hash.
 func ParseHash(s string) (Hash, error) {
@@ -108,6 +112,11 @@ type Session struct {
 	Settings        policy.Settings
 	RevokedAt       time.Time // zero: live
 	RevokeReason    Cause
+	// Device is the browser and platform the session was signed in from,
+	// in a few fixed words (shared/device): "" when unknown, as for every
+	// session created before release 0.5.0. Never the User-Agent header
+	// itself, and nothing of the client's IP address.
+	Device string
 }
 
 // Cause is why a session was revoked: stored with it, counted by audits.
@@ -116,6 +125,7 @@ type Cause string
 // The causes of a revocation.
 const (
 	CauseSignOut              Cause = "sign_out"                 // the user signed out
+	CauseEndedByUser          Cause = "ended_by_user"            // the user ended it from another of their sessions
 	CauseAdmin                Cause = "admin"                    // an admin revoked it
 	CauseSessionLimit         Cause = "session_limit"            // ended to make room (end_oldest)
 	CauseUserDisabled         Cause = "user_disabled"            // a policy check found the account disabled

@@ -26,7 +26,8 @@ func (a *API) allowedOrigin(origin string) bool {
 // foreignWrite reports whether r changes state (not GET, HEAD or OPTIONS)
 // from a page of an origin that is neither listed nor the API's own host:
 // a browser sends such a request only after a preflight, which fails, but
-// a sign-out or keep-working sent anyway is refused too.
+// a sign-out, keep-working or the end of a session sent anyway is refused
+// too.
 func (a *API) foreignWrite(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -58,8 +59,8 @@ func (a *API) corsHeaders(w http.ResponseWriter, r *http.Request) {
 func (a *API) preflight(w http.ResponseWriter, r *http.Request) {
 	origin, method := r.Header.Get("Origin"), r.Header.Get("Access-Control-Request-Method")
 	var methods []string
-	for _, h := range a.routes() {
-		if h.Path == r.URL.Path && h.Method != http.MethodOptions {
+	for _, h := range a.routes() { // the routes of the pattern this preflight matched
+		if "OPTIONS "+h.Path == r.Pattern && h.Method != http.MethodOptions {
 			methods = append(methods, h.Method)
 		}
 	}

@@ -12,15 +12,8 @@ import (
 // without recording activity: polling for the expiry warning does not keep
 // a session alive.
 func (a *API) current(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	id, bad := a.identityOf(r)
-	if bad != nil {
-		problem.Fields(w, "the request is not valid", []problem.FieldError{*bad})
-		return
-	}
-	res := a.cfg.Authorizer.Check(ctx, id) // judging only: no activity is recorded
-	if !res.Allowed() {
-		a.deny(ctx, w, "current", res.Reason, res.Err)
+	res, ok := a.authenticated(w, r, "current")
+	if !ok {
 		return
 	}
 	v := viewOf(res.Session, res.Decision)

@@ -102,7 +102,7 @@ func TestCrossOriginSignIn(t *testing.T) {
 	resp := f.call(t, "sessions/sign-in.json", tok, "", preflight("/sessions", "https://app.example.com", "POST"))
 	h := resp.Headers
 	if resp.StatusCode != http.StatusNoContent || h["Access-Control-Allow-Origin"] != "https://app.example.com" ||
-		h["Access-Control-Allow-Credentials"] != "true" || h["Access-Control-Allow-Methods"] != "POST" ||
+		h["Access-Control-Allow-Credentials"] != "true" || h["Access-Control-Allow-Methods"] != "POST, GET, DELETE" ||
 		h["Access-Control-Allow-Headers"] != "Authorization, Content-Type, X-Session-Id" || h["Vary"] != "Origin" {
 		t.Fatalf("preflight of a listed origin = %d %v; want 204 with its CORS headers", resp.StatusCode, h)
 	}
@@ -176,7 +176,8 @@ func TestNamedEnvironmentWhateverTheSource(t *testing.T) {
 	}
 }
 
-// A state change (sign-in, keep working, sign-out) sent by a page of an
+// A state change (sign-in, keep working, sign-out; the end of another
+// session: TestEndingFromForeignOriginsRefused) sent by a page of an
 // origin that is neither listed nor the API's own is refused, even without
 // a preflight; reads, and clients that send no Origin, are not affected.
 func TestWritesFromForeignOriginsRefused(t *testing.T) {

@@ -1,8 +1,10 @@
 // Package sessionapi is the sessions HTTP API (docs/sessions.md): sign-in
 // (POST /sessions), the current session (GET /sessions/current), its
-// keep-alive (POST /sessions/current/activity) and sign-out (DELETE
-// /sessions/current). It is a plain http.Handler, served in Lambda through
-// aws-lambda-go-api-proxy and locally as it is.
+// keep-alive (POST /sessions/current/activity), sign-out (DELETE
+// /sessions/current), and the user's own sessions (GET /sessions, DELETE
+// /sessions/{id}, DELETE /sessions?others=true). It is a plain
+// http.Handler, served in Lambda through aws-lambda-go-api-proxy and
+// locally as it is.
 package sessionapi
 
 import (
@@ -37,6 +39,9 @@ type Store interface {
 	Session(ctx context.Context, h session.Hash) (session.Session, error)
 	Create(ctx context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error)
 	Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error)
+	// UserSessions lists a user's sessions in an environment, oldest
+	// first, in pages: the user's own list (own.go).
+	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
 	RecordSignOut(ctx context.Context, env string, user session.UserKey, at time.Time) error
 	// EndIdPSession and IdPSessionEnded remember the IdP sessions (sid)
 	// that a sign-out ended, so that their tokens, refreshed or not,
@@ -115,10 +120,15 @@ func (a *API) routes() []handled {
 		{route.Route{Method: "GET", Path: "/sessions/current", Public: true}, a.current},
 		{route.Route{Method: "DELETE", Path: "/sessions/current", Public: true}, a.signOut},
 		{route.Route{Method: "POST", Path: "/sessions/current/activity", Public: true}, a.keepAlive},
+		// The user's own sessions (own.go).
+		{route.Route{Method: "GET", Path: "/sessions", Public: true}, a.listOwn},
+		{route.Route{Method: "DELETE", Path: "/sessions", Public: true}, a.endOthers},
+		{route.Route{Method: "DELETE", Path: "/sessions/{id}", Public: true}, a.endOwn},
 		// The browsers' CORS preflights, for apps on other origins.
 		{route.Route{Method: "OPTIONS", Path: "/sessions", Public: true}, a.preflight},
 		{route.Route{Method: "OPTIONS", Path: "/sessions/current", Public: true}, a.preflight},
 		{route.Route{Method: "OPTIONS", Path: "/sessions/current/activity", Public: true}, a.preflight},
+		{route.Route{Method: "OPTIONS", Path: "/sessions/{id}", Public: true}, a.preflight},
 	}
 }
 

@@ -29,6 +29,7 @@ type fixture struct {
 	store *memstore.Store
 	fn    lambda.Handler
 	logs  *bytes.Buffer
+	auth  *authorizer.Authorizer // the authorizer of the app's routes, on the same store
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -68,7 +69,7 @@ func newFixtureEdit(t *testing.T, issuers func(*devidp.Issuer) []token.Issuer, e
 	}
 	cfg.Authorizer = authorizer.New(v, store, cfg.Environments, policy.Enforcement{}, ck.Now)
 	api := New(cfg)
-	return &fixture{idp: idp, clock: ck, store: store, fn: lambda.NewHandler(httpadapter.NewV2(api).ProxyWithContext), logs: logs}
+	return &fixture{idp: idp, clock: ck, store: store, fn: lambda.NewHandler(httpadapter.NewV2(api).ProxyWithContext), logs: logs, auth: cfg.Authorizer}
 }
 
 func (f *fixture) token(t *testing.T, user string, authAt time.Time) string {

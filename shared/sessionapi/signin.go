@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/device"
 	"github.com/sessionguard/sessionguard/shared/httpjson"
 	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/jsonread"
@@ -94,11 +95,9 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	s := session.Session{
 		Hash: id.Hash(), Environment: env, User: user, ClientID: claims.ClientID, IdPSession: claims.SessionID,
 		CreatedAt: now, AuthTime: claims.AuthenticatedAt(), StaySignedIn: body.StaySignedIn && settings.StaySignedIn.Allowed,
-		SettingsVersion: version, Settings: settings,
+		SettingsVersion: version, Settings: settings, Device: device.Describe(r.Header.Get("User-Agent")),
 	}
-	live := func(o session.Session) bool {
-		return o.Settings.Evaluate(o.PolicyView(u).AsSignedIn(), now, policy.Enforcement{}).Allowed()
-	}
+	live := liveAt(u, now)
 	if claims.Username != "" {
 		if err := a.cfg.Store.RecordUsername(ctx, user.Issuer, claims.Subject, claims.Username); err != nil {
 			a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("record the username: %w", err), who...)

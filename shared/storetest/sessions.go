@@ -12,8 +12,9 @@ import (
 	"github.com/sessionguard/sessionguard/shared/session"
 )
 
-// createAndLookUp: a created session reads back, from Lookup and Session,
-// with every field kept; an unknown one is ErrNotFound.
+// createAndLookUp: a created session reads back, from Lookup, Session and
+// UserSessions, with every field kept (its device too); one created
+// without a device reads back without one; an unknown one is ErrNotFound.
 func createAndLookUp(t *testing.T, st Store, _ *Clock) {
 	ctx := context.Background()
 	set := policy.Defaults()
@@ -21,6 +22,7 @@ func createAndLookUp(t *testing.T, st Store, _ *Clock) {
 	set.ExemptClients = []string{"mobile"}
 	s := NewSession(t, "prod", alice, T0, set)
 	s.StaySignedIn, s.SettingsVersion, s.ClientID, s.IdPSession = true, 3, "web-app", "idp-session-1"
+	s.Device = "Firefox on Linux"
 	create(t, st, s, session.Limit{})
 	got, u, err := st.Lookup(ctx, s.Hash, "prod", alice)
 	if err != nil {
@@ -34,6 +36,11 @@ func createAndLookUp(t *testing.T, st Store, _ *Clock) {
 	}
 	if got, err := st.Session(ctx, s.Hash); err != nil || !reflect.DeepEqual(got, s) {
 		t.Errorf("Session = %+v, %v; want the created session", got, err)
+	}
+	plain := NewSession(t, "prod", alice, T0.Add(time.Second), set)
+	create(t, st, plain, session.Limit{})
+	if list, _, err := st.UserSessions(ctx, "prod", alice, session.Page{}); err != nil || !reflect.DeepEqual(list, []session.Session{s, plain}) {
+		t.Errorf("UserSessions = %+v, %v; want the two created, the first with its device, the second without", list, err)
 	}
 	other := NewSession(t, "prod", alice, T0, set)
 	if _, _, err := st.Lookup(ctx, other.Hash, "prod", alice); !errors.Is(err, session.ErrNotFound) {

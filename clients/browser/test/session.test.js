@@ -277,6 +277,64 @@ test('the session id stays in memory by default; sessionStorage (opt-in) survive
   assert.deepEqual(third.refusals, []);
 });
 
+test("the user's own sessions: listed with their devices, one ended, then all but this one; another user's id is not found", async () => {
+  await setPolicy();
+  // Three of lena's browsers, and one of mike's.
+  const browser = (ua) => (input, init) => {
+    const r = new Request(input, init);
+    r.headers.set('User-Agent', ua);
+    return fetch(r);
+  };
+  const laptop = client('lena', { fetch: browser('Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0') });
+  const phone = client('lena', { fetch: browser('Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1') });
+  const tablet = client('lena');
+  const mike = client('mike');
+  for (const x of [laptop, phone, tablet, mike]) await x.c.signIn();
+
+  const mine = await phone.c.listSessions();
+  const sent = phone.sent.at(-1);
+  assert.equal(`${sent.method} ${sent.url.pathname}`, 'GET /sessions');
+  assert.match(sent.headers['x-session-id'], /.{40,}/, 'the list is asked with the session');
+  assert.equal(mine.length, 3, "lena's three, not mike's");
+  assert.equal(mine[0].current, true, 'this session first');
+  assert.equal(mine[0].id, phone.c.info.id);
+  assert.equal(mine[0].device, 'Safari on iPhone');
+  assert.ok(mine[0].createdAt instanceof Date && mine[0].lastActiveAt instanceof Date);
+  assert.deepEqual(mine.slice(1).map((s) => s.current), [false, false]);
+  const laptopSession = mine.find((s) => s.id === laptop.c.info.id);
+  assert.equal(laptopSession.device, 'Firefox on Linux');
+  assert.equal(mine.find((s) => s.id === tablet.c.info.id).device, undefined, "Node's fetch is no browser: the device is unknown");
+  assert.ok(!JSON.stringify(mine).includes(phone.sent[1].headers['x-session-id']), 'no session id in the list');
+
+  // End the laptop's session from the phone: the laptop's next call is
+  // refused, revoked; the phone goes on.
+  assert.equal(await phone.c.endSession(laptopSession.id), true);
+  assert.equal(`${phone.sent.at(-1).method} ${phone.sent.at(-1).url.pathname}`, `DELETE /sessions/${laptopSession.id}`);
+  assert.equal((await laptop.c.fetch(hello)).status, 401);
+  assert.equal(laptop.refusals.at(-1).reason, 'session_revoked');
+  assert.equal((await phone.c.fetch(hello)).status, 200);
+  // Ended already, or mike's: not found, and no refusal.
+  assert.equal(await phone.c.endSession(laptopSession.id), false);
+  assert.equal(await phone.c.endSession(mike.c.info.id), false);
+  assert.deepEqual(phone.refusals, []);
+  assert.equal((await mike.c.fetch(hello)).status, 200, "mike's session stands");
+  await assert.rejects(phone.c.endSession('not-an-id'), SessionError);
+
+  // Sign out everywhere else: the tablet ends, the phone stays.
+  assert.equal(await phone.c.endOtherSessions(), 1);
+  assert.equal(`${phone.sent.at(-1).method} ${phone.sent.at(-1).url.pathname}${phone.sent.at(-1).url.search}`, 'DELETE /sessions?others=true');
+  assert.equal((await tablet.c.fetch(hello)).status, 401);
+  assert.equal(tablet.refusals.at(-1).reason, 'session_revoked');
+  assert.deepEqual((await phone.c.listSessions()).map((s) => s.current), [true]);
+  assert.equal(phone.c.active, true);
+
+  // Ending this session's own id signs out.
+  assert.equal(await phone.c.endSession(phone.c.info.id), true);
+  assert.equal(phone.c.active, false);
+  assert.equal((await phone.c.fetch(hello)).status, 401);
+  for (const x of [laptop, tablet, mike]) x.c.close();
+});
+
 test('options are checked', () => {
   assert.throws(() => new SessionClient({ getAccessToken: () => '' }), /sessionsUrl/);
   assert.throws(() => new SessionClient({ sessionsUrl: stack }), /getAccessToken/);

@@ -3,7 +3,7 @@
 // (TestClientTypes runs tsc on it), and each @ts-expect-error line must
 // be an error, so a declaration that is too loose fails too.
 import { SessionClient, createSession, actionOf, SessionError, SessionRefusedError } from '../../sessionguard.js';
-import type { Refusal, SessionInfo, WarningDetail, RefusalAction, ReasonCode } from '../../sessionguard.js';
+import type { Refusal, SessionInfo, WarningDetail, RefusalAction, ReasonCode, OwnSession } from '../../sessionguard.js';
 
 declare function tokenFromMyIdP(): Promise<string>;
 declare function showWarning(text: string): void;
@@ -40,6 +40,18 @@ async function app(): Promise<void> {
   if (resumed?.environment === 'staging') await session.signOut();
   const other = await createSession({ sessionsUrl: '/sg', getAccessToken: () => 'token', staySignedIn: false });
   other.close();
+  // A "your sessions" page.
+  const mine: OwnSession[] = await session.listSessions();
+  for (const s of mine) {
+    const seen: Date = s.lastActiveAt;
+    showWarning(`${s.id} ${s.device ?? 'unknown device'} ${s.createdAt.toISOString()} ${seen.toISOString()} ${s.current ? 'this device' : ''}`);
+    if (!s.current) {
+      const ended: boolean = await session.endSession(s.id);
+      showWarning(String(ended));
+    }
+  }
+  const others: number = await session.endOtherSessions();
+  showWarning(`${others} ${session.info?.id ?? ''}`);
   const a: RefusalAction = actionOf(503, 'dependency_unavailable');
   try {
     await session.check();
@@ -56,5 +68,10 @@ async function app(): Promise<void> {
   session.addEventListener('warning', (e) => e.detail.token);
   // @ts-expect-error: info is read-only
   session.info = null;
+  // @ts-expect-error: a session is ended by its listed id, a string
+  await session.endSession(mine[0]);
+  // @ts-expect-error: the list's times are Dates
+  const created: string = mine[0].createdAt;
+  void created;
 }
 void app;

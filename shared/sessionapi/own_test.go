@@ -1,0 +1,500 @@
+package sessionapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/sessionguard/sessionguard/events"
+	"github.com/sessionguard/sessionguard/infra/devidp"
+	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/policy"
+	"github.com/sessionguard/sessionguard/shared/session"
+)
+
+const (
+	firefoxLinux = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+	safariIPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+
+// at sends the event as method on path with the raw query.
+func at(method, path, query string) func(*awsevents.APIGatewayV2HTTPRequest) {
+	return func(ev *awsevents.APIGatewayV2HTTPRequest) {
+		ev.RouteKey, ev.RawPath, ev.RawQueryString = method+" "+path, path, query
+		ev.RequestContext.HTTP.Method, ev.RequestContext.HTTP.Path = method, path
+		ev.Body = ""
+	}
+}
+
+// userAgent sets the request's User-Agent.
+func userAgent(ua string) func(*awsevents.APIGatewayV2HTTPRequest) {
+	return func(ev *awsevents.APIGatewayV2HTTPRequest) {
+		ev.Headers["user-agent"], ev.RequestContext.HTTP.UserAgent = ua, ua
+	}
+}
+
+// signInFrom signs tok in from the browser ua and returns the session id
+// and its listed id.
+func (f *fixture) signInFrom(t *testing.T, tok, ua string) (sid, id string) {
+	t.Helper()
+	resp := f.call(t, "sessions/sign-in.json", tok, "", userAgent(ua))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sign-in: %d %s", resp.StatusCode, resp.Body)
+	}
+	b := body(t, resp)
+	return b["sessionId"].(string), b["sessionHashPrefix"].(string)
+}
+
+// sidToken mints user's token of the IdP session sid.
+func (f *fixture) sidToken(t *testing.T, user, sid string) string {
+	t.Helper()
+	tok, err := f.idp.Mint(devidp.Token{User: user, Claims: map[string]any{"sid": sid}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type ownAnswer struct {
+	Sessions  []OwnView `json:"sessions"`
+	Truncated bool      `json:"truncated"`
+	Now       time.Time `json:"now"`
+}
+
+// list is GET /sessions with tok and sid.
+func (f *fixture) list(t *testing.T, tok, sid string) ownAnswer {
+	t.Helper()
+	resp := f.call(t, "sessions/list.json", tok, sid, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /sessions: %d %s", resp.StatusCode, resp.Body)
+	}
+	var a ownAnswer
+	if err := json.Unmarshal([]byte(resp.Body), &a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// end is DELETE /sessions/{id} with tok and sid.
+func (f *fixture) end(t *testing.T, tok, sid, id string, edits ...func(*awsevents.APIGatewayV2HTTPRequest)) awsevents.APIGatewayV2HTTPResponse {
+	t.Helper()
+	return f.call(t, "sessions/current.json", tok, sid, func(ev *awsevents.APIGatewayV2HTTPRequest) {
+		at("DELETE", "/sessions/"+id, "")(ev)
+		for _, e := range edits {
+			e(ev)
+		}
+	})
+}
+
+// authorized is the authorizer's decision on a request of the app's
+// routes with tok and sid: the event API Gateway sends it, through its
+// handler.
+func (f *fixture) authorized(t *testing.T, tok, sid string) bool {
+	t.Helper()
+	raw, err := events.Load("authorizer/http-api-v2.json", map[string]string{events.AccessToken: tok, events.SessionID: sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := authorizer.NewHandler(f.auth, authorizer.HandlerOptions{SimpleResponses: true, Log: slog.New(slog.DiscardHandler)}).Invoke(context.Background(), raw)
+	if err != nil && err.Error() == "Unauthorized" { // API Gateway's 401: the session (or token) is refused
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		IsAuthorized bool `json:"isAuthorized"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("authorizer answer %s: %v", out, err)
+	}
+	return r.IsAuthorized
+}
+
+// The list: the caller's live sessions in the environment, the current
+// one first and marked, each with its listed id (the hash prefix, never
+// the session id), device, creation and last activity; not another
+// user's, not an ended or expired one, and a session from before devices
+// were recorded without a device.
+func TestListOwnSessions(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	idle := policy.Defaults()
+	idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 30}
+	if err := f.store.PutSettings(ctx, policy.SettingsChange{Environment: "demo", Version: 1, New: idle}); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.token(t, "alice", time.Time{})
+	t0 := f.clock.Now()
+	laptop, laptopID := f.signInFrom(t, tok, firefoxLinux)
+	f.clock.Add(time.Minute)
+	phone, phoneID := f.signInFrom(t, tok, safariIPhone)
+	f.clock.Add(time.Minute)
+	script, _ := f.signInFrom(t, tok, "curl/8.11.0")
+	if resp := f.call(t, "sessions/sign-out.json", tok, script, nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("sign-out: %d", resp.StatusCode)
+	}
+	bob, bobID := f.signInFrom(t, f.token(t, "bob", time.Time{}), firefoxLinux)
+	// A session stored before sessions recorded their device.
+	oldID, err := session.NewID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}
+	if _, err := f.store.Create(ctx, session.Session{Hash: oldID.Hash(), Environment: "demo", User: alice, ClientID: devidp.DefaultClientID,
+		CreatedAt: t0.Add(-time.Minute), SettingsVersion: 1, Settings: idle}, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(5 * time.Minute)
+	keep := f.call(t, "sessions/current.json", tok, laptop, at("POST", "/sessions/current/activity", ""))
+	if keep.StatusCode != http.StatusOK {
+		t.Fatalf("keep working: %d %s", keep.StatusCode, keep.Body)
+	}
+	laptopActive := f.clock.Now()
+
+	resp := f.call(t, "sessions/list.json", tok, phone, nil)
+	got := f.list(t, tok, phone)
+	want := []struct {
+		id, device string
+		current    bool
+		created    time.Time
+		active     time.Time
+	}{
+		{phoneID, "Safari on iPhone", true, t0.Add(time.Minute), t0.Add(time.Minute)},
+		{laptopID, "Firefox on Linux", false, t0, laptopActive},
+		{oldID.Hash().Prefix(), "", false, t0.Add(-time.Minute), t0.Add(-time.Minute)},
+	}
+	if len(got.Sessions) != len(want) {
+		t.Fatalf("GET /sessions lists %d sessions: %+v; want %d (not bob's, not the signed-out one)", len(got.Sessions), got.Sessions, len(want))
+	}
+	for i, w := range want {
+		g := got.Sessions[i]
+		if g.ID != w.id || g.Device != w.device || g.Current != w.current || !g.CreatedAt.Equal(w.created) || !g.LastActiveAt.Equal(w.active) ||
+			g.IdleExpiresAt == nil || !g.IdleExpiresAt.Equal(w.active.Add(30*time.Minute)) || g.ExpiresAt != nil || g.ClientID != devidp.DefaultClientID {
+			t.Errorf("session %d = %+v; want id %s, device %q, current %v, created %v, last active %v, idle end 30 min after", i, g, w.id, w.device, w.current, w.created, w.active)
+		}
+	}
+	if !got.Now.Equal(f.clock.Now()) || got.Truncated {
+		t.Errorf("now %v, truncated %v; want the server's now %v, not truncated", got.Now, got.Truncated, f.clock.Now())
+	}
+	// No session id, no full hash, no device absent turned into a word.
+	for _, secret := range []string{laptop, phone, bob, oldID.Reveal(), oldID.Hash().String(), bobID} {
+		if strings.Contains(resp.Body, secret) {
+			t.Errorf("GET /sessions shows %q (a session id, a full hash, or another user's id): %s", secret, resp.Body)
+		}
+	}
+	if strings.Count(resp.Body, `"device"`) != 2 {
+		t.Errorf("GET /sessions: %s; want a device on the two sessions that recorded one, none on the old one", resp.Body)
+	}
+	// The listed id is the one GET /sessions/current gives.
+	if cur := body(t, f.call(t, "sessions/current.json", tok, phone, nil)); cur["sessionHashPrefix"] != phoneID {
+		t.Errorf("GET /sessions/current sessionHashPrefix = %v; want the listed id %s", cur["sessionHashPrefix"], phoneID)
+	}
+	// Bob sees only his own.
+	if got := f.list(t, f.token(t, "bob", time.Time{}), bob); len(got.Sessions) != 1 || got.Sessions[0].ID != bobID {
+		t.Errorf("bob's GET /sessions = %+v; want his own alone", got.Sessions)
+	}
+	// Past their idle end (30 minutes without activity), the phone's and
+	// the old session are no longer listed; the laptop's activity kept it.
+	f.clock.Add(26 * time.Minute)
+	if got := f.list(t, tok, laptop); len(got.Sessions) != 1 || got.Sessions[0].ID != laptopID || !got.Sessions[0].Current {
+		t.Errorf("after the others' idle end, GET /sessions = %+v; want the laptop's alone", got.Sessions)
+	}
+}
+
+// The routes judge the caller as GET /sessions/current does: no token, no
+// session, or another user's session is refused with its reason.
+func TestOwnSessionsNeedTheCallersTokenAndSession(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token(t, "alice", time.Time{})
+	sid, id := f.signInFrom(t, tok, firefoxLinux)
+	bobTok := f.token(t, "bob", time.Time{})
+	f.signIn(t, bobTok)
+	noToken := func(ev *awsevents.APIGatewayV2HTTPRequest) { delete(ev.Headers, "authorization") }
+	for _, tt := range []struct {
+		name, tok, sid string
+		status         int
+		reason         string
+		edit           func(*awsevents.APIGatewayV2HTTPRequest)
+	}{
+		{"no token", "", sid, 401, "token_missing", noToken},
+		{"no session", tok, "", 401, "session_missing", nil},
+		{"another user's token on the session", bobTok, sid, 403, "binding_user", nil},
+		{"a made-up session", tok, strings.Repeat("A", 43), 401, "session_unknown", nil},
+	} {
+		for _, call := range []struct {
+			name string
+			edit func(*awsevents.APIGatewayV2HTTPRequest)
+		}{
+			{"GET /sessions", at("GET", "/sessions", "")},
+			{"DELETE /sessions/{id}", at("DELETE", "/sessions/"+id, "")},
+			{"DELETE /sessions?others=true", at("DELETE", "/sessions", "others=true")},
+		} {
+			resp := f.call(t, "sessions/current.json", tt.tok, tt.sid, func(ev *awsevents.APIGatewayV2HTTPRequest) {
+				call.edit(ev)
+				if tt.edit != nil {
+					tt.edit(ev)
+				}
+			})
+			if resp.StatusCode != tt.status || body(t, resp)["reason"] != tt.reason {
+				t.Errorf("%s, %s = %d %s; want %d %s", call.name, tt.name, resp.StatusCode, resp.Body, tt.status, tt.reason)
+			}
+		}
+	}
+	if !f.authorized(t, tok, sid) {
+		t.Fatal("alice's session was ended by a refused request")
+	}
+}
+
+// DELETE /sessions/{id} ends one of the caller's sessions for good: the
+// authorizer refuses it from then on, as for an admin's revocation, and
+// its IdP session cannot start another; the caller's own session goes on.
+// Another user's listed id, an unknown one and one already ended are the
+// same 404; a malformed one is 400.
+func TestEndOwnSession(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	laptopTok, phoneTok := f.sidToken(t, "alice", "idp-laptop"), f.sidToken(t, "alice", "idp-phone")
+	laptop, laptopID := f.signInFrom(t, laptopTok, firefoxLinux)
+	phone, phoneID := f.signInFrom(t, phoneTok, safariIPhone)
+	bobTok := f.token(t, "bob", time.Time{})
+	bob, bobID := f.signInFrom(t, bobTok, firefoxLinux)
+
+	// Alice, on her phone, ends the laptop's session.
+	f.clock.Add(time.Minute)
+	if resp := f.end(t, phoneTok, phone, laptopID); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE /sessions/%s = %d %s; want 204", laptopID, resp.StatusCode, resp.Body)
+	}
+	if f.authorized(t, laptopTok, laptop) {
+		t.Error("the authorizer still allows the ended session")
+	}
+	if !f.authorized(t, phoneTok, phone) {
+		t.Error("the authorizer refuses the caller's own session after it ended another")
+	}
+	if resp := f.call(t, "sessions/current.json", laptopTok, laptop, nil); resp.StatusCode != 401 || body(t, resp)["reason"] != "session_revoked" {
+		t.Errorf("the ended session's GET /sessions/current = %d %s; want 401 session_revoked", resp.StatusCode, resp.Body)
+	}
+	h, _ := session.ParseID(laptop)
+	if s, err := f.store.Session(ctx, h.Hash()); err != nil || s.RevokeReason != session.CauseEndedByUser || !s.RevokedAt.Equal(f.clock.Now()) {
+		t.Errorf("the ended session as stored = %+v, %v; want revoked now, cause %s", s, err, session.CauseEndedByUser)
+	}
+	// The laptop cannot start another session with its IdP session's
+	// tokens, refreshed or not; the phone can sign in again.
+	f.clock.Add(time.Minute)
+	if resp := f.call(t, "sessions/sign-in.json", f.sidToken(t, "alice", "idp-laptop"), "", nil); resp.StatusCode != 401 || body(t, resp)["reason"] != "session_revoked" {
+		t.Errorf("sign-in with a refreshed token of the ended session's IdP session = %d %s; want 401 session_revoked", resp.StatusCode, resp.Body)
+	}
+	if resp := f.call(t, "sessions/sign-in.json", f.sidToken(t, "alice", "idp-phone"), "", nil); resp.StatusCode != http.StatusCreated {
+		t.Errorf("sign-in with the caller's own IdP session = %d %s; want 201", resp.StatusCode, resp.Body)
+	}
+
+	// 404 alike for another user's id, an unknown id and an ended one.
+	notFound := ""
+	for _, tt := range []struct{ name, id string }{
+		{"bob's session", bobID},
+		{"an unknown id", "0123456789abcdef"},
+		{"the session just ended", laptopID},
+	} {
+		resp := f.end(t, phoneTok, phone, tt.id)
+		if resp.StatusCode != http.StatusNotFound || body(t, resp)["reason"] != "session_unknown" || !strings.Contains(resp.Body, `"field":"id"`) {
+			t.Errorf("DELETE /sessions/{%s} = %d %s; want 404 session_unknown naming id", tt.name, resp.StatusCode, resp.Body)
+		}
+		if notFound == "" {
+			notFound = resp.Body
+		} else if resp.Body != notFound {
+			t.Errorf("DELETE /sessions/{%s} answers %s; %s answered %s: the answers must not tell them apart", tt.name, resp.Body, "bob's session", notFound)
+		}
+	}
+	if !f.authorized(t, bobTok, bob) {
+		t.Error("bob's session ended by alice's request")
+	}
+	// A malformed id: 400 naming id, nothing ended.
+	for _, id := range []string{"xyz", strings.ToUpper(phoneID), phoneID + "0", h.Hash().String(), laptop} {
+		resp := f.end(t, phoneTok, phone, id)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Body, `"field":"id"`) {
+			t.Errorf("DELETE /sessions/%s = %d %s; want 400 naming id", id, resp.StatusCode, resp.Body)
+		}
+	}
+	if !f.authorized(t, phoneTok, phone) {
+		t.Fatal("the caller's session ended by a refused request")
+	}
+	// The caller's own id signs out, as DELETE /sessions/current does.
+	resp := f.end(t, phoneTok, phone, phoneID)
+	cookie := strings.Join(resp.Cookies, ";") + resp.Headers["Set-Cookie"] + strings.Join(resp.MultiValueHeaders["Set-Cookie"], ";")
+	if resp.StatusCode != http.StatusNoContent || !strings.Contains(cookie, "Max-Age=0") {
+		t.Errorf("DELETE /sessions/{the current id} = %d, cookie %q; want 204 clearing the cookie", resp.StatusCode, cookie)
+	}
+	ph, _ := session.ParseID(phone)
+	if s, _ := f.store.Session(ctx, ph.Hash()); s.RevokeReason != session.CauseSignOut || f.authorized(t, phoneTok, phone) {
+		t.Errorf("the current session after DELETE of its own id = %+v; want signed out and refused", s)
+	}
+	if u, _ := f.store.User(ctx, "demo", session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}); !u.SignedOutAt.Equal(f.clock.Now()) {
+		t.Errorf("alice's sign-out time = %v; want now: it is a sign-out", u.SignedOutAt)
+	}
+	for _, s := range []string{laptop, phone, bob} {
+		if strings.Contains(f.logs.String(), s) {
+			t.Fatal("the logs hold a session id")
+		}
+	}
+}
+
+// DELETE /sessions?others=true ends every live session of the caller in
+// the environment but the current one, which goes on; other users' and
+// other environments' sessions are untouched. A second call ends nothing.
+func TestEndOtherSessions(t *testing.T) {
+	f := twoEnvironments(t)
+	tok := f.token(t, "alice", time.Time{})
+	first, _ := f.signInFrom(t, tok, firefoxLinux)
+	second, _ := f.signInFrom(t, tok, safariIPhone)
+	staging := body(t, f.call(t, "sessions/sign-in.json", tok, "", withQuery("environment=staging")))["sessionId"].(string)
+	current, currentID := f.signInFrom(t, tok, firefoxLinux)
+	bobTok := f.token(t, "bob", time.Time{})
+	bob := f.signIn(t, bobTok)
+
+	resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
+	if resp.StatusCode != http.StatusOK || body(t, resp)["ended"] != 2.0 || body(t, resp)["truncated"] != false {
+		t.Fatalf("DELETE /sessions?others=true = %d %s; want 200, ended 2", resp.StatusCode, resp.Body)
+	}
+	for name, sid := range map[string]string{"the first": first, "the second": second} {
+		if f.authorized(t, tok, sid) {
+			t.Errorf("the authorizer still allows %s session", name)
+		}
+	}
+	if !f.authorized(t, tok, current) {
+		t.Error("the current session was ended by others=true")
+	}
+	if !f.authorized(t, bobTok, bob) {
+		t.Error("bob's session was ended by alice's others=true")
+	}
+	if resp := f.call(t, "sessions/current.json", tok, staging, withQuery("environment=staging")); resp.StatusCode != http.StatusOK {
+		t.Errorf("alice's staging session after others=true in demo = %d %s; want 200: another environment", resp.StatusCode, resp.Body)
+	}
+	if got := f.list(t, tok, current); len(got.Sessions) != 1 || got.Sessions[0].ID != currentID || !got.Sessions[0].Current {
+		t.Errorf("GET /sessions after others=true = %+v; want the current one alone", got.Sessions)
+	}
+	if resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true")); resp.StatusCode != http.StatusOK || body(t, resp)["ended"] != 0.0 {
+		t.Errorf("others=true again = %d %s; want 200, ended 0", resp.StatusCode, resp.Body)
+	}
+	// Without others=true, nothing is ended: 400 naming others.
+	for _, q := range []string{"", "others=false", "others=1", "others=true&others=true", "others=%zz"} {
+		resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", q))
+		if resp.StatusCode != http.StatusBadRequest || !(strings.Contains(resp.Body, `"field":"others"`) || strings.Contains(resp.Body, `"field":"(query)"`)) {
+			t.Errorf("DELETE /sessions?%s = %d %s; want 400 naming others", q, resp.StatusCode, resp.Body)
+		}
+	}
+	if !f.authorized(t, tok, current) {
+		t.Error("the current session ended by a refused request")
+	}
+}
+
+// A user with more sessions than one request reaches: the list says it
+// is truncated and still shows the current session (the newest, past
+// those reached); others=true ends what it reached, and a repeat ends the
+// rest. Sessions that ended by their policy but are still stored (until
+// their TTL), read first, do not use up what one request reaches.
+func TestOwnSessionsBeyondOneRequest(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	alice := session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}
+	idle := policy.Defaults()
+	idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 30}
+	add := func(n int, created time.Time, set policy.Settings) {
+		for i := 0; i < n; i++ {
+			id, _ := session.NewID()
+			if _, err := f.store.Create(ctx, session.Session{Hash: id.Hash(), Environment: "demo", User: alice, CreatedAt: created,
+				SettingsVersion: 1, Settings: set}, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	add(3*ownPageSize+50, f.clock.Now().Add(-2*time.Hour), idle) // ended idle an hour and a half ago, still stored
+	add(ownMaxListed+20, f.clock.Now().Add(-time.Hour), policy.Defaults())
+	tok := f.token(t, "alice", time.Time{})
+	current, currentID := f.signInFrom(t, tok, firefoxLinux)
+	got := f.list(t, tok, current)
+	if !got.Truncated || len(got.Sessions) != ownMaxListed+1 || got.Sessions[0].ID != currentID || !got.Sessions[0].Current {
+		t.Fatalf("GET /sessions: %d listed, truncated %v, first %+v; want %d, truncated, the current first", len(got.Sessions), got.Truncated, got.Sessions[0], ownMaxListed+1)
+	}
+	resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
+	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != float64(ownMaxListed) || b["truncated"] != true {
+		t.Fatalf("others=true = %d %s; want ended %d, truncated", resp.StatusCode, resp.Body, ownMaxListed)
+	}
+	resp = f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
+	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != 20.0 || b["truncated"] != false {
+		t.Fatalf("others=true again = %d %s; want the 20 left ended", resp.StatusCode, resp.Body)
+	}
+	if got := f.list(t, tok, current); len(got.Sessions) != 1 || got.Truncated {
+		t.Errorf("GET /sessions at last = %d sessions, truncated %v; want the current one alone", len(got.Sessions), got.Truncated)
+	}
+}
+
+// Two of a user's sessions whose listed ids are the same (64 bits of
+// their hashes; not expected in a deployment's life) are never guessed
+// between: 409, nothing ended.
+func TestAmbiguousOwnSessionID(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	alice := session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}
+	var twins [2]session.Hash
+	for i := range twins {
+		twins[i] = session.Hash{0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, byte(i + 1)}
+		if _, err := f.store.Create(ctx, session.Session{Hash: twins[i], Environment: "demo", User: alice, CreatedAt: f.clock.Now(),
+			SettingsVersion: 1, Settings: policy.Defaults()}, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := f.token(t, "alice", time.Time{})
+	current := f.signIn(t, tok)
+	resp := f.end(t, tok, current, twins[0].Prefix())
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(resp.Body, `"field":"id"`) {
+		t.Fatalf("DELETE /sessions/%s naming two sessions = %d %s; want 409 naming id", twins[0].Prefix(), resp.StatusCode, resp.Body)
+	}
+	for _, h := range twins {
+		if s, _ := f.store.Session(ctx, h); s.Revoked() {
+			t.Errorf("session %s ended by an ambiguous id", h)
+		}
+	}
+}
+
+// A page of an origin that is neither listed nor the API's own cannot end
+// sessions, even without a preflight; the listed origin's preflight allows
+// DELETE on a listed id, and its request ends the session.
+func TestEndingFromForeignOriginsRefused(t *testing.T) {
+	f := twoEnvironments(t)
+	tok := f.token(t, "alice", time.Time{})
+	other, otherID := f.signInFrom(t, tok, firefoxLinux)
+	current, _ := f.signInFrom(t, tok, safariIPhone)
+	evil := func(ev *awsevents.APIGatewayV2HTTPRequest) { ev.Headers["origin"] = "https://evil.example" }
+	if resp := f.end(t, tok, current, otherID, evil); resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Body, `"field":"Origin"`) {
+		t.Errorf("DELETE /sessions/{id} from another origin = %d %s; want 403 naming Origin", resp.StatusCode, resp.Body)
+	}
+	if resp := f.call(t, "sessions/current.json", tok, current, func(ev *awsevents.APIGatewayV2HTTPRequest) {
+		at("DELETE", "/sessions", "others=true")(ev)
+		evil(ev)
+	}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("DELETE /sessions?others=true from another origin = %d %s; want 403", resp.StatusCode, resp.Body)
+	}
+	if !f.authorized(t, tok, other) {
+		t.Fatal("a foreign origin's request ended a session")
+	}
+	pre := f.call(t, "sessions/current.json", tok, "", preflight("/sessions/"+otherID, "https://app.example.com", "DELETE"))
+	if pre.StatusCode != http.StatusNoContent || pre.Headers["Access-Control-Allow-Methods"] != "DELETE" || pre.Headers["Access-Control-Allow-Origin"] != "https://app.example.com" {
+		t.Errorf("preflight of DELETE /sessions/{id} from the listed origin = %d %v; want 204 allowing DELETE", pre.StatusCode, pre.Headers)
+	}
+	if pre := f.call(t, "sessions/current.json", tok, "", preflight("/sessions/"+otherID, "https://evil.example", "DELETE")); pre.StatusCode != http.StatusForbidden {
+		t.Errorf("preflight of DELETE /sessions/{id} from another origin = %d; want 403", pre.StatusCode)
+	}
+	listed := func(ev *awsevents.APIGatewayV2HTTPRequest) { ev.Headers["origin"] = "https://app.example.com" }
+	if resp := f.end(t, tok, current, otherID, listed); resp.StatusCode != http.StatusNoContent || resp.Headers["Access-Control-Allow-Origin"] != "https://app.example.com" {
+		t.Errorf("DELETE /sessions/{id} from the listed origin = %d %v; want 204, readable by it", resp.StatusCode, resp.Headers)
+	}
+	if f.authorized(t, tok, other) {
+		t.Error("the session the listed origin ended is still allowed")
+	}
+}
