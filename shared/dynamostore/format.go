@@ -17,10 +17,12 @@ import (
 // Format is the item format this release writes, in the attribute fv (N)
 // of every item: newUpdate stamps every update and putInput every put.
 // An item without fv is format 1, what release 0.4.0 wrote. Format 2 only
-// adds to format 1 (fv itself, a user's da, the ended-IdP-session and
-// key-set items): no attribute of format 1 changed its meaning, so a
-// format-1 item is read as it is, and becomes format 2 when this release
-// next writes to it.
+// adds to format 1 (fv itself, a user's da and ls, the ended-IdP-session,
+// key-set and user-listing items): no attribute of format 1 changed its
+// meaning, so a format-1 item is read as it is, and becomes format 2 when
+// this release next writes to it. (The user listing came after the first
+// format-2 release, which ignores ls and never reads the listing; a user
+// it signed in is listed at their next sign-in or policy check here.)
 //
 // An item of a newer format is neither read nor written: every read and
 // every write of one fails with ErrNewerFormat (a write's condition
