@@ -273,7 +273,7 @@ function policyLines(s) {
   out.push(i.enabled ? "Sessions end after " + human(i.minutes) + " without a request." : "No inactivity timeout.");
   out.push(ssi.allowed ? "Users may stay signed in" + (ssi.inactivityMinutes ? "; such sessions end after " + human(ssi.inactivityMinutes) + " of inactivity" : "") + "."
     : "Users may not stay signed in: sessions end with the browser.");
-  out.push("Users are checked again at the IdP every " + human(s.policyCheckIntervalMinutes) + ".");
+  out.push("Users are checked again at the IdP every " + human(s.policyCheckIntervalMinutes).replace(/^1 /, "") + ".");
   out.push(s.maxSessionsPerUser ? "At most " + plural(s.maxSessionsPerUser, "session") + " per user; at the limit, " +
     (s.onSessionLimit === "deny_new" ? "a new sign-in is refused." : "the oldest session ends.") : "No limit on sessions per user.");
   if (s.strictReauthentication) out.push("After a sign-out, only a new authentication at the IdP signs in.");
@@ -570,7 +570,7 @@ async function searchUsers(prefix, more) {
   const n = st.users.length + (st.usersNext ? "+" : "");
   $("#users-status").textContent = prefix === ""
     ? (st.users.length ? "Users who signed in: " + n + " shown." : "No user has signed in to " + st.env + " yet.")
-    : (st.users.length ? n + (st.users.length === 1 ? " user's" : " users'") + " subject starts with “" + prefix + "”." : "No user's subject starts with “" + prefix + "”.");
+    : (st.users.length ? n + (st.users.length === 1 ? " user" : " users") + " whose subject starts with “" + prefix + "”." : "No user whose subject starts with “" + prefix + "”.");
 }
 
 async function showSessions(user) {
@@ -604,7 +604,7 @@ async function showSessions(user) {
 // idle end if sooner; "not set" when neither applies.
 function endsText(s) {
   const ends = [s.expiresAt, s.idleExpiresAt].filter(Boolean).sort();
-  if (!ends.length) return "not set";
+  if (!ends.length) return "no fixed end";
   return when(ends[0]) + (ends[0] === s.idleExpiresAt ? " (idle)" : "");
 }
 
@@ -646,8 +646,9 @@ async function revokeAll() {
   if (!user) return;
   const n = (st.sessions || []).length;
   const ok = await confirmAction("Revoke all sessions of " + user + "?",
-    "All " + plural(n, "live session") + " of " + user + " in " + st.env + " end now, and so does any session of theirs started before now that this list missed: " +
-    "each next request is refused, and the user must sign in again everywhere.", "Revoke all " + plural(n, "session"));
+    (n === 1 ? "The live session" : "All " + n + " live sessions") + " of " + user + " in " + st.env + (n === 1 ? " ends" : " end") +
+    " now, and so does any session of theirs started before now that this list missed: " +
+    "each next request is refused, and the user must sign in again everywhere.", n === 1 ? "Revoke the session" : "Revoke all " + n + " sessions");
   if (!ok) return;
   const r = await api("POST", envPath("/users/" + encodeURIComponent(user) + "/revoke" + issuerQuery("?")));
   await refresh();
@@ -738,12 +739,16 @@ function timeTicks(t0, t1, max) {
   const opts = step < MIN ? { hour: "2-digit", minute: "2-digit", second: "2-digit" }
     : step < DAY ? { hour: "2-digit", minute: "2-digit" }
     : step < 30 * DAY ? { month: "short", day: "numeric" } : { month: "short", year: "numeric" };
-  const day = (t) => new Date(t).toDateString();
-  const crossesDays = step < DAY && day(t0) !== day(t1);
+  // Under a day's step, a tick at midnight names its date, and so does the
+  // first when the range spans days.
+  const date = (t) => new Date(t).toLocaleDateString(undefined, { month: "short", day: "numeric" });
+  const midnight = (t) => { const d = new Date(t); return d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0; };
+  const crossesDays = step < DAY && new Date(t0).toDateString() !== new Date(t1).toDateString();
   return ticks.map((t, k) => {
-    let label = new Date(t).toLocaleString(undefined, opts);
-    if (crossesDays && (k === 0 || day(t) !== day(ticks[k - 1]))) label = new Date(t).toLocaleDateString(undefined, { month: "short", day: "numeric" }) + " " + label;
-    return [t, label];
+    const time = new Date(t).toLocaleString(undefined, opts);
+    if (step >= DAY) return [t, time];
+    if (crossesDays && midnight(t)) return [t, date(t)];
+    return [t, crossesDays && k === 0 ? date(t) + " " + time : time];
   });
 }
 
@@ -767,7 +772,7 @@ function numbersTable(caption, head, rows) {
       el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c) => el("td", { text: c })))))));
 }
 
-const W = 520, H = 220, ML = 52, MR = 18, MT = 12, MB = 34;
+const W = 440, H = 210, ML = 48, MR = 16, MT = 12, MB = 34;
 
 // timeChart draws points: [time ms, value] as a line (opts.line) or bars
 // on a time axis, with a y-axis.
@@ -791,7 +796,7 @@ function timeChart(id, title, points, opts) {
   }
   const xAxis = svgEl("g", { class: "x-axis" });
   xAxis.append(svgEl("line", { x1: ML, x2: ML, y1: MT, y2: H - MB, class: "axis" }));
-  for (const [t, label] of timeTicks(t0 - pad, t1 + pad, 5)) {
+  for (const [t, label] of timeTicks(t0 - pad, t1 + pad, 4)) {
     xAxis.append(svgEl("line", { x1: X(t), x2: X(t), y1: H - MB, y2: H - MB + 4, class: "axis" }));
     xAxis.append(svgEl("text", { x: X(t), y: H - MB + 17, "text-anchor": "middle", class: "tick" }, label));
   }
@@ -820,7 +825,7 @@ function causeChart(id, title, items) {
     box.append(el("p", { class: "help", text: "No revocation over these audits." }));
     return;
   }
-  const ml = 170, row = 26, h = MT + items.length * row + 30;
+  const ml = 150, row = 28, h = MT + items.length * row + 30;
   const ticks = valueTicks(Math.max(...items.map((i) => i[1])), true);
   const top = ticks[ticks.length - 1];
   const X = (v) => ml + (W - ml - MR) * v / top;
@@ -928,6 +933,7 @@ async function main() {
     return;
   }
   st.envs = envs.data.environments;
+  st.transmitters = !!envs.data.transmitters;
   st.limits = (await api("GET", "limits")).data;
   for (const p of (await api("GET", "presets")).data.presets) $("#preset").append(new Option(p.name + " — " + p.description, p.name));
   $("#who").textContent = whoText(st.token);
