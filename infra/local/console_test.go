@@ -212,7 +212,8 @@ func axeClean(b *browser, view string) {
 // charts have a time axis that fits 30-second audits, a y-axis, and
 // summaries that add up to what they draw; the Shared Signals stream is
 // set up, verified and reset (after a confirmation); a reload on a deep
-// link shows its view; at 390 px nothing scrolls sideways. Every view is
+// link shows its view; the console under a stage's prefix signs in and
+// works on that stage; at 390 px nothing scrolls sideways. Every view is
 // checked by axe-core and photographed for docs/admin.md, and no request
 // fails and nothing is logged to the console on any view (but the one 412
 // the test causes).
@@ -548,6 +549,26 @@ func TestConsoleViews(t *testing.T) {
 	b.waitView("history")
 	b.waitText("#history", "other-admin")
 	pl.clean(t, "a reload on a deep link")
+
+	// The console under a stage's prefix: a sign-in of its own, whose
+	// session is of the stage's environment, and the stage's API; the
+	// console at the root keeps its own.
+	b.do("the console on the staging stage", chromedp.Navigate(s.URL+"/"+StagingEnvironment+"/console/#/history?env="+StagingEnvironment), chromedp.WaitVisible("#signin"))
+	b.do("sign in there", chromedp.Click("#signin"), chromedp.WaitVisible("#username"), chromedp.Click("button#signin"))
+	b.waitView("history")
+	b.waitText("#history-empty", "No change yet")
+	if env := eval[string](b, `document.querySelector("#env").value`); env != StagingEnvironment {
+		t.Errorf("the staging console shows environment %q", env)
+	}
+	root := session.UserKey{Issuer: s.IdP.URL(), Subject: "root"}
+	if list, _, err := s.Store.UserSessions(ctx, StagingEnvironment, root, session.Page{}); err != nil || len(list) != 1 {
+		t.Errorf("root's sessions in %s = %d, %v; want the staging console's", StagingEnvironment, len(list), err)
+	}
+	pl.clean(t, "the console on a stage")
+	b.do("back to the root's console", chromedp.Navigate(s.URL+"/console/#/overview?env="+Environment))
+	b.waitView("overview")
+	b.waitText("#ov-version", "2")
+	pl.clean(t, "back at the root's console")
 
 	// A phone's width: every view fits (nothing scrolls sideways) and
 	// passes axe.

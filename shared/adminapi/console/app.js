@@ -110,6 +110,10 @@ function b64url(buf) {
 // The API is served beside the console: the console at <base>console/,
 // the API at <base> (a stage's prefix, when there is one, is in base).
 const API = new URL("../", location.href);
+// KEY names what the console keeps in the tab (its token and session, the
+// sign-in's PKCE state) per API: two stages on one host are two sign-ins,
+// each with a session of its own environment.
+const KEY = "sg_console:" + API.pathname;
 const envPath = (rest) => "environments/" + encodeURIComponent(st.env) + rest;
 
 async function api(method, path, body, headers) {
@@ -131,7 +135,7 @@ const problemText = (r, what) => (r.data && r.data.detail) || what + " (" + r.st
 async function signIn() {
   const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
   const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
-  sessionStorage.setItem("sg_console_pkce", JSON.stringify({ verifier, state, hash: location.hash }));
+  sessionStorage.setItem(KEY + ":pkce", JSON.stringify({ verifier, state, hash: location.hash }));
   const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
   const u = new URL(st.cfg.authorizeUrl, location.href);
   u.search = new URLSearchParams({
@@ -142,8 +146,8 @@ async function signIn() {
 }
 
 async function finishSignIn(params) {
-  const pkce = JSON.parse(sessionStorage.getItem("sg_console_pkce") || "{}");
-  sessionStorage.removeItem("sg_console_pkce");
+  const pkce = JSON.parse(sessionStorage.getItem(KEY + ":pkce") || "{}");
+  sessionStorage.removeItem(KEY + ":pkce");
   history.replaceState(null, "", location.pathname + (pkce.hash || ""));
   if (!pkce.state || params.get("state") !== pkce.state) throw new Error("sign-in state mismatch");
   const r = await fetch(st.cfg.tokenUrl, {
@@ -156,17 +160,17 @@ async function finishSignIn(params) {
   const tok = (await r.json()).access_token;
   const s = await fetch(new URL(st.cfg.sessionsUrl, location.href), { method: "POST", headers: { Authorization: "Bearer " + tok, "Content-Type": "application/json" }, body: "{}" });
   if (!s.ok) throw new Error("could not start a session (" + s.status + ")");
-  sessionStorage.setItem("sg_console", JSON.stringify({ token: tok, sid: (await s.json()).sessionId }));
+  sessionStorage.setItem(KEY, JSON.stringify({ token: tok, sid: (await s.json()).sessionId }));
 }
 
 async function signOut() {
   await fetch(new URL(st.cfg.sessionsUrl + "/current", location.href), { method: "DELETE", headers: { "X-Session-Id": st.sid } });
-  sessionStorage.removeItem("sg_console");
+  sessionStorage.removeItem(KEY);
   location.reload();
 }
 
 function signedOut(text) {
-  sessionStorage.removeItem("sg_console");
+  sessionStorage.removeItem(KEY);
   $("#app").hidden = true;
   $("#env-bar").hidden = true;
   $("#signout").hidden = true;
@@ -923,7 +927,7 @@ async function main() {
   $("#signin").addEventListener("click", signIn);
   const params = new URLSearchParams(location.search);
   if (params.get("code")) await finishSignIn(params);
-  const saved = JSON.parse(sessionStorage.getItem("sg_console") || "null");
+  const saved = JSON.parse(sessionStorage.getItem(KEY) || "null");
   if (!saved) { signedOut("Sign in as an administrator."); return; }
   st.token = saved.token;
   st.sid = saved.sid;
