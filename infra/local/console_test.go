@@ -578,7 +578,7 @@ func TestConsoleViews(t *testing.T) {
 		if eval[bool](b, `document.documentElement.scrollWidth > window.innerWidth + 1`) {
 			t.Errorf("the %s view scrolls sideways at 390 px", view)
 		}
-		axeClean(b, "console " + view + " at 390 px")
+		axeClean(b, "console "+view+" at 390 px")
 		if view == "overview" {
 			b.docShot("overview-390")
 		}
