@@ -103,6 +103,33 @@ func signInWith(t *testing.T, s *Stack, tok string) string {
 	return body.SessionID
 }
 
+// consoleAddr is where TestConsoleViews serves the stack, when it can.
+const consoleAddr = "127.0.0.1:47391"
+
+// storedSession stores a session of user in the environment as a sign-in
+// would (the settings in force, the development client), with a raw id
+// made of name, so that its short id is the same every run; it returns
+// the raw id.
+func storedSession(t *testing.T, s *Stack, user string, at time.Time, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	raw := name + strings.Repeat("0", session.IDLen-len(name))
+	id, err := session.ParseID(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, v, err := s.Store.Settings(ctx, Environment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := session.Session{Hash: id.Hash(), Environment: Environment, User: session.UserKey{Issuer: s.IdP.URL(), Subject: user},
+		ClientID: devidp.DefaultClientID, CreatedAt: at, AuthTime: at, SettingsVersion: v, Settings: set}
+	if _, err := s.Store.Create(ctx, sess, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
 // waitView waits until the console shows view, loaded.
 func (b *browser) waitView(view string) {
 	b.t.Helper()
@@ -221,17 +248,26 @@ func TestConsoleViews(t *testing.T) {
 	needs.Parts(t, needs.Chromium, needs.AxeCore)
 	ctx := context.Background()
 	clock := devidp.NewClock(consoleT0)
-	s, err := Start(Options{Addr: "127.0.0.1:0", Log: &syncWriter{}, Now: clock.Now, CheckEvery: -1})
+	// A fixed port, so that the screenshots show the same issuer address
+	// every run (another, when it is taken).
+	s, err := Start(Options{Addr: consoleAddr, Log: &syncWriter{}, Now: clock.Now, CheckEvery: -1})
+	if err != nil {
+		t.Logf("%s: %v; the screenshots show another port", consoleAddr, err)
+		s, err = Start(Options{Addr: "127.0.0.1:0", Log: &syncWriter{}, Now: clock.Now, CheckEvery: -1})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	streams := 0
+	s.IdP.SetStreamIDs(func() string { streams++; return fmt.Sprintf("dev-stream-%d", streams) })
 	if err := os.MkdirAll(adminShots, 0o755); err != nil {
 		t.Fatal(err)
 	}
 
-	// Users and their sessions: alice twice (the second a minute later),
-	// alicia, bob, and erin through the Entra profile (subject tid/oid).
+	// Users and their sessions: alice twice (the second a minute later;
+	// stored, with ids of the test's), alicia, bob, and erin through the
+	// Entra profile (subject tid/oid), who sign in through the API.
 	mint := func(user string) string {
 		tok, err := s.IdP.Mint(devidp.Token{User: user})
 		if err != nil {
@@ -240,9 +276,9 @@ func TestConsoleViews(t *testing.T) {
 		return tok
 	}
 	aliceTok := mint("alice")
-	alice1 := signInWith(t, s, aliceTok)
+	alice1 := storedSession(t, s, "alice", clock.Now(), "console-test-alice-first")
 	clock.Add(time.Minute)
-	alice2 := signInWith(t, s, mint("alice"))
+	alice2 := storedSession(t, s, "alice", clock.Now(), "console-test-alice-second")
 	for _, u := range []string{"alicia", "bob"} {
 		signInWith(t, s, mint(u))
 	}
@@ -433,8 +469,14 @@ func TestConsoleViews(t *testing.T) {
 	axeClean(b, "console revoke confirmation")
 	b.docShot("sessions-revoke")
 	b.do("cancel", chromedp.Click("#confirm-no"), chromedp.WaitNotVisible("#confirm"))
-	b.do("ask again, then Escape", chromedp.Click(`#sessions tbody tr:first-child .revoke`), chromedp.WaitVisible("#confirm"),
-		chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible("#confirm"))
+	b.do("ask again", chromedp.Click(`#sessions tbody tr:first-child .revoke`), chromedp.WaitVisible("#confirm"))
+	if !b.poll(func(ctx context.Context) bool {
+		id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id`))
+		return err == nil && id == "confirm-no"
+	}) {
+		t.Fatal("the confirmation never had Cancel focused")
+	}
+	b.do("Escape", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible("#confirm"))
 	if got := status(t, s, aliceTok, alice1); got != 200 {
 		t.Fatalf("alice's request after a cancelled revoke and an Escape: %d; want 200", got)
 	}

@@ -627,7 +627,9 @@ function confirmAction(title, text, yes) {
     };
     $("#confirm-yes").onclick = () => done(true);
     $("#confirm-no").onclick = () => done(false);
-    d.onclose = () => done(false);
+    // Escape closes the dialog; a close event of an earlier question,
+    // dispatched after this one opened, finds it open and is ignored.
+    d.onclose = () => { if (!d.open) done(false); };
     d.showModal();
     $("#confirm-no").focus();
   });
