@@ -57,12 +57,19 @@ func listedIn(it item) bool {
 // listOnce puts user in the listing of env unless the user item (attrs,
 // as the caller's update returned it) says it is there, then marks the
 // user item. The entry goes first: a failure between the two writes
-// leaves the mark unset, and the next call writes the entry again.
+// leaves the mark unset, and the next call writes the entry again. Both
+// are UpdateItems (the entry's creates it): the policy-check functions
+// may update the table's items, not put them.
 func (st *Store) listOnce(ctx context.Context, env string, user session.UserKey, attrs item, at time.Time) error {
 	if listedIn(attrs) {
 		return nil
 	}
-	if err := st.putItem(ctx, userListingItem(env, user, at), expression.ConditionBuilder{}); err != nil {
+	entry := userListingItem(env, user, at)
+	u := newUpdate()
+	for _, a := range []string{"iss", "sub", "at"} {
+		u.Set(a, entry[a])
+	}
+	if err := st.updateItem(ctx, u, key(userListingPK(env, user.Issuer), userListingSK(user.Subject))); err != nil {
 		return fmt.Errorf("dynamodb: list user %s in %s: %w", user.Subject, env, err)
 	}
 	if err := st.updateItem(ctx, newUpdate().Set(listedAttr, boolean(true)), userKey(env, user)); err != nil {
