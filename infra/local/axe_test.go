@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sessionguard/sessionguard/infra/needs"
@@ -72,11 +73,17 @@ func (b *browser) axe(view string) map[string]int {
 }
 
 // Every view of the console and the demo app, checked by axe-core in the
-// browser: no serious or critical violation.
+// browser: no serious or critical violation; and on none of these pages
+// (the issuer's sign-in form and the demo app too) a failed request or
+// an error in the console, such as a missing icon's 404.
 func TestAccessibility(t *testing.T) {
 	needs.Parts(t, needs.Chromium, needs.AxeCore)
 	s, _ := startStack(t)
 	b := newBrowser(t)
+	pl := &pageLog{urls: map[network.RequestID]string{}, headers: map[string][]network.Headers{}, stackURL: s.URL}
+	if err := chromedp.Listen(b.ctx, pl.listen); err != nil {
+		t.Fatal(err)
+	}
 	b.do("open the console", chromedp.Navigate(s.URL+"/console/"), chromedp.WaitVisible("#signin"))
 	b.axe("console sign-in")
 	b.do("sign in", chromedp.Click("#signin"), chromedp.WaitVisible("#username"))
@@ -93,6 +100,7 @@ func TestAccessibility(t *testing.T) {
 	b.do("open the app", chromedp.Navigate(s.URL+"/app?user=carol"))
 	b.waitText("#status", "Signed in as carol")
 	b.axe("demo app")
+	pl.clean(t, "the console, the issuer's sign-in form and the demo app")
 }
 
 // The audits drawn as charts from the stored reports, days apart: the
