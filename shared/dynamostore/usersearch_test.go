@@ -78,7 +78,7 @@ func TestUserListingWrites(t *testing.T) {
 	if got := c.take(t); !reflect.DeepEqual(got, map[string]int{"UpdateItem": 1}) {
 		t.Errorf("a check of a listed user made %v; want one UpdateItem", got)
 	}
-	dora := session.UserKey{Issuer: alice.Issuer, Subject: "dora"} // on the check schedule, not yet listed
+	dora := session.UserKey{Issuer: alice.Issuer, Subject: "dora"}                // on the check schedule, not yet listed
 	for i, want := range []map[string]int{{"UpdateItem": 3}, {"UpdateItem": 1}} { // no PutItem: the checks' functions may not put
 		if err := st.RecordCheck(ctx, "prod", dora, check); err != nil {
 			t.Fatal(err)
