@@ -31,7 +31,7 @@ type codes struct {
 }
 
 var authorizeForm = template.Must(template.New("authorize").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Development sign-in</title>
+<html lang="en"><head><meta charset="utf-8"><title>Development sign-in</title><link rel="icon" href="data:,">
 <style>body{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto}label{display:block;margin:.8rem 0}
 input[type=text]{font:inherit;padding:.3rem;width:100%}button{font:inherit;padding:.4rem 1rem}
 :focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}</style></head>

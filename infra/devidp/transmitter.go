@@ -56,6 +56,7 @@ type transmitter struct {
 	mu      sync.Mutex
 	streams map[string]*devStream
 	pushed  int
+	ids     func() string // names new streams; nil: 16 random hex digits
 }
 
 func (i *Issuer) tx() *transmitter {
@@ -76,6 +77,16 @@ func (i *Issuer) Pushed() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.pushed
+}
+
+// SetStreamIDs makes the transmitter name the streams it creates from now
+// on with next (nil: 16 random hex digits, the default), for a test that
+// shows stream ids and wants the same ones every run.
+func (i *Issuer) SetStreamIDs(next func() string) {
+	t := i.tx()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ids = next
 }
 
 // ForgetStreams drops every stream, as a transmitter that lost its state
@@ -139,7 +150,11 @@ func (i *Issuer) serveStreams(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPost:
 		var b [8]byte
 		rand.Read(b[:])
-		s := &devStream{ID: hex.EncodeToString(b[:]), Iss: i.URL(), Aud: in.Aud, EventsSupported: supportedEvents, status: "enabled", Description: in.Description}
+		id := hex.EncodeToString(b[:])
+		if t.ids != nil {
+			id = t.ids()
+		}
+		s := &devStream{ID: id, Iss: i.URL(), Aud: in.Aud, EventsSupported: supportedEvents, status: "enabled", Description: in.Description}
 		if err := i.configure(s, in); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sessionguard/sessionguard/infra/needs"
@@ -56,29 +59,40 @@ func (b *browser) axe(view string) map[string]int {
 		b.t.Fatal(err)
 	}
 	counts := map[string]int{}
+	var ids []string
 	for _, v := range vs {
 		counts[v.Impact]++
+		ids = append(ids, v.Impact+" "+v.ID)
 		if v.Impact == "serious" || v.Impact == "critical" {
 			b.t.Errorf("axe on %s: %s %s (%s) at %v", view, v.Impact, v.ID, v.Help, v.Nodes)
 		}
 	}
-	b.t.Logf("axe on %s: %d violations %v", view, len(vs), counts)
+	b.t.Logf("axe on %s: %d violations %v %q", view, len(vs), counts, ids)
 	b.shot("axe-" + strings.ReplaceAll(view, " ", "-"))
 	return counts
 }
 
 // Every view of the console and the demo app, checked by axe-core in the
-// browser: no serious or critical violation.
+// browser: no serious or critical violation; and on none of these pages
+// (the issuer's sign-in form and the demo app too) a failed request or
+// an error in the console, such as a missing icon's 404.
 func TestAccessibility(t *testing.T) {
 	needs.Parts(t, needs.Chromium, needs.AxeCore)
 	s, _ := startStack(t)
 	b := newBrowser(t)
+	pl := &pageLog{urls: map[network.RequestID]string{}, headers: map[string][]network.Headers{}, stackURL: s.URL}
+	if err := chromedp.Listen(b.ctx, pl.listen); err != nil {
+		t.Fatal(err)
+	}
 	b.do("open the console", chromedp.Navigate(s.URL+"/console/"), chromedp.WaitVisible("#signin"))
 	b.axe("console sign-in")
 	b.do("sign in", chromedp.Click("#signin"), chromedp.WaitVisible("#username"))
 	b.axe("issuer sign-in form")
 	b.do("sign in at the issuer", chromedp.Click("button#signin"), chromedp.WaitVisible("#app"))
-	b.waitText("#version", "version 0")
+	b.waitView("overview")
+	b.waitText("#version", "settings version 0")
+	b.axe("console overview")
+	b.open("settings")
 	b.axe("console settings")
 	b.setUnit("#sessionExpiration-maxSessionMinutes-unit", 1)
 	b.typeInto("#sessionExpiration-maxSessionMinutes", "5000")
@@ -86,10 +100,14 @@ func TestAccessibility(t *testing.T) {
 	b.do("open the app", chromedp.Navigate(s.URL+"/app?user=carol"))
 	b.waitText("#status", "Signed in as carol")
 	b.axe("demo app")
+	pl.clean(t, "the console, the issuer's sign-in form and the demo app")
 }
 
-// The audits drawn as charts from the stored reports, checked by axe, and
-// the console at a phone's width (390 px).
+// The audits drawn as charts from the stored reports, days apart: the
+// time axis counts days (a tick per day or two, each a date, none
+// repeated), each chart has a y-axis from 0, its label and its numbers
+// say what it draws, and the overview shows the latest audit; checked by
+// axe, also at a phone's width (390 px), where nothing scrolls sideways.
 func TestAuditChartsAndNarrowScreen(t *testing.T) {
 	needs.Parts(t, needs.Chromium, needs.AxeCore)
 	ctx := context.Background()
@@ -103,35 +121,49 @@ func TestAuditChartsAndNarrowScreen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b := newBrowser(t)
-	b.do("open the console", chromedp.Navigate(s.URL+"/console/"), chromedp.WaitVisible("#signin"), chromedp.Click("#signin"))
-	b.do("sign in", chromedp.WaitVisible("#username"), chromedp.Click("button#signin"), chromedp.WaitVisible("#app"))
-	b.do("charts", chromedp.WaitVisible("#chart-active svg"))
+	b := newBrowser(t, chromedp.Env("TZ=UTC"), chromedp.Flag("lang", "en-US"))
+	b.do("open the console", chromedp.Navigate(s.URL+"/console/#/audits"), chromedp.WaitVisible("#signin"), chromedp.Click("#signin"))
+	b.do("sign in", chromedp.WaitVisible("#username"), chromedp.Click("button#signin"))
+	b.waitView("audits")
 	for sel, want := range map[string][]string{
-		"#chart-active svg": {"Active sessions per audit", " 3", " 7", " 5"},
-		"#chart-causes svg": {"Revocations by cause", "sign out 3", "admin 1", "user disabled 4"},
-		"#chart-errors svg": {"Directory error rate", "25%", "10%"},
+		"#chart-active svg":      {"Active sessions per audit", " 3", " 7", " 5"},
+		"#chart-revocations svg": {"Revocations per audit", " 1", " 3", " 4"},
+		"#chart-causes svg":      {"Revocations by cause", "user disabled 4", "sign out 3", "admin 1"},
+		"#chart-errors svg":      {"Directory error rate", "25%", "10%"},
 	} {
-		label, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector(`+strconv.Quote(sel)+`).getAttribute("aria-label")`))
-		if err != nil {
-			t.Fatal(err)
-		}
+		label := eval[string](b, `document.querySelector(`+strconv.Quote(sel)+`).getAttribute("aria-label")`)
 		for _, w := range want {
 			if !strings.Contains(label, w) {
 				t.Errorf("%s aria-label = %q; want it to say %q", sel, label, w)
 			}
 		}
 	}
-	bars, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#chart-active rect.bar").length`))
-	if bars != 3 {
-		t.Errorf("active-sessions chart has %d bars; want 3 (one per stored report)", bars)
+	if bars := eval[int](b, `document.querySelectorAll("#chart-revocations rect.bar").length`); bars != 3 {
+		t.Errorf("revocations chart has %d bars; want 3 (one per stored report)", bars)
 	}
-	b.waitText("#ov-active", "5")
+	xs := b.texts("#chart-active .x-axis text")
+	if len(xs) < 2 || len(slices.Compact(slices.Clone(xs))) != len(xs) {
+		t.Errorf("time axis = %q; want 2 or more distinct ticks", xs)
+	}
+	for _, x := range xs {
+		if !regexp.MustCompile(`^[A-Z][a-z]{2} \d{1,2}$`).MatchString(x) {
+			t.Errorf("time tick %q is not a date (the audits are days apart)", x)
+		}
+	}
+	if ys := b.texts("#chart-active .y-axis text"); len(ys) < 2 || ys[0] != "0" {
+		t.Errorf("y-axis = %q; want ticks from 0", ys)
+	}
+	if rows := b.texts("#chart-active .numbers tbody td:last-child"); !slices.Equal(rows, []string{"3", "7", "5"}) {
+		t.Errorf("active sessions' numbers = %q; want 3, 7, 5", rows)
+	}
 	b.axe("console audits and charts")
+	b.open("overview")
+	b.waitText("#ov-active", "5")
+	b.waitText("#ov-revoked", "4")
 	b.do("a phone's width", chromedp.EmulateViewport(390, 844))
-	overflow, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
-	if overflow {
-		t.Error("the console scrolls sideways at 390 px")
+	b.open("audits")
+	if eval[bool](b, `document.documentElement.scrollWidth > window.innerWidth + 1`) {
+		t.Error("the audits scroll sideways at 390 px")
 	}
-	b.axe("console at 390 px")
+	b.axe("console audits at 390 px")
 }

@@ -40,13 +40,14 @@ type browser struct {
 	shots string
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T, more ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	if _, err := os.Stat(Chromium); err != nil {
 		t.Fatalf("%s is missing: run `make browser-deps` (make test does)", Chromium)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(Chromium), chromedp.NoSandbox, chromedp.Headless,
 		chromedp.WindowSize(1200, 1400))
+	opts = append(opts, more...)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
@@ -186,112 +187,6 @@ func status(t *testing.T, s *Stack, tok, sid string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-// The admin console in headless Chromium: sign in through the issuer, change
-// a setting and see it saved, see an out-of-range value's message, see a
-// concurrent save explained, revoke a session.
-func TestConsoleInBrowser(t *testing.T) {
-	needs.Parts(t, needs.Chromium, needs.AxeCore)
-	ctx := context.Background()
-	s, _ := startStack(t)
-	b := newBrowser(t)
-
-	b.do("open the console", chromedp.Navigate(s.URL+"/console/"), chromedp.WaitVisible("#signin"), chromedp.Click("#signin"))
-	b.do("sign in at the issuer", chromedp.WaitVisible("#username"), chromedp.Click("button#signin"))
-	b.do("console loads", chromedp.WaitVisible("#app"))
-	b.waitText("#version", "version 0")
-	b.waitText("#budget", "Revoked, signed out, or pushed by the IdP")
-	b.waitText("#who", "Signed in as Development User root (admin of every environment)")
-	b.shot("console-signed-in")
-
-	// Change a setting, as a duration in hours, and see it saved in minutes.
-	b.do("enable expiration", chromedp.Click("#sessionExpiration-enabled"))
-	b.waitText("#hint-sessionExpiration-maxSessionMinutes", "1 hour to 1 day")
-	b.setUnit("#sessionExpiration-maxSessionMinutes-unit", 60)
-	b.typeInto("#sessionExpiration-maxSessionMinutes", "8")
-	b.do("save", chromedp.Click("#save"))
-	b.waitText("#status", "Saved: version 1")
-	set, v, err := s.Store.Settings(ctx, Environment)
-	if err != nil || v != 1 || !set.SessionExpiration.Enabled || set.SessionExpiration.MaxSessionMinutes != 480 {
-		t.Fatalf("stored settings = v%d %+v, %v; want version 1 with 480 minutes (8 hours)", v, set.SessionExpiration, err)
-	}
-	// The history says what changed, as people read durations.
-	b.waitText("#history", "Maximum session length: 1 day → 8 hours")
-	b.waitText("#history", "End sessions a fixed time after sign-in: off → on")
-	b.shot("console-saved")
-
-	// An out-of-range value: the field says why, and saving is off.
-	b.setUnit("#sessionExpiration-maxSessionMinutes-unit", 1)
-	b.typeInto("#sessionExpiration-maxSessionMinutes", "5000")
-	b.waitText("#err-sessionExpiration-maxSessionMinutes", "between 60 and 1440")
-	disabled, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.querySelector("#save").disabled`))
-	if err != nil || !disabled {
-		t.Errorf("Save enabled with an out-of-range value (%v)", err)
-	}
-	b.shot("console-out-of-range")
-	b.typeInto("#sessionExpiration-maxSessionMinutes", "480")
-
-	// Someone else saves first: the console explains the conflict.
-	other := set
-	other.SessionExpiration.WarningMinutes = 45
-	if err := s.Store.PutSettings(ctx, policy.SettingsChange{Environment: Environment, Version: 2, At: time.Now(), Actor: "other-admin", Old: set, New: other}); err != nil {
-		t.Fatal(err)
-	}
-	b.typeInto("#sessionExpiration-warningMinutes", "30")
-	b.do("save over a newer version", chromedp.Click("#save"))
-	b.waitText("#conflict-text", "Someone else saved these settings (now version 2)")
-	b.shot("console-conflict")
-	b.do("load their version", chromedp.Click("#reload"))
-	b.waitText("#version", "version 2")
-	if _, v, _ := s.Store.Settings(ctx, Environment); v != 2 {
-		t.Errorf("the conflicting save overwrote version 2: now %d", v)
-	}
-
-	// Revoke a user's session; the user's next request is refused.
-	tok, sid := signIn(t, s, "bob")
-	if got := status(t, s, tok, sid); got != 200 {
-		t.Fatalf("bob's request before the revocation: %d", got)
-	}
-	b.typeInto("#user", "bob")
-	b.do("list bob's sessions", chromedp.Click("#show-sessions"), chromedp.WaitVisible("#sessions .revoke"))
-	b.shot("console-sessions")
-	b.do("revoke", chromedp.Click("#sessions .revoke"))
-	b.waitText("#sessions-status", "Session revoked")
-	if got := status(t, s, tok, sid); got != 401 {
-		t.Errorf("bob's request after the revocation: %d; want 401", got)
-	}
-
-	// A Shared Signals stream at the development transmitter, set up and
-	// verified from the console.
-	b.do("set up a push stream", chromedp.WaitVisible("#transmitters .setup-push"), chromedp.Click("#transmitters .setup-push"))
-	b.waitText("#signals-status", "Stream set up")
-	b.do("request verification", chromedp.WaitVisible("#transmitters .verify"), chromedp.Click("#transmitters .verify"))
-	b.waitText("#signals-status", "Verification event received")
-	b.waitText("#transmitters .stream-info", "verified")
-	b.shot("console-shared-signals")
-	if st, ok, _ := s.Store.Stream(ctx, s.IdP.URL()); !ok || !st.Verified() || st.Delivery != "push" {
-		t.Errorf("stored stream = %+v; want a verified push stream", st)
-	}
-
-	// The transmitter restarts and forgets the stream: the panel says so,
-	// a reset (asked for, then confirmed) forgets it here too, and setting
-	// up creates a new one.
-	old, _, _ := s.Store.Stream(ctx, s.IdP.URL())
-	s.IdP.ForgetStreams()
-	b.do("reload the console", chromedp.Reload(), chromedp.WaitVisible("#transmitters .reset"))
-	b.waitText("#transmitters .stream-info", "no longer knows this stream")
-	b.do("ask to reset", chromedp.Click("#transmitters .reset"), chromedp.WaitVisible("#transmitters .reset-yes"))
-	b.waitText("#transmitters .reset-confirm", "deleted at the transmitter")
-	b.axe("console stream reset")
-	b.do("confirm the reset", chromedp.Click("#transmitters .reset-yes"))
-	b.waitText("#signals-status", "Stream reset")
-	b.waitText("#transmitters .stream-info", "No stream yet")
-	b.do("set up a push stream again", chromedp.Click("#transmitters .setup-push"))
-	b.waitText("#signals-status", "Stream set up")
-	if st, ok, _ := s.Store.Stream(ctx, s.IdP.URL()); !ok || st.StreamID == "" || st.StreamID == old.StreamID {
-		t.Errorf("stored stream after the reset and setup = %+v; want a new stream, not %s", st, old.StreamID)
-	}
 }
 
 // The expiry warning in a real page: the banner appears at warnAt (the

@@ -47,6 +47,7 @@ type Store interface {
 	revoke.Store
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
 	Reports(ctx context.Context, env string, p session.Page) ([]audit.Record, string, error)
+	SearchUsers(ctx context.Context, env, issuer, prefix string, p session.Page) ([]session.UserKey, string, error)
 }
 
 // Config configures the API.

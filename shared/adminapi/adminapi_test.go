@@ -345,7 +345,7 @@ func (f *fixture) signIn(t testing.TB, user string, staySignedIn bool) session.I
 	now := f.clock.Now()
 	sess := session.Session{Hash: id.Hash(), Environment: "demo", User: session.UserKey{Issuer: f.idp.URL(), Subject: user},
 		ClientID: devidp.DefaultClientID, CreatedAt: now, AuthTime: now, StaySignedIn: staySignedIn && s.StaySignedIn.Allowed,
-		SettingsVersion: v, Settings: s}
+		SettingsVersion: v, Settings: s, Device: "Firefox on Linux"}
 	if _, err := f.store.Create(ctx, sess, session.Limit{}, func(session.Session) bool { return true }); err != nil {
 		t.Fatal(err)
 	}

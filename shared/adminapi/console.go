@@ -23,7 +23,10 @@ type Console struct {
 	AuthorizeURL string `json:"authorizeUrl"`
 	TokenURL     string `json:"tokenUrl"`
 	ClientID     string `json:"clientId"`
-	SessionsURL  string `json:"sessionsUrl"` // default /sessions
+	// SessionsURL is where the console starts its session; default
+	// "../sessions", relative to the console's own address, so that a
+	// console served under a stage's prefix signs in on that stage.
+	SessionsURL string `json:"sessionsUrl"`
 	// Issuers are the deployment's trusted issuers, for the console's
 	// user lookups (filled in by the API).
 	Issuers []string `json:"issuers"`
@@ -34,6 +37,7 @@ type Console struct {
 // the type up in the host's mime.types).
 var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+	".svg": "image/svg+xml",
 }
 
 // originOf is " <scheme>://<host>" of the issuer's token endpoint, the one
@@ -62,7 +66,7 @@ func (a *API) console(w http.ResponseWriter, r *http.Request) {
 	if name == "config.json" {
 		c := a.cfg.Console
 		if c.SessionsURL == "" {
-			c.SessionsURL = "/sessions"
+			c.SessionsURL = "../sessions"
 		}
 		c.Issuers = a.cfg.Issuers
 		h.Set("Content-Type", "application/json")

@@ -1,7 +1,9 @@
 package adminapi
 
 import (
+	"encoding/json"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +24,8 @@ func TestConsoleFiles(t *testing.T) {
 		{"GET", "/console/", "", 200, "text/html; charset=utf-8", "<!doctype html>"},
 		{"GET", "/console/index.html", "", 200, "text/html; charset=utf-8", "<!doctype html>"},
 		{"GET", "/console/app.js", "", 200, "text/javascript; charset=utf-8", "// "},
-		{"GET", "/console/style.css", "", 200, "text/css; charset=utf-8", "body"},
+		{"GET", "/console/style.css", "", 200, "text/css; charset=utf-8", ":root"},
+		{"GET", "/console/favicon.svg", "", 200, "image/svg+xml", "<svg"},
 		{"GET", "/console/app.js", "Range: bytes=0-1", 200, "text/javascript; charset=utf-8", "// "},
 		{"GET", "/console/app.js", "Range: bytes=999999-", 200, "text/javascript; charset=utf-8", "// "},
 		{"GET", "/console/app.js", "If-Match: \"abc\"", 200, "text/javascript; charset=utf-8", "// "},
@@ -51,5 +54,35 @@ func TestConsoleFiles(t *testing.T) {
 		if c.status == 200 && c.method == "GET" && c.path != "/console/config.json" && h.Get("Content-Length") != strconv.Itoa(w.Body.Len()) {
 			t.Errorf("%s %s: Content-Length %q; want %d", c.method, c.path, h.Get("Content-Length"), w.Body.Len())
 		}
+	}
+}
+
+// Every file the console's page names (its script, style sheet and icon)
+// is served, so that loading the page fails no request; the sign-in's
+// sessions URL is relative to the console's address by default, so that
+// a console under a stage's prefix starts its session on that stage.
+func TestConsolePageNamesOnlyServedFiles(t *testing.T) {
+	a := New(Config{})
+	get := func(path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		return w
+	}
+	page := get("/console/").Body.String()
+	refs := regexp.MustCompile(`(?:href|src)="([^"#][^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(refs) < 3 {
+		t.Fatalf("the page names %d files; want its icon, style sheet and script at least", len(refs))
+	}
+	for _, m := range refs {
+		if w := get("/console/" + m[1]); w.Code != 200 {
+			t.Errorf("the page names %s, which answers %d", m[1], w.Code)
+		}
+	}
+	if !strings.Contains(page, `rel="icon" href="favicon.svg"`) {
+		t.Error("the page names no icon of its own (the browser would ask for /favicon.ico)")
+	}
+	var cfg Console
+	if err := json.Unmarshal(get("/console/config.json").Body.Bytes(), &cfg); err != nil || cfg.SessionsURL != "../sessions" {
+		t.Errorf("config.json sessionsUrl = %q, %v; want ../sessions", cfg.SessionsURL, err)
 	}
 }

@@ -70,6 +70,7 @@ func (a *API) routes() []handled {
 		auth("GET", "/environments/{env}/settings", envAdmin, a.getSettings),
 		auth("PUT", "/environments/{env}/settings", envAdmin, a.putSettings),
 		auth("GET", "/environments/{env}/settings/history", envAdmin, a.history),
+		auth("GET", "/environments/{env}/users", envAdmin, a.users),
 		auth("GET", "/environments/{env}/sessions", envAdmin, a.sessions),
 		auth("DELETE", "/environments/{env}/sessions/{id}", envAdmin, a.revokeSession),
 		auth("POST", "/environments/{env}/users/{user}/revoke", envAdmin, a.revokeUser),

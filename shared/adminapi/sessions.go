@@ -23,23 +23,36 @@ func (a *API) userKey(w http.ResponseWriter, r *http.Request, subject string) (s
 		problem.Fields(w, "which user?", []problem.FieldError{{Field: "user", Message: "required: the user's subject (the issuer's user claim)"}})
 		return session.UserKey{}, false
 	}
-	iss := r.URL.Query().Get("issuer")
-	if iss == "" {
-		if len(a.cfg.Issuers) != 1 {
-			problem.Fields(w, "which issuer?", []problem.FieldError{{Field: "issuer", Message: "required: this deployment trusts several issuers"}})
-			return session.UserKey{}, false
-		}
-		iss = a.cfg.Issuers[0]
-	} else if !slices.Contains(a.cfg.Issuers, iss) {
-		problem.Fields(w, "unknown issuer", []problem.FieldError{{Field: "issuer", Message: "not a trusted issuer of this deployment"}})
+	iss, ok := a.issuer(w, r)
+	if !ok {
 		return session.UserKey{}, false
 	}
 	return session.UserKey{Issuer: iss, Subject: subject}, true
 }
 
+// issuer reads the issuer query parameter: a trusted issuer, optional
+// when the deployment trusts one.
+func (a *API) issuer(w http.ResponseWriter, r *http.Request) (string, bool) {
+	iss := r.URL.Query().Get("issuer")
+	if iss == "" {
+		if len(a.cfg.Issuers) != 1 {
+			problem.Fields(w, "which issuer?", []problem.FieldError{{Field: "issuer", Message: "required: this deployment trusts several issuers"}})
+			return "", false
+		}
+		return a.cfg.Issuers[0], true
+	}
+	if !slices.Contains(a.cfg.Issuers, iss) {
+		problem.Fields(w, "unknown issuer", []problem.FieldError{{Field: "issuer", Message: "not a trusted issuer of this deployment"}})
+		return "", false
+	}
+	return iss, true
+}
+
 // sessionView is a session as the admin sees it: by its hash, never its id.
 type sessionView struct {
-	ID              string     `json:"id"` // the SHA-256 of the session id, hex
+	ID              string     `json:"id"`               // the SHA-256 of the session id, hex: what DELETE takes
+	ShortID         string     `json:"shortId"`          // Hash.Prefix: what people read, the id the user's own list shows
+	Device          string     `json:"device,omitempty"` // browser and platform of the sign-in, in a few words
 	UserID          string     `json:"userId"`
 	Issuer          string     `json:"issuer"`
 	ClientID        string     `json:"clientId"`
@@ -59,7 +72,7 @@ func viewOf(s session.Session, now time.Time) sessionView {
 		return &t
 	}
 	d := s.Settings.Evaluate(s.PolicyView(session.User{}).AsSignedIn(), now, policy.Enforcement{})
-	return sessionView{ID: s.Hash.String(), UserID: s.User.Subject, Issuer: s.User.Issuer, ClientID: s.ClientID, CreatedAt: s.CreatedAt,
+	return sessionView{ID: s.Hash.String(), ShortID: s.Hash.Prefix(), Device: s.Device, UserID: s.User.Subject, Issuer: s.User.Issuer, ClientID: s.ClientID, CreatedAt: s.CreatedAt,
 		LastActivityAt: opt(s.LastActivityAt), StaySignedIn: s.StaySignedIn, SettingsVersion: s.SettingsVersion,
 		ExpiresAt: opt(d.ExpiresAt), IdleExpiresAt: opt(d.IdleExpiresAt)}
 }

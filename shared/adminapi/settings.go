@@ -40,7 +40,9 @@ func (a *API) environments(w http.ResponseWriter, r *http.Request, c token.Claim
 		problem.Deny(w, reason.Forbidden, "the token does not carry the admin role for any environment")
 		return
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"environments": out})
+	// transmitters tells the console whether to offer the Shared Signals
+	// streams: GET /transmitters would answer this caller.
+	httpjson.Write(w, http.StatusOK, map[string]any{"environments": out, "transmitters": a.cfg.Streams != nil && a.isAdmin(c, "")})
 }
 
 // presets lists the settings presets.

@@ -17,11 +17,12 @@ import (
 // Format is the item format this release writes, in the attribute fv (N)
 // of every item: newUpdate stamps every update and putInput every put.
 // An item without fv is format 1, what release 0.4.0 wrote. Format 2 only
-// adds to format 1 (fv itself, a user's da, a session's dev, the
-// ended-IdP-session and key-set items): no attribute of format 1 changed
-// its meaning, so a format-1 item is read as it is (a session without dev
-// has an unknown device), and becomes format 2 when this release next
-// writes to it.
+// adds to format 1 (fv itself, a user's da and ls, a session's dev, the
+// ended-IdP-session, key-set and user-listing items): no attribute of
+// format 1 changed its meaning, so a format-1 item is read as it is (a
+// session without dev has an unknown device), and becomes format 2 when
+// this release next writes to it. A user without ls is listed for the
+// admin's search at their next sign-in or policy check.
 //
 // An item of a newer format is neither read nor written: every read and
 // every write of one fails with ErrNewerFormat (a write's condition

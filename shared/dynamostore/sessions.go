@@ -176,6 +176,7 @@ func (st *Store) tryCreate(ctx context.Context, s session.Session, limit session
 		SetIfAbsent("nxt", nanos(s.CreatedAt)).
 		SetIfAbsent("gsi2pk", str("C#"+s.Environment)).
 		SetIfAbsent("gsi2sk", str(dueSK(s.CreatedAt, s.User))).
+		Set(listedAttr, boolean(true)).
 		When(versionIs("ver", version))
 	userWrite, err := userUpdate.transact(st.table, uk)
 	if err != nil {
@@ -186,6 +187,13 @@ func (st *Store) tryCreate(ctx context.Context, s session.Session, limit session
 		return nil, err
 	}
 	writes := []types.TransactWriteItem{sessionWrite, userWrite}
+	if !listedIn(uItem) { // the user's first sign-in (since the listing exists)
+		w, err := st.listingWrite(s.Environment, s.User, s.CreatedAt)
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, w)
+	}
 	if s.IdPSession != "" {
 		w, err := putWrite(st.table, idpSessionItem(s), expression.ConditionBuilder{})
 		if err != nil {

@@ -214,6 +214,11 @@ func TestUpgradeFrom040(t *testing.T) {
 	if got, err := st.DirectoryCursor(ctx, graph040); err != nil || got != "https://graph.microsoft.com/v1.0/users/delta?$deltatoken=token-1" {
 		t.Errorf("DirectoryCursor = %q, %v; want 0.4.0's", got, err)
 	}
+	// 0.4.0 kept no user listing: its users are found once this release
+	// signs them in or checks them (below).
+	if got, _, err := st.SearchUsers(ctx, "prod", idp040, "", session.Page{}); err != nil || len(got) != 0 {
+		t.Errorf("SearchUsers(prod) before any write = %v, %v; want no one", got, err)
+	}
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -346,6 +351,13 @@ func TestUpgradeFrom040(t *testing.T) {
 		t.Errorf("IdPSessionEnded(idp-sid-1) = %v, %v, %v; want ended at %v", at, ended, err, now)
 	}
 
+	// Signed in (alice) or checked (dave, carol): listed; bob, whose
+	// sessions were only revoked, not yet.
+	if got, _, err := st.SearchUsers(ctx, "prod", idp040, "", session.Page{}); err != nil ||
+		!reflect.DeepEqual(got, []session.UserKey{alice040, dave040, carol040}) {
+		t.Errorf("SearchUsers(prod) after the writes = %v, %v; want alice, dave, carol", got, err)
+	}
+
 	// What this release wrote is format 2; the rest is as 0.4.0 left it.
 	before := map[string]item{}
 	for _, it := range fixture {
@@ -368,11 +380,12 @@ func TestUpgradeFrom040(t *testing.T) {
 	// Written: sessions alice-1 (ended by the limit) and alice-2 (touched),
 	// the 4 users of prod, the settings, the 2 streams, the 2 runs, the
 	// cursor and both username items (14 of 0.4.0's 28); new: a session, a
-	// history record, a report, an ended IdP session (4). Untouched: 4
+	// history record, a report, an ended IdP session, the user listing's
+	// entries of alice, dave and carol (7). Untouched: 4
 	// sessions, alice in staging, 2 history records, 2 reports, 2 jti
 	// records (a refused replay writes nothing), 3 IdP-session links (14).
-	if n1, n2 := len(byFormat["1"]), len(byFormat[`{"N":"2"}`]); n1 != 14 || n2 != 18 {
-		t.Errorf("%d items of format 1, %d of format 2; want 14 and 18: %v", n1, n2, byFormat)
+	if n1, n2 := len(byFormat["1"]), len(byFormat[`{"N":"2"}`]); n1 != 14 || n2 != 21 {
+		t.Errorf("%d items of format 1, %d of format 2; want 14 and 21: %v", n1, n2, byFormat)
 	}
 }
 

@@ -63,7 +63,8 @@ func (st *Store) DisableUser(ctx context.Context, env string, user session.UserK
 // second update clears dis only if the disable was recorded before the
 // check started (da < StartedAt), so a check that raced a disable cannot
 // undo it. SessionsValidFrom (vf) and
-// the last sign-out are never written here.
+// the last sign-out are never written here. A user not yet in the user
+// listing (usersearch.go) is put there.
 func (st *Store) RecordCheck(ctx context.Context, env string, user session.UserKey, c session.Check) error {
 	k := userKey(env, user)
 	u := newUpdate().Set("env", str(env)).Set("iss", str(user.Issuer)).Set("sub", str(user.Subject)).
@@ -77,8 +78,14 @@ func (st *Store) RecordCheck(ctx context.Context, env string, user session.UserK
 			u.Set("chk", nanos(c.CheckedAt))
 		}
 	}
-	if err := st.updateItem(ctx, u, k); err != nil {
+	attrs, err := st.updateItemNew(ctx, u, k)
+	if err != nil {
 		return fmt.Errorf("dynamodb: record the check of %s in %s: %w", user.Subject, env, err)
+	}
+	// A user the table knew before the listing existed is listed at
+	// their first check since.
+	if err := st.listOnce(ctx, env, user, attrs, c.StartedAt); err != nil {
+		return err
 	}
 	if !c.Answered || !c.Enable {
 		return nil

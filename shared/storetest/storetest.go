@@ -54,6 +54,7 @@ type Store interface {
 	CountRun(ctx context.Context, run string, checked, revoking int, keepUntil time.Time) (runcount.Count, error)
 	TripRun(ctx context.Context, run string) error
 	token.Snapshots
+	UserSearch
 }
 
 // Clock is a settable clock; the store under test judges TTL expiry by it.
@@ -131,6 +132,7 @@ func Run(t *testing.T, open Open) {
 	run("shards of a run count together", runShards)
 	run("concurrent sign-ins never exceed the limit", concurrentSignIns)
 	run("key-set snapshots: one per issuer and URL, newer wins", keySetSnapshots)
+	run("searching users by the beginning of their subject", searchUsers)
 }
 
 // create stores s, failing the test on an error, and returns the sessions
