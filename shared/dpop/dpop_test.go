@@ -157,13 +157,13 @@ func TestSameURL(t *testing.T) {
 		want bool
 	}{
 		{"https://api.example.com/prod/items/a%20b", api, true},
-		{"HTTPS://API.Example.COM/prod/items/a%20b", api, true},        // scheme and host in any case
-		{"https://api.example.com:443/prod/items/a%20b", api, true},    // the default port
+		{"HTTPS://API.Example.COM/prod/items/a%20b", api, true},          // scheme and host in any case
+		{"https://api.example.com:443/prod/items/a%20b", api, true},      // the default port
 		{"https://api.example.com/prod/items/a%20b?x=1#frag", api, true}, // query and fragment ignored
-		{"https://api.example.com/prod/items/a b", api, true},           // one canonical encoding
-		{"https://api.example.com/prod/%69tems/a%20b", api, true},       // an unreserved character escaped
-		{"https://api.example.com/prod/items/a%2520b", api, false},      // an escaped % is not a space
-		{"https://api.example.com/prod/ITEMS/a%20b", api, false},        // the path is case-sensitive
+		{"https://api.example.com/prod/items/a b", api, true},            // one canonical encoding
+		{"https://api.example.com/prod/%69tems/a%20b", api, true},        // an unreserved character escaped
+		{"https://api.example.com/prod/items/a%2520b", api, false},       // an escaped % is not a space
+		{"https://api.example.com/prod/ITEMS/a%20b", api, false},         // the path is case-sensitive
 		{"https://api.example.com/prod/items/a%20b/", api, false},
 		{"https://api.example.com/items/a%20b", api, false}, // without the stage
 		{"http://api.example.com/prod/items/a%20b", api, false},
