@@ -19,36 +19,33 @@ package dpop
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
-// Mode is an environment's DPoP setting.
-type Mode string
+// Mode is an environment's dpop setting (its values are policy's).
+type Mode = policy.DPoPMode
 
-// The modes. The zero value ("") is Off.
+// The modes. The zero value ("", settings stored before the setting
+// existed) is Off.
 const (
 	// Off: DPoP is not used. The DPoP scheme is refused; a Bearer token
 	// passes as before, bound to a key or not.
-	Off Mode = "off"
+	Off = policy.DPoPOff
 	// Allowed: a request with a DPoP-bound token, or on a session bound
 	// to a key, must carry a valid proof; a plain Bearer token on an
 	// unbound session still passes.
-	Allowed Mode = "allowed"
+	Allowed = policy.DPoPAllowed
 	// Required: only DPoP-bound tokens with valid proofs pass, on
 	// sessions bound to the proofs' key.
-	Required Mode = "required"
+	Required = policy.DPoPRequired
 )
 
-// Modes are the values the setting takes, default first.
-var Modes = []Mode{Off, Allowed, Required}
-
-// Effective is m, with "" (a setting written before DPoP existed) read
-// as Off.
-func (m Mode) Effective() Mode {
+// effective is m, with "" read as Off.
+func effective(m Mode) Mode {
 	if m == "" {
 		return Off
 	}
@@ -187,7 +184,7 @@ type Presented struct {
 // DPoP is off). A session bound to a key needs a proof by that key in
 // every mode: the binding is the session's, not the setting's.
 func Need(m Mode, p Presented) (bool, error) {
-	m = m.Effective()
+	m = effective(m)
 	if m == Off && p.SessionKey == "" {
 		if p.Scheme == DPoP {
 			return false, &Error{Check: CheckOff, Err: reason.New(reason.TokenMalformed, "DPoP is off in this environment: send the token as Bearer")}
@@ -209,15 +206,3 @@ func Need(m Mode, p Presented) (bool, error) {
 	return p.Scheme == DPoP || p.SessionKey != "", nil
 }
 
-// String names a mode for messages.
-func (m Mode) String() string { return string(m.Effective()) }
-
-// ParseMode reads a setting's value.
-func ParseMode(s string) (Mode, error) {
-	for _, m := range Modes {
-		if s == string(m) {
-			return m, nil
-		}
-	}
-	return "", fmt.Errorf(`must be "off", "allowed" or "required", got %q`, s)
-}
