@@ -205,4 +205,3 @@ func Need(m Mode, p Presented) (bool, error) {
 	}
 	return p.Scheme == DPoP || p.SessionKey != "", nil
 }
-
