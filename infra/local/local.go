@@ -87,7 +87,7 @@ type Options struct {
 
 // Store is what the stack's functions need of storage.
 type Store interface {
-	authorizer.Store
+	wiring.AuthorizerStore
 	sessionapi.Store
 	adminapi.Store
 	wiring.RefresherStore

@@ -18,6 +18,7 @@
 package dpop
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -204,4 +205,20 @@ func Need(m Mode, p Presented) (bool, error) {
 		return false, required(CheckUnbound, "this environment takes only sessions bound to a key: sign in again with a proof")
 	}
 	return p.Scheme == DPoP || p.SessionKey != "", nil
+}
+
+// requestKey carries a Request in a context.
+type requestKey struct{}
+
+// WithRequest returns ctx carrying req: the edge (shared/edge) records
+// the request as API Gateway described it, before it takes a stage off
+// the path, for the handlers that check proofs.
+func WithRequest(ctx context.Context, req Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, req)
+}
+
+// RequestFrom is the Request ctx carries, if any.
+func RequestFrom(ctx context.Context) (Request, bool) {
+	req, ok := ctx.Value(requestKey{}).(Request)
+	return req, ok
 }
