@@ -76,9 +76,10 @@ func Sessions(d Deps, v *token.Verifier, store SessionsStore) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(backchannel.Path, backchannel.New(backchannel.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Log: d.Log, Now: d.Now}))
 	mux.Handle(globallogout.Path, GlobalLogout(d, store))
+	proofs := Proofs(d, store)
 	mux.Handle("/", sessionapi.New(sessionapi.Config{
 		Verifier: v, Store: store, Environments: c.Environments, Enforcement: c.Enforcement, Sources: c.Sources, Log: d.Log, Now: d.Now,
-		Authorizer: authorizer.New(v, store, c.Environments, c.Enforcement, d.Now, authorizer.WithDPoP(Proofs(d, store))), AllowedOrigins: c.AllowedOrigins,
+		Authorizer: authorizer.New(v, store, c.Environments, c.Enforcement, d.Now, authorizer.WithDPoP(proofs)), Proofs: proofs, AllowedOrigins: c.AllowedOrigins,
 	}))
 	return mux
 }
