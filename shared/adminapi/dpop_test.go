@@ -8,8 +8,9 @@ import (
 
 // TestDPoPSetting: dpop is set through the settings document and read
 // back; applying a preset leaves it as it was (a preset sets lifetimes,
-// it never turns DPoP off); a deployment whose authorizer answers are
-// cached refuses to turn it on, naming the field, and still takes off.
+// it never turns DPoP off); the admin API takes the token as DPoP too; a
+// deployment whose authorizer answers are cached refuses to turn it on,
+// naming the field, and still takes off.
 func TestDPoPSetting(t *testing.T) {
 	f := newFixture(t)
 	adm := f.admin(t)
@@ -37,6 +38,15 @@ func TestDPoPSetting(t *testing.T) {
 	}
 	if r := f.call(t, "PUT", "/environments/demo/settings", adm, map[string]string{"If-Match": `"2"`}, `{"dpop":"sometimes"}`); r.status != 400 || !contains(r.fields(t), "dpop") {
 		t.Errorf("PUT dpop sometimes = %d %s; want 400 naming dpop", r.status, r.body)
+	}
+
+	// An admin whose session is bound to a DPoP key sends the token as
+	// DPoP (the proof is the authorizer's to check, before this API).
+	if r := f.call(t, "GET", "/environments/demo/settings", "", map[string]string{"Authorization": "DPoP " + adm}, ""); r.status != 200 {
+		t.Errorf("GET with Authorization: DPoP = %d %s; want 200", r.status, r.body)
+	}
+	if r := f.call(t, "GET", "/environments/demo/settings", "", map[string]string{"Authorization": "Basic " + adm}, ""); r.status != 401 {
+		t.Errorf("GET with Authorization: Basic = %d; want 401", r.status)
 	}
 
 	cfg := f.api.cfg
