@@ -66,6 +66,7 @@ func (s *Stack) routes(mux *http.ServeMux) []gatewayRoute {
 	handle("/directory/", "", false, http.StripPrefix("/directory", s.Directory))
 	handle("POST /local/run-checks", "", false, http.HandlerFunc(s.runChecksHandler))
 	handle("POST /local/poll", "", false, http.HandlerFunc(s.pollHandler))
+	handle("GET /local/dpop/", "", false, &s.dpopKeys) // devices' DPoP keys, for the quick-start (dpopdemo.go)
 	if s.cloudtrail != nil {
 		handle("POST /local/cloudtrail", "", false, http.HandlerFunc(s.cloudtrailHandler))
 	}

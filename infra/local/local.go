@@ -105,6 +105,7 @@ type Store interface {
 
 // Stack is a running local stack.
 type Stack struct {
+	dpopKeys  demoKeys       // devices' DPoP keys, for the quick-start
 	gateway   []gatewayRoute // what the gateway serves, as registered
 	URL       string
 	IdP       *devidp.Issuer
