@@ -2,6 +2,7 @@ package authorizer
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -388,6 +389,58 @@ func TestDPoPFailsClosed(t *testing.T) {
 		}
 		if got, _ := f.decide(t, d.event("Bearer", d.token(nil), d.session(policy.DPoPAllowed, nil), nil, nil)); got != "allow" {
 			t.Errorf("%s: a plain request = %s %v; want allow", c.name, got, f.lastDecision(t)["error"])
+		}
+	}
+}
+
+// TestDPoPGatewayModes is the gateway side of each mode: the identity
+// sources stay Authorization and the session (the sample events' own
+// identitySource, which names no DPoP header: a proof is read from the
+// headers, so under allowed a plain request without one still reaches
+// the authorizer), and the authorizer cache (AUTHORIZER_CACHE_TTL_SECONDS,
+// ReauthorizeEvery) must be off wherever a proof is checked: with it on,
+// a request whose proof was checked fails closed (500), since API Gateway
+// would serve the cached allow to the next request with no proof. Off
+// needs no proof and works with the cache.
+func TestDPoPGatewayModes(t *testing.T) {
+	type want struct {
+		plain, dpop string // outcome of a plain Bearer request, and of a DPoP one with its proof
+	}
+	for _, c := range []struct {
+		mode  policy.DPoPMode
+		cache time.Duration
+		want  want
+	}{
+		{policy.DPoPOff, 0, want{"allow", "401 token_malformed"}},
+		{policy.DPoPOff, 30 * time.Second, want{"allow", "401 token_malformed"}},
+		{policy.DPoPAllowed, 0, want{"allow", "allow"}},
+		{policy.DPoPAllowed, 30 * time.Second, want{"allow", "500 dependency_unavailable"}},
+		{policy.DPoPRequired, 0, want{"401 dpop_required", "allow"}},
+		{policy.DPoPRequired, 30 * time.Second, want{"401 dpop_required", "500 dependency_unavailable"}},
+	} {
+		for _, kind := range apiKinds {
+			t.Run(fmt.Sprintf("%s/cache %v/%s", c.mode, c.cache, kind.name), func(t *testing.T) {
+				f := newFixture(t, options{simple: true, enforcement: policy.Enforcement{Horizon: c.cache}})
+				key, _ := devidp.NewDPoPKey(jwa.ES256, f.clock.Now)
+				d := &dctx{t: t, f: f, kind: kind, key: key}
+				outcomeOf := func(ev []byte) string {
+					got, _ := f.decide(t, ev)
+					if got == "allow" {
+						return got
+					}
+					return got + " " + f.lastDecision(t)["reason"].(string)
+				}
+				plain := outcomeOf(d.event("Bearer", d.token(nil), d.session(c.mode, nil), nil, nil))
+				tok := d.token(key)
+				sid := d.session(c.mode, nil)
+				if c.mode != policy.DPoPOff {
+					sid = d.session(c.mode, key)
+				}
+				bound := outcomeOf(d.event("DPoP", tok, sid, []string{d.proof(tok, nil)}, nil))
+				if plain != c.want.plain || bound != c.want.dpop {
+					t.Errorf("plain %q, DPoP %q; want %q, %q", plain, bound, c.want.plain, c.want.dpop)
+				}
+			})
 		}
 	}
 }
