@@ -479,6 +479,15 @@ func FuzzInvokeNeverPanics(f *testing.F) {
 	for _, name := range []string{"authorizer/http-api-v2.json", "authorizer/rest-request.json", "authorizer/http-api-v1.json"} {
 		f.Add(load(f, name, fx.token(f, devidp.Token{Alg: jwa.EdDSA}), fx.session(f, sessionSpec{}).Reveal()))
 	}
+	// DPoP requests on sessions bound to an EdDSA key (cheap to verify),
+	// on both kinds of event.
+	if key, err := devidp.NewDPoPKey(jwa.EdDSA, fx.clock.Now); err == nil {
+		for _, kind := range apiKinds {
+			d := &dctx{t: f, f: fx, kind: kind, key: key}
+			tok := fx.token(f, devidp.Token{Alg: jwa.EdDSA, Claims: map[string]any{"cnf": map[string]any{"jkt": key.Thumbprint}}})
+			f.Add(d.event("DPoP", tok, d.session(policy.DPoPAllowed, key), []string{d.proof(tok, nil)}, nil))
+		}
+	}
 	var logs bytes.Buffer
 	fx.h.log = obs.NewLogger(&logs)
 	f.Fuzz(func(t *testing.T, ev []byte) {

@@ -33,7 +33,7 @@ var apiKinds = []apiKind{
 // dctx is one DPoP case: a fixture, the event kind, the client's key and
 // another key.
 type dctx struct {
-	t          *testing.T
+	t          testing.TB
 	f          *fixture
 	kind       apiKind
 	key, other *devidp.DPoPKey
