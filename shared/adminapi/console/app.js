@@ -35,8 +35,8 @@ const FIELDS = [
   { group: "Sign-out", path: "strictReauthentication", kind: "bool", label: "After a sign-out, require a new sign-in at the IdP",
     help: "On: a sign-in after a sign-out needs a token from a new authentication (a later auth_time, or another IdP session). A token with neither is refused." },
   { group: "Sender-constrained tokens", path: "dpop", kind: "select", label: "DPoP proofs",
-    options: [["off", "off"], ["allowed", "allowed: checked when a token or session is bound to a key"], ["required", "required: every request, bound token and session"]],
-    help: "With DPoP the app holds a private key: a copied token or session id is useless without it. Needs the authorizer cache off." },
+    options: [["off", "off"], ["allowed", "allowed"], ["required", "required"]],
+    help: "The app holds a private key; a copied token or session id is useless without it. Allowed: checked for bound tokens and sessions. Required: on every request. Needs the authorizer cache off." },
   { group: "Exempt apps", path: "exemptClients", kind: "list", label: "Client ids without timeouts",
     help: "Comma-separated; the age limits do not apply to these apps (binding and revocation still do)." },
 ];
