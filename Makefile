@@ -84,6 +84,7 @@ fuzz:
 	$(FUZZ) -fuzz FuzzSettingsBody ./shared/adminapi
 	$(FUZZ) -fuzz FuzzSETBody ./shared/signals
 	$(FUZZ) -fuzz FuzzRequest ./shared/globallogout
+	$(FUZZ) -fuzz FuzzParse ./shared/dpop
 
 # SAM builds each function from the one module (BuildMethod: makefile):
 # sam build runs build-<LogicalId> with ARTIFACTS_DIR. A function's logical

@@ -42,6 +42,12 @@ export interface SessionOptions {
   sessionHeader?: string;
   /** The fetch to send requests with; default globalThis.fetch. */
   fetch?: typeof fetch;
+  /**
+   * A DPoP key (@sessionguard/browser/dpop): every request then carries a
+   * fresh proof signed by it, and a token bound to it goes as
+   * `Authorization: DPoP`; the session is bound to the key at sign-in.
+   */
+  dpop?: { headers(method: string, url: string, accessToken: string | null, now: number): Promise<{ DPoP: string; Authorization?: string }> };
 }
 
 /** What the app should do about a refusal. */
@@ -50,7 +56,7 @@ export type RefusalAction = 'sign-in' | 'retry' | 'forbidden';
 /** The reason codes of sessionguard (docs/reason-codes.md). */
 export type ReasonCode =
   | 'token_missing' | 'token_malformed' | 'token_signature' | 'token_expired' | 'token_not_yet_valid'
-  | 'token_issuer' | 'token_audience' | 'token_too_large'
+  | 'token_issuer' | 'token_audience' | 'token_too_large' | 'dpop_invalid' | 'dpop_required'
   | 'session_missing' | 'session_unknown' | 'binding_user' | 'binding_environment'
   | 'session_expired' | 'session_idle' | 'session_revoked' | 'user_disabled' | 'policy_check_stale'
   | 'environment_unknown' | 'dependency_unavailable' | 'forbidden';

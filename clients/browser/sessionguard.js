@@ -104,6 +104,7 @@ export class SessionClient extends EventTarget {
     this.#mode = transport === 'auto' ? (sameOrigin(sessions.href) ? 'cookie' : 'header') : transport;
     this.#fetch = o.fetch || ((...a) => globalThis.fetch(...a));
     o.apiUrls = (o.apiUrls || [sessions.origin + '/']).map((p) => new URL(p, base));
+    if (o.dpop !== undefined && typeof o.dpop?.headers !== 'function') throw new SessionError('dpop must be a DPoPKey (@sessionguard/browser/dpop)');
     this.#o = o;
     this.#key = `sessionguard:${o.sessionsUrl}:${o.environment || ''}`;
     const storage = o.storage || 'memory';
@@ -268,14 +269,14 @@ export class SessionClient extends EventTarget {
     }
     const spare = req.clone();
     let tok = await this.#token(false);
-    let res = await this.#fetch(this.#authorized(req, tok));
+    let res = await this.#fetch(await this.#authorized(req, tok));
     if (res.status !== 401 && res.status !== 403) return res;
     let why = await this.#whyRefused(tok);
     if (why?.reason === 'token_expired') {
       const fresh = await this.#token(true);
       if (fresh && fresh !== tok) {
         tok = fresh;
-        res = await this.#fetch(this.#authorized(spare, tok));
+        res = await this.#fetch(await this.#authorized(spare, tok));
         if (res.status !== 401 && res.status !== 403) return res;
         why = await this.#whyRefused(tok);
       }
@@ -299,10 +300,11 @@ export class SessionClient extends EventTarget {
 
   // #call sends one sessions request with the token (when there is one)
   // and, in header mode, the session id.
-  #call(method, path, tok, body) {
+  async #call(method, path, tok, body) {
     const url = this.#url(path);
     const headers = { Accept: 'application/json, application/problem+json' };
     if (tok) headers.Authorization = 'Bearer ' + tok;
+    if (this.#o.dpop) Object.assign(headers, await this.#o.dpop.headers(method, url, tok, this.#serverNow())); // DPoP: dpop.js
     const signIn = method === 'POST' && path === '/sessions';
     if (this.#mode === 'header' && this.#id && !signIn) headers[this.#o.sessionHeader] = this.#id;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -371,9 +373,10 @@ export class SessionClient extends EventTarget {
   // carries them never follows a redirect (it fails instead): a redirect
   // could send the session header to another origin, which only the
   // Authorization header is kept from.
-  #authorized(req, tok) {
+  async #authorized(req, tok) {
     const h = new Headers(req.headers);
     if (tok) h.set('Authorization', 'Bearer ' + tok);
+    if (this.#o.dpop) for (const [k, v] of Object.entries(await this.#o.dpop.headers(req.method, req.url, tok, this.#serverNow()))) h.set(k, v);
     if (this.#mode === 'header' && this.#id) h.set(this.#o.sessionHeader, this.#id);
     const init = { headers: h, redirect: 'error' };
     const cred = this.#credentials(req.url);

@@ -22,6 +22,12 @@ BenchmarkAuthorize/RS256/decision-uncached#02-2   	   100	     40000 ns/op	    4
 PASS
 `
 
+// The DPoP pair of three rounds, appended to the ES256 lines of a run.
+const dpopOutput = `BenchmarkAuthorize/ES256/decision-dpop-2          	   100	     50000 ns/op	    8900 B/op	      68 allocs/op
+BenchmarkAuthorize/ES256/decision-dpop#01-2       	   100	    100000 ns/op	    8900 B/op	      68 allocs/op
+BenchmarkAuthorize/ES256/decision-dpop#02-2       	   100	     60000 ns/op	    8900 B/op	      68 allocs/op
+`
+
 func TestRoundRatios(t *testing.T) {
 	runs := parseBench([]byte(authOutput))
 	got, err := roundRatios(runs, "BenchmarkAuthorize/RS256/decision", "BenchmarkAuthorize/RS256/bare-signature")
@@ -61,10 +67,19 @@ func TestAuthorizerSectionReportsMisses(t *testing.T) {
 		all += strings.ReplaceAll(authOutput, "RS256", alg)
 	}
 	w.Reset()
+	if err := authorizerSection(&w, []byte(all)); err == nil || !strings.Contains(err.Error(), "decision-dpop") {
+		t.Fatalf("no DPoP pair: %v; want an error naming decision-dpop", err)
+	}
+	all += dpopOutput
+	w.Reset()
 	if err := authorizerSection(&w, []byte(all)); err != nil {
 		t.Fatal(err)
 	}
 	out := w.String()
+	// Per round: dpop/decision 5, 5, 3; (dpop - decision)/bare 1, 1, 1.
+	if !strings.Contains(out, "decision-dpop/decision **5.00x**; the proof adds **1.00** bare ES256 verifications") {
+		t.Fatalf("no DPoP line:\n%s", out)
+	}
 	if !strings.Contains(out, "(3 paired rounds") || !strings.Contains(out, "**0.25x** | **1.25x**") {
 		t.Fatalf("section:\n%s", out)
 	}

@@ -143,6 +143,12 @@ func TestTranslatedTemplate(t *testing.T) {
 						continue
 					}
 					acts := strs(get(st, "Action"))
+					// The authorizer puts DPoP proofs' records (P# items)
+					// and nothing else.
+					if fn == "authorizer" && slices.Contains(acts, "dynamodb:PutItem") &&
+						(!reflect.DeepEqual(acts, []string{"dynamodb:PutItem"}) || !reflect.DeepEqual(strs(get(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")), []string{"P#*"})) {
+						t.Errorf("%s may put items other than DPoP proof records (P#*): %v", id, st)
+					}
 					res, _ := json.Marshal(get(st, "Resource"))
 					for _, a := range acts {
 						if strings.HasSuffix(a, ":*") || a == "*" {

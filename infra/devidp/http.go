@@ -17,9 +17,11 @@ import (
 //
 //	GET /.well-known/openid-configuration
 //	GET /jwks.json
-//	GET|POST /token?user=NAME[&client_id=ID][&alg=RS256|ES256|EdDSA][&ttl=SECONDS]
+//	GET|POST /token?user=NAME[&client_id=ID][&alg=RS256|ES256|EdDSA][&ttl=SECONDS][&jkt=THUMBPRINT]
 //
-// The token endpoint answers the bare token as text/plain.
+// The token endpoint answers the bare token as text/plain. With jkt (a
+// key's SHA-256 thumbprint, 43 base64url characters) the token is
+// DPoP-bound to that key: cnf.jkt.
 func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	i.mu.RLock()
 	down := i.down
@@ -104,6 +106,16 @@ func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 	if roles := r.Form["role"]; len(roles) > 0 { // ?role=sessionguard-admin, repeatable
 		t.Claims = map[string]any{"roles": roles}
 	}
+	if jkt := r.Form.Get("jkt"); jkt != "" {
+		if !isThumbprint(jkt) {
+			http.Error(w, "jkt: give the SHA-256 thumbprint of the client's DPoP key (43 base64url characters)", http.StatusBadRequest)
+			return
+		}
+		if t.Claims == nil {
+			t.Claims = map[string]any{}
+		}
+		t.Claims["cnf"] = map[string]any{"jkt": jkt}
+	}
 	if s := r.Form.Get("ttl"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 86400 {
@@ -139,4 +151,19 @@ func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(v)
+}
+
+// isThumbprint reports whether s has the shape of a SHA-256 thumbprint:
+// 43 base64url characters.
+func isThumbprint(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

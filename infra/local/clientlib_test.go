@@ -125,7 +125,7 @@ func TestClientPackageFiles(t *testing.T) {
 		files = append(files, f.Path)
 	}
 	slices.Sort(files)
-	want := []string{"README.md", "package.json", "sessionguard.d.ts", "sessionguard.js"}
+	want := []string{"README.md", "dpop.d.ts", "dpop.js", "package.json", "sessionguard.d.ts", "sessionguard.js"}
 	if !slices.Equal(files, want) {
 		t.Errorf("npm pack lists %v; want exactly %v", files, want)
 	}

@@ -66,6 +66,7 @@ func (s *Stack) routes(mux *http.ServeMux) []gatewayRoute {
 	handle("/directory/", "", false, http.StripPrefix("/directory", s.Directory))
 	handle("POST /local/run-checks", "", false, http.HandlerFunc(s.runChecksHandler))
 	handle("POST /local/poll", "", false, http.HandlerFunc(s.pollHandler))
+	handle("GET /local/dpop/", "", false, &s.dpopKeys) // devices' DPoP keys, for the quick-start (dpopdemo.go)
 	if s.cloudtrail != nil {
 		handle("POST /local/cloudtrail", "", false, http.HandlerFunc(s.cloudtrailHandler))
 	}
@@ -174,7 +175,7 @@ func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int, r
 		RouteArn:       "arn:aws:execute-api:local:000000000000:local/" + stageOf(r) + "/" + r.Method + r.URL.Path,
 		IdentitySource: []string{r.Header.Get("Authorization"), r.Header.Get(identity.DefaultSessionHeader)},
 		RouteKey:       "$default",
-		RawPath:        stagePrefix(r) + r.URL.EscapedPath(),
+		RawPath:        calledPath(r),
 		RawQueryString: r.URL.RawQuery,
 		Cookies:        cookiesOf(r),
 		Headers:        headersOf(r),
@@ -195,6 +196,17 @@ func (s *Stack) authorize(r *http.Request, reqID string) (map[string]any, int, r
 		return nil, http.StatusForbidden, why
 	}
 	return resp.Context, http.StatusOK, why
+}
+
+// calledPath is the path the client called, escaped, as an HTTP API's
+// authorizer event has it in rawPath: with the stage's prefix, and with
+// the /example/ prefix under which the local stack serves the example app
+// (in AWS an API of its own), which a DPoP proof's htu names.
+func calledPath(r *http.Request) string {
+	if p, _, _ := strings.Cut(r.RequestURI, "?"); strings.HasPrefix(p, "/") {
+		return p
+	}
+	return stagePrefix(r) + r.URL.EscapedPath()
 }
 
 func proxyEvent(r *http.Request, body []byte, reqID string, authCtx map[string]any) events.APIGatewayV2HTTPRequest {

@@ -87,7 +87,7 @@ type Options struct {
 
 // Store is what the stack's functions need of storage.
 type Store interface {
-	authorizer.Store
+	wiring.AuthorizerStore
 	sessionapi.Store
 	adminapi.Store
 	wiring.RefresherStore
@@ -105,6 +105,7 @@ type Store interface {
 
 // Stack is a running local stack.
 type Stack struct {
+	dpopKeys  demoKeys       // devices' DPoP keys, for the quick-start
 	gateway   []gatewayRoute // what the gateway serves, as registered
 	URL       string
 	IdP       *devidp.Issuer

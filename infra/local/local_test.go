@@ -122,7 +122,9 @@ func walkQuickStart(t *testing.T, o Options, version int) {
 		{"# 12.", `(?s)HTTP/1.1 202 Accepted.*HTTP/1.1 401 Unauthorized`},
 		{"# 13.", `"revocations":\{[^}]*"signal_session_revoked":1[^}]*\}`},
 	}
-	want = append(want, struct{ step, re string }{"# 14.", `(?s)"streamId":"[0-9a-f]+".*"verified":true.*delivered to 1 stream\(s\).*HTTP/1.1 401 Unauthorized`})
+	want = append(want, struct{ step, re string }{"# 14.", `(?s)"streamId":"[0-9a-f]+".*"verified":true.*delivered to 1 stream\(s\).*HTTP/1.1 401 Unauthorized`},
+		struct{ step, re string }{"# 15.", `(?s)"dpop":"required".*HTTP/1.1 200 OK.*"environment":"staging".*"userId":"erin"`},
+		struct{ step, re string }{"# 16.", `(?s)HTTP/1.1 401 Unauthorized.*X-Sessionguard-Reason: dpop_invalid.*HTTP/1.1 401 Unauthorized.*X-Sessionguard-Reason: dpop_invalid.*HTTP/1.1 401 Unauthorized.*X-Sessionguard-Reason: dpop_required`})
 	if o.Cognito != "" {
 		want = append(want, []struct{ step, re string }{
 			{"# C2.", `(?s)HTTP/1.1 200 OK.*"clientId":"[^"]+".*"issuer":"https://cognito-idp\.eu-west-1\.amazonaws\.com/`},
@@ -148,7 +150,8 @@ func walkQuickStart(t *testing.T, o Options, version int) {
 	if m := regexp.MustCompile(`eyJ[A-Za-z0-9_-]{20,}|(^|[^A-Za-z0-9_-])[A-Za-z0-9_-]{43}([^A-Za-z0-9_-]|$)`).FindString(logs.String()); m != "" {
 		t.Errorf("a token or session id reached the logs: %q", m)
 	}
-	for _, reason := range []string{`"reason":"ok"`, `"reason":"binding_user"`, `"reason":"session_revoked"`, `"msg":"policy checks"`, `"msg":"audit"`} {
+	for _, reason := range []string{`"reason":"ok"`, `"reason":"binding_user"`, `"reason":"session_revoked"`, `"msg":"policy checks"`, `"msg":"audit"`,
+		`"reason":"dpop_invalid","latencyMs"`, `"dpopCheck":"cnf.jkt"`, `"dpopCheck":"jti"`, `"reason":"dpop_required"`} {
 		if !strings.Contains(logs.String(), reason) {
 			t.Errorf("logs lack %s", reason)
 		}

@@ -83,6 +83,21 @@ DAVE=$(curl -s '%[1]s/idp/token?user=dave')
 DSID=$(curl -s -X POST -H "Authorization: Bearer $DAVE" %[1]s/sessions | sed -n 's/.*"sessionId":"\([^"]*\)".*/\1/p')
 curl -s '%[1]s/idp/set?user=dave&event=session-revoked&deliver=1'
 curl -s -i -H "Authorization: Bearer $DAVE" -H "X-Session-Id: $DSID" %[1]s/demo
+
+# 15. DPoP: the admin makes staging require it; erin's device holds a key (the stack's demo keys stand in for a browser's), her token is bound to it, and her sign-in with a proof binds the session to it: 201, then 200
+STAGING=$(curl -s -i -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" %[1]s/environments/staging/settings | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: *//p')
+curl -s -X PUT -H "Authorization: Bearer $ADMIN" -H "X-Session-Id: $ASID" -H "If-Match: $STAGING" -d '{"dpop":"required"}' %[1]s/environments/staging/settings; echo
+ERIN=$(curl -s "%[1]s/idp/token?user=erin&jkt=$(curl -s '%[1]s/local/dpop/jkt?key=erin-laptop')")
+proof() { curl -s -G --data-urlencode "key=$1" --data-urlencode "htm=$2" --data-urlencode "htu=$3" --data-urlencode "token=$ERIN" %[1]s/local/dpop/proof; }
+ESID=$(curl -s -X POST -H "Authorization: DPoP $ERIN" -H "DPoP: $(proof erin-laptop POST %[1]s/staging/sessions)" %[1]s/staging/sessions | sed -n 's/.*"sessionId":"\([^"]*\)".*/\1/p')
+curl -s -i -H "Authorization: DPoP $ERIN" -H "DPoP: $(proof erin-laptop GET %[1]s/staging/demo)" -H "X-Session-Id: $ESID" %[1]s/staging/demo
+
+# 16. The token and session id, stolen and used from another machine: its own key's proof is refused, 401 (dpop_invalid); so is a replayed proof, and no proof at all (dpop_required)
+curl -s -i -H "Authorization: DPoP $ERIN" -H "DPoP: $(proof mallory-laptop GET %[1]s/staging/demo)" -H "X-Session-Id: $ESID" %[1]s/staging/demo
+SEEN=$(proof erin-laptop GET %[1]s/staging/demo)
+curl -s -o /dev/null -H "Authorization: DPoP $ERIN" -H "DPoP: $SEEN" -H "X-Session-Id: $ESID" %[1]s/staging/demo
+curl -s -i -H "Authorization: DPoP $ERIN" -H "DPoP: $SEEN" -H "X-Session-Id: $ESID" %[1]s/staging/demo
+curl -s -i -H "Authorization: Bearer $ERIN" -H "X-Session-Id: $ESID" %[1]s/staging/demo
 %[5]s
 Every decision is logged as one JSON line with its reason code. Ctrl-C stops the stack.
 `, u, Environment, s.Storage, AdminRole, s.cognitoQuickStart())

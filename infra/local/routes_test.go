@@ -62,7 +62,7 @@ func TestGatewayServesNothingOutsideTheTable(t *testing.T) {
 		{"/example/", "example", true}: true, {"/demo", "demo", true}: true, {"/demo/", "demo", true}: true,
 		{"GET /app", "", false}: true, {"GET /spa/", "", false}: true, {"/directory/", "", false}: true,
 		{"POST /local/run-checks", "", false}: true, {"POST /local/poll", "", false}: true,
-		{"POST /local/cloudtrail", "", false}: true, {"/", "", false}: true,
+		{"POST /local/cloudtrail", "", false}: true, {"GET /local/dpop/", "", false}: true, {"/", "", false}: true,
 		{"/staging/", "stage staging", false}: true, // every route again, as the named stage staging
 	}
 	got := map[gatewayRoute]bool{}

@@ -20,6 +20,9 @@ import (
 type Browser struct {
 	s  *Server
 	hc *http.Client
+	// DPoP, when set, proves the browser's key at the token endpoint: the
+	// access token the code is redeemed for is bound to it.
+	DPoP Prover
 }
 
 // NewBrowser returns a user agent with an empty cookie jar.
@@ -111,7 +114,7 @@ func (b *Browser) do(ctx context.Context, method, u string, form url.Values) (*h
 func (b *Browser) redeem(ctx context.Context, client, redirectURI, code, verifier string) (Tokens, error) {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI},
 		"client_id": {client}, "code_verifier": {verifier}, "resource": {Resource}}
-	return tokenRequest(ctx, b.hc, b.s.Issuer+"/token", form, "", "")
+	return tokenRequest(ctx, b.hc, b.s.Issuer+"/token", form, "", "", b.DPoP)
 }
 
 // xsrfInput finds the end-session form's xsrf value.

@@ -6,7 +6,8 @@
 // It issues RFC 9068 JWT access tokens for one API resource (resource
 // indicators), runs the authorization code flow with PKCE for a public
 // client (the admin console), client credentials for a machine client,
-// its development login pages, and back-channel logout. Its signing keys
+// its development login pages, back-channel logout, and DPoP-bound access
+// tokens for a token request that carries a proof (features.dPoP). Its signing keys
 // are generated here; Rotate restarts it on the same issuer with a new
 // signing key first and the old one still published.
 package oidcprovider

@@ -10,7 +10,8 @@
 //   OP_RESOURCE   the API resource indicator; access tokens for it are JWTs (RFC 9068)
 //
 // Users: any login name signs in on the development login page; a name
-// starting with "admin" carries the role sessionguard-admin.
+// starting with "admin" carries the role sessionguard-admin. A token
+// request with a DPoP header gets a DPoP-bound access token.
 import fs from 'node:fs';
 import Provider, { errors } from 'oidc-provider';
 
@@ -44,6 +45,10 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },
     backchannelLogout: { enabled: true },
+    // DPoP: a token request with a proof gets an access token bound to the
+    // proof's key (cnf.jkt in the JWT, token_type DPoP). No nonces, as
+    // sessionguard's resource side uses none.
+    dPoP: { enabled: true, allowReplay: false },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => api,

@@ -19,18 +19,33 @@ type Tokens struct {
 
 // ClientCredentials gets a machine token for the API.
 func (s *Server) ClientCredentials(ctx context.Context) (Tokens, error) {
+	return s.ClientCredentialsDPoP(ctx, nil)
+}
+
+// A Prover signs a DPoP proof for a request (method, URL): the client's
+// key proves itself to the token endpoint, which binds the access token
+// to it (cnf.jkt) and answers token_type DPoP.
+type Prover func(method, url string) string
+
+// ClientCredentialsDPoP gets a machine token for the API, bound to the
+// key prove signs with (nil: a Bearer token).
+func (s *Server) ClientCredentialsDPoP(ctx context.Context, prove Prover) (Tokens, error) {
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"api"}, "resource": {Resource}}
-	return tokenRequest(ctx, http.DefaultClient, s.Issuer+"/token", form, MachineClient, MachineSecret)
+	return tokenRequest(ctx, http.DefaultClient, s.Issuer+"/token", form, MachineClient, MachineSecret, prove)
 }
 
 // tokenRequest posts form to the token endpoint u, with client
-// credentials in Basic auth when user is set.
-func tokenRequest(ctx context.Context, hc *http.Client, u string, form url.Values, user, pass string) (Tokens, error) {
+// credentials in Basic auth when user is set, and a DPoP proof for the
+// request when prove is set.
+func tokenRequest(ctx context.Context, hc *http.Client, u string, form url.Values, user, pass string, prove Prover) (Tokens, error) {
 	req, err := http.NewRequestWithContext(ctx, "POST", u, strings.NewReader(form.Encode()))
 	if err != nil {
 		return Tokens{}, fmt.Errorf("oidcprovider: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if prove != nil {
+		req.Header.Set("DPoP", prove("POST", u))
+	}
 	if user != "" {
 		req.SetBasicAuth(user, pass)
 	}

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/sessionguard/sessionguard/shared/identity"
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/token"
@@ -56,9 +56,12 @@ func (a *API) authorize(need access, h authorized) http.HandlerFunc {
 	}
 }
 
-// caller verifies the request's token; it writes the 401 itself.
+// caller verifies the request's token; it writes the 401 itself. The
+// token may come as Bearer or, from a client whose session is bound to a
+// DPoP key, as DPoP: its proof is the authorizer's to check, which runs
+// before every admin route that is not public.
 func (a *API) caller(w http.ResponseWriter, r *http.Request) (token.Claims, bool) {
-	raw, code := identity.BearerToken(r.Header.Get("Authorization"))
+	_, raw, code := dpop.AccessToken(r.Header.Get("Authorization"))
 	if code != reason.OK {
 		problem.Deny(w, code, "an admin API call needs a bearer token")
 		return token.Claims{}, false

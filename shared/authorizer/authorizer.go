@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/environment"
-	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -47,6 +47,14 @@ type Identity struct {
 	// carried the header more than once (REST multiValueHeaders): refused,
 	// whichever value API Gateway put in headers.
 	AuthorizationRepeated, SessionIDRepeated bool
+	// DPoP is the DPoP header's proof, "" when there is none;
+	// DPoPRepeated marks a request that sent the header more than once
+	// (refused, like any repeated identity header).
+	DPoP         string
+	DPoPRepeated bool
+	// Request is the method and URL the request was made to, as a proof
+	// must name them.
+	Request dpop.Request
 }
 
 // Result is a decision with what led to it.
@@ -57,6 +65,9 @@ type Result struct {
 	Environment string
 	Session     session.Session
 	Decision    policy.Decision
+	// DPoPKey is the thumbprint of the key whose proof the request
+	// carried and passed; "" when no proof was checked.
+	DPoPKey string
 }
 
 // Allowed reports whether the request may pass.
@@ -69,14 +80,27 @@ type Authorizer struct {
 	envs        environment.Config
 	enforcement policy.Enforcement
 	now         func() time.Time
+	proofs      *dpop.Checker
 }
 
+// An Option configures an Authorizer.
+type Option func(*Authorizer)
+
+// WithDPoP checks DPoP proofs with c. Without it, a request that needs a
+// proof checked (the environment's dpop setting, or a session bound to a
+// key) is denied dependency_unavailable: nothing passes unchecked.
+func WithDPoP(c *dpop.Checker) Option { return func(a *Authorizer) { a.proofs = c } }
+
 // New returns an Authorizer. now may be nil for time.Now.
-func New(v Verifier, s Store, envs environment.Config, e policy.Enforcement, now func() time.Time) *Authorizer {
+func New(v Verifier, s Store, envs environment.Config, e policy.Enforcement, now func() time.Time, opts ...Option) *Authorizer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Authorizer{verifier: v, store: s, envs: envs, enforcement: e, now: now}
+	a := &Authorizer{verifier: v, store: s, envs: envs, enforcement: e, now: now}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // maxSessionIDBytes caps what is read as a session id before it is parsed.
@@ -85,9 +109,28 @@ const maxSessionIDBytes = 256
 // Check runs the checks in order, stopping at the first failure: 1 the
 // identity sources, 2 the token, 3 the environment, 4 the session and its
 // user's state, 5 the binding of the session to the token's user and the
-// environment, 6 the session's age, revocation, the user's standing and
-// policy-check freshness (policy.Settings.Evaluate).
+// environment, then, where the session's settings or its own binding to
+// a key ask for one, the DPoP proof (checkDPoP), 6 the session's age,
+// revocation, the user's standing and policy-check freshness
+// (policy.Settings.Evaluate).
 func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
+	return a.check(ctx, id, "")
+}
+
+// Recheck judges the request of r again, as Check, but takes its proof
+// as checked already by r (a proof is used once): for a caller that
+// changed the session (keep-alive) and wants the judgement after.
+func (a *Authorizer) Recheck(ctx context.Context, id Identity, r Result) Result {
+	if r.DPoPKey == "" {
+		id.DPoP = "" // no proof was checked: none may be now
+	}
+	return a.check(ctx, id, r.DPoPKey)
+}
+
+// check is Check; proven, when set, is the thumbprint of a proof by the
+// request already checked, which is held to the session's key again but
+// not checked (nor recorded) a second time.
+func (a *Authorizer) check(ctx context.Context, id Identity, proven string) Result {
 	// 1. identity sources, size-capped (the token's cap is the verifier's).
 	if id.Authorization == "" {
 		return deny(reason.TokenMissing, errors.New("no Authorization header"))
@@ -95,9 +138,12 @@ func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 	if id.AuthorizationRepeated {
 		return deny(reason.TokenMalformed, errors.New("more than one Authorization header"))
 	}
-	raw, code := identity.BearerToken(id.Authorization)
+	scheme, raw, code := dpop.AccessToken(id.Authorization)
 	if code != reason.OK {
-		return deny(code, errors.New("the Authorization header is not a Bearer token"))
+		return deny(code, errors.New("the Authorization header is neither a Bearer nor a DPoP token"))
+	}
+	if id.DPoPRepeated {
+		return deny(reason.DPoPInvalid, dpop.Repeated())
 	}
 	if id.SessionID == "" {
 		return deny(reason.SessionMissing, errors.New("no session id in X-Session-Id or the session cookie"))
@@ -140,6 +186,10 @@ func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 	if s.Environment != r.Environment {
 		return r.deny(reason.BindingEnvironment, fmt.Errorf("session %s belongs to environment %q, not %q", h.Prefix(), s.Environment, r.Environment))
 	}
+	// DPoP: the proof, where the session's settings or its key ask.
+	if r.DPoPKey, err = a.checkDPoP(ctx, id, scheme, raw, claims, s, proven); err != nil {
+		return r.deny(reason.CodeOf(err), err)
+	}
 	// 6. age, revocation, standing, freshness.
 	r.Decision = s.Settings.Evaluate(s.PolicyView(u).Presenting(claims.ClientID), a.now(), a.enforcement)
 	if !r.Decision.Allowed() {
@@ -147,6 +197,33 @@ func (a *Authorizer) Check(ctx context.Context, id Identity) Result {
 	}
 	r.Reason = reason.OK
 	return r
+}
+
+// checkDPoP checks the request's proof where one is needed (dpop.Need:
+// the mode of the session's settings, the token's key, the session's
+// key) and returns the proof key's thumbprint ("" when none was
+// checked), or the deny's error.
+func (a *Authorizer) checkDPoP(ctx context.Context, id Identity, scheme dpop.Scheme, raw string, claims token.Claims, s session.Session, proven string) (string, error) {
+	need, err := dpop.Need(s.Settings.DPoP, dpop.Presented{Scheme: scheme, TokenKey: claims.KeyThumbprint, Proof: id.DPoP != "" || proven != "",
+		Session: true, SessionKey: s.DPoPKey})
+	if err != nil || !need {
+		return "", err
+	}
+	if proven != "" {
+		if s.DPoPKey != "" && s.DPoPKey != proven {
+			return "", &dpop.Error{Check: dpop.CheckSession, Err: reason.New(reason.DPoPInvalid, "the session is bound to another key than the proof's")}
+		}
+		return proven, nil
+	}
+	if a.proofs == nil {
+		return "", errors.New("a DPoP proof must be checked and this authorizer has no replay store to check it with")
+	}
+	p, err := a.proofs.Check(ctx, id.DPoP, id.Request, dpop.Binding{AccessToken: raw, TokenBound: scheme == dpop.DPoP || claims.KeyThumbprint != "",
+		TokenKey: claims.KeyThumbprint, SessionKey: s.DPoPKey})
+	if err != nil {
+		return "", err
+	}
+	return p.Thumbprint, nil
 }
 
 // KeepAliveFloor is the least time between two keep-alive writes of a

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/infra/devidp"
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
@@ -76,7 +77,7 @@ func newFixture(t testing.TB, o options) *fixture {
 	}
 	envs := environment.Config{Source: "stage", Name: "environment", Known: []string{"demo", "staging"}}
 	logs := &syncBuffer{}
-	a := New(v, store, envs, o.enforcement, ck.Now)
+	a := New(v, store, envs, o.enforcement, ck.Now, WithDPoP(dpop.NewChecker(dpop.Config{Replay: mem, Now: ck.Now})))
 	h := NewHandler(a, HandlerOptions{SimpleResponses: o.simple, Log: obs.NewLogger(logs)})
 	return &fixture{idp: idp, clock: ck, store: store, mem: mem, h: h, logs: logs}
 }
@@ -99,6 +100,7 @@ type sessionSpec struct {
 	settings *policy.Settings
 	ssi      bool
 	client   string
+	key      string // the thumbprint of the key the session is bound to (DPoP)
 }
 
 // session stores a session as sign-in would, at the clock's now.
@@ -123,7 +125,7 @@ func (f *fixture) session(t testing.TB, sp sessionSpec) session.ID {
 	}
 	_, err = f.mem.Create(context.Background(), session.Session{
 		Hash: id.Hash(), Environment: sp.env, User: session.UserKey{Issuer: f.idp.URL(), Subject: sp.user},
-		ClientID: sp.client, CreatedAt: f.clock.Now(), AuthTime: f.clock.Now(), StaySignedIn: sp.ssi, Settings: s,
+		ClientID: sp.client, CreatedAt: f.clock.Now(), AuthTime: f.clock.Now(), StaySignedIn: sp.ssi, Settings: s, DPoPKey: sp.key,
 	}, session.Limit{}, func(session.Session) bool { return true })
 	if err != nil {
 		t.Fatal(err)
@@ -476,6 +478,15 @@ func FuzzInvokeNeverPanics(f *testing.F) {
 	// of the event get explored.
 	for _, name := range []string{"authorizer/http-api-v2.json", "authorizer/rest-request.json", "authorizer/http-api-v1.json"} {
 		f.Add(load(f, name, fx.token(f, devidp.Token{Alg: jwa.EdDSA}), fx.session(f, sessionSpec{}).Reveal()))
+	}
+	// DPoP requests on sessions bound to an EdDSA key (cheap to verify),
+	// on both kinds of event.
+	if key, err := devidp.NewDPoPKey(jwa.EdDSA, fx.clock.Now); err == nil {
+		for _, kind := range apiKinds {
+			d := &dctx{t: f, f: fx, kind: kind, key: key}
+			tok := fx.token(f, devidp.Token{Alg: jwa.EdDSA, Claims: map[string]any{"cnf": map[string]any{"jkt": key.Thumbprint}}})
+			f.Add(d.event("DPoP", tok, d.session(policy.DPoPAllowed, key), []string{d.proof(tok, nil)}, nil))
+		}
 	}
 	var logs bytes.Buffer
 	fx.h.log = obs.NewLogger(&logs)

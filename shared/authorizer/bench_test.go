@@ -33,18 +33,25 @@ import (
 var rounds = flag.Int("rounds", 1, "BenchmarkAuthorize: paired rounds (bare, decision, decision-uncached) per algorithm")
 
 // realisticToken mints a token of about 1.2 KB, the size of a typical
-// Entra or Okta access token.
-func realisticToken(b *testing.B, f *fixture, alg jwa.SignatureAlgorithm) string {
+// Entra or Okta access token, with the claims extra.
+func realisticToken(b *testing.B, f *fixture, alg jwa.SignatureAlgorithm, extra map[string]any) string {
 	b.Helper()
 	pad := ""
+	claims := func() map[string]any {
+		c := map[string]any{"groups_hint": pad}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return c
+	}
 	for range 3 {
-		tok := f.token(b, devidp.Token{Alg: alg, Claims: map[string]any{"groups_hint": pad}})
+		tok := f.token(b, devidp.Token{Alg: alg, Claims: claims()})
 		if len(tok) >= 1180 {
 			return tok
 		}
 		pad += strings.Repeat("g", (1200-len(tok))*3/4)
 	}
-	return f.token(b, devidp.Token{Alg: alg, Claims: map[string]any{"groups_hint": pad}})
+	return f.token(b, devidp.Token{Alg: alg, Claims: claims()})
 }
 
 // bareCheck verifies tok's signature with the standard library over a key
@@ -93,7 +100,7 @@ func BenchmarkAuthorize(b *testing.B) {
 	uncached := lambda.NewHandler(NewHandler(New(v, f.store, envs, policy.Enforcement{}, f.clock.Now),
 		HandlerOptions{SimpleResponses: true, Log: obs.NewLogger(io.Discard)}))
 	for _, alg := range []jwa.SignatureAlgorithm{jwa.RS256, jwa.ES256, jwa.EdDSA} {
-		tok := realisticToken(b, f, alg)
+		tok := realisticToken(b, f, alg, nil)
 		sid := f.session(b, sessionSpec{})
 		// API Gateway sends compact JSON; the file is indented for people.
 		var compact bytes.Buffer
@@ -130,6 +137,63 @@ func BenchmarkAuthorize(b *testing.B) {
 			})
 			b.Run(alg.String()+"/decision", decide(h))
 			b.Run(alg.String()+"/decision-uncached", decide(uncached))
+			if alg == jwa.ES256 {
+				b.Run(alg.String()+"/decision-dpop", decideDPoP(f, h))
+			}
+		}
+	}
+}
+
+// decideDPoP is decision with DPoP: the same realistic token, bound to an
+// ES256 key (cnf.jkt), on a session bound to that key under dpop
+// required, each request with a fresh proof by the key (so the verified-
+// token cache is hit, and the proof is parsed, its signature verified
+// and its jti recorded in the memory store). Proofs are signed in
+// batches with the timer stopped: only the decision is measured.
+func decideDPoP(f *fixture, h lambda.Handler) func(*testing.B) {
+	return func(b *testing.B) {
+		key, err := devidp.NewDPoPKey(jwa.ES256, f.clock.Now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok := realisticToken(b, f, jwa.ES256, map[string]any{"cnf": map[string]any{"jkt": key.Thumbprint}})
+		set := policy.Defaults()
+		set.DPoP = policy.DPoPRequired
+		sid := f.session(b, sessionSpec{settings: &set, key: key.Thumbprint})
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, load(b, "authorizer/http-api-v2.json", tok, sid.Reveal())); err != nil {
+			b.Fatal(err)
+		}
+		const auth = `"authorization":"Bearer `
+		template := strings.Replace(compact.String(), auth, `"dpop":"__PROOF__",`+auth, 1)
+		template = strings.Replace(template, auth, `"authorization":"DPoP `, 1)
+		const batch = 2048
+		var evs [][]byte
+		sign := func() {
+			evs = evs[:0]
+			for range batch {
+				proof := key.MustSign(devidp.Proof{Method: "GET", URL: "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/demo", AccessToken: tok})
+				evs = append(evs, []byte(strings.Replace(template, "__PROOF__", proof, 1)))
+			}
+		}
+		sign()
+		if out, err := h.Invoke(context.Background(), evs[0]); err != nil || !strings.Contains(string(out), `"isAuthorized":true`) {
+			b.Fatalf("warm-up DPoP decision %s %v", out, err)
+		}
+		b.ReportAllocs()
+		b.ReportMetric(float64(len(evs[1])), "event-bytes")
+		i := 1
+		for b.Loop() {
+			if i == len(evs) {
+				b.StopTimer()
+				sign()
+				i = 0
+				b.StartTimer()
+			}
+			if out, err := h.Invoke(context.Background(), evs[i]); err != nil || !bytes.Contains(out, []byte(`"isAuthorized":true`)) {
+				b.Fatalf("DPoP decision %s %v", out, err)
+			}
+			i++
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/jsonread"
@@ -38,14 +39,24 @@ var errNotAuthorizerEvent = errors.New("event is not an API Gateway REQUEST auth
 // "authorization") in headers or multiValueHeaders, more than one value
 // for it in multiValueHeaders ("headers" holds only the last), or, when
 // the session id comes from the cookie, the session cookie more than once.
-// A repeated environment header reads as no environment.
+// A repeated environment header reads as no environment. The DPoP header
+// is an identity header too: sent more than once, or with values joined
+// by a comma (a proof has none), it is refused.
+//
+// What a DPoP proof must name is read too (Identity.Request): the method
+// (requestContext.http.method; REST and payload 1.0: httpMethod), the
+// host (requestContext.domainName, else the Host header) and the path as
+// the client sent it (payload 2.0: rawPath; REST and payload 1.0:
+// requestContext.path, which keeps the stage or the custom domain's base
+// path).
 func readEvent(data []byte, src identity.Sources, envs environment.Config) (event, error) {
 	var ev event
 	var version, typ string
 	var cookies []string
+	var rawPath, method, rcPath, rcMethod, domain, hostHeader string
 	// How often each identity header occurs: names in headers, values in
 	// multiValueHeaders (any letter case).
-	var authNames, sidNames, envNames, authValues, sidValues, envValues int
+	var authNames, sidNames, envNames, authValues, sidValues, envValues, dpopNames, dpopValues int
 	var cookieHeaders, cookieMulti []string // Cookie headers: in headers; in multiValueHeaders
 	r := jsonread.New(data)
 	defer r.Release()
@@ -60,6 +71,10 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 			typ, _ = r.String()
 		case "routeArn", "methodArn":
 			ev.arn, _ = r.String()
+		case "rawPath":
+			rawPath, _ = r.String()
+		case "httpMethod":
+			method, _ = r.String()
 		case "cookies":
 			if r.Kind() == '[' {
 				cookies, _ = r.Strings()
@@ -86,6 +101,11 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 				case envs.Source == "header" && identity.EqualFoldASCII(k, envs.Name):
 					ev.id.Environment, _ = r.String()
 					envNames++
+				case identity.EqualFoldASCII(k, "dpop"):
+					ev.id.DPoP, _ = r.String()
+					dpopNames++
+				case identity.EqualFoldASCII(k, "host"):
+					hostHeader, _ = r.String()
 				default:
 					r.Skip()
 				}
@@ -106,6 +126,8 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 					cookieMulti = append(cookieMulti, values(r)...)
 				case envs.Source == "header" && identity.EqualFoldASCII(k, envs.Name):
 					envValues += len(values(r))
+				case identity.EqualFoldASCII(k, "dpop"):
+					dpopValues += len(values(r))
 				default:
 					r.Skip()
 				}
@@ -131,8 +153,21 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 				switch {
 				case r.Is("requestId"):
 					ev.requestID, _ = r.String()
-				case r.Is("domainName") && envs.Source == "host":
-					ev.id.Environment, _ = r.String()
+				case r.Is("domainName"):
+					domain, _ = r.String()
+				case r.Is("path"):
+					rcPath, _ = r.String()
+				case r.Is("httpMethod"):
+					rcMethod, _ = r.String()
+				case r.Is("http") && r.Kind() == '{':
+					r.Object()
+					for r.Next() {
+						if r.Is("method") {
+							rcMethod, _ = r.String()
+						} else {
+							r.Skip()
+						}
+					}
 				default:
 					r.Skip()
 				}
@@ -147,11 +182,23 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 	if typ != "REQUEST" || ev.arn == "" {
 		return ev, errNotAuthorizerEvent
 	}
+	if envs.Source == "host" {
+		ev.id.Environment = domain
+	}
+	ev.id.Request = dpop.Request{Method: rcMethod, Host: domain, Path: rcPath}
 	if version == "2.0" {
 		ev.kind = httpAPIv2
+		ev.id.Request.Path = rawPath
 	} else {
 		ev.kind = iamOnly
+		if method != "" {
+			ev.id.Request.Method = method
+		}
 	}
+	if ev.id.Request.Host == "" {
+		ev.id.Request.Host = hostHeader
+	}
+	ev.id.DPoPRepeated = dpopNames > 1 || dpopValues > 1 || strings.IndexByte(ev.id.DPoP, ',') >= 0
 	ev.id.AuthorizationRepeated = authNames > 1 || authValues > 1
 	ev.id.SessionIDRepeated = sidNames > 1 || sidValues > 1
 	if envNames > 1 || envValues > 1 {

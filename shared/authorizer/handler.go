@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/reason"
@@ -68,6 +69,12 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, errUnavailable
 	}
 	r := h.auth.Check(ctx, ev.id)
+	if r.Allowed() && r.DPoPKey != "" && h.auth.enforcement.Horizon > 0 {
+		// API Gateway would serve this allow, cached by the token and the
+		// session, to the next request without a proof, or with a
+		// replayed one: fail closed (docs/integrating-your-app.md).
+		r = r.deny(reason.DependencyUnavailable, errors.New("a DPoP proof was checked, and the authorizer's answers are cached (AUTHORIZER_CACHE_TTL_SECONDS): turn the cache off for DPoP"))
+	}
 	var out []byte
 	status := reason.Status(0)
 	if r.Allowed() {
@@ -126,8 +133,12 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 	if !r.Session.CreatedAt.IsZero() {
 		attrs = append(attrs, slog.String("sessionId", r.Session.Hash.Prefix()))
 	}
+	if r.DPoPKey != "" {
+		attrs = append(attrs, slog.Bool("dpop", true))
+	}
 	if r.Err != nil {
 		attrs = append(attrs, slog.String("error", r.Err.Error()))
+		attrs = appendDPoPError(attrs, r.Err)
 	}
 	if touchErr != nil {
 		attrs = append(attrs, slog.String("activityError", touchErr.Error()))
@@ -187,4 +198,19 @@ func allowContext(r Result) map[string]any {
 		}
 	}
 	return ctx
+}
+
+// appendDPoPError names the failed DPoP check of a deny (dpopCheck) and,
+// for iat, the skew found (dpopSkewSeconds: now - iat, negative for a
+// proof from the future).
+func appendDPoPError(attrs []slog.Attr, err error) []slog.Attr {
+	var e *dpop.Error
+	if !errors.As(err, &e) {
+		return attrs
+	}
+	attrs = append(attrs, slog.String("dpopCheck", e.Check))
+	if e.Check == dpop.CheckIAT && e.Skew != 0 {
+		attrs = append(attrs, slog.Float64("dpopSkewSeconds", e.Skew.Seconds()))
+	}
+	return attrs
 }

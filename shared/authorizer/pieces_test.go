@@ -18,7 +18,7 @@ import (
 func BenchmarkDecisionParts(b *testing.B) {
 	f := newFixture(b, options{simple: true})
 	f.h.log = obs.NewLogger(io.Discard)
-	tok := realisticToken(b, f, jwa.RS256)
+	tok := realisticToken(b, f, jwa.RS256, nil)
 	sid := f.session(b, sessionSpec{})
 	var buf bytes.Buffer
 	json.Compact(&buf, load(b, "authorizer/http-api-v2.json", tok, sid.Reveal()))

@@ -34,7 +34,11 @@ type Config struct {
 	Environments    environment.Config
 	Enforcement     policy.Enforcement
 	Sources         identity.Sources
-	SimpleResponses bool
+	// DPoPMaxAge and DPoPMaxFuture bound a DPoP proof's iat: at most this
+	// old, at most this far ahead of the clock
+	// (DPOP_PROOF_MAX_AGE_SECONDS, DPOP_PROOF_MAX_FUTURE_SECONDS).
+	DPoPMaxAge, DPoPMaxFuture time.Duration
+	SimpleResponses           bool
 	// TableName is the DynamoDB table (TABLE_NAME, required).
 	TableName string
 	// AdminRole is the role that grants the admin API everywhere;
@@ -164,6 +168,8 @@ func (c *Config) loadRequests(r *reader) {
 	c.Enforcement.Horizon = time.Duration(r.num("AUTHORIZER_CACHE_TTL_SECONDS", 0, 3600)) * time.Second
 	c.Enforcement.PolicyChecks = r.onOff("POLICY_CHECKS")
 	c.Enforcement.CheckSlack = time.Duration(r.num("POLICY_CHECK_SLACK_MINUTES", 0, 1440)) * time.Minute
+	c.DPoPMaxAge = time.Duration(r.num("DPOP_PROOF_MAX_AGE_SECONDS", 5, 300)) * time.Second
+	c.DPoPMaxFuture = time.Duration(r.num("DPOP_PROOF_MAX_FUTURE_SECONDS", 0, 60)) * time.Second
 	c.Sources.SessionHeader = r.str("SESSION_HEADER")
 	c.Sources.SessionCookie = r.str("SESSION_COOKIE")
 	for _, o := range strings.Split(r.str("CORS_ALLOWED_ORIGINS"), ",") {

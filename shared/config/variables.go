@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/token"
 )
@@ -37,6 +38,8 @@ var Variables = []Variable{
 	{Name: "POLICY_CHECKS", Default: "off", Template: true},
 	{Name: "POLICY_CHECK_SLACK_MINUTES", Default: "15"},
 	{Name: "CORS_ALLOWED_ORIGINS", Template: true},
+	{Name: "DPOP_PROOF_MAX_AGE_SECONDS", Default: seconds(dpop.DefaultMaxAge)},
+	{Name: "DPOP_PROOF_MAX_FUTURE_SECONDS", Default: seconds(dpop.DefaultMaxFuture)},
 	{Name: "SESSION_HEADER", Default: identity.DefaultSessionHeader},
 	{Name: "SESSION_COOKIE", Default: identity.DefaultSessionCookie},
 	{Name: "MAX_TOKEN_BYTES", Default: strconv.Itoa(token.DefaultMaxTokenBytes)},

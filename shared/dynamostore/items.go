@@ -116,6 +116,9 @@ func (r *reader) settings(name string) policy.Settings {
 	if err := json.Unmarshal([]byte(r.s(name)), &s); err != nil && r.err == nil {
 		r.err = fmt.Errorf("attribute %s: %w", name, err)
 	}
+	if s.DPoP == "" { // written before the setting existed: off
+		s.DPoP = policy.DPoPOff
+	}
 	return s
 }
 
@@ -180,6 +183,9 @@ func sessionItem(s session.Session) item {
 	if s.Device != "" {
 		it["dev"] = str(s.Device)
 	}
+	if s.DPoPKey != "" {
+		it["jkt"] = str(s.DPoPKey)
+	}
 	it["gsi1pk"] = str(userSessionsPK(s.Environment, s.User))
 	it["gsi1sk"] = str(sortTime(s.CreatedAt) + "#" + s.Hash.String())
 	expiry(it, s.ExpiresAt())
@@ -208,6 +214,7 @@ func decodeSession(it item) (session.Session, error) {
 		RevokedAt:       r.t("rv"),
 		RevokeReason:    session.Cause(r.s("why")),
 		Device:          r.s("dev"), // absent before format 2: unknown
+		DPoPKey:         r.s("jkt"),
 	}
 	if r.err != nil {
 		return session.Session{}, fmt.Errorf("session item %s: %w", h.Prefix(), r.err)

@@ -23,7 +23,12 @@
 //     adapter splits again); or, when no session header is sent, the
 //     session cookie more than once, the cookies read as net/http reads
 //     them for the handler (401 token_malformed, 401 session_unknown, 403
-//     environment_unknown).
+//     environment_unknown); the DPoP header likewise (401 dpop_invalid).
+//
+// The edge hands the handler, in the request's context, the URL the
+// client called as API Gateway describes it (dpop.RequestFrom): the
+// domain name and the path before a stage is taken off, what a DPoP
+// proof must name.
 //
 // The adapter prints a request's method and path as plain text to stdout
 // when it cannot convert an event; the checks leave it nothing it cannot
@@ -44,6 +49,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	jsonv2 "github.com/go-json-experiment/json"
 
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
@@ -109,6 +115,10 @@ func NewV2(h http.Handler, c Config) *V2 {
 func (f *V2) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	var ev events.APIGatewayV2HTTPRequest
 	x := readEvent(payload, &ev)
+	// The URL as the client called it, before the stage is taken off the
+	// path: what a DPoP proof names.
+	called := dpop.Request{Method: ev.RequestContext.HTTP.Method, Host: firstNonEmpty(ev.RequestContext.DomainName, header(ev.Headers, "Host")),
+		Path: firstNonEmpty(ev.RawPath, ev.RequestContext.HTTP.Path)}
 	if x == nil {
 		x = f.cfg.checkV2(&ev)
 	}
@@ -122,7 +132,7 @@ func (f *V2) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		}
 		return encode(resp)
 	}
-	resp, err := f.adapter.ProxyWithContext(ctx, ev)
+	resp, err := f.adapter.ProxyWithContext(dpop.WithRequest(ctx, called), ev)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +155,7 @@ func NewREST(h http.Handler, c Config) *REST {
 func (f *REST) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	var ev events.APIGatewayProxyRequest
 	x := readEvent(payload, &ev)
+	called := dpop.Request{Method: ev.HTTPMethod, Host: firstNonEmpty(ev.RequestContext.DomainName, header(ev.Headers, "Host")), Path: ev.RequestContext.Path}
 	if x == nil {
 		x = f.cfg.checkREST(&ev)
 	}
@@ -158,7 +169,7 @@ func (f *REST) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		}
 		return encode(resp)
 	}
-	resp, err := f.adapter.ProxyWithContext(ctx, ev)
+	resp, err := f.adapter.ProxyWithContext(dpop.WithRequest(ctx, called), ev)
 	if err != nil {
 		return nil, err
 	}
@@ -230,4 +241,15 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// header is the value of the header name in any letter case ("" when
+// absent).
+func header(h map[string]string, name string) string {
+	for k, v := range h {
+		if identity.EqualFoldASCII(k, name) {
+			return v
+		}
+	}
+	return ""
 }

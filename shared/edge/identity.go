@@ -16,7 +16,7 @@ func (c Config) checkIdentity(headers map[string]string, multi map[string][]stri
 		name string
 		code reason.Code
 	}
-	sources := []source{{"Authorization", reason.TokenMalformed}, {c.Sources.SessionHeader, reason.SessionUnknown}}
+	sources := []source{{"Authorization", reason.TokenMalformed}, {c.Sources.SessionHeader, reason.SessionUnknown}, {"DPoP", reason.DPoPInvalid}}
 	if c.EnvironmentHeader != "" {
 		sources = append(sources, source{c.EnvironmentHeader, reason.EnvironmentUnknown})
 	}

@@ -35,6 +35,7 @@ type Store struct {
 	runs     map[string]runcount.Count
 	ended    map[string]time.Time // env NUL issuer NUL sid -> when that IdP session ended
 	keySets  map[token.SnapshotKey]token.KeySetSnapshot
+	proofs   map[[32]byte]time.Time // DPoP proof key -> kept until (proofs.go)
 }
 
 // New returns an empty store. now is the clock that judges TTL expiry
@@ -58,6 +59,7 @@ func New(now func() time.Time) *Store {
 		runs:     map[string]runcount.Count{},
 		ended:    map[string]time.Time{},
 		keySets:  map[token.SnapshotKey]token.KeySetSnapshot{},
+		proofs:   map[[32]byte]time.Time{},
 	}
 }
 

@@ -52,6 +52,12 @@ func Decode(data []byte, l Limits) (Settings, error) {
 			}
 		},
 		"strictReauthentication": d.boolInto(&s.StrictReauthentication),
+		"dpop": func(p string, v json.RawMessage) {
+			var str string
+			if d.value(p, v, &str, "a string") {
+				s.DPoP = DPoPMode(str)
+			}
+		},
 		"exemptClients": func(p string, v json.RawMessage) {
 			var list []string
 			if d.value(p, v, &list, "a list of strings") {

@@ -28,7 +28,22 @@ type Settings struct {
 	// than the sign-out, or a sid that names another IdP session. A token
 	// with neither (a refreshed one, at most IdPs) is refused.
 	StrictReauthentication bool `json:"strictReauthentication"`
+	// DPoP is whether requests must prove they hold the key their token
+	// and session are bound to (shared/dpop, docs/settings.md): off,
+	// allowed or required. "" (settings stored before it existed) is off.
+	DPoP DPoPMode `json:"dpop"`
 }
+
+// DPoPMode is the dpop setting; shared/dpop says what each value asks of
+// a request.
+type DPoPMode string
+
+// The values of the dpop setting.
+const (
+	DPoPOff      DPoPMode = "off"
+	DPoPAllowed  DPoPMode = "allowed"
+	DPoPRequired DPoPMode = "required"
+)
 
 // SessionExpiration is the absolute session lifetime.
 type SessionExpiration struct {
@@ -80,6 +95,7 @@ func Defaults() Settings {
 		ExemptClients:              []string{},
 		MaxSessionsPerUser:         0,
 		OnSessionLimit:             EndOldest,
+		DPoP:                       DPoPOff,
 	}
 }
 
@@ -184,6 +200,11 @@ func (s Settings) Validate(l Limits) error {
 	inRange("policyCheckIntervalMinutes", s.PolicyCheckIntervalMinutes, l.PolicyCheckIntervalMinutes)
 	inRange("outageGraceMinutes", s.OutageGraceMinutes, l.OutageGraceMinutes)
 	inRange("maxSessionsPerUser", s.MaxSessionsPerUser, l.MaxSessionsPerUser)
+	switch s.DPoP {
+	case DPoPOff, DPoPAllowed, DPoPRequired:
+	default:
+		bad("dpop", `must be "off", "allowed" or "required", got "`+string(s.DPoP)+`"`)
+	}
 	if s.OnSessionLimit != DenyNew && s.OnSessionLimit != EndOldest {
 		bad("onSessionLimit", `must be "deny_new" or "end_oldest", got "`+string(s.OnSessionLimit)+`"`)
 	}

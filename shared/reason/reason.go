@@ -21,6 +21,8 @@ const (
 	TokenIssuer           Code = "token_issuer"
 	TokenAudience         Code = "token_audience"
 	TokenTooLarge         Code = "token_too_large"
+	DPoPInvalid           Code = "dpop_invalid"
+	DPoPRequired          Code = "dpop_required"
 	SessionMissing        Code = "session_missing"
 	SessionUnknown        Code = "session_unknown"
 	BindingUser           Code = "binding_user"
@@ -38,7 +40,7 @@ const (
 // All lists every deny code, in the order of docs/reason-codes.md.
 var All = []Code{
 	TokenMissing, TokenMalformed, TokenSignature, TokenExpired, TokenNotYetValid,
-	TokenIssuer, TokenAudience, TokenTooLarge, SessionMissing, SessionUnknown,
+	TokenIssuer, TokenAudience, TokenTooLarge, DPoPInvalid, DPoPRequired, SessionMissing, SessionUnknown,
 	BindingUser, BindingEnvironment, SessionExpired, SessionIdle, SessionRevoked,
 	UserDisabled, PolicyCheckStale, EnvironmentUnknown, DependencyUnavailable, Forbidden,
 }

@@ -117,6 +117,11 @@ type Session struct {
 	// session created before release 0.5.0. Never the User-Agent header
 	// itself, and nothing of the client's IP address.
 	Device string
+	// DPoPKey is the thumbprint of the key the session is bound to: set at
+	// a sign-in with a DPoP-bound token and its proof, it makes every
+	// later request on the session need a proof by that key (shared/dpop).
+	// "" for a session bound to no key.
+	DPoPKey string
 }
 
 // Cause is why a session was revoked: stored with it, counted by audits.

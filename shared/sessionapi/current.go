@@ -41,7 +41,7 @@ func (a *API) keepAlive(w http.ResponseWriter, r *http.Request) {
 		a.deny(ctx, w, "keep_alive", reason.DependencyUnavailable, err)
 		return
 	}
-	if res = a.cfg.Authorizer.Check(ctx, id); !res.Allowed() {
+	if res = a.cfg.Authorizer.Recheck(ctx, id, res); !res.Allowed() { // its proof is used: checked once
 		a.deny(ctx, w, "keep_alive", res.Reason, res.Err)
 		return
 	}

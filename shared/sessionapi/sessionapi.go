@@ -17,6 +17,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/policy"
@@ -56,9 +57,12 @@ type Store interface {
 
 // Config configures the API.
 type Config struct {
-	Verifier     Verifier
-	Store        Store
-	Authorizer   *authorizer.Authorizer // judges GET /sessions/current
+	Verifier   Verifier
+	Store      Store
+	Authorizer *authorizer.Authorizer // judges GET /sessions/current
+	// Proofs checks the DPoP proofs of sign-in and sign-out (dpop.go); the
+	// authorizer's checker, for the current session's.
+	Proofs       *dpop.Checker
 	Environments environment.Config
 	Enforcement  policy.Enforcement
 	Sources      identity.Sources
@@ -152,6 +156,8 @@ var details = map[reason.Code]string{
 	reason.TokenIssuer:           "the access token's issuer is not trusted",
 	reason.TokenAudience:         "the access token is not meant for this API",
 	reason.TokenTooLarge:         "the access token is too large",
+	reason.DPoPInvalid:           "the DPoP proof is not valid for this request: sign a new one with the key the token and session are bound to",
+	reason.DPoPRequired:          "this request needs a DPoP proof: send the token as Authorization: DPoP <token> with a DPoP header",
 	reason.SessionMissing:        "send the session id in X-Session-Id or the session cookie",
 	reason.SessionUnknown:        "no such session: sign in again",
 	reason.BindingUser:           "the session belongs to another user",
@@ -177,7 +183,14 @@ func (a *API) deny(ctx context.Context, w http.ResponseWriter, op string, c reas
 	if cause != nil {
 		attrs = append(attrs, slog.String("error", cause.Error()))
 	}
+	if check := dpop.CheckOf(cause); check != "" {
+		attrs = append(attrs, slog.String("dpopCheck", check))
+	}
 	a.log(ctx, level, attrs...)
+	if c == reason.DPoPInvalid || c == reason.DPoPRequired {
+		dpopDeny(w, c, details[c])
+		return
+	}
 	problem.Deny(w, c, details[c])
 }
 
@@ -210,7 +223,8 @@ const EnvironmentParam = "environment"
 // names (EnvironmentParam), else the configured source's. A parameter
 // given twice, or a query that does not parse, is a field error.
 func (a *API) identityOf(r *http.Request) (authorizer.Identity, *problem.FieldError) {
-	id := authorizer.Identity{Authorization: r.Header.Get("Authorization"), SessionID: a.sessionIDOf(r)}
+	id := authorizer.Identity{Authorization: r.Header.Get("Authorization"), SessionID: a.sessionIDOf(r), Request: requestOf(r)}
+	id.DPoP, id.DPoPRepeated = proofHeader(r)
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return id, &problem.FieldError{Field: "(query)", Message: "the query string does not parse"}

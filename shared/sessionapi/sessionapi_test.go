@@ -16,6 +16,7 @@ import (
 	"github.com/sessionguard/sessionguard/events"
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/authorizer"
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/memstore"
 	"github.com/sessionguard/sessionguard/shared/obs"
@@ -30,6 +31,7 @@ type fixture struct {
 	fn    lambda.Handler
 	logs  *bytes.Buffer
 	auth  *authorizer.Authorizer // the authorizer of the app's routes, on the same store
+	api   *API
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -67,9 +69,10 @@ func newFixtureEdit(t *testing.T, issuers func(*devidp.Issuer) []token.Issuer, e
 	if edit != nil {
 		edit(&cfg)
 	}
-	cfg.Authorizer = authorizer.New(v, store, cfg.Environments, policy.Enforcement{}, ck.Now)
+	cfg.Proofs = dpop.NewChecker(dpop.Config{Replay: store, Now: ck.Now})
+	cfg.Authorizer = authorizer.New(v, store, cfg.Environments, policy.Enforcement{}, ck.Now, authorizer.WithDPoP(cfg.Proofs))
 	api := New(cfg)
-	return &fixture{idp: idp, clock: ck, store: store, fn: lambda.NewHandler(httpadapter.NewV2(api).ProxyWithContext), logs: logs, auth: cfg.Authorizer}
+	return &fixture{idp: idp, clock: ck, store: store, fn: lambda.NewHandler(httpadapter.NewV2(api).ProxyWithContext), logs: logs, auth: cfg.Authorizer, api: api}
 }
 
 func (f *fixture) token(t *testing.T, user string, authAt time.Time) string {

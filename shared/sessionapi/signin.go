@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/device"
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/httpjson"
-	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/jsonread"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
@@ -35,7 +35,7 @@ type signInBody struct {
 func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	const op = "sign_in"
-	raw, code := identity.BearerToken(r.Header.Get("Authorization"))
+	scheme, raw, code := dpop.AccessToken(r.Header.Get("Authorization"))
 	if code != reason.OK {
 		a.deny(ctx, w, op, code, nil)
 		return
@@ -86,6 +86,11 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 		a.deny(ctx, w, op, reason.UserDisabled, nil, who...)
 		return
 	}
+	key, err := a.proofAtSignIn(ctx, r, scheme, raw, claims, settings.DPoP)
+	if err != nil {
+		a.deny(ctx, w, op, reason.CodeOf(err), err, who...)
+		return
+	}
 	id, err := session.NewID()
 	if err != nil {
 		a.deny(ctx, w, op, reason.DependencyUnavailable, err, who...)
@@ -96,6 +101,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 		Hash: id.Hash(), Environment: env, User: user, ClientID: claims.ClientID, IdPSession: claims.SessionID,
 		CreatedAt: now, AuthTime: claims.AuthenticatedAt(), StaySignedIn: body.StaySignedIn && settings.StaySignedIn.Allowed,
 		SettingsVersion: version, Settings: settings, Device: device.Describe(r.Header.Get("User-Agent")),
+		DPoPKey: key,
 	}
 	live := liveAt(u, now)
 	if claims.Username != "" {
@@ -122,7 +128,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	v.Now = now.UTC()
 	http.SetCookie(w, a.cookie(id.Reveal(), s.StaySignedIn, d.ExpiresAt, now))
 	a.log(ctx, slog.LevelInfo, append(who, slog.String("op", op), slog.String("decision", "allow"), slog.String("reason", string(reason.OK)),
-		slog.String("sessionId", s.Hash.Prefix()), slog.Bool("staySignedIn", s.StaySignedIn), slog.Int("endedSessions", len(ended)))...)
+		slog.String("sessionId", s.Hash.Prefix()), slog.Bool("staySignedIn", s.StaySignedIn), slog.Int("endedSessions", len(ended)), slog.Bool("dpop", key != ""))...)
 	httpjson.Write(w, http.StatusCreated, v)
 }
 

@@ -21,18 +21,28 @@ func (a *API) signOut(w http.ResponseWriter, r *http.Request) {
 		a.deny(ctx, w, op, reason.SessionMissing, nil)
 		return
 	}
-	// Signing out needs only the session id: holding it is what using the
-	// session needs too. An unknown or malformed id signs nothing out and
-	// answers the same 204, so repeating sign-out is harmless and the
-	// answer reveals nothing.
-	clear := a.cookie("", false, time.Time{}, time.Time{})
-	clear.MaxAge = -1
-	http.SetCookie(w, clear)
+	// Signing out needs what using the session needs: its id, and for a
+	// session bound to a key (DPoP) a proof by that key. An unknown or
+	// malformed id signs nothing out and answers the same 204, so
+	// repeating sign-out is harmless and the answer reveals nothing.
 	id, err := session.ParseID(raw)
 	if err != nil {
+		a.clearCookie(w)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	switch bound, err := a.cfg.Store.Session(ctx, id.Hash()); {
+	case errors.Is(err, session.ErrNotFound):
+	case err != nil:
+		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("read session %s: %w", id.Hash().Prefix(), err))
+		return
+	default:
+		if err := a.proofAtSignOut(ctx, r, bound); err != nil {
+			a.deny(ctx, w, op, reason.CodeOf(err), err, slog.String("sessionId", bound.Hash.Prefix()))
+			return
+		}
+	}
+	a.clearCookie(w)
 	now := a.cfg.Now()
 	s, revoked, err := a.cfg.Store.Revoke(ctx, id.Hash(), now, session.CauseSignOut)
 	switch {
@@ -63,4 +73,11 @@ func (a *API) signOut(w http.ResponseWriter, r *http.Request) {
 	a.log(ctx, slog.LevelInfo, slog.String("op", op), slog.String("decision", "allow"), slog.String("reason", string(reason.OK)),
 		slog.String("environment", s.Environment), slog.String("userId", s.User.Subject), slog.String("sessionId", s.Hash.Prefix()), slog.Bool("revoked", revoked))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// clearCookie removes the session cookie.
+func (a *API) clearCookie(w http.ResponseWriter) {
+	clear := a.cookie("", false, time.Time{}, time.Time{})
+	clear.MaxAge = -1
+	http.SetCookie(w, clear)
 }

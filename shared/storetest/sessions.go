@@ -23,6 +23,7 @@ func createAndLookUp(t *testing.T, st Store, _ *Clock) {
 	s := NewSession(t, "prod", alice, T0, set)
 	s.StaySignedIn, s.SettingsVersion, s.ClientID, s.IdPSession = true, 3, "web-app", "idp-session-1"
 	s.Device = "Firefox on Linux"
+	s.DPoPKey = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
 	create(t, st, s, session.Limit{})
 	got, u, err := st.Lookup(ctx, s.Hash, "prod", alice)
 	if err != nil {

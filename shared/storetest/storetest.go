@@ -42,6 +42,7 @@ type Store interface {
 	Reports(ctx context.Context, env string, p session.Page) ([]audit.Record, string, error)
 	RecordJTI(ctx context.Context, issuer, jti string, keepUntil time.Time) (bool, error)
 	ForgetJTI(ctx context.Context, issuer, jti string) error
+	RecordProof(ctx context.Context, key [32]byte, keepUntil time.Time) (bool, error)
 	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
 	PutStream(ctx context.Context, s stream.Stream, was string) (bool, error)
 	Stream(ctx context.Context, transmitter string) (stream.Stream, bool, error)
@@ -124,6 +125,7 @@ func Run(t *testing.T, open Open) {
 	run("settings: versions, conflicts, history, applying to running sessions", settingsVersions)
 	run("audit reports", auditReports)
 	run("token ids are remembered until they may be forgotten", jtiReplay)
+	run("DPoP proofs are received once within their window", proofReplay)
 	run("the sessions of one IdP session", idpSessionHashes)
 	run("shared signals streams and their verification", streamVerification)
 	run("a stream is stored only over the stream read", streamStoredOverTheRead)

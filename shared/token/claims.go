@@ -28,6 +28,9 @@ type claimSet struct {
 	// token (nil when absent); HasNonce marks a "nonce" claim.
 	Events   []byte
 	HasNonce bool
+	// Jkt is "cnf"."jkt": the thumbprint of the key a DPoP-bound token is
+	// bound to ("" when the token is not bound to a key).
+	Jkt string
 }
 
 func (c *claimSet) parse(data []byte) error {
@@ -64,6 +67,8 @@ func (c *claimSet) parse(data []byte) error {
 		case "nonce":
 			c.HasNonce = true
 			r.Skip()
+		case "cnf":
+			err = c.parseCnf(r)
 		default:
 			if p := c.stringField(string(r.Name())); p != nil {
 				*p = lenientString(r)
@@ -76,6 +81,36 @@ func (c *claimSet) parse(data []byte) error {
 		}
 	}
 	return r.Err()
+}
+
+// parseCnf reads the confirmation claim: an object whose "jkt", when
+// present, is a string. A token that names a key it cannot be read to
+// name is malformed (refused, never taken for an unbound one); other
+// confirmation methods are not read.
+func (c *claimSet) parseCnf(r *jsonread.Reader) error {
+	if r.Kind() != '{' {
+		r.Skip()
+		if r.Err() != nil {
+			return r.Err()
+		}
+		return errors.New(`"cnf" must be an object`)
+	}
+	r.Object()
+	var err error
+	for r.Next() {
+		if !r.Is("jkt") {
+			r.Skip()
+			continue
+		}
+		var ok bool
+		if c.Jkt, ok = r.String(); (!ok || c.Jkt == "") && r.Err() == nil {
+			err = errors.New(`"cnf"."jkt" must be a non-empty string`)
+		}
+	}
+	if r.Err() != nil {
+		return r.Err()
+	}
+	return err
 }
 
 // stringField is where the claim set keeps the string claim name, or nil

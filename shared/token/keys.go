@@ -344,6 +344,13 @@ func parseKeySet(body []byte) (*keySet, error) {
 	return ks, nil
 }
 
+// CheckSignature verifies sig over input with key for alg, as the verifier
+// checks a token's: the key type and curve must match alg exactly. The
+// DPoP proof check (shared/dpop) verifies proofs with it.
+func CheckSignature(alg string, key crypto.PublicKey, input, sig []byte) bool {
+	return checkSignature(alg, key, input, sig)
+}
+
 // checkSignature verifies sig over input with key for alg. The key type and
 // curve must match alg exactly: no algorithm confusion.
 func checkSignature(alg string, key crypto.PublicKey, input, sig []byte) bool {

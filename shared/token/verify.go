@@ -39,6 +39,11 @@ type Claims struct {
 	IssuedAt    time.Time // zero when absent
 	AuthTime    time.Time // zero when absent
 	Roles       []string  // the issuer's role claim; read only with Config.Roles
+	// KeyThumbprint is the token's cnf.jkt: the thumbprint of the key a
+	// DPoP-bound token is bound to, "" for a token bound to none. It is
+	// part of what the cache keeps, so a cached token is bound as a fresh
+	// one is; its proof is checked on every request (shared/dpop).
+	KeyThumbprint string
 	// Cached: the claims came from the verifier's cache of verified tokens
 	// (cache.go), not from a signature check on this call.
 	Cached bool
@@ -291,6 +296,8 @@ func (v *Verifier) claimsOf(is *issuer, jws *compact, client string) (Claims, er
 		SessionID:   c.Sid,
 		Audience:    c.Aud,
 		ExpiresAt:   c.Exp.t,
+
+		KeyThumbprint: c.Jkt,
 	}
 	if c.Iat.set {
 		out.IssuedAt = c.Iat.t

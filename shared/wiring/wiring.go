@@ -20,6 +20,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/backchannel"
 	"github.com/sessionguard/sessionguard/shared/cognitoevents"
 	"github.com/sessionguard/sessionguard/shared/config"
+	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/globallogout"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 	"github.com/sessionguard/sessionguard/shared/sessionapi"
@@ -35,12 +36,25 @@ type Deps struct {
 	Now    func() time.Time // nil: time.Now
 }
 
+// AuthorizerStore is what the authorizer needs of a store: sessions and
+// their users, and the records of DPoP proofs.
+type AuthorizerStore interface {
+	authorizer.Store
+	dpop.ReplayStore
+}
+
 // Authorizer is the authorizer's decision core and its Lambda handler;
 // onDecision, when not nil, is told each decision.
-func Authorizer(d Deps, v *token.Verifier, store authorizer.Store, onDecision func(context.Context, authorizer.Result)) (*authorizer.Authorizer, *authorizer.Handler) {
+func Authorizer(d Deps, v *token.Verifier, store AuthorizerStore, onDecision func(context.Context, authorizer.Result)) (*authorizer.Authorizer, *authorizer.Handler) {
 	c := d.Config
-	a := authorizer.New(v, store, c.Environments, c.Enforcement, d.Now)
+	a := authorizer.New(v, store, c.Environments, c.Enforcement, d.Now, authorizer.WithDPoP(Proofs(d, store)))
 	return a, authorizer.NewHandler(a, authorizer.HandlerOptions{SimpleResponses: c.SimpleResponses, Sources: c.Sources, Log: d.Log, OnDecision: onDecision})
+}
+
+// Proofs is the DPoP proof checker of the authorizer and the sessions
+// API: the configured window, its records in store.
+func Proofs(d Deps, store dpop.ReplayStore) *dpop.Checker {
+	return dpop.NewChecker(dpop.Config{MaxAge: d.Config.DPoPMaxAge, MaxFuture: d.Config.DPoPMaxFuture, Replay: store, Now: d.Now})
 }
 
 // SessionsStore is what the sessions function needs of a store: the
@@ -49,7 +63,7 @@ func Authorizer(d Deps, v *token.Verifier, store authorizer.Store, onDecision fu
 // revocation receiver's.
 type SessionsStore interface {
 	sessionapi.Store
-	authorizer.Store
+	AuthorizerStore
 	backchannel.Store
 	globallogout.Store
 }
@@ -62,9 +76,10 @@ func Sessions(d Deps, v *token.Verifier, store SessionsStore) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(backchannel.Path, backchannel.New(backchannel.Config{Verifier: v, Store: store, Environments: c.Environments.Known, Log: d.Log, Now: d.Now}))
 	mux.Handle(globallogout.Path, GlobalLogout(d, store))
+	proofs := Proofs(d, store)
 	mux.Handle("/", sessionapi.New(sessionapi.Config{
 		Verifier: v, Store: store, Environments: c.Environments, Enforcement: c.Enforcement, Sources: c.Sources, Log: d.Log, Now: d.Now,
-		Authorizer: authorizer.New(v, store, c.Environments, c.Enforcement, d.Now), AllowedOrigins: c.AllowedOrigins,
+		Authorizer: authorizer.New(v, store, c.Environments, c.Enforcement, d.Now, authorizer.WithDPoP(proofs)), Proofs: proofs, AllowedOrigins: c.AllowedOrigins,
 	}))
 	return mux
 }

@@ -11,10 +11,11 @@ export const ENVIRONMENT = 'demo';
 export const ADMIN_ROLE = 'sessionguard-admin';
 const ISSUER = stack + '/idp';
 
-/** An access token for user from the development issuer, minted at the stack's clock. */
-export async function devToken(user, { role } = {}) {
+/** An access token for user from the development issuer, minted at the stack's clock (bound to the key jkt names, if given). */
+export async function devToken(user, { role, jkt } = {}) {
   const q = new URLSearchParams({ user });
   if (role) q.set('role', role);
+  if (jkt) q.set('jkt', jkt);
   const res = await fetch(`${stack}/idp/token?${q}`);
   assert.equal(res.status, 200, `token for ${user}`);
   return (await res.text()).trim();
@@ -63,7 +64,7 @@ async function asAdmin(method, path, { body, headers = {} } = {}) {
  * the defaults: no absolute end, no idle timeout), with the parts given.
  * It takes effect at the next sign-in.
  */
-export async function setPolicy({ sessionExpiration, inactivityTimeout } = {}) {
+export async function setPolicy({ sessionExpiration, inactivityTimeout, dpop } = {}) {
   const got = await asAdmin('GET', `/environments/${ENVIRONMENT}/settings`);
   assert.equal(got.status, 200, 'read the settings');
   const etag = got.headers.get('ETag');
@@ -71,6 +72,7 @@ export async function setPolicy({ sessionExpiration, inactivityTimeout } = {}) {
     sessionExpiration: sessionExpiration || { enabled: false },
     inactivityTimeout: inactivityTimeout || { enabled: false },
   };
+  if (dpop) body.dpop = dpop;
   const put = await asAdmin('PUT', `/environments/${ENVIRONMENT}/settings`, { body, headers: { 'If-Match': etag } });
   assert.equal(put.status, 200, `put the settings: ${await put.clone().text()}`);
 }

@@ -48,6 +48,9 @@ const FIELDS = [
   { group: "Sign-out", path: "strictReauthentication", kind: "bool", label: "After a sign-out, require a new sign-in at the IdP",
     on: "On: a sign-in after a sign-out needs a token from a new authentication (a later auth_time, or another IdP session). A token with neither is refused.",
     off: "Off: after a sign-out, a token authenticated after it signs in, and so does one that does not say when it was authenticated (no auth_time)." },
+  { group: "Sender-constrained tokens", path: "dpop", kind: "select", label: "DPoP proofs",
+    options: [["off", "off"], ["allowed", "allowed"], ["required", "required"]],
+    help: "The app holds a private key; a copied token or session id is useless without it. Allowed: checked for bound tokens and sessions. Required: on every request. Needs the authorizer cache off." },
   { group: "Exempt apps", path: "exemptClients", kind: "list", label: "Client ids without timeouts",
     help: "Comma-separated; the age limits do not apply to these apps (binding and revocation still do)." },
 ];
