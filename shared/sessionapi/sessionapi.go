@@ -22,6 +22,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/revoke"
 	"github.com/sessionguard/sessionguard/shared/route"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
@@ -42,6 +43,14 @@ type Store interface {
 	// UserSessions lists a user's sessions in an environment, oldest
 	// first, in pages: the user's own list (own.go).
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
+	// Override is the environment's settings change applied to running
+	// sessions, which Lookup applies: the own list judges by it too.
+	Override(ctx context.Context, env string) (session.Override, error)
+	// The user's "sign out everywhere else" goes the way every end of a
+	// user's sessions goes (revoke.User), and ending one session ends the
+	// caller's others of its IdP session (revoke.IdPSession).
+	revoke.Store
+	revoke.IdPSessionStore
 	RecordSignOut(ctx context.Context, env string, user session.UserKey, at time.Time) error
 	// EndIdPSession and IdPSessionEnded remember the IdP sessions (sid)
 	// that a sign-out ended, so that their tokens, refreshed or not,
@@ -122,8 +131,8 @@ func (a *API) routes() []handled {
 		{route.Route{Method: "POST", Path: "/sessions/current/activity", Public: true}, a.keepAlive},
 		// The user's own sessions (own.go).
 		{route.Route{Method: "GET", Path: "/sessions", Public: true}, a.listOwn},
-		{route.Route{Method: "DELETE", Path: "/sessions", Public: true}, a.endOthers},
-		{route.Route{Method: "DELETE", Path: "/sessions/{id}", Public: true}, a.endOwn},
+		{route.Route{Method: "DELETE", Path: "/sessions", Public: true}, a.endAllButCurrent},
+		{route.Route{Method: "DELETE", Path: "/sessions/{id}", Public: true}, a.revokeOwn},
 		// The browsers' CORS preflights, for apps on other origins.
 		{route.Route{Method: "OPTIONS", Path: "/sessions", Public: true}, a.preflight},
 		{route.Route{Method: "OPTIONS", Path: "/sessions/current", Public: true}, a.preflight},
