@@ -96,4 +96,3 @@ func TestSamValidateAndBuild(t *testing.T) {
 		})
 	}
 }
-
