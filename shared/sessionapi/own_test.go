@@ -128,11 +128,7 @@ func (f *fixture) authorized(t *testing.T, tok, sid string) bool {
 func TestListOwnSessions(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	idle := policy.Defaults()
-	idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 30}
-	if err := f.store.PutSettings(ctx, policy.SettingsChange{Environment: "demo", Version: 1, New: idle}); err != nil {
-		t.Fatal(err)
-	}
+	idle := f.putIdleSettings(t)
 	tok := f.token(t, "alice", time.Time{})
 	t0 := f.clock.Now()
 	laptop, laptopID := f.signInFrom(t, tok, firefoxLinux)
@@ -402,6 +398,24 @@ func TestEndOtherSessions(t *testing.T) {
 	}
 }
 
+// idleSettings are the defaults with a 30-minute idle timeout.
+func idleSettings() policy.Settings {
+	s := policy.Defaults()
+	s.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 30}
+	return s
+}
+
+// putIdleSettings makes idleSettings demo's settings, version 1, and
+// returns them.
+func (f *fixture) putIdleSettings(t *testing.T) policy.Settings {
+	t.Helper()
+	s := idleSettings()
+	if err := f.store.PutSettings(context.Background(), policy.SettingsChange{Environment: "demo", Version: 1, New: s}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // addSessions stores n sessions of alice in demo created at `created`
 // with settings set (and the IdP session sid when not ""), as sign-ins
 // from elsewhere left them, and returns them.
@@ -459,9 +473,7 @@ func TestOwnSessionsBeyondOneRequest(t *testing.T) {
 func TestOwnSessionsPastEndedOnes(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	idle := policy.Defaults()
-	idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 30}
-	f.addSessions(t, ownMaxPages*ownPageSize+1, f.clock.Now().Add(-3*time.Hour), idle, "")
+	f.addSessions(t, ownMaxPages*ownPageSize+1, f.clock.Now().Add(-3*time.Hour), idleSettings(), "")
 	for _, id := range f.addSessions(t, ownMaxPages*ownPageSize+50, f.clock.Now().Add(-2*time.Hour), policy.Defaults(), "") {
 		if _, _, err := f.store.Revoke(ctx, id.Hash(), f.clock.Now().Add(-90*time.Minute), session.CauseEndedByUser); err != nil {
 			t.Fatal(err)
@@ -574,11 +586,7 @@ func TestOwnSessionsUnderAnAppliedChange(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			f := newFixture(t)
 			ctx := context.Background()
-			idle := policy.Defaults()
-			idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 30}
-			if err := f.store.PutSettings(ctx, policy.SettingsChange{Environment: "demo", Version: 1, New: idle}); err != nil {
-				t.Fatal(err)
-			}
+			f.putIdleSettings(t)
 			otherTok := f.sidToken(t, "alice", "elsewhere")
 			other, otherID := f.signInFrom(t, otherTok, firefoxLinux)
 			if err := f.store.PutSettings(ctx, policy.SettingsChange{Environment: "demo", Version: 2, New: policy.Defaults(), ApplyToRunning: true}); err != nil {
