@@ -337,7 +337,7 @@ func (a *API) endAllButCurrent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	from := revoke.Before(c.Session.CreatedAt)
-	bounded, cancel := context.WithTimeout(ctx, ownEndBudget)
+	bounded, cancel := context.WithTimeout(ctx, a.cfg.EndBudget)
 	ended, err := revoke.User(bounded, a.cfg.Store, revoke.Request{Environments: []string{c.Environment}, User: c.Session.User,
 		At: c.now, From: from, Cause: session.CauseEndedByUser})
 	cancel()

@@ -77,6 +77,9 @@ type Config struct {
 	// code may call the sessions routes and read the answers, with
 	// credentials (cors.go). None: same-origin only.
 	AllowedOrigins []string
+	// EndBudget bounds the time "sign out everywhere else" spends marking
+	// the user's older sessions ended (own.go); zero: ownEndBudget.
+	EndBudget time.Duration
 }
 
 // API serves the sessions routes.
@@ -89,6 +92,9 @@ type API struct {
 func New(cfg Config) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.EndBudget <= 0 {
+		cfg.EndBudget = ownEndBudget
 	}
 	cfg.Sources = cfg.Sources.WithDefaults()
 	a := &API{cfg: cfg, mux: http.NewServeMux()}
