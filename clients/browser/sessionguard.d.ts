@@ -112,6 +112,22 @@ export interface OwnSession {
   idleExpiresAt?: Date;
 }
 
+/** The user's own sessions, as listSessions gives them. */
+export interface OwnSessionList {
+  /** This session first, then the most recently active; at most 100 besides this one. */
+  sessions: OwnSession[];
+  /** True when the user has more sessions than were listed. */
+  truncated: boolean;
+}
+
+/** What endOtherSessions did. */
+export interface EndedSessions {
+  /** How many live sessions it ended. */
+  ended: number;
+  /** True when the server still had sessions to mark ended after the requests it makes (up to 5); they are refused already. */
+  truncated: boolean;
+}
+
 export interface WarningDetail {
   kind: 'absolute' | 'idle';
   endsAt: Date;
@@ -142,12 +158,12 @@ export class SessionClient extends EventTarget {
   check(): Promise<SessionInfo | null>;
   keepWorking(): Promise<SessionInfo>;
   signOut(): Promise<void>;
-  /** The user's own live sessions in this environment, this one first. */
-  listSessions(): Promise<OwnSession[]>;
-  /** Ends one of them by its id: true when it ended, false when it is not a live session of the user's. This one's own id signs out. */
+  /** The user's own live sessions in this environment, this one first, and whether more remained. */
+  listSessions(): Promise<OwnSessionList>;
+  /** Ends one of them (and the user's others of its IdP session) by its id: true when it ended, false when it is not a session of the user's that had not ended. This one's own id signs out. */
   endSession(id: string): Promise<boolean>;
-  /** Ends all the user's other sessions, this one kept; resolves to how many it ended. */
-  endOtherSessions(): Promise<number>;
+  /** "Sign out everywhere else": ends all the user's other sessions at once, this one kept; after it, a new sign-in needs a new authentication at the IdP. */
+  endOtherSessions(): Promise<EndedSessions>;
   close(): void;
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   addEventListener<K extends keyof SessionClientEventMap>(type: K, listener: (ev: SessionClientEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;

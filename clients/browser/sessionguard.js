@@ -25,6 +25,9 @@ const DEFAULT_POLL_SECONDS = 60;
 // setTimeout's longest delay is 2^31-1 ms; a timer further out is set for
 // a day and re-checks then.
 const LONGEST_TIMER_MS = 24 * 3600 * 1000;
+// endOtherSessions asks again while the server says truncated, this many
+// requests in all at most.
+const MAX_END_REQUESTS = 5;
 
 /** A sessions API answer that is neither a session nor a refusal, or a bad option. */
 export class SessionError extends Error {
@@ -206,26 +209,31 @@ export class SessionClient extends EventTarget {
   }
 
   /**
-   * The user's own live sessions in this environment (GET /sessions): this
-   * one first (current: true), then the most recently active. Each has its
-   * id (for endSession; never the session id itself), the device it was
-   * signed in from in a few words (absent when unknown), and its times as
-   * Dates. At most 100 besides this one are listed.
+   * The user's own live sessions in this environment (GET /sessions), as
+   * { sessions, truncated }: this one first (current: true), then the most
+   * recently active. Each has its id (for endSession; never the session id
+   * itself), the device it was signed in from in a few words (absent when
+   * unknown), and its times as Dates. At most 100 besides this one are
+   * listed; truncated is true when the user has more.
    */
   async listSessions() {
     const res = await this.#withToken('listSessions', (tok) => this.#call('GET', '/sessions', tok));
     const body = await res.json();
-    return body.sessions.map(ownSessionOf);
+    return { sessions: body.sessions.map(ownSessionOf), truncated: !!body.truncated };
   }
 
   /**
    * Ends one of the user's sessions, by its id from listSessions (DELETE
-   * /sessions/{id}), for good. Resolves to true when it ended, false when
-   * it is not one of the user's live sessions (it ended meanwhile). Ending
-   * this session's own id signs out, as signOut does.
+   * /sessions/{id}), for good, with the user's other sessions of the same
+   * IdP session. Resolves to true when it ended, false when it is not one
+   * of the user's sessions that had not ended (it ended meanwhile). Ending
+   * this session's own id signs out, as signOut does. A device holding a
+   * copy of this session's token can sign in again: endOtherSessions stops
+   * that.
    */
   async endSession(id) {
-    if (typeof id !== 'string' || !/^[0-9a-f]{16}$/.test(id)) throw new SessionError('endSession takes a session id as listSessions gives it');
+    if (typeof id !== 'string' || !/^[0-9a-f]{16}$/i.test(id)) throw new SessionError('endSession takes a session id as listSessions gives it');
+    id = id.toLowerCase();
     const res = await this.#withToken('endSession', (tok) => this.#call('DELETE', '/sessions/' + id, tok), { accept: [404] });
     if (res.status === 404) return false;
     if (this.#info?.id === id) this.#forget();
@@ -233,18 +241,21 @@ export class SessionClient extends EventTarget {
   }
 
   /**
-   * Ends all of the user's other sessions in this environment, this one
-   * kept (DELETE /sessions?others=true): "sign out everywhere else". The
-   * server ends at most 100 per request; this asks again until none remain.
-   * Resolves to how many it ended.
+   * "Sign out everywhere else" (DELETE /sessions?others=true): ends all of
+   * the user's other sessions in this environment at once, this one kept;
+   * from then on no token authenticated before this session began can
+   * start a session, so once this one ends the user signs in again at the
+   * IdP (prompt=login). Resolves to { ended, truncated }: how many live
+   * sessions ended, and whether the server still had some to mark ended
+   * after this asked again, up to 5 requests in all, while it said so.
    */
   async endOtherSessions() {
     let ended = 0;
-    for (;;) {
+    for (let asked = 1; ; asked++) {
       const res = await this.#withToken('endOtherSessions', (tok) => this.#call('DELETE', '/sessions?others=true', tok));
       const body = await res.json();
       ended += body.ended;
-      if (!body.truncated || body.ended === 0) return ended;
+      if (!body.truncated || asked === MAX_END_REQUESTS) return { ended, truncated: !!body.truncated };
     }
   }
 

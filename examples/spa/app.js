@@ -123,13 +123,14 @@ const deviceOf = (s) => s.device || 'Unknown device';
 // showSessions lists the user's sessions: this one first, each other with
 // an End button.
 async function showSessions() {
-  let mine;
+  let mine, truncated;
   try {
-    mine = await session.listSessions();
+    ({ sessions: mine, truncated } = await session.listSessions());
   } catch (e) {
     if (e instanceof SessionRefusedError) return; // refused() has it
     throw e;
   }
+  $('sessions-more').hidden = !truncated;
   $('sessions').replaceChildren(...mine.map((s) => {
     const li = document.createElement('li');
     li.dataset.id = s.id;
@@ -175,14 +176,15 @@ async function endSession(s) {
 
 $('end-others').addEventListener('click', async () => {
   problem('');
-  let n;
+  let n, truncated;
   try {
-    n = await session.endOtherSessions();
+    ({ ended: n, truncated } = await session.endOtherSessions());
   } catch (e) {
     if (e instanceof SessionRefusedError) return;
     throw e;
   }
-  say(n === 1 ? 'Signed out of 1 other session.' : `Signed out of ${n} other sessions.`);
+  say((n === 1 ? 'Signed out of 1 other session.' : `Signed out of ${n} other sessions.`) +
+    (truncated ? ' Some are still being ended: try again in a moment.' : ''));
   await showSessions();
 });
 

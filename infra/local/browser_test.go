@@ -93,6 +93,20 @@ func (b *browser) waitText(sel, want string) {
 	b.t.Fatalf("%s never showed %q (last: %q)", sel, want, b.text(sel))
 }
 
+// waitCount waits until the page has n elements matching sel.
+func (b *browser) waitCount(sel string, n int) {
+	b.t.Helper()
+	count := func(ctx context.Context) int {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
+		return got
+	}
+	if b.poll(func(ctx context.Context) bool { return count(ctx) == n }) {
+		return
+	}
+	b.shot("failed-count")
+	b.t.Fatalf("the page never had %d of %s (last: %d)", n, sel, count(b.ctx))
+}
+
 // poll asks the page cond every 100 ms (each ask given 2 s) until it
 // holds, for at most 20 s, and says whether it did: it polls the page,
 // it does not wait for time to pass on the server.

@@ -267,7 +267,7 @@ func TestSPAWithOpenIDProvider(t *testing.T) {
 // out, which sends the user to the issuer's sign-in form.
 func TestSPAWithDevelopmentIssuer(t *testing.T) {
 	needs.Parts(t, needs.Chromium, needs.AxeCore)
-	s, _ := startStack(t)
+	s, clock := startStack(t)
 	b := newBrowser(t)
 	pl := &pageLog{urls: map[network.RequestID]string{}, headers: map[string][]network.Headers{}, stackURL: s.URL}
 	if err := chromedp.Listen(b.ctx, pl.listen); err != nil {
@@ -302,17 +302,13 @@ func TestSPAWithDevelopmentIssuer(t *testing.T) {
 	laptopID := hashOf(t, laptop).Prefix()
 	b.do("end the laptop's session", chromedp.Click(`#sessions li[data-id="`+laptopID+`"] button`))
 	b.waitText("#status", "Ended the session on Firefox on Linux.")
-	if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sessions li").length`)); n != 2 {
-		t.Errorf("after ending one, the app lists %d sessions; want 2", n)
-	}
+	b.waitCount("#sessions li", 2)
 	if got, _ := s.Store.Session(context.Background(), hashOf(t, laptop)); got.RevokeReason != session.CauseEndedByUser {
 		t.Errorf("the laptop's session after End = %+v; want ended by the user", got)
 	}
 	b.do("sign out everywhere else", chromedp.Click("#end-others"))
 	b.waitText("#status", "Signed out of 1 other session.")
-	if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sessions li").length`)); n != 1 {
-		t.Errorf("after signing out everywhere else, the app lists %d sessions; want this one", n)
-	}
+	b.waitCount("#sessions li", 1)
 	tok, err := s.IdP.Mint(devidp.Token{User: "dora"})
 	if err != nil {
 		t.Fatal(err)
@@ -324,6 +320,32 @@ func TestSPAWithDevelopmentIssuer(t *testing.T) {
 	}
 	b.do("call the API, still signed in here", chromedp.Click("#call"))
 	b.waitText("#answer", `"message": "hello, dora"`)
+
+	// More sessions than one request lists (101 besides this one, stored
+	// as sign-ins elsewhere left them): the page says the list is cut
+	// short, and signing out everywhere else ends them all (the library
+	// asks again while the server says truncated).
+	dora := session.UserKey{Issuer: s.IdP.URL(), Subject: "dora"}
+	for range 101 {
+		id, _ := session.NewID()
+		if _, err := s.Store.Create(context.Background(), session.Session{Hash: id.Hash(), Environment: Environment, User: dora, ClientID: devidp.DefaultClientID,
+			CreatedAt: clock.Now(), Settings: policy.Defaults()}, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hidden, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.getElementById("sessions-more").hidden`)); !hidden {
+		t.Error("the page says the list is cut short while it is not")
+	}
+	b.do("reload the page", chromedp.Reload())
+	b.waitCount("#sessions li", 101)
+	b.waitText("#your-sessions", "You have more sessions than are listed here")
+	spaAxe(b, "spa your sessions, more than listed")
+	b.do("sign out everywhere else, again", chromedp.Click("#end-others"))
+	b.waitText("#status", "Signed out of 101 other sessions.")
+	b.waitCount("#sessions li", 1)
+	if hidden, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.getElementById("sessions-more").hidden`)); !hidden {
+		t.Error("after signing out everywhere else the page still says the list is cut short")
+	}
 	b.do("sign out", chromedp.Click("#signout"))
 	b.do("sent to sign in again", chromedp.WaitVisible("#username"))
 	if loc, _ := chromedp.Run(b.ctx, chromedp.Location()); !strings.Contains(loc, "/idp/authorize") || !strings.Contains(loc, "prompt=login") {

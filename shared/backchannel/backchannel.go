@@ -168,42 +168,22 @@ func (rc *Receiver) revoke(ctx context.Context, lt token.Logout) (int, error) {
 			return 0, fmt.Errorf("record the end of the IdP session in %s: %w", env, err)
 		}
 	}
-	hs, err := rc.cfg.Store.IdPSessionHashes(ctx, lt.Issuer, lt.SessionID)
-	if err != nil {
-		return 0, fmt.Errorf("find the sessions of the IdP session: %w", err)
-	}
 	// With both sid and sub, a session is the token's only if its user is
 	// that sub; for an issuer whose users are keyed by another claim the
 	// sid alone names it.
-	bySub := lt.Subject != "" && rc.cfg.Verifier.SubjectIsSub(lt.Issuer)
-	n := 0
-	for _, h := range hs {
-		if bySub {
-			s, err := rc.cfg.Store.Session(ctx, h)
-			if errors.Is(err, session.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return n, fmt.Errorf("read session %s: %w", h.Prefix(), err)
-			}
+	var keep func(session.Session) bool
+	if lt.Subject != "" && rc.cfg.Verifier.SubjectIsSub(lt.Issuer) {
+		keep = func(s session.Session) bool {
 			if s.User.Subject != lt.Subject {
 				rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "backchannel logout", slog.String("warning", "a session of the IdP session belongs to another sub: left as it is"),
-					slog.String("sessionId", h.Prefix()))
-				continue
+					slog.String("sessionId", s.Hash.Prefix()))
+				return false
 			}
-		}
-		_, changed, err := rc.cfg.Store.Revoke(ctx, h, now, session.CauseIdPLogout)
-		if errors.Is(err, session.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return n, fmt.Errorf("revoke session %s: %w", h.Prefix(), err)
-		}
-		if changed {
-			n++
+			return true
 		}
 	}
-	return n, nil
+	ended, err := revoke.IdPSession(ctx, rc.cfg.Store, lt.Issuer, lt.SessionID, now, session.CauseIdPLogout, keep)
+	return len(ended), err
 }
 
 // refuse answers 400 (or 503/405) with a JSON error (error and

@@ -56,7 +56,9 @@ var appleDevices = map[string]bool{"iPhone": true, "iPad": true}
 // "Firefox on Linux", "Safari on iPhone", "Chrome on an unknown
 // platform"; "" when neither the browser nor the platform is one it
 // knows (an app, a script, no header), which the API shows as unknown.
-// The result is at most MaxLen bytes.
+// Its words come from fixed lists only, so its length is bounded by theirs
+// (TestDescriptionsAreFixedWords holds every pair to 64 bytes); nothing
+// is cut to fit.
 func Describe(userAgent string) string {
 	if len(userAgent) > MaxUserAgentBytes {
 		userAgent = userAgent[:MaxUserAgentBytes]
@@ -80,6 +82,3 @@ func Describe(userAgent string) string {
 	}
 	return ""
 }
-
-// MaxLen is the longest description Describe returns.
-const MaxLen = 64

@@ -46,7 +46,11 @@ func TestDescribeReadsOnlyTheFirstBytes(t *testing.T) {
 	}
 }
 
-// Every description is made of the fixed words, within MaxLen.
+// maxLen bounds every description: the longest browser and platform words
+// fit in it.
+const maxLen = 64
+
+// Every description is made of the fixed words, within maxLen.
 func TestDescriptionsAreFixedWords(t *testing.T) {
 	names := []string{"an unknown platform"}
 	for _, p := range platforms {
@@ -55,8 +59,8 @@ func TestDescriptionsAreFixedWords(t *testing.T) {
 	names = append(names, "iPhone", "iPad")
 	for _, b := range append([]string{"An unknown browser"}, values(browsers)...) {
 		for _, p := range names {
-			if d := b + " on " + p; len(d) > MaxLen {
-				t.Errorf("%q is %d bytes; MaxLen is %d", d, len(d), MaxLen)
+			if d := b + " on " + p; len(d) > maxLen {
+				t.Errorf("%q is %d bytes; want at most %d", d, len(d), maxLen)
 			}
 		}
 	}
@@ -90,7 +94,7 @@ func FuzzDescribe(f *testing.F) {
 			return
 		}
 		b, p, ok := strings.Cut(d, " on ")
-		if !ok || !known[b] || !places[p] || len(d) > MaxLen {
+		if !ok || !known[b] || !places[p] || len(d) > maxLen {
 			t.Fatalf("Describe(%q) = %q: not made of the fixed words", ua, d)
 		}
 	})

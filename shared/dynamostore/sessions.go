@@ -108,10 +108,12 @@ func (st *Store) Touch(ctx context.Context, s session.Session, at time.Time, min
 // Create stores s, enforcing limit atomically over the user's live
 // sessions in s's environment (see memstore.Store.Create). The user's
 // item lists the hashes of the user's sessions and carries a version:
-// each sign-in reads it, prunes sessions that ended, applies the limit,
-// and writes the new session, the user's item (if its version is still
-// the one read) and any session it ends in one transaction; a sign-in
-// that lost the race reads again.
+// each sign-in reads it, prunes sessions that ended (judged, as Lookup
+// returns them, under any settings change applied to running sessions:
+// the settings item is read in the same batch), applies the limit, and
+// writes the new session, the user's item (if its version is still the
+// one read) and any session it ends in one transaction; a sign-in that
+// lost the race reads again.
 func (st *Store) Create(ctx context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error) {
 	for attempt := 0; attempt < st.attempts; attempt++ {
 		if attempt > 0 {
@@ -147,18 +149,32 @@ func (st *Store) tryCreate(ctx context.Context, s session.Session, limit session
 			}
 		}
 	}
+	if len(keys) > 0 {
+		keys = append(keys, settingsKey(s.Environment))
+	}
 	items, err := st.getMany(ctx, keys)
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb: create session: read the user's sessions: %w", err)
 	}
+	var stored []item
+	var ov session.Override
+	for _, it := range items {
+		if (&reader{it: it}).s("pk") == envPK(s.Environment) {
+			if ov, err = decodeOverride(it); err != nil {
+				return nil, fmt.Errorf("dynamodb: create session: settings of %s: %w", s.Environment, err)
+			}
+			continue
+		}
+		stored = append(stored, it)
+	}
 	now := st.now()
 	var mine []session.Session
-	for _, it := range items {
+	for _, it := range stored {
 		o, err := decodeSession(it)
 		if err != nil {
 			return nil, fmt.Errorf("dynamodb: %w", err)
 		}
-		if !expired(it, now) && !o.Revoked() && live(o) {
+		if !expired(it, now) && !o.Revoked() && live(o.Under(ov)) {
 			mine = append(mine, o)
 		}
 	}
@@ -253,18 +269,24 @@ func (st *Store) Revoke(ctx context.Context, h session.Hash, at time.Time, why s
 // RevokeUser moves user's SessionsValidFrom (vf) in env forward to from,
 // never back (a conditional update), so that any session created before
 // it is refused even if the (eventually consistent) listing missed it;
-// then it revokes at `at` the live sessions created at or before from. It
-// returns the sessions this call revoked.
+// then it revokes at `at` the live sessions created at or before from
+// (see memstore.Store.RevokeUser: not those ended by their own limits,
+// which the listing leaves out). It returns the sessions this call
+// revoked.
 func (st *Store) RevokeUser(ctx context.Context, env string, user session.UserKey, from, at time.Time, why session.Cause) ([]session.Session, error) {
 	u := newUpdate().Set("env", str(env)).Set("iss", str(user.Issuer)).Set("sub", str(user.Subject)).Set("vf", nanos(from)).
 		When(absentOrBefore("vf", nanos(from)))
 	if err := st.updateItem(ctx, u, userKey(env, user)); err != nil && !conditionFailed(err) {
 		return nil, fmt.Errorf("dynamodb: revoke sessions of %s in %s: %w", user.Subject, env, err)
 	}
+	o, err := st.Override(ctx, env)
+	if err != nil {
+		return nil, err
+	}
 	var out []session.Session
 	cursor := ""
 	for {
-		list, next, err := st.UserSessions(ctx, env, user, session.Page{Limit: 100, Cursor: cursor})
+		list, next, err := st.UserSessions(ctx, env, user, session.Page{Limit: 100, Cursor: cursor, Unended: &o})
 		if err != nil {
 			return out, err
 		}
@@ -287,30 +309,86 @@ func (st *Store) RevokeUser(ctx context.Context, env string, user session.UserKe
 	}
 }
 
-// UserSessions lists the live (not revoked, not expired) sessions of user
-// in env — with p.Revoked, revoked ones too — oldest first, from the
-// user-sessions index. A page may hold
-// fewer than Limit sessions when some expired; follow the cursor.
+// A page of UserSessions is filled past the sessions it does not list
+// (revoked, expired, ended by their limits with Page.Unended: a filter on
+// the query, so DynamoDB reads them but does not return them) with at most userSessionsQueries Queries: the
+// first reads as many index items as the page wants, each further one
+// userSessionsChunk (DynamoDB also stops a Query at 1 MB). One call thus
+// reads past at least 3,000 sessions it does not list before it answers
+// a short page with a cursor; the revoked sessions a user can pile up in
+// the week they stay stored (session.Retention) do not starve a listing
+// of the live ones after them (TestUserSessionsPastRevoked, with 1,050).
+const (
+	userSessionsQueries = 4
+	userSessionsChunk   = 1000
+)
+
+// UserSessions lists the sessions of user in env that are not revoked
+// (with p.Revoked, revoked ones too) and not expired, created after
+// p.After when it is set, without those ended by their own limits with
+// p.Unended, oldest first, from the user-sessions index.
+// A page holds p.Limit of them when that many remain, unless more than
+// the read budget above lie between them (then it is short: follow the
+// cursor).
 func (st *Store) UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error) {
-	items, next, err := st.query(ctx, gsiUserSessions, expression.Key("gsi1pk").Equal(expression.Value(userSessionsPK(env, user))), p)
-	if err != nil {
-		if errors.Is(err, session.ErrBadCursor) {
-			return nil, "", err
-		}
-		return nil, "", fmt.Errorf("dynamodb: list sessions of %s in %s: %w", user.Subject, env, err)
+	size := p.Limit
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	kc := expression.Key("gsi1pk").Equal(expression.Value(userSessionsPK(env, user)))
+	if !p.After.IsZero() {
+		kc = kc.And(expression.Key("gsi1sk").GreaterThanEqual(expression.Value(sortTime(p.After.Add(time.Nanosecond)))))
 	}
 	now := st.now()
-	var out []session.Session
-	for _, it := range items {
-		s, err := decodeSession(it)
-		if err != nil {
-			return nil, "", fmt.Errorf("dynamodb: %w", err)
-		}
-		if !expired(it, now) && (p.Revoked || !s.Revoked()) {
-			out = append(out, s)
-		}
+	listed := name("exp").AttributeNotExists().Or(name("exp").GreaterThan(val(nanos(now))))
+	if !p.Revoked {
+		listed = listed.And(name("rv").AttributeNotExists())
 	}
-	return out, next, nil
+	if o := p.Unended; o != nil {
+		// exp is EndsAt plus the retention, as the stored settings judge
+		// it (sessionItem, Touch, revokeUpdate): not yet ended is exp
+		// past now plus the retention.
+		listed = listed.And(name("exp").AttributeNotExists().
+			Or(name("exp").GreaterThan(val(nanos(now.Add(session.Retention))))).
+			Or(name("sv").LessThan(val(num(int64(o.Version))))))
+	}
+	q := expression.NewBuilder().WithKeyCondition(kc).WithFilter(listed)
+	var out []session.Session
+	cursor := p.Cursor
+	for n := 0; n < userSessionsQueries; n++ {
+		read := size - len(out)
+		if n > 0 {
+			read = max(read, userSessionsChunk)
+		}
+		items, next, err := st.queryInput(ctx, gsiUserSessions, q, session.Page{Limit: read, Cursor: cursor}, nil)
+		if err != nil {
+			if errors.Is(err, session.ErrBadCursor) {
+				return nil, "", err
+			}
+			return nil, "", fmt.Errorf("dynamodb: list sessions of %s in %s: %w", user.Subject, env, err)
+		}
+		for i, it := range items {
+			s, err := decodeSession(it)
+			if err != nil {
+				return nil, "", fmt.Errorf("dynamodb: %w", err)
+			}
+			if expired(it, now) || (!p.Revoked && s.Revoked()) {
+				continue
+			}
+			out = append(out, s)
+			if len(out) == size {
+				if i < len(items)-1 { // the page ends inside what this Query read
+					next = encodeCursor(item{"pk": it["pk"], "sk": it["sk"], "gsi1pk": it["gsi1pk"], "gsi1sk": it["gsi1sk"]})
+				}
+				return out, next, nil
+			}
+		}
+		if next == "" {
+			return out, "", nil
+		}
+		cursor = next
+	}
+	return out, cursor, nil
 }
 
 // RecordJTI records that issuer's token jti was received, keeping the

@@ -34,6 +34,20 @@ func (st *Store) Settings(ctx context.Context, env string) (policy.Settings, int
 	return s, v, nil
 }
 
+// Override is the latest settings change applied to running sessions in
+// env (zero: none), as Lookup applies it: one GetItem.
+func (st *Store) Override(ctx context.Context, env string) (session.Override, error) {
+	it, err := st.get(ctx, settingsKey(env))
+	if err != nil {
+		return session.Override{}, fmt.Errorf("dynamodb: get settings of %s: %w", env, err)
+	}
+	o, err := decodeOverride(it)
+	if err != nil {
+		return session.Override{}, fmt.Errorf("dynamodb: settings of %s: %w", env, err)
+	}
+	return o, nil
+}
+
 // PutSettings writes c.New as version c.Version of c.Environment's
 // settings and its history record in one transaction, if the current
 // version is still c.Version-1; else session.ErrVersionConflict.
@@ -100,7 +114,7 @@ func (st *Store) History(ctx context.Context, env string, p session.Page) ([]pol
 // starts with prefix, newest first.
 func (st *Store) newestFirst(ctx context.Context, env, prefix string, p session.Page) ([]item, string, error) {
 	kc := expression.Key("pk").Equal(expression.Value(envPK(env))).And(expression.KeyBeginsWith(expression.Key("sk"), prefix))
-	return st.queryInput(ctx, "", kc, p, func(in *dynamodb.QueryInput) {
+	return st.queryInput(ctx, "", expression.NewBuilder().WithKeyCondition(kc), p, func(in *dynamodb.QueryInput) {
 		in.ScanIndexForward, in.ConsistentRead = aws.Bool(false), aws.Bool(true)
 	})
 }

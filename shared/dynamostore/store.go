@@ -284,15 +284,18 @@ func transactionConflict(err error) bool {
 // query runs one page of a query on index (or the table when ""); the
 // cursor is DynamoDB's LastEvaluatedKey, encoded.
 func (st *Store) query(ctx context.Context, index string, kc expression.KeyConditionBuilder, p session.Page) ([]item, string, error) {
-	return st.queryInput(ctx, index, kc, p, nil)
+	return st.queryInput(ctx, index, expression.NewBuilder().WithKeyCondition(kc), p, nil)
 }
 
-func (st *Store) queryInput(ctx context.Context, index string, kc expression.KeyConditionBuilder, p session.Page, edit func(*dynamodb.QueryInput)) ([]item, string, error) {
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+// queryInput runs one page of the query b (a key condition, and maybe a
+// filter, which DynamoDB applies after reading p.Limit items: a page may
+// then hold fewer, none even, with a cursor to go on).
+func (st *Store) queryInput(ctx context.Context, index string, b expression.Builder, p session.Page, edit func(*dynamodb.QueryInput)) ([]item, string, error) {
+	e, err := b.Build()
 	if err != nil {
-		return nil, "", fmt.Errorf("build the key condition: %w", err)
+		return nil, "", fmt.Errorf("build the query's expressions: %w", err)
 	}
-	in := &dynamodb.QueryInput{TableName: &st.table, KeyConditionExpression: e.KeyCondition(),
+	in := &dynamodb.QueryInput{TableName: &st.table, KeyConditionExpression: e.KeyCondition(), FilterExpression: e.Filter(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}
 	if index != "" {
 		in.IndexName = &index

@@ -72,17 +72,20 @@ func (m *Store) Touch(_ context.Context, s session.Session, at time.Time, minInt
 // sessions in s's environment: with deny_new it fails with
 // session.ErrLimitReached, with end_oldest it revokes the oldest live
 // sessions to make room, and returns them. live judges whether a stored
-// session still counts (not ended by its policy). A sign-in makes a user
-// with no scheduled policy check due for one at once.
+// session still counts (not ended by its policy), given the session as
+// Lookup returns it (under any settings change applied to running
+// sessions). A sign-in makes a user with no scheduled policy check due
+// for one at once.
 func (m *Store) Create(_ context.Context, s session.Session, limit session.Limit, live func(session.Session) bool) ([]session.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var mine []session.Session
 	if limit.Max > 0 {
+		o := m.settings[s.Environment].override
 		for h := range m.sessions {
-			o, ok := m.sessionLocked(h)
-			if ok && o.Environment == s.Environment && o.User == s.User && !o.Revoked() && live(o) {
-				mine = append(mine, o)
+			x, ok := m.sessionLocked(h)
+			if ok && x.Environment == s.Environment && x.User == s.User && !x.Revoked() && live(x.Under(o)) {
+				mine = append(mine, x)
 			}
 		}
 	}
@@ -127,7 +130,10 @@ func (m *Store) Revoke(_ context.Context, h session.Hash, at time.Time, why sess
 // RevokeUser moves user's SessionsValidFrom in env forward to from (never
 // back), so that any session created before it is refused even if a
 // listing missed it, and revokes at `at` the live sessions created at or
-// before from. It returns the sessions this call revoked.
+// before from: not revoked yet, nor ended by their own limits (as
+// UserSessions with Page.Unended judges them, under the environment's
+// applied settings change), which are refused already and keep the cause
+// they ended for. It returns the sessions this call revoked.
 func (m *Store) RevokeUser(_ context.Context, env string, user session.UserKey, from, at time.Time, why session.Cause) ([]session.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -136,10 +142,11 @@ func (m *Store) RevokeUser(_ context.Context, env string, user session.UserKey, 
 		u.SessionsValidFrom = from
 	}
 	m.users[userRef{env, user}] = u
+	o := m.settings[env].override
 	var out []session.Session
 	for h := range m.sessions {
 		s, ok := m.sessionLocked(h)
-		if ok && s.Environment == env && s.User == user && !s.Revoked() && !s.CreatedAt.After(from) {
+		if ok && s.Environment == env && s.User == user && !s.Revoked() && !s.CreatedAt.After(from) && !endedUnder(s, &o, m.now()) {
 			s.RevokedAt, s.RevokeReason = at, why
 			m.sessions[h] = s
 			out = append(out, s)
@@ -148,14 +155,27 @@ func (m *Store) RevokeUser(_ context.Context, env string, user session.UserKey, 
 	return out, nil
 }
 
-// UserSessions lists the live (not revoked, not expired) sessions of user
-// in env — with p.Revoked, revoked ones too — oldest first.
+// endedUnder reports whether p.Unended (o) leaves s out of a listing: it
+// has ended by its own limits at now, and o does not judge it instead.
+func endedUnder(s session.Session, o *session.Override, now time.Time) bool {
+	if o == nil || o.Version > s.SettingsVersion {
+		return false
+	}
+	end := s.EndsAt()
+	return !end.IsZero() && !end.After(now)
+}
+
+// UserSessions lists the sessions of user in env that are not revoked
+// (with p.Revoked, revoked ones too) and not expired, created after
+// p.After when it is set, without those ended by their own limits with
+// p.Unended, oldest first; a page holds p.Limit of them when that many
+// remain.
 func (m *Store) UserSessions(_ context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error) {
 	m.mu.RLock()
 	var all []session.Session
 	for h := range m.sessions {
 		s, ok := m.sessionLocked(h)
-		if ok && s.Environment == env && s.User == user && (p.Revoked || !s.Revoked()) {
+		if ok && s.Environment == env && s.User == user && (p.Revoked || !s.Revoked()) && (p.After.IsZero() || s.CreatedAt.After(p.After)) && !endedUnder(s, p.Unended, m.now()) {
 			all = append(all, s)
 		}
 	}

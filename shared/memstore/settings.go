@@ -27,6 +27,14 @@ func (m *Store) Settings(_ context.Context, env string) (policy.Settings, int, e
 	return v.s, v.version, nil
 }
 
+// Override is the latest settings change applied to running sessions in
+// env (zero: none), as Lookup applies it.
+func (m *Store) Override(_ context.Context, env string) (session.Override, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.settings[env].override, nil
+}
+
 // PutSettings writes c.New as version c.Version of c.Environment's settings
 // and records c in the history, both or neither. The current version must
 // be c.Version-1, else session.ErrVersionConflict.

@@ -292,6 +292,16 @@ type Page struct {
 	// Revoked includes revoked sessions (until their TTL) in a listing
 	// of sessions; the audit counts revocations with it.
 	Revoked bool
+	// After, when set, lists only the sessions created after it (the
+	// user's own list starts at SessionsValidFrom: all before are ended).
+	After time.Time
+	// Unended, when set, leaves out the sessions that have ended by their
+	// own limits (EndsAt, by the settings they are stored with, is past
+	// at the store's now), unless the change *Unended (the environment's
+	// Override) judges them instead: those are listed, for the caller to
+	// judge under it. So a listing never leaves out a session that Lookup
+	// and the authorizer could still allow.
+	Unended *Override
 }
 
 // Limit is the per-user session limit a store enforces atomically at

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/authorizer"
@@ -16,6 +17,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/revoke"
 	"github.com/sessionguard/sessionguard/shared/session"
 )
 
@@ -25,21 +27,34 @@ import (
 // /sessions/current is (the caller's token and session, the same checks),
 // and reaches only the caller's own sessions: a session is named by its
 // id as listed (session.Hash.Prefix, 16 hex digits of the hash of its
-// id), never by the id itself, which is a bearer secret; an id that is not
-// one of the caller's live sessions is 404, whoever's it is, so that ids
-// cannot be probed.
+// id), never by the id itself, which is a bearer secret; an id that names
+// none of the caller's sessions here that have not ended is 404, whoever's
+// it is, so that ids cannot be probed. Sessions are judged as the
+// authorizer judges them: under the environment's settings change applied
+// to running sessions, if any.
 
 // One request reaches at most ownMaxListed of the user's sessions besides
-// the current one, reading at most ownMaxPages pages of ownPageSize (a
-// page may hold sessions that have ended but are still stored): so that
-// it answers, and ends what it reached, well within the function's time
-// limit however many sessions a user has piled up. The answer says
-// "truncated" when more remained; a repeat reaches them.
+// the current one, reading at most ownMaxPages pages of ownPageSize from
+// the store: so that it answers, and ends what it reached, well within
+// the function's time limit however many sessions a user has piled up.
+// Sessions that have ended but are still stored (for a week:
+// session.Retention) do not use up that reach: the listing starts after
+// the user's SessionsValidFrom (every session before it has ended), and
+// the store fills each page past the revoked ones and those ended by
+// their own limits (session.Page.Unended), within a read budget of its
+// own. The answer says "truncated" when more remained.
 const (
 	ownMaxListed = 100
 	ownMaxPages  = 10
 	ownPageSize  = 100
 )
+
+// ownEndBudget bounds the time "sign out everywhere else" spends marking
+// the user's older sessions ended, one write each, well inside the
+// function's 5-second limit: what it has not reached by then is refused
+// already (the user's revocation point moved first), and the answer says
+// "truncated", so that a repeat marks the rest.
+const ownEndBudget = 2500 * time.Millisecond
 
 // OwnView is one of the caller's sessions as GET /sessions lists it.
 type OwnView struct {
@@ -68,9 +83,12 @@ type ownList struct {
 	Now       time.Time `json:"now"`
 }
 
-// liveAt judges, for the user u at now, whether a session still counts as
-// live: not revoked, and allowed by its settings snapshot as signed in.
-// The session limit at sign-in counts the same sessions.
+// liveAt judges, for the user u at now, whether a session as Lookup
+// returns it (under any settings change applied to running sessions,
+// session.Session.Under) still counts as live: not revoked, and allowed
+// by its settings as signed in, as the authorizer judges it but for the
+// token of a request. The session limit at sign-in (the stores apply
+// Under before asking) and the user's own list count the same sessions.
 func liveAt(u session.User, now time.Time) func(session.Session) bool {
 	return func(o session.Session) bool {
 		return !o.Revoked() && o.Settings.Evaluate(o.PolicyView(u).AsSignedIn(), now, policy.Enforcement{}).Allowed()
@@ -93,77 +111,103 @@ func (a *API) authenticated(w http.ResponseWriter, r *http.Request, op string) (
 	return res, true
 }
 
-// ownSessions are the live sessions of the caller of res (allowed) in its
-// environment, the current one always among them (a listing may not show
-// a session created a moment ago), and whether more remained unread.
-func (a *API) ownSessions(ctx context.Context, res authorizer.Result) ([]session.Session, bool, error) {
-	env, user := res.Environment, res.Session.User
-	u, err := a.cfg.Store.User(ctx, env, user)
-	if err != nil {
-		return nil, false, fmt.Errorf("read user state: %w", err)
+// owner is the caller of one of the own-sessions routes: their token and
+// current session, allowed, and what judging their other sessions needs.
+type owner struct {
+	authorizer.Result
+	op       string
+	user     session.User     // the caller's state in the environment
+	override session.Override // the environment's change applied to running sessions
+	now      time.Time
+}
+
+// caller judges r's token and session as GET /sessions/current does, and
+// reads the caller's state and the environment's applied settings change;
+// a refusal, or a store that cannot be read, is answered and ok is false.
+func (a *API) caller(w http.ResponseWriter, r *http.Request, op string) (owner, bool) {
+	res, ok := a.authenticated(w, r, op)
+	if !ok {
+		return owner{}, false
 	}
-	live := liveAt(u, a.cfg.Now())
-	out := []session.Session{res.Session}
-	cursor, truncated := "", false
+	c := owner{Result: res, op: op, now: a.cfg.Now()}
+	ctx := r.Context()
+	var err error
+	if c.user, err = a.cfg.Store.User(ctx, res.Environment, res.Session.User); err != nil {
+		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("read user state: %w", err))
+		return owner{}, false
+	}
+	if c.override, err = a.cfg.Store.Override(ctx, res.Environment); err != nil {
+		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("read the settings applied to running sessions: %w", err))
+		return owner{}, false
+	}
+	return c, true
+}
+
+// live reports whether s, one of the caller's sessions as stored, is live
+// as the authorizer would judge it now: under the environment's applied
+// settings change, as Lookup gives it.
+func (c owner) live(s session.Session) bool { return liveAt(c.user, c.now)(s.Under(c.override)) }
+
+// ownSessions reads the caller's sessions in the environment, other than
+// the current one, that were created after `after`, are not revoked nor
+// ended by their limits (the store leaves those out, but for sessions the
+// environment's applied settings change judges instead: Page.Unended), and
+// that keep takes: at most ownMaxListed, oldest first, reading at most
+// ownMaxPages pages; truncated says more remained. An error is answered
+// (dependency_unavailable) and ok is false.
+func (a *API) ownSessions(w http.ResponseWriter, r *http.Request, c owner, after time.Time, keep func(session.Session) bool) (_ []session.Session, truncated, ok bool) {
+	ctx := r.Context()
+	var out []session.Session
+	cursor := ""
 	for pages := 1; ; pages++ {
-		list, next, err := a.cfg.Store.UserSessions(ctx, env, user, session.Page{Limit: ownPageSize, Cursor: cursor})
+		list, next, err := a.cfg.Store.UserSessions(ctx, c.Environment, c.Session.User, session.Page{Limit: ownPageSize, Cursor: cursor, After: after, Unended: &c.override})
 		if err != nil {
-			return nil, false, fmt.Errorf("list the user's sessions: %w", err)
+			a.deny(ctx, w, c.op, reason.DependencyUnavailable, fmt.Errorf("list the user's sessions: %w", err))
+			return nil, false, false
 		}
 		for _, s := range list {
-			if s.Hash != res.Session.Hash && live(s) {
-				out = append(out, s)
+			if s.Hash == c.Session.Hash || !keep(s) {
+				continue
 			}
-		}
-		if len(out) > 1+ownMaxListed {
-			out, truncated = out[:1+ownMaxListed], true
-			break
+			if len(out) == ownMaxListed {
+				return out, true, true
+			}
+			out = append(out, s)
 		}
 		if next == "" {
-			break
+			return out, false, true
 		}
-		if pages == ownMaxPages || len(out) == 1+ownMaxListed {
-			truncated = true
-			break
+		if pages == ownMaxPages {
+			return out, true, true
 		}
 		cursor = next
 	}
-	return out, truncated, nil
 }
 
 // listOwn answers the caller's live sessions in the environment: the
 // current one first, then the most recently active.
 func (a *API) listOwn(w http.ResponseWriter, r *http.Request) {
-	const op = "list_sessions"
-	ctx := r.Context()
-	res, ok := a.authenticated(w, r, op)
+	c, ok := a.caller(w, r, "list_sessions")
 	if !ok {
 		return
 	}
-	mine, truncated, err := a.ownSessions(ctx, res)
-	if err != nil {
-		a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+	others, truncated, ok := a.ownSessions(w, r, c, c.user.SessionsValidFrom, c.live)
+	if !ok {
 		return
 	}
-	now := a.cfg.Now()
-	out := ownList{Sessions: make([]OwnView, 0, len(mine)), Truncated: truncated, Now: now.UTC()}
-	for _, s := range mine {
-		out.Sessions = append(out.Sessions, ownViewOf(s, s.Hash == res.Session.Hash, now))
+	out := ownList{Sessions: make([]OwnView, 0, 1+len(others)), Truncated: truncated, Now: c.now.UTC()}
+	out.Sessions = append(out.Sessions, ownViewOf(c.Session, true, c.now))
+	for _, s := range others {
+		out.Sessions = append(out.Sessions, ownViewOf(s.Under(c.override), false, c.now))
 	}
-	slices.SortStableFunc(out.Sessions, func(x, y OwnView) int {
-		if x.Current != y.Current {
-			if x.Current {
-				return -1
-			}
-			return 1
-		}
+	slices.SortStableFunc(out.Sessions[1:], func(x, y OwnView) int {
 		return cmp.Or(y.LastActiveAt.Compare(x.LastActiveAt), y.CreatedAt.Compare(x.CreatedAt), cmp.Compare(x.ID, y.ID))
 	})
 	httpjson.Write(w, http.StatusOK, out)
 }
 
-// ownViewOf shows s as its user sees it in the list, its limits judged at
-// now.
+// ownViewOf shows s (as Lookup gives it) as its user sees it in the list,
+// its limits judged at now.
 func ownViewOf(s session.Session, current bool, now time.Time) OwnView {
 	opt := func(t time.Time) *time.Time {
 		if t.IsZero() {
@@ -181,77 +225,99 @@ func ownViewOf(s session.Session, current bool, now time.Time) OwnView {
 		CreatedAt: s.CreatedAt.UTC(), LastActiveAt: last.UTC(), ExpiresAt: opt(d.ExpiresAt), IdleExpiresAt: opt(d.IdleExpiresAt)}
 }
 
-// ownID reports whether id has the form of a listed session id.
-func ownID(id string) bool {
+// isListedID reports whether id has the form of a listed session id (16
+// hex digits, in either letter case), and gives it as listed (lowercase).
+func isListedID(id string) (string, bool) {
 	if len(id) != session.PrefixLen {
-		return false
+		return "", false
 	}
+	id = strings.ToLower(id)
 	for i := 0; i < len(id); i++ {
 		if c := id[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
+			return "", false
 		}
 	}
-	return true
+	return id, true
 }
 
-// endOwn ends one of the caller's sessions, named by its listed id: 204.
-// The current session's id signs out (as DELETE /sessions/current); any
-// other is ended as endOther says. An id that is not one of the caller's
-// live sessions in the environment, another user's included, is 404.
-func (a *API) endOwn(w http.ResponseWriter, r *http.Request) {
-	const op = "end_session"
-	ctx := r.Context()
-	res, ok := a.authenticated(w, r, op)
+// ProblemAmbiguousID is the problem type of DELETE /sessions/{id} when
+// the id names more than one of the caller's sessions (409).
+const ProblemAmbiguousID = "urn:sessionguard:problem:session_id_ambiguous"
+
+// revokeOwn ends one of the caller's sessions, named by its listed id:
+// 204. The current session's id signs out (as DELETE /sessions/current);
+// any other session of the caller's in the environment that the
+// authorizer could still allow (not revoked, not past its own limits as
+// the environment's applied settings change judges them: whatever the
+// user's state, so also one the list leaves out) is ended as
+// endOwnSession says. An id that names none, another user's included, is
+// 404.
+func (a *API) revokeOwn(w http.ResponseWriter, r *http.Request) {
+	c, ok := a.caller(w, r, "end_session")
 	if !ok {
 		return
 	}
-	id := r.PathValue("id")
-	if !ownID(id) {
-		problem.Fields(w, "not a session id", []problem.FieldError{{Field: "id", Message: "must be a session's id as GET /sessions lists it (16 lowercase hex digits)"}})
+	ctx := r.Context()
+	id, ok := isListedID(r.PathValue("id"))
+	if !ok {
+		problem.Fields(w, "not a session id", []problem.FieldError{{Field: "id", Message: "must be a session's id as GET /sessions lists it (16 hex digits)"}})
 		return
 	}
-	mine, _, err := a.ownSessions(ctx, res)
-	if err != nil {
-		a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+	named := func(s session.Session) bool { return s.Hash.Prefix() == id }
+	match, _, ok := a.ownSessions(w, r, c, c.user.SessionsValidFrom, named)
+	if !ok {
 		return
 	}
-	var match []session.Session
-	for _, s := range mine {
-		if s.Hash.Prefix() == id {
-			match = append(match, s)
-		}
+	if named(c.Session) {
+		match = append(match, c.Session)
 	}
 	switch {
 	case len(match) == 0:
-		a.log(ctx, slog.LevelInfo, slog.String("op", op), slog.String("decision", "deny"), slog.String("reason", string(reason.SessionUnknown)),
-			slog.String("environment", res.Environment), slog.String("userId", res.Session.User.Subject), slog.String("named", id))
+		a.log(ctx, slog.LevelInfo, slog.String("op", c.op), slog.String("decision", "deny"), slog.String("reason", string(reason.SessionUnknown)),
+			slog.String("environment", c.Environment), slog.String("userId", c.Session.User.Subject), slog.String("named", id))
 		problem.Write(w, problem.Details{Status: http.StatusNotFound, Reason: reason.SessionUnknown,
-			Detail: "none of your live sessions here has this id", Errors: []problem.FieldError{{Field: "id", Message: "not one of your sessions: list them with GET /sessions"}}})
+			Detail: "none of your sessions here has this id", Errors: []problem.FieldError{{Field: "id", Message: "not one of your sessions: list them with GET /sessions"}}})
 		return
 	case len(match) > 1:
 		// Two of the user's sessions whose hashes share 64 bits: not
 		// expected in the life of a deployment, and never guessed at.
-		problem.Write(w, problem.Details{Status: http.StatusConflict, Reason: reason.Forbidden,
+		a.log(ctx, slog.LevelWarn, slog.String("op", c.op), slog.String("decision", "deny"), slog.String("error", "a listed id names more than one session"),
+			slog.String("environment", c.Environment), slog.String("userId", c.Session.User.Subject), slog.String("named", id))
+		problem.Write(w, problem.Details{Type: ProblemAmbiguousID, Title: "Session id names more than one session", Status: http.StatusConflict,
 			Detail: "more than one of your sessions has this id: end them with DELETE /sessions?others=true, or sign out",
 			Errors: []problem.FieldError{{Field: "id", Message: "names more than one session"}}})
 		return
-	case match[0].Hash == res.Session.Hash:
+	case match[0].Hash == c.Session.Hash:
 		a.signOut(w, r)
 		return
 	}
-	if _, err := a.endOther(ctx, res, match[0], op); err != nil {
-		a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+	if _, err := a.endOwnSession(ctx, c, match[0]); err != nil {
+		a.deny(ctx, w, c.op, reason.DependencyUnavailable, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// endOthers ends every live session of the caller in the environment but
-// the current one (DELETE /sessions?others=true), and answers how many it
-// ended and whether more remained to read (then a repeat ends them).
-func (a *API) endOthers(w http.ResponseWriter, r *http.Request) {
+// endAllButCurrent ends every session of the caller in the environment
+// but the current one (DELETE /sessions?others=true), and answers how many
+// live ones it ended and whether more remained to read (then a repeat
+// ends them).
+//
+// It moves the user's SessionsValidFrom to just before the current
+// session's creation (revoke.User, as an admin's "revoke all" does, cause
+// ended_by_user): from then on the authorizer refuses every older session
+// of the user here, whether or not a listing reached it. It records the
+// current session's creation as a sign-out point (RecordSignOut, as the
+// global token revocation does): a token authenticated at or before it
+// (to the second, failing closed on ties: reauthenticationNeeded) cannot
+// start a session, neither on a device that held one of the ended
+// sessions nor in the hands of a thief holding a copy of the caller's own
+// token. The current session goes on; once it ends, a sign-in needs a new
+// authentication at the IdP, as after a sign-out. Sessions created after
+// the current one (normally none) are then ended one by one, at most
+// ownMaxListed per request.
+func (a *API) endAllButCurrent(w http.ResponseWriter, r *http.Request) {
 	const op = "end_other_sessions"
-	ctx := r.Context()
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		problem.Fields(w, "the request is not valid", []problem.FieldError{{Field: "(query)", Message: "the query string does not parse"}})
@@ -261,53 +327,123 @@ func (a *API) endOthers(w http.ResponseWriter, r *http.Request) {
 		problem.Fields(w, "say which sessions to end", []problem.FieldError{{Field: "others", Message: "must be given once, as true: DELETE /sessions?others=true ends all your sessions but this one (DELETE /sessions/current signs out of this one)"}})
 		return
 	}
-	res, ok := a.authenticated(w, r, op)
+	c, ok := a.caller(w, r, op)
 	if !ok {
 		return
 	}
-	mine, truncated, err := a.ownSessions(ctx, res)
-	if err != nil {
-		a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+	ctx := r.Context()
+	if err := a.cfg.Store.RecordSignOut(ctx, c.Environment, c.Session.User, c.Session.CreatedAt); err != nil {
+		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("record the sign-out point: %w", err))
 		return
 	}
-	ended := 0
-	for _, s := range mine {
-		if s.Hash == res.Session.Hash {
-			continue
-		}
-		changed, err := a.endOther(ctx, res, s, op)
-		if err != nil {
+	from := revoke.Before(c.Session.CreatedAt)
+	bounded, cancel := context.WithTimeout(ctx, a.cfg.EndBudget)
+	ended, err := revoke.User(bounded, a.cfg.Store, revoke.Request{Environments: []string{c.Environment}, User: c.Session.User,
+		At: c.now, From: from, Cause: session.CauseEndedByUser})
+	cancel()
+	cut := false
+	if err != nil {
+		// Cut short (the budget, or a failed write): once the point has
+		// moved, every older session is refused already; those not yet
+		// marked ended are left to a repeat ("truncated").
+		if u, uerr := a.cfg.Store.User(ctx, c.Environment, c.Session.User); uerr != nil || u.SessionsValidFrom.Before(from) {
 			a.deny(ctx, w, op, reason.DependencyUnavailable, err)
 			return
 		}
+		a.log(ctx, slog.LevelWarn, slog.String("op", op), slog.String("environment", c.Environment), slog.String("userId", c.Session.User.Subject),
+			slog.String("warning", "ending the older sessions was cut short after the revocation point moved: a repeat ends the rest"), slog.String("error", err.Error()))
+		cut = true
+	}
+	later, truncated, ok := a.ownSessions(w, r, c, from, func(session.Session) bool { return true })
+	if !ok {
+		return
+	}
+	truncated = truncated || cut
+	for _, s := range later {
+		e, changed, err := a.cfg.Store.Revoke(ctx, s.Hash, c.now, session.CauseEndedByUser)
+		if err != nil && !errors.Is(err, session.ErrNotFound) {
+			a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("end session %s: %w", s.Hash.Prefix(), err))
+			return
+		}
 		if changed {
-			ended++
+			ended = append(ended, e)
 		}
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"ended": ended, "truncated": truncated})
+	if err := a.endIdPSessions(ctx, c, ended); err != nil {
+		a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+		return
+	}
+	n := 0
+	for _, s := range ended {
+		if a.logEnded(ctx, c, s) {
+			n++
+		}
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"ended": n, "truncated": truncated})
 }
 
-// endOther ends s, one of the caller's sessions other than the current
-// one (res), for good, as an admin's revocation of one session does. Its
-// IdP session (sid) is recorded as ended too, as a sign-out records it, so
-// that the device that held s cannot start another session with its
-// tokens, refreshed or not; unless it is the current session's own IdP
-// session (another tab of the same browser), which would refuse the
-// caller's next sign-in. It reports whether this call ended s (false: it
-// had ended meanwhile).
-func (a *API) endOther(ctx context.Context, res authorizer.Result, s session.Session, op string) (bool, error) {
-	now := a.cfg.Now()
-	_, changed, err := a.cfg.Store.Revoke(ctx, s.Hash, now, session.CauseEndedByUser)
+// endOwnSession ends s, one of the caller's sessions other than the
+// current one, for good, as an admin's revocation of one session does
+// (cause ended_by_user); and with it the caller's other sessions in the
+// environment of the same IdP session (sid: another tab in header mode,
+// another app of the environment), never the current one. It records
+// that IdP session as ended (endIdPSessions). It returns the sessions
+// this call ended.
+func (a *API) endOwnSession(ctx context.Context, c owner, s session.Session) ([]session.Session, error) {
+	e, changed, err := a.cfg.Store.Revoke(ctx, s.Hash, c.now, session.CauseEndedByUser)
 	if err != nil && !errors.Is(err, session.ErrNotFound) {
-		return false, fmt.Errorf("end session %s: %w", s.Hash.Prefix(), err)
+		return nil, fmt.Errorf("end session %s: %w", s.Hash.Prefix(), err)
 	}
-	if s.IdPSession != "" && s.IdPSession != res.Session.IdPSession {
-		if err := a.cfg.Store.EndIdPSession(ctx, s.Environment, s.User.Issuer, s.IdPSession, now); err != nil {
-			return changed, fmt.Errorf("record the end of the IdP session of session %s: %w", s.Hash.Prefix(), err)
+	var ended []session.Session
+	if changed {
+		ended = append(ended, e)
+	}
+	if s.IdPSession != "" {
+		same, err := revoke.IdPSession(ctx, a.cfg.Store, s.User.Issuer, s.IdPSession, c.now, session.CauseEndedByUser, func(o session.Session) bool {
+			return o.Environment == c.Environment && o.User == c.Session.User && o.Hash != c.Session.Hash && !o.Revoked()
+		})
+		ended = append(ended, same...)
+		if err != nil {
+			return ended, fmt.Errorf("end the sessions of the IdP session of session %s: %w", s.Hash.Prefix(), err)
 		}
 	}
-	a.log(ctx, slog.LevelInfo, slog.String("op", op), slog.String("decision", "allow"), slog.String("reason", string(reason.OK)),
+	if err := a.endIdPSessions(ctx, c, []session.Session{s}); err != nil {
+		return ended, err
+	}
+	for _, e := range ended {
+		a.logEnded(ctx, c, e)
+	}
+	return ended, nil
+}
+
+// endIdPSessions records the IdP sessions (sid) of the sessions ended as
+// ended in the environment, each once, as a sign-out records its own: so
+// that the devices that held them cannot start another session with
+// their tokens, refreshed or not. Never the current session's own IdP
+// session (another tab of the same browser, or a copy of the caller's
+// own token): that would refuse the caller's next sign-in.
+func (a *API) endIdPSessions(ctx context.Context, c owner, ended []session.Session) error {
+	done := map[string]bool{"": true, c.Session.IdPSession: true}
+	for _, s := range ended {
+		if done[s.IdPSession] {
+			continue
+		}
+		done[s.IdPSession] = true
+		if err := a.cfg.Store.EndIdPSession(ctx, c.Environment, s.User.Issuer, s.IdPSession, c.now); err != nil {
+			return fmt.Errorf("record the end of the IdP session of session %s: %w", s.Hash.Prefix(), err)
+		}
+	}
+	return nil
+}
+
+// logEnded logs that the caller's request ended s (as revoked by it), and
+// reports whether s was live until then.
+func (a *API) logEnded(ctx context.Context, c owner, s session.Session) bool {
+	before := s
+	before.RevokedAt, before.RevokeReason = time.Time{}, ""
+	wasLive := c.live(before)
+	a.log(ctx, slog.LevelInfo, slog.String("op", c.op), slog.String("decision", "allow"), slog.String("reason", string(reason.OK)),
 		slog.String("environment", s.Environment), slog.String("userId", s.User.Subject), slog.String("sessionId", s.Hash.Prefix()),
-		slog.String("by", res.Session.Hash.Prefix()), slog.Bool("revoked", changed))
-	return changed, nil
+		slog.String("by", c.Session.Hash.Prefix()), slog.Bool("wasLive", wasLive))
+	return wasLive
 }

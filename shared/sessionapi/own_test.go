@@ -3,6 +3,8 @@ package sessionapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/authorizer"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/token"
 )
 
 const (
@@ -125,11 +128,7 @@ func (f *fixture) authorized(t *testing.T, tok, sid string) bool {
 func TestListOwnSessions(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	idle := policy.Defaults()
-	idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 30}
-	if err := f.store.PutSettings(ctx, policy.SettingsChange{Environment: "demo", Version: 1, New: idle}); err != nil {
-		t.Fatal(err)
-	}
+	idle := f.putIdleSettings(t)
 	tok := f.token(t, "alice", time.Time{})
 	t0 := f.clock.Now()
 	laptop, laptopID := f.signInFrom(t, tok, firefoxLinux)
@@ -263,6 +262,8 @@ func TestEndOwnSession(t *testing.T) {
 	laptopTok, phoneTok := f.sidToken(t, "alice", "idp-laptop"), f.sidToken(t, "alice", "idp-phone")
 	laptop, laptopID := f.signInFrom(t, laptopTok, firefoxLinux)
 	phone, phoneID := f.signInFrom(t, phoneTok, safariIPhone)
+	tabletTok := f.sidToken(t, "alice", "idp-tablet")
+	tablet, tabletID := f.signInFrom(t, tabletTok, safariIPhone)
 	bobTok := f.token(t, "bob", time.Time{})
 	bob, bobID := f.signInFrom(t, bobTok, firefoxLinux)
 
@@ -315,14 +316,18 @@ func TestEndOwnSession(t *testing.T) {
 		t.Error("bob's session ended by alice's request")
 	}
 	// A malformed id: 400 naming id, nothing ended.
-	for _, id := range []string{"xyz", strings.ToUpper(phoneID), phoneID + "0", h.Hash().String(), laptop} {
+	for _, id := range []string{"xyz", phoneID + "0", phoneID[:15] + "g", h.Hash().String(), laptop} {
 		resp := f.end(t, phoneTok, phone, id)
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Body, `"field":"id"`) {
 			t.Errorf("DELETE /sessions/%s = %d %s; want 400 naming id", id, resp.StatusCode, resp.Body)
 		}
 	}
-	if !f.authorized(t, phoneTok, phone) {
-		t.Fatal("the caller's session ended by a refused request")
+	if !f.authorized(t, phoneTok, phone) || !f.authorized(t, tabletTok, tablet) {
+		t.Fatal("a session ended by a refused request")
+	}
+	// The listed id is taken in either letter case.
+	if resp := f.end(t, phoneTok, phone, strings.ToUpper(tabletID)); resp.StatusCode != http.StatusNoContent || f.authorized(t, tabletTok, tablet) {
+		t.Errorf("DELETE /sessions/{the tablet's id in upper case} = %d %s; want 204 and the tablet's session ended", resp.StatusCode, resp.Body)
 	}
 	// The caller's own id signs out, as DELETE /sessions/current does.
 	resp := f.end(t, phoneTok, phone, phoneID)
@@ -337,7 +342,7 @@ func TestEndOwnSession(t *testing.T) {
 	if u, _ := f.store.User(ctx, "demo", session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}); !u.SignedOutAt.Equal(f.clock.Now()) {
 		t.Errorf("alice's sign-out time = %v; want now: it is a sign-out", u.SignedOutAt)
 	}
-	for _, s := range []string{laptop, phone, bob} {
+	for _, s := range []string{laptop, phone, bob, tablet} {
 		if strings.Contains(f.logs.String(), s) {
 			t.Fatal("the logs hold a session id")
 		}
@@ -393,28 +398,53 @@ func TestEndOtherSessions(t *testing.T) {
 	}
 }
 
-// A user with more sessions than one request reaches: the list says it
-// is truncated and still shows the current session (the newest, past
-// those reached); others=true ends what it reached, and a repeat ends the
-// rest. Sessions that ended by their policy but are still stored (until
-// their TTL), read first, do not use up what one request reaches.
+// idleSettings are the defaults with a 30-minute idle timeout.
+func idleSettings() policy.Settings {
+	s := policy.Defaults()
+	s.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 30}
+	return s
+}
+
+// putIdleSettings makes idleSettings demo's settings, version 1, and
+// returns them.
+func (f *fixture) putIdleSettings(t *testing.T) policy.Settings {
+	t.Helper()
+	s := idleSettings()
+	if err := f.store.PutSettings(context.Background(), policy.SettingsChange{Environment: "demo", Version: 1, New: s}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// addSessions stores n sessions of alice in demo created at `created`
+// with settings set (and the IdP session sid when not ""), as sign-ins
+// from elsewhere left them, and returns them.
+func (f *fixture) addSessions(t *testing.T, n int, created time.Time, set policy.Settings, sid string) []session.ID {
+	t.Helper()
+	alice := session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}
+	var out []session.ID
+	for i := 0; i < n; i++ {
+		id, err := session.NewID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.store.Create(context.Background(), session.Session{Hash: id.Hash(), Environment: "demo", User: alice, ClientID: devidp.DefaultClientID,
+			IdPSession: sid, CreatedAt: created, SettingsVersion: 1, Settings: set}, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// A user with more live sessions than one request lists: the list says
+// it is truncated and still shows the current session (the newest, past
+// those reached). others=true ends them all at once, whatever one request
+// reaches: the authorizer refuses every session older than the current
+// one from then on.
 func TestOwnSessionsBeyondOneRequest(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
-	alice := session.UserKey{Issuer: f.idp.URL(), Subject: "alice"}
-	idle := policy.Defaults()
-	idle.InactivityTimeout = policy.InactivityTimeout{Enabled: true, Minutes: 30}
-	add := func(n int, created time.Time, set policy.Settings) {
-		for i := 0; i < n; i++ {
-			id, _ := session.NewID()
-			if _, err := f.store.Create(ctx, session.Session{Hash: id.Hash(), Environment: "demo", User: alice, CreatedAt: created,
-				SettingsVersion: 1, Settings: set}, session.Limit{}, func(session.Session) bool { return true }); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	add(3*ownPageSize+50, f.clock.Now().Add(-2*time.Hour), idle) // ended idle an hour and a half ago, still stored
-	add(ownMaxListed+20, f.clock.Now().Add(-time.Hour), policy.Defaults())
+	live := f.addSessions(t, ownMaxListed+20, f.clock.Now().Add(-time.Hour), policy.Defaults(), "")
 	tok := f.token(t, "alice", time.Time{})
 	current, currentID := f.signInFrom(t, tok, firefoxLinux)
 	got := f.list(t, tok, current)
@@ -422,15 +452,189 @@ func TestOwnSessionsBeyondOneRequest(t *testing.T) {
 		t.Fatalf("GET /sessions: %d listed, truncated %v, first %+v; want %d, truncated, the current first", len(got.Sessions), got.Truncated, got.Sessions[0], ownMaxListed+1)
 	}
 	resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
-	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != float64(ownMaxListed) || b["truncated"] != true {
-		t.Fatalf("others=true = %d %s; want ended %d, truncated", resp.StatusCode, resp.Body, ownMaxListed)
+	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != float64(ownMaxListed+20) || b["truncated"] != false {
+		t.Fatalf("others=true = %d %s; want all %d ended at once, not truncated", resp.StatusCode, resp.Body, ownMaxListed+20)
 	}
-	resp = f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
-	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != 20.0 || b["truncated"] != false {
-		t.Fatalf("others=true again = %d %s; want the 20 left ended", resp.StatusCode, resp.Body)
+	for _, id := range []session.ID{live[0], live[len(live)-1]} {
+		if f.authorized(t, tok, id.Reveal()) {
+			t.Error("the authorizer still allows a session others=true ended")
+		}
 	}
-	if got := f.list(t, tok, current); len(got.Sessions) != 1 || got.Truncated {
-		t.Errorf("GET /sessions at last = %d sessions, truncated %v; want the current one alone", len(got.Sessions), got.Truncated)
+	if got := f.list(t, tok, current); len(got.Sessions) != 1 || got.Truncated || !f.authorized(t, tok, current) {
+		t.Errorf("GET /sessions at last = %d sessions, truncated %v; want the current one alone, still allowed", len(got.Sessions), got.Truncated)
+	}
+}
+
+// Sessions that have ended but are still stored for a week, more than
+// ten pages of them (1,001 ended idle by their own settings, 1,050
+// revoked one by one), do not hide the live ones created after them: GET
+// /sessions lists the live ones, DELETE /sessions/{id} ends one of them,
+// and others=true the rest.
+func TestOwnSessionsPastEndedOnes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.addSessions(t, ownMaxPages*ownPageSize+1, f.clock.Now().Add(-3*time.Hour), idleSettings(), "")
+	for _, id := range f.addSessions(t, ownMaxPages*ownPageSize+50, f.clock.Now().Add(-2*time.Hour), policy.Defaults(), "") {
+		if _, _, err := f.store.Revoke(ctx, id.Hash(), f.clock.Now().Add(-90*time.Minute), session.CauseEndedByUser); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := f.addSessions(t, 5, f.clock.Now().Add(-time.Hour), policy.Defaults(), "")
+	tok := f.token(t, "alice", time.Time{})
+	current, _ := f.signInFrom(t, tok, firefoxLinux)
+	got := f.list(t, tok, current)
+	if len(got.Sessions) != 6 || got.Truncated {
+		t.Fatalf("GET /sessions behind 2,051 ended sessions = %d listed, truncated %v; want the current one and the 5 live ones", len(got.Sessions), got.Truncated)
+	}
+	if resp := f.end(t, tok, current, live[0].Hash().Prefix()); resp.StatusCode != http.StatusNoContent || f.authorized(t, tok, live[0].Reveal()) {
+		t.Errorf("DELETE /sessions/{a live one behind them} = %d %s; want 204, and the session refused", resp.StatusCode, resp.Body)
+	}
+	resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
+	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != 4.0 || b["truncated"] != false {
+		t.Errorf("others=true = %d %s; want the 4 live ones left ended (the ended ones not counted)", resp.StatusCode, resp.Body)
+	}
+	if got := f.list(t, tok, current); len(got.Sessions) != 1 || !f.authorized(t, tok, current) {
+		t.Errorf("GET /sessions at last = %d sessions; want the current one alone, still allowed", len(got.Sessions))
+	}
+}
+
+// "Sign out everywhere else" also stops a thief who holds a copy of the
+// caller's own token (the same IdP session, or a token without one): the
+// thief's session is refused, and the copy cannot start another. The
+// caller's session goes on; a new sign-in needs a new authentication at
+// the IdP, as after a sign-out.
+func TestSignOutEverywhereElseStopsCopiesOfTheToken(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		tok  func(f *fixture) string
+	}{
+		{"a token of an IdP session", func(f *fixture) string { return f.sidToken(t, "alice", "victims-browser") }},
+		{"a token without sid", func(f *fixture) string { return f.token(t, "alice", time.Time{}) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			tok := tt.tok(f)
+			f.clock.Add(time.Minute)
+			thief, _ := f.signInFrom(t, tok, firefoxLinux)
+			f.clock.Add(time.Minute)
+			victim, _ := f.signInFrom(t, tok, safariIPhone)
+			f.clock.Add(time.Minute)
+			resp := f.call(t, "sessions/current.json", tok, victim, at("DELETE", "/sessions", "others=true"))
+			if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != 1.0 {
+				t.Fatalf("others=true = %d %s; want the thief's session ended", resp.StatusCode, resp.Body)
+			}
+			if f.authorized(t, tok, thief) || !f.authorized(t, tok, victim) {
+				t.Fatal("after others=true the thief's session is allowed, or the caller's is not")
+			}
+			if resp := f.call(t, "sessions/sign-in.json", tok, "", userAgent(firefoxLinux)); resp.StatusCode != 401 || body(t, resp)["reason"] != "session_revoked" {
+				t.Errorf("sign-in with a copy of the caller's token = %d %s; want 401 session_revoked", resp.StatusCode, resp.Body)
+			}
+			if resp := f.call(t, "sessions/sign-in.json", f.token(t, "alice", f.clock.Now().Add(time.Second)), "", nil); resp.StatusCode != http.StatusCreated {
+				t.Errorf("sign-in with a new authentication = %d %s; want 201", resp.StatusCode, resp.Body)
+			}
+		})
+	}
+}
+
+// DELETE /sessions/{id} ends the caller's other sessions of the same IdP
+// session in the environment too (another tab in header mode), never the
+// current one, and records that IdP session as ended. When it is the
+// caller's own IdP session (a copy of the caller's token), it is not
+// recorded as ended: the copy can start another session, which
+// others=true then stops.
+func TestEndOwnSessionEndsItsIdPSession(t *testing.T) {
+	f := newFixture(t)
+	laptopTok, phoneTok := f.sidToken(t, "alice", "idp-laptop"), f.sidToken(t, "alice", "idp-phone")
+	tab1, tab1ID := f.signInFrom(t, laptopTok, firefoxLinux)
+	tab2, _ := f.signInFrom(t, laptopTok, firefoxLinux)
+	phone, _ := f.signInFrom(t, phoneTok, safariIPhone)
+	copyOfPhone, copyID := f.signInFrom(t, phoneTok, firefoxLinux)
+	f.clock.Add(time.Minute)
+	if resp := f.end(t, phoneTok, phone, tab1ID); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE /sessions/{one tab's id} = %d %s", resp.StatusCode, resp.Body)
+	}
+	if f.authorized(t, laptopTok, tab1) || f.authorized(t, laptopTok, tab2) {
+		t.Error("a session of the ended session's IdP session is still allowed")
+	}
+	if resp := f.call(t, "sessions/sign-in.json", laptopTok, "", nil); resp.StatusCode != 401 {
+		t.Errorf("sign-in with the ended IdP session's token = %d; want 401", resp.StatusCode)
+	}
+	// The caller's own IdP session: the other session of it ends, the
+	// current one goes on, and the token can sign in again.
+	if resp := f.end(t, phoneTok, phone, copyID); resp.StatusCode != http.StatusNoContent || f.authorized(t, phoneTok, copyOfPhone) || !f.authorized(t, phoneTok, phone) {
+		t.Fatalf("DELETE /sessions/{a session of the caller's own IdP session} = %d %s; want it ended and the caller's going on", resp.StatusCode, resp.Body)
+	}
+	again := f.call(t, "sessions/sign-in.json", phoneTok, "", userAgent(firefoxLinux))
+	if again.StatusCode != http.StatusCreated {
+		t.Fatalf("sign-in with a copy of the caller's token after ending one session = %d %s; want 201 (the limit docs/sessions.md states)", again.StatusCode, again.Body)
+	}
+	f.clock.Add(time.Minute)
+	if resp := f.call(t, "sessions/current.json", phoneTok, phone, at("DELETE", "/sessions", "others=true")); resp.StatusCode != 200 || f.authorized(t, phoneTok, body(t, again)["sessionId"].(string)) {
+		t.Errorf("others=true = %d %s; want the copy's new session ended", resp.StatusCode, resp.Body)
+	}
+	if resp := f.call(t, "sessions/sign-in.json", phoneTok, "", userAgent(firefoxLinux)); resp.StatusCode != 401 {
+		t.Errorf("sign-in with the copy after others=true = %d; want 401", resp.StatusCode)
+	}
+}
+
+// An admin's settings change applied to running sessions judges them in
+// the list and when ending them, as the authorizer judges them: a session
+// its own snapshot ended (idle) but the change keeps alive is listed,
+// ended by DELETE /sessions/{id}, and by others=true.
+func TestOwnSessionsUnderAnAppliedChange(t *testing.T) {
+	for _, how := range []string{"DELETE /sessions/{id}", "others=true"} {
+		t.Run(how, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			f.putIdleSettings(t)
+			otherTok := f.sidToken(t, "alice", "elsewhere")
+			other, otherID := f.signInFrom(t, otherTok, firefoxLinux)
+			if err := f.store.PutSettings(ctx, policy.SettingsChange{Environment: "demo", Version: 2, New: policy.Defaults(), ApplyToRunning: true}); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Add(45 * time.Minute) // past the snapshot's idle end
+			// The authorizer's judgement, without recording activity.
+			if res := f.auth.Check(ctx, authorizer.Identity{Authorization: "Bearer " + otherTok, SessionID: other, Environment: "demo"}); !res.Allowed() {
+				t.Fatalf("the authorizer refuses the session the applied change keeps alive: %s", res.Reason)
+			}
+			tok := f.sidToken(t, "alice", "here")
+			current, _ := f.signInFrom(t, tok, safariIPhone)
+			got := f.list(t, tok, current)
+			if len(got.Sessions) != 2 || got.Sessions[1].ID != otherID || got.Sessions[1].IdleExpiresAt != nil {
+				t.Fatalf("GET /sessions = %+v; want the current one and the other, without an idle end (the applied change has none)", got.Sessions)
+			}
+			if how == "others=true" {
+				resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
+				if resp.StatusCode != 200 || body(t, resp)["ended"] != 1.0 {
+					t.Fatalf("others=true = %d %s; want 1 ended", resp.StatusCode, resp.Body)
+				}
+			} else if resp := f.end(t, tok, current, otherID); resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("DELETE /sessions/{its id} = %d %s; want 204", resp.StatusCode, resp.Body)
+			}
+			if f.authorized(t, otherTok, other) {
+				t.Error("the authorizer still allows the session after it was ended")
+			}
+		})
+	}
+}
+
+// A session of the caller's in another environment is not one of their
+// sessions here: its listed id is 404 from this environment's session, and
+// it goes on.
+func TestEndOwnSessionOfAnotherEnvironment(t *testing.T) {
+	f := twoEnvironments(t)
+	tok := f.token(t, "alice", time.Time{})
+	stg := body(t, f.call(t, "sessions/sign-in.json", tok, "", withQuery("environment=staging")))
+	demo, _ := f.signInFrom(t, tok, firefoxLinux)
+	resp := f.end(t, tok, demo, stg["sessionHashPrefix"].(string))
+	if resp.StatusCode != http.StatusNotFound || body(t, resp)["reason"] != "session_unknown" {
+		t.Errorf("DELETE /sessions/{a staging session's id} from a demo session = %d %s; want 404 session_unknown", resp.StatusCode, resp.Body)
+	}
+	if resp := f.end(t, tok, demo, stg["sessionHashPrefix"].(string), withQuery("environment=staging")); resp.StatusCode != http.StatusForbidden || body(t, resp)["reason"] != "binding_environment" {
+		t.Errorf("the same with ?environment=staging = %d %s; want 403 binding_environment (the demo session is judged in staging)", resp.StatusCode, resp.Body)
+	}
+	if resp := f.call(t, "sessions/current.json", tok, stg["sessionId"].(string), withQuery("environment=staging")); resp.StatusCode != http.StatusOK {
+		t.Errorf("the staging session afterwards = %d %s; want 200", resp.StatusCode, resp.Body)
 	}
 }
 
@@ -452,8 +656,8 @@ func TestAmbiguousOwnSessionID(t *testing.T) {
 	tok := f.token(t, "alice", time.Time{})
 	current := f.signIn(t, tok)
 	resp := f.end(t, tok, current, twins[0].Prefix())
-	if resp.StatusCode != http.StatusConflict || !strings.Contains(resp.Body, `"field":"id"`) {
-		t.Fatalf("DELETE /sessions/%s naming two sessions = %d %s; want 409 naming id", twins[0].Prefix(), resp.StatusCode, resp.Body)
+	if b := body(t, resp); resp.StatusCode != http.StatusConflict || !strings.Contains(resp.Body, `"field":"id"`) || b["type"] != ProblemAmbiguousID || b["reason"] != nil {
+		t.Fatalf("DELETE /sessions/%s naming two sessions = %d %s; want 409 of type %s naming id, no reason code (not a refusal)", twins[0].Prefix(), resp.StatusCode, resp.Body, ProblemAmbiguousID)
 	}
 	for _, h := range twins {
 		if s, _ := f.store.Session(ctx, h); s.Revoked() {
@@ -496,5 +700,69 @@ func TestEndingFromForeignOriginsRefused(t *testing.T) {
 	}
 	if f.authorized(t, tok, other) {
 		t.Error("the session the listed origin ended is still allowed")
+	}
+}
+
+// cutShort is a store whose first RevokeUser is cut short: after it has
+// moved the user's revocation point and marked the sessions ended, it
+// reports one of them and an error, as a request whose time budget ran out
+// would leave it; with early, it fails before it changes anything.
+type cutShort struct {
+	Store
+	early bool
+	calls int
+}
+
+func (c *cutShort) RevokeUser(ctx context.Context, env string, user session.UserKey, from, at time.Time, why session.Cause) ([]session.Session, error) {
+	c.calls++
+	if c.calls > 1 {
+		return c.Store.RevokeUser(ctx, env, user, from, at, why)
+	}
+	if c.early {
+		return nil, errors.New("the store cannot be reached")
+	}
+	ended, err := c.Store.RevokeUser(ctx, env, user, from, at, why)
+	if err != nil || len(ended) == 0 {
+		return ended, err
+	}
+	return ended[:1], context.DeadlineExceeded
+}
+
+// "Sign out everywhere else" cut short once the user's revocation point has
+// moved answers 200 with truncated (every older session is refused
+// already, and a repeat marks the rest); cut short before it moved, it is
+// 503 and nothing is ended.
+func TestEndAllButCurrentCutShort(t *testing.T) {
+	for _, early := range []bool{false, true} {
+		t.Run(fmt.Sprintf("early=%v", early), func(t *testing.T) {
+			cs := &cutShort{early: early}
+			f := newFixtureEdit(t, func(idp *devidp.Issuer) []token.Issuer {
+				return []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}
+			}, func(c *Config) { cs.Store, c.Store = c.Store, cs })
+			others := f.addSessions(t, 3, f.clock.Now().Add(-time.Hour), policy.Defaults(), "")
+			tok := f.token(t, "alice", time.Time{})
+			current, _ := f.signInFrom(t, tok, firefoxLinux)
+			resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
+			allowed := 0
+			for _, id := range others {
+				if f.authorized(t, tok, id.Reveal()) {
+					allowed++
+				}
+			}
+			switch {
+			case early && (resp.StatusCode != http.StatusServiceUnavailable || allowed != 3):
+				t.Errorf("others=true failing before the revocation point moved = %d %s, %d of 3 still allowed; want 503 and all 3 allowed", resp.StatusCode, resp.Body, allowed)
+			case !early && (resp.StatusCode != http.StatusOK || body(t, resp)["truncated"] != true || body(t, resp)["ended"] != 1.0 || allowed != 0):
+				t.Errorf("others=true cut short after the revocation point moved = %d %s, %d of 3 still allowed; want 200, ended 1, truncated, none allowed", resp.StatusCode, resp.Body, allowed)
+			}
+			if !f.authorized(t, tok, current) {
+				t.Fatal("the current session was ended")
+			}
+			want := map[bool]float64{false: 0, true: 3}[early]
+			if resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true")); resp.StatusCode != http.StatusOK ||
+				body(t, resp)["truncated"] != false || body(t, resp)["ended"] != want {
+				t.Errorf("others=true again = %d %s; want 200, ended %v, not truncated", resp.StatusCode, resp.Body, want)
+			}
+		})
 	}
 }

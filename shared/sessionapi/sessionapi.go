@@ -23,6 +23,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
+	"github.com/sessionguard/sessionguard/shared/revoke"
 	"github.com/sessionguard/sessionguard/shared/route"
 	"github.com/sessionguard/sessionguard/shared/session"
 	"github.com/sessionguard/sessionguard/shared/token"
@@ -43,6 +44,14 @@ type Store interface {
 	// UserSessions lists a user's sessions in an environment, oldest
 	// first, in pages: the user's own list (own.go).
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
+	// Override is the environment's settings change applied to running
+	// sessions, which Lookup applies: the own list judges by it too.
+	Override(ctx context.Context, env string) (session.Override, error)
+	// The user's "sign out everywhere else" goes the way every end of a
+	// user's sessions goes (revoke.User), and ending one session ends the
+	// caller's others of its IdP session (revoke.IdPSession).
+	revoke.Store
+	revoke.IdPSessionStore
 	RecordSignOut(ctx context.Context, env string, user session.UserKey, at time.Time) error
 	// EndIdPSession and IdPSessionEnded remember the IdP sessions (sid)
 	// that a sign-out ended, so that their tokens, refreshed or not,
@@ -72,6 +81,9 @@ type Config struct {
 	// code may call the sessions routes and read the answers, with
 	// credentials (cors.go). None: same-origin only.
 	AllowedOrigins []string
+	// EndBudget bounds the time "sign out everywhere else" spends marking
+	// the user's older sessions ended (own.go); zero: ownEndBudget.
+	EndBudget time.Duration
 }
 
 // API serves the sessions routes.
@@ -84,6 +96,9 @@ type API struct {
 func New(cfg Config) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.EndBudget <= 0 {
+		cfg.EndBudget = ownEndBudget
 	}
 	cfg.Sources = cfg.Sources.WithDefaults()
 	a := &API{cfg: cfg, mux: http.NewServeMux()}
@@ -126,8 +141,8 @@ func (a *API) routes() []handled {
 		{route.Route{Method: "POST", Path: "/sessions/current/activity", Public: true}, a.keepAlive},
 		// The user's own sessions (own.go).
 		{route.Route{Method: "GET", Path: "/sessions", Public: true}, a.listOwn},
-		{route.Route{Method: "DELETE", Path: "/sessions", Public: true}, a.endOthers},
-		{route.Route{Method: "DELETE", Path: "/sessions/{id}", Public: true}, a.endOwn},
+		{route.Route{Method: "DELETE", Path: "/sessions", Public: true}, a.endAllButCurrent},
+		{route.Route{Method: "DELETE", Path: "/sessions/{id}", Public: true}, a.revokeOwn},
 		// The browsers' CORS preflights, for apps on other origins.
 		{route.Route{Method: "OPTIONS", Path: "/sessions", Public: true}, a.preflight},
 		{route.Route{Method: "OPTIONS", Path: "/sessions/current", Public: true}, a.preflight},

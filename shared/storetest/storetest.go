@@ -33,6 +33,7 @@ type Store interface {
 	EndIdPSession(ctx context.Context, env, issuer, sid string, at time.Time) error
 	IdPSessionEnded(ctx context.Context, env, issuer, sid string) (time.Time, bool, error)
 	UserSessions(ctx context.Context, env string, user session.UserKey, p session.Page) ([]session.Session, string, error)
+	Override(ctx context.Context, env string) (session.Override, error)
 	DueUsers(ctx context.Context, env string, at time.Time, p session.Page) ([]session.User, string, error)
 	Users(ctx context.Context, env string, p session.Page) ([]session.User, string, error)
 	Settings(ctx context.Context, env string) (policy.Settings, int, error)
@@ -117,6 +118,9 @@ func Run(t *testing.T, open Open) {
 	run("items past their TTL read as absent", expiredItemsAbsent)
 	run("session limit: deny_new and end_oldest", sessionLimit)
 	run("listing a user's sessions, in pages", listUserSessions)
+	run("a page of a user's sessions is filled past revoked and expired ones", listPastUnlisted)
+	run("ending all of a user's sessions but one", revokeAllButOne)
+	run("a change applied to running sessions judges them at sign-in", overrideAtSignIn)
 	run("revoking all of a user's sessions", revokeUser)
 	run("user state: sign-out, policy checks, due users", userState)
 	run("user state only moves towards less trust under concurrency", userStateTowardsLessTrust)

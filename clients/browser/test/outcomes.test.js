@@ -9,6 +9,10 @@ import http from 'node:http';
 import { SessionClient, SessionRefusedError, actionOf } from '../sessionguard.js';
 
 let answerCurrent = 200;
+// DELETE /sessions?others=true answers truncated for its first
+// truncatedFor requests.
+let endRequests = 0;
+let truncatedFor = 0;
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   const session = { sessionHashPrefix: 'abc', environment: 'demo', userId: 'alice', staySignedIn: false, now: new Date().toISOString() };
@@ -26,6 +30,16 @@ const server = http.createServer((req, res) => {
     return res.end(JSON.stringify(session));
   }
   if (url.pathname === '/sessions/current/activity') return problem(503, 'dependency_unavailable');
+  if (req.method === 'GET' && url.pathname === '/sessions') {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    const own = { id: 'abc', current: true, staySignedIn: false, createdAt: session.now, lastActiveAt: session.now };
+    return res.end(JSON.stringify({ sessions: [own], truncated: true, now: session.now }));
+  }
+  if (req.method === 'DELETE' && url.pathname === '/sessions') {
+    endRequests++;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    return res.end(JSON.stringify({ ended: 100, truncated: endRequests < truncatedFor }));
+  }
   if (url.pathname === '/api/admin-only') {
     res.writeHead(403, { 'Content-Type': 'application/json' });
     return res.end('{"message":"Forbidden"}');
@@ -116,5 +130,24 @@ test('apiUrls match whole path segments', async () => {
   assert.equal((await c.fetch(base + '/api/admin-only')).status, 403);
   await assert.rejects(c.fetch(base + '/api-admin/x'), /not under apiUrls/);
   await assert.rejects(c.fetch(base + '/apix'), /not under apiUrls/);
+  c.close();
+});
+
+test('a truncated list and a truncated "sign out everywhere else" say so: it asks again, 5 requests at most', async () => {
+  answerCurrent = 200;
+  const { c, refusals } = client();
+  await c.signIn();
+  const listed = await c.listSessions();
+  assert.equal(listed.truncated, true);
+  assert.equal(listed.sessions.length, 1);
+  endRequests = 0;
+  truncatedFor = 3;
+  assert.deepEqual(await c.endOtherSessions(), { ended: 300, truncated: false });
+  assert.equal(endRequests, 3);
+  endRequests = 0;
+  truncatedFor = Infinity;
+  assert.deepEqual(await c.endOtherSessions(), { ended: 500, truncated: true });
+  assert.equal(endRequests, 5, 'it stops asking after 5 requests');
+  assert.deepEqual(refusals, []);
   c.close();
 });

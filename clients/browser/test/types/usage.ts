@@ -3,7 +3,7 @@
 // (TestClientTypes runs tsc on it), and each @ts-expect-error line must
 // be an error, so a declaration that is too loose fails too.
 import { SessionClient, createSession, actionOf, SessionError, SessionRefusedError } from '../../sessionguard.js';
-import type { Refusal, SessionInfo, WarningDetail, RefusalAction, ReasonCode, OwnSession } from '../../sessionguard.js';
+import type { Refusal, SessionInfo, WarningDetail, RefusalAction, ReasonCode, OwnSession, OwnSessionList, EndedSessions } from '../../sessionguard.js';
 
 declare function tokenFromMyIdP(): Promise<string>;
 declare function showWarning(text: string): void;
@@ -41,7 +41,9 @@ async function app(): Promise<void> {
   const other = await createSession({ sessionsUrl: '/sg', getAccessToken: () => 'token', staySignedIn: false });
   other.close();
   // A "your sessions" page.
-  const mine: OwnSession[] = await session.listSessions();
+  const listed: OwnSessionList = await session.listSessions();
+  const mine: OwnSession[] = listed.sessions;
+  if (listed.truncated) showWarning('more sessions than listed');
   for (const s of mine) {
     const seen: Date = s.lastActiveAt;
     showWarning(`${s.id} ${s.device ?? 'unknown device'} ${s.createdAt.toISOString()} ${seen.toISOString()} ${s.current ? 'this device' : ''}`);
@@ -50,8 +52,9 @@ async function app(): Promise<void> {
       showWarning(String(ended));
     }
   }
-  const others: number = await session.endOtherSessions();
-  showWarning(`${others} ${session.info?.id ?? ''}`);
+  const others: EndedSessions = await session.endOtherSessions();
+  const n: number = others.ended;
+  showWarning(`${n} ${others.truncated ? 'and more' : ''} ${session.info?.id ?? ''}`);
   const a: RefusalAction = actionOf(503, 'dependency_unavailable');
   try {
     await session.check();
@@ -70,6 +73,11 @@ async function app(): Promise<void> {
   session.info = null;
   // @ts-expect-error: a session is ended by its listed id, a string
   await session.endSession(mine[0]);
+  // @ts-expect-error: the list is an object with its sessions, not an array
+  (await session.listSessions()).map((s: OwnSession) => s.id);
+  // @ts-expect-error: endOtherSessions says what it did, not a bare count
+  const count: number = await session.endOtherSessions();
+  void count;
   // @ts-expect-error: the list's times are Dates
   const created: string = mine[0].createdAt;
   void created;
