@@ -248,6 +248,42 @@ func (f *Function) FunctionLogs() string {
 	return b.String()
 }
 
+// WaitFunctionLog waits up to limit for a function log line holding want
+// and returns the function's log lines: the emulator passes the
+// function's output on by itself, so a line written before the answer may
+// arrive after it.
+func (f *Function) WaitFunctionLog(want string, limit time.Duration) (string, bool) {
+	deadline := time.Now().Add(limit)
+	for {
+		logs := f.FunctionLogs()
+		if strings.Contains(logs, want) {
+			return logs, true
+		}
+		if time.Now().After(deadline) {
+			return logs, false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// WaitFunctionLogCount waits up to limit until the function's log holds
+// more than n lines holding want, and returns those lines.
+func (f *Function) WaitFunctionLogCount(want string, n int, limit time.Duration) []string {
+	deadline := time.Now().Add(limit)
+	for {
+		var lines []string
+		for _, l := range strings.Split(f.FunctionLogs(), "\n") {
+			if strings.Contains(l, want) {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > n || time.Now().After(deadline) {
+			return lines
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // Stop ends the emulator and the function.
 func (f *Function) Stop() {
 	if f.cmd.Process != nil {

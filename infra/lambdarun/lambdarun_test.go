@@ -63,7 +63,7 @@ func TestBinariesOnTheirEvents(t *testing.T) {
 					t.Fatalf("%s: %v", name, err)
 				}
 				// The function's start line names it and the release.
-				if start := fmt.Sprintf(`"msg":"start","function":%q,"version":%q`, fn, version.Version); !strings.Contains(f.FunctionLogs(), start) {
+				if start := fmt.Sprintf(`"msg":"start","function":%q,"version":%q`, fn, version.Version); func() bool { _, ok := f.WaitFunctionLog(start, 5*time.Second); return !ok }() {
 					t.Errorf("%s: no start line with %s in the logs:\n%s", name, start, f.FunctionLogs())
 				}
 				if w, ok := want[name]; !ok {
@@ -102,7 +102,7 @@ func TestHandlerErrorIsReported(t *testing.T) {
 	if !res.Error || !strings.Contains(string(res.Payload), `"errorMessage":"Unauthorized"`) {
 		t.Fatalf("answer = %s (error %v); want the Unauthorized error document", res.Payload, res.Error)
 	}
-	if logs := f.FunctionLogs(); !strings.Contains(logs, `"reason":"token_missing"`) {
+	if logs, ok := f.WaitFunctionLog(`"reason":"token_missing"`, 5*time.Second); !ok {
 		t.Fatalf("function logs = %s; want the token_missing decision", logs)
 	}
 }
@@ -152,7 +152,8 @@ func TestColdStartFromKeySetSnapshot(t *testing.T) {
 		if err != nil || !strings.Contains(string(res.Payload), `"isAuthorized":true`) {
 			t.Fatalf("cold-start decision = %s, %v; want an allow\nlogs:\n%s", res.Payload, err, f.Logs())
 		}
-		return keys.Requests(), f.FunctionLogs()
+		logs, _ = f.WaitFunctionLog(`"msg":"decision"`, 5*time.Second) // passed on after the answer, maybe
+		return keys.Requests(), logs
 	}
 	// The first instance finds no snapshot: it fetches each issuer's set.
 	if n, logs := coldStart(); n != 2 || !strings.Contains(logs, `"keySource":"idp"`) {
