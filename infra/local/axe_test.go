@@ -107,7 +107,8 @@ func TestAccessibility(t *testing.T) {
 // time axis counts days (a tick per day or two, each a date, none
 // repeated), each chart has a y-axis from 0, its label and its numbers
 // say what it draws, and the overview shows the latest audit; checked by
-// axe, also at a phone's width (390 px), where nothing scrolls sideways.
+// axe, also at a phone's width (390 px), where nothing scrolls sideways;
+// no request fails and nothing is logged to the browser's console.
 func TestAuditChartsAndNarrowScreen(t *testing.T) {
 	needs.Parts(t, needs.Chromium, needs.AxeCore)
 	ctx := context.Background()
@@ -122,6 +123,10 @@ func TestAuditChartsAndNarrowScreen(t *testing.T) {
 		}
 	}
 	b := newBrowser(t, chromedp.Env("TZ=UTC"), chromedp.Flag("lang", "en-US"))
+	pl := &pageLog{urls: map[network.RequestID]string{}, headers: map[string][]network.Headers{}, stackURL: s.URL}
+	if err := chromedp.Listen(b.ctx, pl.listen); err != nil {
+		t.Fatal(err)
+	}
 	b.do("open the console", chromedp.Navigate(s.URL+"/console/#/audits"), chromedp.WaitVisible("#signin"), chromedp.Click("#signin"))
 	b.do("sign in", chromedp.WaitVisible("#username"), chromedp.Click("button#signin"))
 	b.waitView("audits")
@@ -166,4 +171,5 @@ func TestAuditChartsAndNarrowScreen(t *testing.T) {
 		t.Error("the audits scroll sideways at 390 px")
 	}
 	b.axe("console audits at 390 px")
+	pl.clean(t, "the audits, the overview and the audits at 390 px")
 }

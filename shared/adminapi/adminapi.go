@@ -103,14 +103,17 @@ func (a *API) audit(r *http.Request, c token.Claims, env, action string, attrs .
 	a.cfg.Log.LogAttrs(r.Context(), slog.LevelInfo, "admin", attrs...)
 }
 
+// MaxPageSize is the largest page a list of the admin API gives (limit).
+const MaxPageSize = 100
+
 // page reads the limit and cursor query parameters.
 func page(w http.ResponseWriter, r *http.Request) (session.Page, bool) {
 	var p session.Page
 	q := r.URL.Query()
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			problem.Fields(w, "bad page size", []problem.FieldError{{Field: "limit", Message: "must be a whole number from 1 to 100"}})
+		if err != nil || n < 1 || n > MaxPageSize {
+			problem.Fields(w, "bad page size", []problem.FieldError{{Field: "limit", Message: "must be a whole number from 1 to " + strconv.Itoa(MaxPageSize)}})
 			return p, false
 		}
 		p.Limit = n

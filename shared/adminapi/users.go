@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"net/http"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,7 +20,7 @@ const MaxUserPrefix = 256
 func prefixProblem(prefix string) string {
 	switch {
 	case len(prefix) > MaxUserPrefix:
-		return "at most 256 bytes"
+		return "at most " + strconv.Itoa(MaxUserPrefix) + " bytes"
 	case !utf8.ValidString(prefix):
 		return "must be UTF-8 text"
 	}

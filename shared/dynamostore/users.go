@@ -62,11 +62,17 @@ func (st *Store) DisableUser(ctx context.Context, env string, user session.UserK
 // good check; then, when the check may enable the user (c.Enable), a
 // second update clears dis only if the disable was recorded before the
 // check started (da < StartedAt), so a check that raced a disable cannot
-// undo it. SessionsValidFrom (vf) and
-// the last sign-out are never written here. A user not yet in the user
-// listing (usersearch.go) is put there.
+// undo it. SessionsValidFrom (vf) and the last sign-out are never written
+// here. Last, a user not yet in the user listing (usersearch.go) is put
+// there: the listing only serves the console's search, so its failure
+// skips nothing that judges access; it is returned after the writes that
+// matter are done, and the next check lists the user again.
 func (st *Store) RecordCheck(ctx context.Context, env string, user session.UserKey, c session.Check) error {
 	k := userKey(env, user)
+	// The whole item comes back (ALL_NEW) for its ls: no capacity units are
+	// spent on a reply, and UPDATED_NEW cannot answer "is ls set" the same
+	// way everywhere (DynamoDB returns every attribute the update names,
+	// moto, the test server, only those whose value changed).
 	u := newUpdate().Set("env", str(env)).Set("iss", str(user.Issuer)).Set("sub", str(user.Subject)).
 		Set("nxt", nanos(c.NextCheckAt)).Set("gsi2pk", str("C#"+env)).Set("gsi2sk", str(dueSK(c.NextCheckAt, user)))
 	switch {
@@ -82,20 +88,16 @@ func (st *Store) RecordCheck(ctx context.Context, env string, user session.UserK
 	if err != nil {
 		return fmt.Errorf("dynamodb: record the check of %s in %s: %w", user.Subject, env, err)
 	}
+	if c.Answered && c.Enable {
+		enable := newUpdate().Set("dis", boolean(false)).
+			When(name("dis").Equal(val(boolean(true))).And(name("da").AttributeNotExists().Or(name("da").LessThan(val(nanos(c.StartedAt))))))
+		if err := st.updateItem(ctx, enable, k); err != nil && !conditionFailed(err) {
+			return fmt.Errorf("dynamodb: record that %s in %s is active: %w", user.Subject, env, err)
+		}
+	}
 	// A user the table knew before the listing existed is listed at
 	// their first check since.
-	if err := st.listOnce(ctx, env, user, attrs, c.StartedAt); err != nil {
-		return err
-	}
-	if !c.Answered || !c.Enable {
-		return nil
-	}
-	enable := newUpdate().Set("dis", boolean(false)).
-		When(name("dis").Equal(val(boolean(true))).And(name("da").AttributeNotExists().Or(name("da").LessThan(val(nanos(c.StartedAt))))))
-	if err := st.updateItem(ctx, enable, k); err != nil && !conditionFailed(err) {
-		return fmt.Errorf("dynamodb: record that %s in %s is active: %w", user.Subject, env, err)
-	}
-	return nil
+	return st.listOnce(ctx, env, user, attrs, c.StartedAt)
 }
 
 // ScheduleCheck makes a user who is on the check schedule due at `at`

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sessionguard/sessionguard/infra/needs"
 	"github.com/sessionguard/sessionguard/shared/dynamostore"
@@ -101,5 +103,53 @@ func TestUserListingWrites(t *testing.T) {
 		if _, _, err := st.SearchUsers(ctx, other.env, other.issuer, other.prefix, session.Page{Cursor: next}); !errors.Is(err, session.ErrBadCursor) {
 			t.Errorf("SearchUsers(%+v) with the cursor of another search = %v; want ErrBadCursor", other, err)
 		}
+	}
+}
+
+// listingDown fails every UpdateItem of a user-listing entry (keys
+// starting "D#"), as a throttled or refused listing partition would.
+type listingDown struct{ *dynamodb.Client }
+
+var errListingDown = errors.New("listing partition refused the write")
+
+func (c listingDown) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if pk, ok := in.Key["pk"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "D#") {
+		return nil, errListingDown
+	}
+	return c.Client.UpdateItem(ctx, in, o...)
+}
+
+// The listing is written last in a policy check and only serves the
+// console's search: when its write fails, the check that found a
+// disabled user active again has still cleared the disable (and moved
+// the schedule), the failure is reported, and the next check lists the
+// user.
+func TestRecordCheckListingFailure(t *testing.T) {
+	needs.Parts(t, needs.Moto)
+	ctx := context.Background()
+	_, c := open(t, time.Now)
+	st := dynamostore.New(listingDown{c.db}, c.table, time.Now)
+	dora := session.UserKey{Issuer: "https://idp.example/", Subject: "dora"} // known to the table, not listed
+	t0 := time.Now().Truncate(time.Second)
+	if err := st.DisableUser(ctx, "prod", dora, t0); err != nil {
+		t.Fatal(err)
+	}
+	check := session.Check{StartedAt: t0.Add(time.Second), Answered: true, Enable: true, CheckedAt: t0.Add(time.Second), NextCheckAt: t0.Add(time.Hour)}
+	if err := st.RecordCheck(ctx, "prod", dora, check); !errors.Is(err, errListingDown) {
+		t.Errorf("RecordCheck with the listing down = %v; want the listing's error", err)
+	}
+	u, err := st.User(ctx, "prod", dora)
+	if err != nil || u.Disabled || !u.NextCheckAt.Equal(check.NextCheckAt) || !u.LastCheckAt.Equal(check.CheckedAt) {
+		t.Errorf("dora after a check that found her active, listing down = %+v, %v; want enabled, checked, next check in an hour", u, err)
+	}
+	if got, _, err := st.SearchUsers(ctx, "prod", dora.Issuer, "", session.Page{}); err != nil || len(got) != 0 {
+		t.Errorf("SearchUsers with the listing down = %v, %v; want nobody yet", got, err)
+	}
+	healthy := dynamostore.New(c.db, c.table, time.Now)
+	if err := healthy.RecordCheck(ctx, "prod", dora, check); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := healthy.SearchUsers(ctx, "prod", dora.Issuer, "", session.Page{}); err != nil || !reflect.DeepEqual(got, []session.UserKey{dora}) {
+		t.Errorf("SearchUsers after the next check = %v, %v; want dora", got, err)
 	}
 }

@@ -117,4 +117,18 @@ func searchUsers(t *testing.T, st Store, _ *Clock) {
 	if _, _, err := st.SearchUsers(ctx, "prod", iss, "", session.Page{Cursor: "not-a-cursor"}); !errors.Is(err, session.ErrBadCursor) {
 		t.Errorf("SearchUsers with a bad cursor = %v; want ErrBadCursor", err)
 	}
+	// A cursor belongs to its search: another environment, issuer or a
+	// prefix its place does not start with refuses it.
+	first, next, err := st.SearchUsers(ctx, "prod", iss, "al", session.Page{Limit: 1})
+	if err != nil || len(first) != 1 || next == "" {
+		t.Fatalf("SearchUsers(prod, %s, \"al\"), page of 1 = %v, %q, %v; want one user and a cursor", iss, first, next, err)
+	}
+	if got, _, err := st.SearchUsers(ctx, "prod", iss, "al", session.Page{Limit: 1, Cursor: next}); err != nil || len(got) != 1 || got[0] == first[0] {
+		t.Errorf("SearchUsers(prod, %s, \"al\") with its own cursor = %v, %v; want the next user after %v", iss, got, err, first)
+	}
+	for _, o := range []struct{ env, issuer, prefix string }{{"staging", iss, "al"}, {"prod", other, "al"}, {"prod", iss, "b"}, {"prod", iss, "tid-1/"}} {
+		if got, _, err := st.SearchUsers(ctx, o.env, o.issuer, o.prefix, session.Page{Cursor: next}); !errors.Is(err, session.ErrBadCursor) {
+			t.Errorf("SearchUsers(%s, %s, %q) with the cursor of a search of \"al\" in prod = %v, %v; want ErrBadCursor", o.env, o.issuer, o.prefix, got, err)
+		}
+	}
 }

@@ -8,7 +8,13 @@
 const $ = (sel) => document.querySelector(sel);
 const st = {
   cfg: null, token: null, sid: null, env: null, envs: [], etag: null, limits: null, loaded: null, transmitters: false,
-  view: null, historyNext: "", usersNext: "", users: [], searchSeq: 0, renderSeq: 0,
+  view: null, historyNext: "", renderSeq: 0, loading: 0,
+  // The user search shown: its prefix and issuer, which "More users" goes
+  // on with (not what the search box holds by then).
+  users: [], usersNext: "", usersPrefix: "", usersIssuer: "", searchSeq: 0,
+  // The user whose sessions are listed (and their issuer): what "Revoke
+  // all" ends. An answer that a newer list overtook is dropped.
+  shown: null, sessionsSeq: 0,
 };
 
 // The settings form: JSON path, kind, and the limits entry for its range.
@@ -90,10 +96,14 @@ function set(obj, path, v) {
   o[ks[ks.length - 1]] = v;
 }
 const fieldOf = (path) => FIELDS.find((f) => f.path === path);
-const when = (t) => (t ? new Date(t).toLocaleString() : "–");
+// NONE stands where a table or a summary has no value to show.
+const NONE = "–";
+const when = (t) => (t ? new Date(t).toLocaleString() : NONE);
 const versionOf = (etag) => (etag || "?").replace(/"/g, "");
 const plural = (n, one, many) => n + " " + (n === 1 ? one : many || one + "s");
 const cause = (k) => k.replace(/_/g, " ");
+// revocationsOf is an audit report's revocations, all causes added up.
+const revocationsOf = (report) => Object.values(report.revocations || {}).reduce((a, b) => a + b, 0);
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -133,6 +143,10 @@ async function api(method, path, body, headers) {
 // problemText is what an answer that is not a success says.
 const problemText = (r, what) => (r.data && r.data.detail) || what + " (" + r.status + ").";
 
+// redirectURI is where the issuer sends the admin back: the console's page
+// (both the authorization request and the code's exchange name it).
+const redirectURI = () => location.origin + location.pathname;
+
 // Sign-in: OpenID Connect authorization code with PKCE, then a session.
 // The view asked for (its hash) is kept across the issuer's redirect.
 async function signIn() {
@@ -142,7 +156,7 @@ async function signIn() {
   const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
   const u = new URL(st.cfg.authorizeUrl, location.href);
   u.search = new URLSearchParams({
-    response_type: "code", client_id: st.cfg.clientId, redirect_uri: location.origin + location.pathname,
+    response_type: "code", client_id: st.cfg.clientId, redirect_uri: redirectURI(),
     scope: "openid", state, code_challenge: challenge, code_challenge_method: "S256",
   }).toString();
   location.assign(u.toString());
@@ -157,7 +171,7 @@ async function finishSignIn(params) {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ grant_type: "authorization_code", code: params.get("code"), code_verifier: pkce.verifier,
-      redirect_uri: location.origin + location.pathname, client_id: st.cfg.clientId }),
+      redirect_uri: redirectURI(), client_id: st.cfg.clientId }),
   });
   if (!r.ok) throw new Error("the identity provider refused the sign-in");
   const tok = (await r.json()).access_token;
@@ -183,12 +197,14 @@ function signedOut(text) {
 
 // ---- Routing ----
 
-// route reads the hash: #/<view>?env=…&… (an unknown view is the overview).
+// route reads the hash: #/<view>?env=…&… (an unknown view is the
+// overview; only VIEWS' own names are views, not what every object
+// inherits, such as constructor).
 function route() {
   const h = location.hash.replace(/^#\/?/, "");
   const i = h.indexOf("?");
   const name = i < 0 ? h : h.slice(0, i);
-  return { view: VIEWS[name] ? name : "overview", params: new URLSearchParams(i < 0 ? "" : h.slice(i + 1)) };
+  return { view: Object.hasOwn(VIEWS, name) ? name : "overview", named: name, params: new URLSearchParams(i < 0 ? "" : h.slice(i + 1)) };
 }
 
 // link is the hash of a view in the current environment, with more
@@ -201,9 +217,9 @@ function link(view, extra) {
 
 // render shows the view the hash names, and loads it with the header.
 async function render() {
-  const { view, params } = route();
+  const { view, named, params } = route();
   const env = st.envs.some((e) => e.id === params.get("env")) ? params.get("env") : st.envs[0].id;
-  if (params.get("env") !== env) { // no or an unknown environment: name the one shown
+  if (params.get("env") !== env || named !== view) { // no or an unknown environment or view: name the one shown
     params.set("env", env);
     history.replaceState(null, "", "#/" + view + "?" + params.toString());
   }
@@ -218,22 +234,31 @@ async function render() {
     else a.removeAttribute("aria-current");
   }
   document.title = VIEWS[view].title + " — " + env + " — sessionguard";
+  // busy is "true" while any render is loading, an overtaken one too.
   const seq = ++st.renderSeq;
+  st.loading++;
   document.documentElement.dataset.busy = "true";
   $("#view-status").textContent = "";
+  let failed = null;
   try {
     await Promise.all([loadHeader(), VIEWS[view].load(params)]);
   } catch (e) {
-    $("#view-status").textContent = "Could not load this view: " + e.message;
+    failed = e;
   }
-  if (seq !== st.renderSeq) return; // another render started meanwhile
-  document.documentElement.dataset.view = view;
-  document.documentElement.dataset.busy = "false";
-  if (moved && st.focusOnRender) {
-    const h = document.querySelector('section.view[data-view="' + view + '"] h2');
-    if (h) h.focus();
+  st.loading--;
+  if (seq === st.renderSeq) { // else another render started meanwhile: its view is shown
+    if (failed) {
+      console.error("could not load the view " + view + ":", failed);
+      $("#view-status").textContent = "Could not load this view: " + failed.message;
+    }
+    document.documentElement.dataset.view = view;
+    if (moved && st.focusOnRender) {
+      const h = document.querySelector('section.view[data-view="' + view + '"] h2');
+      if (h) h.focus();
+    }
+    st.focusOnRender = true;
   }
-  st.focusOnRender = true;
+  if (st.loading === 0) document.documentElement.dataset.busy = "false";
 }
 
 // refresh loads the current view again, after a change made in it.
@@ -263,8 +288,8 @@ async function loadOverview() {
   if (s.status !== 200) throw new Error(problemText(s, "could not read the settings"));
   $("#ov-version").textContent = versionOf(s.etag);
   const latest = a.status === 200 && a.data && a.data.reports[0];
-  $("#ov-active").textContent = latest ? String(latest.report.activeSessions || 0) : "–";
-  $("#ov-revoked").textContent = latest ? String(Object.values(latest.report.revocations || {}).reduce((x, y) => x + y, 0)) : "–";
+  $("#ov-active").textContent = latest ? String(latest.report.activeSessions || 0) : NONE;
+  $("#ov-revoked").textContent = latest ? String(revocationsOf(latest.report)) : NONE;
   $("#ov-audit").textContent = latest ? when(latest.at) : "none yet";
   $("#ov-policy").replaceChildren(...policyLines(s.data).map((t) => el("li", { text: t })));
   $("#ov-edit").href = link("settings");
@@ -530,11 +555,12 @@ function fillIssuers() {
   $("#issuer-row").hidden = issuers.length < 2;
 }
 
-// issuerQuery names the chosen issuer (a deployment may trust several;
-// with one, the API takes it).
-function issuerQuery(sep) {
-  return (st.cfg.issuers || []).length > 1 ? sep + "issuer=" + encodeURIComponent($("#issuer").value) : "";
-}
+// chosenIssuer is the issuer picked (a deployment may trust several; with
+// one, "": the API takes it).
+const chosenIssuer = () => ((st.cfg.issuers || []).length > 1 ? $("#issuer").value : "");
+
+// issuerQuery names issuer in a query, if there is one to name.
+const issuerQuery = (sep, issuer) => (issuer ? sep + "issuer=" + encodeURIComponent(issuer) : "");
 
 async function loadSessions(params) {
   const issuers = st.cfg.issuers || [];
@@ -546,17 +572,22 @@ async function loadSessions(params) {
 }
 
 function hideSessions() {
+  st.sessionsSeq++; // a list still on its way is not shown
+  st.shown = null;
   $("#user-sessions").hidden = true;
   $("#sessions-status").textContent = "";
 }
 
-// searchUsers lists the users whose subject starts with prefix, 20 at a
-// time (more: the next 20). An answer that a newer search overtook is
-// dropped.
+// searchUsers lists the users whose subject starts with prefix, under the
+// chosen issuer, 20 at a time; more goes on with the search shown (its
+// prefix and issuer, whatever the box holds now). An answer that a newer
+// search overtook is dropped.
 async function searchUsers(prefix, more) {
   const seq = ++st.searchSeq;
+  const issuer = more ? st.usersIssuer : chosenIssuer();
+  if (more) prefix = st.usersPrefix;
   const cursor = more ? "&cursor=" + encodeURIComponent(st.usersNext) : "";
-  const r = await api("GET", envPath("/users?limit=20&prefix=" + encodeURIComponent(prefix) + issuerQuery("&") + cursor));
+  const r = await api("GET", envPath("/users?limit=20&prefix=" + encodeURIComponent(prefix) + issuerQuery("&", issuer) + cursor));
   if (seq !== st.searchSeq) return;
   if (r.status !== 200) {
     $("#users-status").textContent = problemText(r, "Could not search the users");
@@ -566,11 +597,13 @@ async function searchUsers(prefix, more) {
   }
   st.users = (more ? st.users : []).concat(r.data.users);
   st.usersNext = r.data.next || "";
+  st.usersPrefix = prefix;
+  st.usersIssuer = issuer;
   const cur = route().params.get("user");
   $("#user-results").replaceChildren(...st.users.map((u) => {
     const b = el("button", { type: "button", class: "user-pick", text: u.subject });
     if (u.subject === cur) b.setAttribute("aria-current", "true");
-    b.addEventListener("click", () => { location.hash = link("sessions", { q: $("#user").value.trim(), user: u.subject, issuer: issuerQuery("") ? $("#issuer").value : "" }); });
+    b.addEventListener("click", () => { location.hash = link("sessions", { q: prefix, user: u.subject, issuer }); });
     return el("li", {}, b);
   }));
   $("#more-users").hidden = !st.usersNext;
@@ -580,8 +613,15 @@ async function searchUsers(prefix, more) {
     : (st.users.length ? n + (st.users.length === 1 ? " user" : " users") + " whose subject starts with “" + prefix + "”." : "No user whose subject starts with “" + prefix + "”.");
 }
 
+// showSessions lists user's sessions (under the chosen issuer). An
+// answer that a newer list overtook is dropped: picking one user, then
+// another, shows the second's sessions, whichever answer comes last.
 async function showSessions(user) {
-  const r = await api("GET", envPath("/sessions?limit=100&user=" + encodeURIComponent(user) + issuerQuery("&")));
+  const seq = ++st.sessionsSeq;
+  const issuer = chosenIssuer();
+  const r = await api("GET", envPath("/sessions?limit=100&user=" + encodeURIComponent(user) + issuerQuery("&", issuer)));
+  if (seq !== st.sessionsSeq) return;
+  st.shown = { user, issuer };
   $("#user-sessions").hidden = false;
   $("#su-name").textContent = user;
   const tb = $("#sessions tbody");
@@ -599,7 +639,7 @@ async function showSessions(user) {
   for (const s of list) {
     const tr = el("tr");
     tr.append(el("td", {}, el("code", { text: s.shortId })));
-    for (const v of [s.device || "—", s.clientId || "–", when(s.createdAt), when(s.lastActivityAt), endsText(s), s.staySignedIn ? "yes" : "no"]) tr.append(el("td", { text: v }));
+    for (const v of [s.device || NONE, s.clientId || NONE, when(s.createdAt), when(s.lastActivityAt), endsText(s), s.staySignedIn ? "yes" : "no"]) tr.append(el("td", { text: v }));
     const b = el("button", { type: "button", class: "revoke danger", text: "Revoke…", "aria-label": "Revoke session " + s.shortId });
     b.addEventListener("click", () => revokeOne(user, s));
     tr.append(el("td", {}, b));
@@ -650,16 +690,17 @@ async function revokeOne(user, s) {
   $("#h-user-sessions").focus();
 }
 
+// revokeAll ends every session of the user whose sessions are listed.
 async function revokeAll() {
-  const user = route().params.get("user");
-  if (!user) return;
+  if (!st.shown) return;
+  const { user, issuer } = st.shown;
   const n = (st.sessions || []).length;
   const ok = await confirmAction("Revoke all sessions of " + user + "?",
     (n === 1 ? "The live session" : "All " + n + " live sessions") + " of " + user + " in " + st.env + (n === 1 ? " ends" : " end") +
     " now, and so does any session of theirs started before now that this list missed: " +
     "each next request is refused, and the user must sign in again everywhere.", n === 1 ? "Revoke the session" : "Revoke all " + n + " sessions");
   if (!ok) return;
-  const r = await api("POST", envPath("/users/" + encodeURIComponent(user) + "/revoke" + issuerQuery("?")));
+  const r = await api("POST", envPath("/users/" + encodeURIComponent(user) + "/revoke" + issuerQuery("?", issuer)));
   await refresh();
   $("#sessions-status").textContent = (r.status === 200 ? plural(r.data.revoked, "session") + " of " + user + " revoked. " : problemText(r, "Nothing was revoked") + " ") +
     $("#sessions-status").textContent;
@@ -678,7 +719,7 @@ async function loadAudits() {
   // One table of numbers, read by the charts and the summary alike.
   const rows = reps.map((x) => ({
     t: Date.parse(x.at), active: x.report.activeSessions || 0, causes: x.report.revocations || {},
-    revoked: Object.values(x.report.revocations || {}).reduce((a, b) => a + b, 0), errors: 100 * (x.report.directoryErrorRate || 0),
+    revoked: revocationsOf(x.report), errors: 100 * (x.report.directoryErrorRate || 0),
   }));
   const byCause = {};
   for (const row of rows) for (const [k, v] of Object.entries(row.causes)) byCause[k] = (byCause[k] || 0) + v;
@@ -702,7 +743,7 @@ async function loadAudits() {
   const latestCauses = Object.entries(rep.revocations || {});
   pairs($("#audit"), [
     ["Reported", when(reps[reps.length - 1].at)],
-    ["Period counted", rep.from ? when(rep.from) + " to " + when(reps[reps.length - 1].at) : "–"],
+    ["Period counted", rep.from ? when(rep.from) + " to " + when(reps[reps.length - 1].at) : NONE],
     ["Active sessions", rep.activeSessions || 0],
     ["Under older settings", (rep.olderSettingsSessions || 0) + (rep.exceedingCurrent ? " (" + rep.exceedingCurrent + " past what the current settings allow)" : "")],
     ["Idle sessions", rep.idleSessions || 0],
@@ -764,7 +805,7 @@ function timeTicks(t0, t1, max) {
 // valueTicks are round values from 0 to at least max: 1, 2 or 5 times a
 // power of ten apart (whole numbers for counts).
 function valueTicks(max, integer) {
-  if (!(max > 0)) max = integer ? 1 : 1;
+  if (!(max > 0)) max = 1;
   let raw = max / 4;
   const p = 10 ** Math.floor(Math.log10(raw));
   let step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
@@ -982,9 +1023,16 @@ async function main() {
   $("#issuer").addEventListener("change", () => {
     location.hash = link("sessions", { q: $("#user").value.trim(), issuer: $("#issuer").value });
   });
-  $("#more-users").addEventListener("click", () => searchUsers($("#user").value.trim(), true));
+  $("#more-users").addEventListener("click", () => searchUsers(st.usersPrefix, true));
   $("#revoke-all").addEventListener("click", revokeAll);
   window.addEventListener("hashchange", render);
+  // The current view's link shows it afresh (the address does not change,
+  // so no hashchange would).
+  for (const a of document.querySelectorAll("[data-nav]")) {
+    a.addEventListener("click", (e) => {
+      if (new URL(a.href).hash === location.hash) { e.preventDefault(); render(); }
+    });
+  }
   st.focusOnRender = false;
   await render();
 }
