@@ -236,7 +236,7 @@ func (a *API) endOwn(w http.ResponseWriter, r *http.Request) {
 			Errors: []problem.FieldError{{Field: "id", Message: "names more than one session"}}})
 		return
 	case match[0].Hash == res.Session.Hash:
-		a.signOut(w, r)
+		a.endCurrent(ctx, w, res.Session.Hash, op)
 		return
 	}
 	if _, err := a.endOther(ctx, res, match[0], op); err != nil {
