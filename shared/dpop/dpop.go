@@ -125,6 +125,10 @@ const (
 	CheckRepeated = "repeated"
 	// CheckOff: the DPoP scheme where the environment's dpop is off.
 	CheckOff = "off"
+	// CheckCache: a proof passed, but the authorizer's answers are cached
+	// (AUTHORIZER_CACHE_TTL_SECONDS > 0), so the allow would pass the next
+	// request without one: dependency_unavailable, never cached.
+	CheckCache = "cache"
 )
 
 // Error is a refused proof, or a request refused for want of one: the

@@ -171,6 +171,13 @@ func TestSameURL(t *testing.T) {
 		{"https://evil.example/prod/items/a%20b", api, false},
 		{"https://user@api.example.com/prod/items/a%20b", api, false},
 		{"https://api.example.com/prod/items%2Fa%20b", api, false}, // an escaped slash is another path
+		{"https://api.example.com/prod/items/a%20b", dpop.Request{Host: "api.example.com", Path: "/prod/items/a%20%62"}, true},
+		{"https://api.example.com/prod/a%3Bb", dpop.Request{Host: "api.example.com", Path: "/prod/a;b"}, false}, // an escaped sub-delimiter is not itself
+		{"https://api.example.com/prod/a;b", dpop.Request{Host: "api.example.com", Path: "/prod/a%3Bb"}, false},
+		{"https://api.example.com/prod/a%3bb", dpop.Request{Host: "api.example.com", Path: "/prod/a%3Bb"}, true}, // hex in any case
+		{"https://api.example.com/prod/a;b", dpop.Request{Host: "api.example.com", Path: "/prod/a;b"}, true},
+		{"https://api.example.com/prod/a%40b", dpop.Request{Host: "api.example.com", Path: "/prod/a@b"}, false},
+		{"https://api.example.com/prod/a%7Eb", dpop.Request{Host: "api.example.com", Path: "/prod/a~b"}, true},
 		{"https://api.example.com/prod/items/a%2", api, false},
 		{"//api.example.com/prod/items/a%20b", api, false},
 		{"/prod/items/a%20b", api, false},

@@ -241,7 +241,7 @@ func TestSignInUnderEachMode(t *testing.T) {
 // TestProofNamesTheURLAsCalled: on a named stage the client calls
 // .../staging/sessions; the proof names that URL (the edge hands the
 // handler the path before it takes the stage off), not the path the
-// handler routes on.
+// handler routes on. Without a domain name in the event, no proof passes.
 func TestProofNamesTheURLAsCalled(t *testing.T) {
 	d := newDPoPFixture(t, policy.DPoPRequired)
 	onStage := func(e *awsevents.APIGatewayV2HTTPRequest) {
@@ -252,6 +252,13 @@ func TestProofNamesTheURLAsCalled(t *testing.T) {
 	if resp := d.send(t, "sessions/sign-in.json", "DPoP", tok, "", proof(d.key, "POST", "/staging/sessions", tok), onStage); resp.StatusCode != 201 {
 		t.Fatalf("a proof naming the stage's URL: %d %s", resp.StatusCode, resp.Body)
 	}
+	// An event without requestContext.domainName names no URL: the Host
+	// header, which the client chooses, does not stand in for it.
+	noDomain := func(e *awsevents.APIGatewayV2HTTPRequest) {
+		e.RequestContext.DomainName = ""
+		delete(e.Headers, "origin") // a client that is not a browser
+	}
+	d.refused(t, "no domain name, a proof for the Host header's URL", d.send(t, "sessions/sign-in.json", "DPoP", tok, "", proof(d.key, "POST", "/sessions", tok), noDomain), "dpop_invalid", dpop.CheckHTU)
 }
 
 // TestCrossOriginDPoP: an app on a listed origin signs in with DPoP from
