@@ -468,15 +468,16 @@ func TestDPoPFailsClosed(t *testing.T) {
 	}
 }
 
-// TestDPoPGatewayModes is the gateway side of each mode: the identity
-// sources stay Authorization and the session (the sample events' own
-// identitySource, which names no DPoP header: a proof is read from the
-// headers, so under allowed a plain request without one still reaches
-// the authorizer), and the authorizer cache (AUTHORIZER_CACHE_TTL_SECONDS,
-// ReauthorizeEvery) must be off wherever a proof is checked: with it on,
-// a request whose proof was checked fails closed (500), since API Gateway
-// would serve the cached allow to the next request with no proof. Off
-// needs no proof and works with the cache.
+// TestDPoPGatewayModes is the authorizer's side of each mode, with and
+// without a cache: a plain Bearer request without a DPoP header, and a
+// DPoP request with its proof (the authorizer reads the DPoP header from
+// the event's headers, whatever identitySource says; that the template's
+// and the examples' identity sources name no DPoP header is
+// infra/deploy's TestAuthorizersAsTheDPoPDocsSay). The authorizer cache
+// (AUTHORIZER_CACHE_TTL_SECONDS, ReauthorizeEvery) must be off wherever a
+// proof is checked: with it on, a request whose proof was checked fails
+// closed (500), since API Gateway would serve the cached allow to the
+// next request with no proof. Off needs no proof and works with the cache.
 func TestDPoPGatewayModes(t *testing.T) {
 	type want struct {
 		plain, dpop string // outcome of a plain Bearer request, and of a DPoP one with its proof
