@@ -45,12 +45,17 @@ const (
 	Required = policy.DPoPRequired
 )
 
-// effective is m, with "" read as Off.
+// effective is m, with "" read as Off, and any value that is not a mode
+// (a setting written by a later release, or corrupted) read as Required:
+// what the setting asks is unknown, so the most is asked (fail closed).
 func effective(m Mode) Mode {
-	if m == "" {
+	switch m {
+	case "":
 		return Off
+	case Off, Allowed, Required:
+		return m
 	}
-	return m
+	return Required
 }
 
 // Scheme is the Authorization scheme of a request.

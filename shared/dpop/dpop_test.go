@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -207,6 +208,9 @@ func TestNeed(t *testing.T) {
 		{"off: Bearer passes as before", dpop.Off, p{Scheme: dpop.Bearer, Session: true}, false, reason.OK, ""},
 		{"off: a bound token as Bearer passes as before", dpop.Off, p{Scheme: dpop.Bearer, TokenKey: key, Session: true}, false, reason.OK, ""},
 		{"unset reads as off", "", p{Scheme: dpop.DPoP, TokenKey: key, Proof: true}, false, reason.TokenMalformed, dpop.CheckOff},
+		{"an unknown mode reads as required: a plain token is refused", "sometimes", p{Scheme: dpop.Bearer, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"an unknown mode reads as required: a bound token's proof is checked", "Required", p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
+		{"an unknown mode reads as required: an unbound session is refused", "OFF", p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
 		{"off: the DPoP scheme is refused", dpop.Off, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.TokenMalformed, dpop.CheckOff},
 		{"off: a session bound to a key still needs its proof", dpop.Off, p{Scheme: dpop.Bearer, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckMissing},
 		{"off: and checks it", dpop.Off, p{Scheme: dpop.Bearer, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
@@ -343,10 +347,42 @@ func TestHeaderChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// PS256 with a salt of another length than the hash's.
+	ps, _ := devidp.NewDPoPKey(jwa.PS256, nil)
+	psWithSalt := func(n int) string {
+		h, _ := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": "PS256", "jwk": ps.JWK})
+		c, _ := json.Marshal(map[string]any{"jti": "j", "htm": "GET", "htu": "https://api.example/x", "iat": time.Now().Unix()})
+		in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
+		sig, err := devidp.SignPSSSalt(ps.Private.(*rsa.PrivateKey), []byte(in), make([]byte, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in + "." + base64.RawURLEncoding.EncodeToString(sig)
+	}
+	if _, err := dpop.Parse(psWithSalt(32), nil); err != nil {
+		t.Fatalf("PS256 with a salt as long as the hash: %v; want it parsed", err)
+	}
+	// An RSA jwk of bits bits (a modulus with its top bit set; no private
+	// key: the jwk check runs before the signature's).
+	rsaOfBits := func(bits int) string {
+		n := make([]byte, (bits+7)/8)
+		for i := range n {
+			n[i] = 0xa5
+		}
+		n[0] = 0x80 >> ((8 - bits%8) % 8)
+		h, _ := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": "RS256", "jwk": map[string]any{"kty": "RSA", "n": base64.RawURLEncoding.EncodeToString(n), "e": "AQAB"}})
+		return base64.RawURLEncoding.EncodeToString(h) + "." + parts[1] + "." + parts[2]
+	}
 	for _, c := range []struct {
 		name, proof, check string
 	}{
 		{"no header", "", dpop.CheckProof},
+		{"PS256 without a salt", psWithSalt(0), dpop.CheckSignature},
+		{"PS256 with a salt of 20 octets", psWithSalt(20), dpop.CheckSignature},
+		{"an RSA key of 4096 bits (passes the jwk check)", rsaOfBits(4096), dpop.CheckSignature},
+		{"an RSA key of 4097 bits", rsaOfBits(4097), dpop.CheckJWK},
+		{"an RSA key of 8192 bits", rsaOfBits(8192), dpop.CheckJWK},
+		{"an RSA key of 2047 bits", rsaOfBits(2047), dpop.CheckJWK},
 		{"two parts", parts[0] + "." + parts[1], dpop.CheckProof},
 		{"padding", valid + "=", dpop.CheckProof},
 		{"too large", strings.Repeat("a", dpop.MaxProofBytes+1), dpop.CheckProof},
