@@ -20,6 +20,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/dpop"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
@@ -205,57 +206,32 @@ func TestNeed(t *testing.T) {
 		code  reason.Code
 		named string
 	}{
-		{"off: Bearer passes as before", dpop.Off, p{Scheme: dpop.Bearer, Session: true}, false, reason.OK, ""},
-		{"off: a bound token as Bearer passes as before", dpop.Off, p{Scheme: dpop.Bearer, TokenKey: key, Session: true}, false, reason.OK, ""},
-		{"unset reads as off", "", p{Scheme: dpop.DPoP, TokenKey: key, Proof: true}, false, reason.TokenMalformed, dpop.CheckOff},
-		{"an unknown mode reads as required: a plain token is refused", "sometimes", p{Scheme: dpop.Bearer, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
-		{"an unknown mode reads as required: a bound token's proof is checked", "Required", p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
-		{"an unknown mode reads as required: an unbound session is refused", "OFF", p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
-		{"off: the DPoP scheme is refused", dpop.Off, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.TokenMalformed, dpop.CheckOff},
-		{"off: a session bound to a key still needs its proof", dpop.Off, p{Scheme: dpop.Bearer, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckMissing},
-		{"off: and checks it", dpop.Off, p{Scheme: dpop.Bearer, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
-		{"allowed: plain Bearer passes", dpop.Allowed, p{Scheme: dpop.Bearer, Session: true}, false, reason.OK, ""},
-		{"allowed: plain Bearer with a stray proof passes unchecked", dpop.Allowed, p{Scheme: dpop.Bearer, Proof: true, Session: true}, false, reason.OK, ""},
-		{"allowed: a bound token as Bearer is a downgrade", dpop.Allowed, p{Scheme: dpop.Bearer, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckDowngrade},
-		{"allowed: DPoP without a proof", dpop.Allowed, p{Scheme: dpop.DPoP, TokenKey: key, Session: true}, false, reason.DPoPRequired, dpop.CheckMissing},
-		{"allowed: DPoP with a proof is checked", dpop.Allowed, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true}, true, reason.OK, ""},
-		{"allowed: DPoP with an unbound token is checked (and fails at cnf.jkt)", dpop.Allowed, p{Scheme: dpop.DPoP, Proof: true}, true, reason.OK, ""},
-		{"allowed: a bound session without a proof", dpop.Allowed, p{Scheme: dpop.Bearer, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckMissing},
-		{"allowed: a bound session with a plain token and a proof is checked", dpop.Allowed, p{Scheme: dpop.Bearer, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
-		{"required: plain Bearer", dpop.Required, p{Scheme: dpop.Bearer, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
-		{"required: DPoP with an unbound token", dpop.Required, p{Scheme: dpop.DPoP, Proof: true, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckUnbound},
-		{"required: a session without a key", dpop.Required, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
-		{"required: sign-in with a bound token and a proof", dpop.Required, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true}, true, reason.OK, ""},
-		{"required: all bound", dpop.Required, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
+		{"off: Bearer passes as before", dpop.Off, p{Scheme: identity.Bearer, Session: true}, false, reason.OK, ""},
+		{"off: a bound token as Bearer passes as before", dpop.Off, p{Scheme: identity.Bearer, TokenKey: key, Session: true}, false, reason.OK, ""},
+		{"unset reads as off", "", p{Scheme: identity.DPoP, TokenKey: key, Proof: true}, false, reason.TokenMalformed, dpop.CheckOff},
+		{"an unknown mode reads as required: a plain token is refused", "sometimes", p{Scheme: identity.Bearer, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"an unknown mode reads as required: a bound token's proof is checked", "Required", p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
+		{"an unknown mode reads as required: an unbound session is refused", "OFF", p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"off: the DPoP scheme is refused", dpop.Off, p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.TokenMalformed, dpop.CheckOff},
+		{"off: a session bound to a key still needs its proof", dpop.Off, p{Scheme: identity.Bearer, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckMissing},
+		{"off: and checks it", dpop.Off, p{Scheme: identity.Bearer, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
+		{"allowed: plain Bearer passes", dpop.Allowed, p{Scheme: identity.Bearer, Session: true}, false, reason.OK, ""},
+		{"allowed: plain Bearer with a stray proof passes unchecked", dpop.Allowed, p{Scheme: identity.Bearer, Proof: true, Session: true}, false, reason.OK, ""},
+		{"allowed: a bound token as Bearer is a downgrade", dpop.Allowed, p{Scheme: identity.Bearer, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckDowngrade},
+		{"allowed: DPoP without a proof", dpop.Allowed, p{Scheme: identity.DPoP, TokenKey: key, Session: true}, false, reason.DPoPRequired, dpop.CheckMissing},
+		{"allowed: DPoP with a proof is checked", dpop.Allowed, p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true}, true, reason.OK, ""},
+		{"allowed: DPoP with an unbound token is checked (and fails at cnf.jkt)", dpop.Allowed, p{Scheme: identity.DPoP, Proof: true}, true, reason.OK, ""},
+		{"allowed: a bound session without a proof", dpop.Allowed, p{Scheme: identity.Bearer, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckMissing},
+		{"allowed: a bound session with a plain token and a proof is checked", dpop.Allowed, p{Scheme: identity.Bearer, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
+		{"required: plain Bearer", dpop.Required, p{Scheme: identity.Bearer, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"required: DPoP with an unbound token", dpop.Required, p{Scheme: identity.DPoP, Proof: true, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"required: a session without a key", dpop.Required, p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"required: sign-in with a bound token and a proof", dpop.Required, p{Scheme: identity.DPoP, TokenKey: key, Proof: true}, true, reason.OK, ""},
+		{"required: all bound", dpop.Required, p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
 	} {
 		check, err := dpop.Need(c.mode, c.p)
 		if check != c.check || reason.CodeOf(err) != c.code || dpop.CheckOf(err) != c.named {
 			t.Errorf("%s: Need = %v, %v; want %v, %s (%s)", c.name, check, err, c.check, c.code, c.named)
-		}
-	}
-}
-
-// TestAccessToken: the Authorization schemes read.
-func TestAccessToken(t *testing.T) {
-	for _, c := range []struct {
-		h      string
-		scheme dpop.Scheme
-		tok    string
-		code   reason.Code
-	}{
-		{"Bearer abc", dpop.Bearer, "abc", reason.OK},
-		{"bearer abc ", dpop.Bearer, "abc", reason.OK},
-		{"DPoP abc", dpop.DPoP, "abc", reason.OK},
-		{"dpop abc", dpop.DPoP, "abc", reason.OK},
-		{"", 0, "", reason.TokenMissing},
-		{"DPoP", 0, "", reason.TokenMalformed},
-		{"DPoP ", 0, "", reason.TokenMalformed},
-		{"Basic abc", 0, "", reason.TokenMalformed},
-		{"DPoPabc", 0, "", reason.TokenMalformed},
-	} {
-		s, tok, code := dpop.AccessToken(c.h)
-		if s != c.scheme || tok != c.tok || code != c.code {
-			t.Errorf("AccessToken(%q) = %v, %q, %s; want %v, %q, %s", c.h, s, tok, code, c.scheme, c.tok, c.code)
 		}
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/sessionguard/sessionguard/shared/device"
-	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/httpjson"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/jsonread"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
@@ -35,7 +35,7 @@ type signInBody struct {
 func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	const op = "sign_in"
-	scheme, raw, code := dpop.AccessToken(r.Header.Get("Authorization"))
+	scheme, raw, code := identity.AccessToken(r.Header.Get("Authorization"))
 	if code != reason.OK {
 		a.deny(ctx, w, op, code, nil)
 		return
