@@ -69,6 +69,10 @@ type Result struct {
 	// DPoPKey is the thumbprint of the key whose proof the request
 	// carried and passed; "" when no proof was checked.
 	DPoPKey string
+	// DPoPDowngrade: a DPoP-bound token passed as Bearer, without a
+	// proof, because the environment's dpop is off
+	// (dpop.DowngradeAccepted).
+	DPoPDowngrade bool
 }
 
 // Allowed reports whether the request may pass.
@@ -191,6 +195,7 @@ func (a *Authorizer) check(ctx context.Context, id Identity, proven string) Resu
 	if r.DPoPKey, err = a.checkDPoP(ctx, id, scheme, raw, claims, s, proven); err != nil {
 		return r.deny(reason.CodeOf(err), err)
 	}
+	r.DPoPDowngrade = dpop.DowngradeAccepted(s.Settings.DPoP, dpop.Presented{Scheme: scheme, TokenKey: claims.KeyThumbprint, Session: true, SessionKey: s.DPoPKey})
 	// 6. age, revocation, standing, freshness.
 	r.Decision = s.Settings.Evaluate(s.PolicyView(u).Presenting(claims.ClientID), a.now(), a.enforcement)
 	if !r.Decision.Allowed() {

@@ -125,6 +125,10 @@ func hostHeader(host string) func(map[string]any) {
 	}
 }
 
+// offDowngrade is the row of TestDPoPChecks whose allow the decision line
+// marks dpopDowngradeAccepted.
+const offDowngrade = "off: a bound token sent as Bearer passes as before"
+
 // TestDPoPChecks is the table of the DPoP checks at the authorizer: for
 // each kind of event, the valid request and each way to fail, in the
 // order the checks run, with the reason each gets and the check the
@@ -269,7 +273,7 @@ func TestDPoPChecks(t *testing.T) {
 		{"allowed: a plain Bearer token on an unbound session", func(d *dctx) []byte {
 			return d.event("Bearer", d.token(nil), d.session(allowed, nil), nil, nil)
 		}, reason.OK, ""},
-		{"off: a bound token sent as Bearer passes as before", func(d *dctx) []byte {
+		{offDowngrade, func(d *dctx) []byte {
 			return d.event("Bearer", d.token(d.key), d.session(off, nil), nil, nil)
 		}, reason.OK, ""},
 		{"off: the DPoP scheme is refused", func(d *dctx) []byte {
@@ -303,6 +307,11 @@ func TestDPoPChecks(t *testing.T) {
 					}
 					if check, _ := line["dpopCheck"].(string); check != r.check {
 						t.Errorf("dpopCheck = %q; want %q (%v)", check, r.check, line["error"])
+					}
+					// The downgrade off lets through is named in the log, and
+					// only it.
+					if got := line["dpopDowngradeAccepted"] == true; got != (r.name == offDowngrade) {
+						t.Errorf("dpopDowngradeAccepted in the decision line: %v; want %v", got, !got)
 					}
 					if r.check == dpop.CheckIAT {
 						if _, ok := line["dpopSkewSeconds"].(float64); !ok {

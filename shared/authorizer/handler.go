@@ -137,6 +137,9 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 	if r.DPoPKey != "" {
 		attrs = append(attrs, slog.Bool("dpop", true))
 	}
+	if r.DPoPDowngrade {
+		attrs = append(attrs, slog.Bool("dpopDowngradeAccepted", true))
+	}
 	if r.Err != nil {
 		attrs = append(attrs, slog.String("error", r.Err.Error()))
 		attrs = appendDPoPError(attrs, r.Err)

@@ -177,6 +177,15 @@ func Need(m Mode, p Presented) (bool, error) {
 	return p.Scheme == identity.DPoP || p.SessionKey != "", nil
 }
 
+// DowngradeAccepted reports whether Need lets p pass as a downgrade: a
+// DPoP-bound token sent as Bearer, taken as any Bearer token because the
+// environment's dpop is off (a resource server that does not use DPoP
+// does the same). The decision logs name it (dpopDowngradeAccepted), so
+// an operator sees bound tokens used without their proofs.
+func DowngradeAccepted(m Mode, p Presented) bool {
+	return effective(m) == Off && p.Scheme == identity.Bearer && p.TokenKey != "" && p.SessionKey == ""
+}
+
 // requestKey carries a Request in a context.
 type requestKey struct{}
 

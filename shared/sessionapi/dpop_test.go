@@ -229,6 +229,11 @@ func TestSignInUnderEachMode(t *testing.T) {
 				d.refused(t, c.name, resp, c.reason, c.check)
 				return
 			}
+			// Off takes a bound token as Bearer, and the log line says so.
+			lines := strings.Split(strings.TrimSpace(d.logs.String()), "\n")
+			if got := strings.Contains(lines[len(lines)-1], `"dpopDowngradeAccepted":true`); got != (c.mode == policy.DPoPOff && c.bound && c.scheme == "Bearer") {
+				t.Errorf("dpopDowngradeAccepted in the sign-in's log line %s: %v; want %v", lines[len(lines)-1], got, !got)
+			}
 			id, _ := session.ParseID(body(t, resp)["sessionId"].(string))
 			s, _ := d.store.Session(context.Background(), id.Hash())
 			if got := s.DPoPKey == d.key.Thumbprint; got != c.bindTo || !c.bindTo && s.DPoPKey != "" {
