@@ -144,10 +144,15 @@ func TestTranslatedTemplate(t *testing.T) {
 					}
 					acts := strs(get(st, "Action"))
 					// The authorizer puts DPoP proofs' records (P# items)
-					// and nothing else.
+					// and nothing else, and updates sessions (S#: activity)
+					// and key-set snapshots (K#) and nothing else.
 					if fn == "authorizer" && slices.Contains(acts, "dynamodb:PutItem") &&
 						(!reflect.DeepEqual(acts, []string{"dynamodb:PutItem"}) || !reflect.DeepEqual(strs(get(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")), []string{"P#*"})) {
 						t.Errorf("%s may put items other than DPoP proof records (P#*): %v", id, st)
+					}
+					if fn == "authorizer" && slices.Contains(acts, "dynamodb:UpdateItem") &&
+						(!reflect.DeepEqual(acts, []string{"dynamodb:UpdateItem"}) || !reflect.DeepEqual(strs(get(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")), []string{"S#*", "K#*"})) {
+						t.Errorf("%s may update items other than sessions (S#*) and key-set snapshots (K#*): %v", id, st)
 					}
 					res, _ := json.Marshal(get(st, "Resource"))
 					for _, a := range acts {

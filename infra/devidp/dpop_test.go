@@ -2,6 +2,10 @@ package devidp_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"io"
 	"net/http"
 	"strings"
@@ -56,6 +60,32 @@ func TestTokenBoundToAKey(t *testing.T) {
 	for _, bad := range []string{"short", key.Thumbprint + "A", strings.Repeat("+", 43)} {
 		if code, body := get("user=alice&jkt=" + bad); code != 400 || !strings.Contains(body, "jkt") {
 			t.Errorf("jkt=%s: %d %s; want 400 naming jkt", bad, code, body)
+		}
+	}
+}
+
+// TestSignPSSSalt: SignPSSSalt's signatures verify with crypto/rsa for
+// the salt length they were made with, and only that one.
+func TestSignPSSSalt(t *testing.T) {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := []byte("header.payload")
+	sum := sha256.Sum256(input)
+	for _, n := range []int{0, 20, 32} {
+		sig, err := devidp.SignPSSSalt(priv, input, make([]byte, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rsa.VerifyPSS(&priv.PublicKey, crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: n}); n > 0 && err != nil {
+			t.Errorf("a salt of %d octets: %v; want it verified with that length", n, err)
+		}
+		if err := rsa.VerifyPSS(&priv.PublicKey, crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto}); err != nil {
+			t.Errorf("a salt of %d octets: %v; want it verified with any length", n, err)
+		}
+		if err := rsa.VerifyPSS(&priv.PublicKey, crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: n + 1}); err == nil {
+			t.Errorf("a salt of %d octets verified with another length", n)
 		}
 	}
 }

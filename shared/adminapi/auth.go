@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/sessionguard/sessionguard/shared/dpop"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/token"
@@ -61,7 +61,7 @@ func (a *API) authorize(need access, h authorized) http.HandlerFunc {
 // DPoP key, as DPoP: its proof is the authorizer's to check, which runs
 // before every admin route that is not public.
 func (a *API) caller(w http.ResponseWriter, r *http.Request) (token.Claims, bool) {
-	_, raw, code := dpop.AccessToken(r.Header.Get("Authorization"))
+	_, raw, code := identity.AccessToken(r.Header.Get("Authorization"))
 	if code != reason.OK {
 		problem.Deny(w, code, "an admin API call needs a bearer token")
 		return token.Claims{}, false

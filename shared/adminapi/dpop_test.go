@@ -60,4 +60,13 @@ func TestDPoPSetting(t *testing.T) {
 	if r := f.call(t, "PUT", "/environments/staging/settings", adm, map[string]string{"If-Match": `"0"`}, `{"dpop":"off"}`); r.status != 200 {
 		t.Errorf("with the authorizer cache on, PUT dpop off = %d %s; want 200", r.status, r.body)
 	}
+	// A preset keeps the environment's dpop: on demo (required) it would
+	// store DPoP under the cache, and is refused as a document would be;
+	// on staging (off) it passes and stays off.
+	if r := f.call(t, "PUT", "/environments/demo/settings?preset=outlook-web", adm, map[string]string{"If-Match": `"2"`}, ""); r.status != 400 || !contains(r.fields(t), "dpop") {
+		t.Errorf("with the authorizer cache on, a preset on an environment with dpop required = %d %s; want 400 naming dpop", r.status, r.body)
+	}
+	if r := f.call(t, "PUT", "/environments/staging/settings?preset=outlook-web", adm, map[string]string{"If-Match": `"1"`}, ""); r.status != 200 || dpopOf(r) != "off" {
+		t.Errorf("with the authorizer cache on, a preset on an environment with dpop off = %d %s; want 200, dpop off", r.status, r.body)
+	}
 }

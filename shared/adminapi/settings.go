@@ -128,22 +128,25 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request, c token.Claims
 		writeFieldErrors(w, "the settings document is not valid", err)
 		return
 	}
-	if next.DPoP != policy.DPoPOff && a.cfg.Enforcement.Horizon > 0 {
-		// API Gateway would serve a cached allow to a request with no
-		// proof, or a replayed one (docs/integrating-your-app.md).
-		problem.Fields(w, "DPoP needs the authorizer cache off", []problem.FieldError{{Field: "dpop",
-			Message: "this deployment caches the authorizer's answers (AUTHORIZER_CACHE_TTL_SECONDS, ReauthorizeEvery): set them to 0 before turning DPoP on"}})
-		return
-	}
 	cur, version, err := a.cfg.Store.Settings(r.Context(), env)
 	if err != nil {
 		a.fail(w, r, "put settings", err)
 		return
 	}
-	if presetName != "" {
+	if presetName != "" && cur.DPoP != "" {
 		// A preset sets session lifetimes; it leaves the environment's
-		// DPoP setting as it is (a preset never turns DPoP off).
+		// DPoP setting as it is (a preset never turns DPoP off). ""
+		// (settings stored before the setting existed) is off, the
+		// preset's own.
 		next.DPoP = cur.DPoP
+	}
+	if next.DPoP != policy.DPoPOff && a.cfg.Enforcement.Horizon > 0 {
+		// API Gateway would serve a cached allow to a request with no
+		// proof, or a replayed one (docs/integrating-your-app.md). Judged
+		// on what will be stored: a preset keeps the current dpop.
+		problem.Fields(w, "DPoP needs the authorizer cache off", []problem.FieldError{{Field: "dpop",
+			Message: "this deployment caches the authorizer's answers (AUTHORIZER_CACHE_TTL_SECONDS, ReauthorizeEvery): set them to 0 before turning DPoP on, or set dpop off"}})
+		return
 	}
 	if !matches(ifMatch, version) {
 		a.stale(w, version)

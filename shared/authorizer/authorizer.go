@@ -13,6 +13,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/environment"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/reason"
 	"github.com/sessionguard/sessionguard/shared/session"
@@ -68,6 +69,10 @@ type Result struct {
 	// DPoPKey is the thumbprint of the key whose proof the request
 	// carried and passed; "" when no proof was checked.
 	DPoPKey string
+	// DPoPDowngrade: a DPoP-bound token passed as Bearer, without a
+	// proof, because the environment's dpop is off
+	// (dpop.DowngradeAccepted).
+	DPoPDowngrade bool
 }
 
 // Allowed reports whether the request may pass.
@@ -138,7 +143,7 @@ func (a *Authorizer) check(ctx context.Context, id Identity, proven string) Resu
 	if id.AuthorizationRepeated {
 		return deny(reason.TokenMalformed, errors.New("more than one Authorization header"))
 	}
-	scheme, raw, code := dpop.AccessToken(id.Authorization)
+	scheme, raw, code := identity.AccessToken(id.Authorization)
 	if code != reason.OK {
 		return deny(code, errors.New("the Authorization header is neither a Bearer nor a DPoP token"))
 	}
@@ -190,6 +195,7 @@ func (a *Authorizer) check(ctx context.Context, id Identity, proven string) Resu
 	if r.DPoPKey, err = a.checkDPoP(ctx, id, scheme, raw, claims, s, proven); err != nil {
 		return r.deny(reason.CodeOf(err), err)
 	}
+	r.DPoPDowngrade = dpop.DowngradeAccepted(s.Settings.DPoP, dpop.Presented{Scheme: scheme, TokenKey: claims.KeyThumbprint, Session: true, SessionKey: s.DPoPKey})
 	// 6. age, revocation, standing, freshness.
 	r.Decision = s.Settings.Evaluate(s.PolicyView(u).Presenting(claims.ClientID), a.now(), a.enforcement)
 	if !r.Decision.Allowed() {
@@ -203,7 +209,7 @@ func (a *Authorizer) check(ctx context.Context, id Identity, proven string) Resu
 // the mode of the session's settings, the token's key, the session's
 // key) and returns the proof key's thumbprint ("" when none was
 // checked), or the deny's error.
-func (a *Authorizer) checkDPoP(ctx context.Context, id Identity, scheme dpop.Scheme, raw string, claims token.Claims, s session.Session, proven string) (string, error) {
+func (a *Authorizer) checkDPoP(ctx context.Context, id Identity, scheme identity.Scheme, raw string, claims token.Claims, s session.Session, proven string) (string, error) {
 	need, err := dpop.Need(s.Settings.DPoP, dpop.Presented{Scheme: scheme, TokenKey: claims.KeyThumbprint, Proof: id.DPoP != "" || proven != "",
 		Session: true, SessionKey: s.DPoPKey})
 	if err != nil || !need {
@@ -218,7 +224,7 @@ func (a *Authorizer) checkDPoP(ctx context.Context, id Identity, scheme dpop.Sch
 	if a.proofs == nil {
 		return "", errors.New("a DPoP proof must be checked and this authorizer has no replay store to check it with")
 	}
-	p, err := a.proofs.Check(ctx, id.DPoP, id.Request, dpop.Binding{AccessToken: raw, TokenBound: scheme == dpop.DPoP || claims.KeyThumbprint != "",
+	p, err := a.proofs.Check(ctx, id.DPoP, id.Request, dpop.Binding{AccessToken: raw, TokenBound: scheme == identity.DPoP || claims.KeyThumbprint != "",
 		TokenKey: claims.KeyThumbprint, SessionKey: s.DPoPKey})
 	if err != nil {
 		return "", err

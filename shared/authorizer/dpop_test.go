@@ -22,9 +22,9 @@ type apiKind struct {
 }
 
 // The kinds: an HTTP API's payload 2.0 (htu from requestContext.domainName
-// and rawPath) and a REST API's REQUEST event (htu from the Host header,
-// the sample having no domainName, and requestContext.path, which keeps
-// the stage).
+// and rawPath) and a REST API's REQUEST event (htu from
+// requestContext.domainName and requestContext.path, which keeps the
+// stage).
 var apiKinds = []apiKind{
 	{"HTTP API", "authorizer/http-api-v2.json", "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/demo"},
 	{"REST API", "authorizer/rest-request.json", "https://k9l8m7n6o5.execute-api.eu-west-1.amazonaws.com/prod/demo"},
@@ -106,6 +106,29 @@ func (d *dctx) event(scheme, tok, sid string, proofs []string, edit func(map[str
 	return out
 }
 
+// hostHeader sets the event's Host header (in headers and, for REST,
+// multiValueHeaders) to host.
+func hostHeader(host string) func(map[string]any) {
+	return func(m map[string]any) {
+		for k := range m["headers"].(map[string]any) {
+			if strings.EqualFold(k, "host") {
+				m["headers"].(map[string]any)[k] = host
+			}
+		}
+		if multi, ok := m["multiValueHeaders"].(map[string]any); ok {
+			for k := range multi {
+				if strings.EqualFold(k, "host") {
+					multi[k] = []any{host}
+				}
+			}
+		}
+	}
+}
+
+// offDowngrade is the row of TestDPoPChecks whose allow the decision line
+// marks dpopDowngradeAccepted.
+const offDowngrade = "off: a bound token sent as Bearer passes as before"
+
 // TestDPoPChecks is the table of the DPoP checks at the authorizer: for
 // each kind of event, the valid request and each way to fail, in the
 // order the checks run, with the reason each gets and the check the
@@ -168,6 +191,25 @@ func TestDPoPChecks(t *testing.T) {
 		{"htu on another host", valid(allowed, func(p *devidp.Proof) { p.URL = "https://api.evil.example/demo" }), reason.DPoPInvalid, dpop.CheckHTU},
 		{"htu on another path", valid(allowed, func(p *devidp.Proof) { p.URL += "/other" }), reason.DPoPInvalid, dpop.CheckHTU},
 		{"htu with plain http", valid(allowed, func(p *devidp.Proof) { p.URL = "http" + strings.TrimPrefix(p.URL, "https") }), reason.DPoPInvalid, dpop.CheckHTU},
+		// The host is requestContext.domainName's, never the Host header's,
+		// which the client chooses.
+		{"valid: a Host header naming another host", func(d *dctx) []byte {
+			tok := d.token(d.key)
+			return d.event("DPoP", tok, d.session(allowed, d.key), []string{d.proof(tok, nil)}, hostHeader("api.evil.example"))
+		}, reason.OK, ""},
+		{"htu on the Host header's host", func(d *dctx) []byte {
+			tok := d.token(d.key)
+			proof := d.proof(tok, func(p *devidp.Proof) {
+				p.URL = "https://api.evil.example/" + p.URL[strings.Index(p.URL, "amazonaws.com/")+len("amazonaws.com/"):]
+			})
+			return d.event("DPoP", tok, d.session(allowed, d.key), []string{proof}, hostHeader("api.evil.example"))
+		}, reason.DPoPInvalid, dpop.CheckHTU},
+		{"no domainName: the Host header's URL", func(d *dctx) []byte {
+			tok := d.token(d.key)
+			return d.event("DPoP", tok, d.session(allowed, d.key), []string{d.proof(tok, nil)}, func(m map[string]any) {
+				delete(m["requestContext"].(map[string]any), "domainName")
+			})
+		}, reason.DPoPInvalid, dpop.CheckHTU},
 		// Time.
 		{"iat 61 s old", at(-61 * time.Second), reason.DPoPInvalid, dpop.CheckIAT},
 		{"iat 11 s ahead", at(11 * time.Second), reason.DPoPInvalid, dpop.CheckIAT},
@@ -231,7 +273,7 @@ func TestDPoPChecks(t *testing.T) {
 		{"allowed: a plain Bearer token on an unbound session", func(d *dctx) []byte {
 			return d.event("Bearer", d.token(nil), d.session(allowed, nil), nil, nil)
 		}, reason.OK, ""},
-		{"off: a bound token sent as Bearer passes as before", func(d *dctx) []byte {
+		{offDowngrade, func(d *dctx) []byte {
 			return d.event("Bearer", d.token(d.key), d.session(off, nil), nil, nil)
 		}, reason.OK, ""},
 		{"off: the DPoP scheme is refused", func(d *dctx) []byte {
@@ -265,6 +307,11 @@ func TestDPoPChecks(t *testing.T) {
 					}
 					if check, _ := line["dpopCheck"].(string); check != r.check {
 						t.Errorf("dpopCheck = %q; want %q (%v)", check, r.check, line["error"])
+					}
+					// The downgrade off lets through is named in the log, and
+					// only it.
+					if got := line["dpopDowngradeAccepted"] == true; got != (r.name == offDowngrade) {
+						t.Errorf("dpopDowngradeAccepted in the decision line: %v; want %v", got, !got)
 					}
 					if r.check == dpop.CheckIAT {
 						if _, ok := line["dpopSkewSeconds"].(float64); !ok {
@@ -327,6 +374,38 @@ func TestDPoPBehindACustomDomain(t *testing.T) {
 	}
 }
 
+// TestDPoPPayload1OnANamedStage: an HTTP API's payload 1.0 event on a
+// named stage (dev) describes the URL the client called in
+// requestContext.path, stage included (/dev/demo): a proof naming that
+// URL passes; one without the stage is refused at htu.
+func TestDPoPPayload1OnANamedStage(t *testing.T) {
+	const host = "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+	f := newFixture(t, options{})
+	key, _ := devidp.NewDPoPKey(jwa.ES256, f.clock.Now)
+	d := &dctx{t: t, f: f, kind: apiKind{"HTTP API payload 1.0", "authorizer/http-api-v1.json", "https://" + host + "/dev/demo"}, key: key}
+	onStage := func(m map[string]any) {
+		m["methodArn"] = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/dev/GET/demo"
+		m["path"] = "/dev/demo"
+		rc := m["requestContext"].(map[string]any)
+		rc["stage"], rc["path"] = "dev", "/dev/demo"
+	}
+	for _, c := range []struct {
+		htu  string
+		want reason.Code
+	}{
+		{"https://" + host + "/dev/demo", reason.OK},
+		{"https://" + host + "/demo", reason.DPoPInvalid},
+	} {
+		tok := d.token(key)
+		proof := key.MustSign(devidp.Proof{Method: "GET", URL: c.htu, AccessToken: tok})
+		f.decide(t, d.event("DPoP", tok, d.session(policy.DPoPRequired, key), []string{proof}, onStage))
+		line := f.lastDecision(t)
+		if line["reason"] != string(c.want) || c.want != reason.OK && line["dpopCheck"] != dpop.CheckHTU {
+			t.Errorf("htu %s: %v %v (%v); want %s", c.htu, line["reason"], line["dpopCheck"], line["error"], c.want)
+		}
+	}
+}
+
 // TestDPoPProofCheckedOnCachedTokens: the verified-token cache keeps a
 // token's cnf.jkt, and a token taken from it still needs a fresh proof on
 // every request: the same token again with no proof, a replayed proof,
@@ -370,7 +449,8 @@ func TestDPoPProofCheckedOnCachedTokens(t *testing.T) {
 // through; and an allow after a proof check by an authorizer whose
 // answers API Gateway caches (AUTHORIZER_CACHE_TTL_SECONDS) is turned
 // into the same deny, since the cached allow would pass the next request
-// without a proof. A plain request under allowed passes either way.
+// without a proof, its decision line naming the cause (dpopCheck cache).
+// A plain request under allowed passes either way.
 func TestDPoPFailsClosed(t *testing.T) {
 	f := newFixture(t, options{simple: true})
 	key, _ := devidp.NewDPoPKey(jwa.ES256, f.clock.Now)
@@ -379,13 +459,17 @@ func TestDPoPFailsClosed(t *testing.T) {
 	cached := New(f.h.auth.verifier, f.store, f.h.auth.envs, policy.Enforcement{Horizon: 5 * time.Minute}, f.clock.Now,
 		WithDPoP(dpop.NewChecker(dpop.Config{Replay: f.mem, Now: f.clock.Now})))
 	for _, c := range []struct {
-		name string
-		a    *Authorizer
-	}{{"no replay store", bare}, {"answers cached", cached}} {
+		name  string
+		a     *Authorizer
+		check string // the dpopCheck the decision line names
+	}{{"no replay store", bare, ""}, {"answers cached", cached, dpop.CheckCache}} {
 		f.h.auth = c.a
 		tok := d.token(key)
 		if got, _ := f.decide(t, d.event("DPoP", tok, d.session(policy.DPoPAllowed, key), []string{d.proof(tok, nil)}, nil)); got != "500" || f.lastDecision(t)["reason"] != string(reason.DependencyUnavailable) {
 			t.Errorf("%s: a request with a proof = %s %v; want 500 dependency_unavailable", c.name, got, f.lastDecision(t)["error"])
+		}
+		if check, _ := f.lastDecision(t)["dpopCheck"].(string); check != c.check {
+			t.Errorf("%s: the decision line's dpopCheck = %q; want %q, the cause of the 500", c.name, check, c.check)
 		}
 		if got, _ := f.decide(t, d.event("Bearer", d.token(nil), d.session(policy.DPoPAllowed, nil), nil, nil)); got != "allow" {
 			t.Errorf("%s: a plain request = %s %v; want allow", c.name, got, f.lastDecision(t)["error"])
@@ -393,15 +477,16 @@ func TestDPoPFailsClosed(t *testing.T) {
 	}
 }
 
-// TestDPoPGatewayModes is the gateway side of each mode: the identity
-// sources stay Authorization and the session (the sample events' own
-// identitySource, which names no DPoP header: a proof is read from the
-// headers, so under allowed a plain request without one still reaches
-// the authorizer), and the authorizer cache (AUTHORIZER_CACHE_TTL_SECONDS,
-// ReauthorizeEvery) must be off wherever a proof is checked: with it on,
-// a request whose proof was checked fails closed (500), since API Gateway
-// would serve the cached allow to the next request with no proof. Off
-// needs no proof and works with the cache.
+// TestDPoPGatewayModes is the authorizer's side of each mode, with and
+// without a cache: a plain Bearer request without a DPoP header, and a
+// DPoP request with its proof (the authorizer reads the DPoP header from
+// the event's headers, whatever identitySource says; that the template's
+// and the examples' identity sources name no DPoP header is
+// infra/deploy's TestAuthorizersAsTheDPoPDocsSay). The authorizer cache
+// (AUTHORIZER_CACHE_TTL_SECONDS, ReauthorizeEvery) must be off wherever a
+// proof is checked: with it on, a request whose proof was checked fails
+// closed (500), since API Gateway would serve the cached allow to the
+// next request with no proof. Off needs no proof and works with the cache.
 func TestDPoPGatewayModes(t *testing.T) {
 	type want struct {
 		plain, dpop string // outcome of a plain Bearer request, and of a DPoP one with its proof

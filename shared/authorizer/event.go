@@ -43,17 +43,18 @@ var errNotAuthorizerEvent = errors.New("event is not an API Gateway REQUEST auth
 // is an identity header too: sent more than once, or with values joined
 // by a comma (a proof has none), it is refused.
 //
-// What a DPoP proof must name is read too (Identity.Request): the method
+// What a DPoP proof must name is read too (Identity.Request, by
+// dpop.Called, as the edge reads it): the method
 // (requestContext.http.method; REST and payload 1.0: httpMethod), the
-// host (requestContext.domainName, else the Host header) and the path as
-// the client sent it (payload 2.0: rawPath; REST and payload 1.0:
-// requestContext.path, which keeps the stage or the custom domain's base
-// path).
+// host (requestContext.domainName; never the Host header) and the path as
+// the client sent it (payload 2.0: rawPath, else requestContext.http.path;
+// REST and payload 1.0: requestContext.path, which keeps the stage or the
+// custom domain's base path).
 func readEvent(data []byte, src identity.Sources, envs environment.Config) (event, error) {
 	var ev event
 	var version, typ string
 	var cookies []string
-	var rawPath, method, rcPath, rcMethod, domain, hostHeader string
+	var rawPath, httpPath, method, rcPath, rcMethod, domain string
 	// How often each identity header occurs: names in headers, values in
 	// multiValueHeaders (any letter case).
 	var authNames, sidNames, envNames, authValues, sidValues, envValues, dpopNames, dpopValues int
@@ -104,8 +105,6 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 				case identity.EqualFoldASCII(k, "dpop"):
 					ev.id.DPoP, _ = r.String()
 					dpopNames++
-				case identity.EqualFoldASCII(k, "host"):
-					hostHeader, _ = r.String()
 				default:
 					r.Skip()
 				}
@@ -162,9 +161,12 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 				case r.Is("http") && r.Kind() == '{':
 					r.Object()
 					for r.Next() {
-						if r.Is("method") {
+						switch {
+						case r.Is("method"):
 							rcMethod, _ = r.String()
-						} else {
+						case r.Is("path"):
+							httpPath, _ = r.String()
+						default:
 							r.Skip()
 						}
 					}
@@ -185,19 +187,14 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 	if envs.Source == "host" {
 		ev.id.Environment = domain
 	}
-	ev.id.Request = dpop.Request{Method: rcMethod, Host: domain, Path: rcPath}
+	ev.kind = iamOnly
 	if version == "2.0" {
 		ev.kind = httpAPIv2
-		ev.id.Request.Path = rawPath
-	} else {
-		ev.kind = iamOnly
-		if method != "" {
-			ev.id.Request.Method = method
-		}
+	} else if method != "" {
+		rcMethod = method
 	}
-	if ev.id.Request.Host == "" {
-		ev.id.Request.Host = hostHeader
-	}
+	ev.id.Request = dpop.Called(dpop.Event{Version2: ev.kind == httpAPIv2, Method: rcMethod, DomainName: domain,
+		RawPath: rawPath, HTTPPath: httpPath, ContextPath: rcPath})
 	ev.id.DPoPRepeated = dpopNames > 1 || dpopValues > 1 || strings.IndexByte(ev.id.DPoP, ',') >= 0
 	ev.id.AuthorizationRepeated = authNames > 1 || authValues > 1
 	ev.id.SessionIDRepeated = sidNames > 1 || sidValues > 1

@@ -73,7 +73,8 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		// API Gateway would serve this allow, cached by the token and the
 		// session, to the next request without a proof, or with a
 		// replayed one: fail closed (docs/integrating-your-app.md).
-		r = r.deny(reason.DependencyUnavailable, errors.New("a DPoP proof was checked, and the authorizer's answers are cached (AUTHORIZER_CACHE_TTL_SECONDS): turn the cache off for DPoP"))
+		r = r.deny(reason.DependencyUnavailable, &dpop.Error{Check: dpop.CheckCache, Err: reason.New(reason.DependencyUnavailable,
+			"a DPoP proof was checked, and the authorizer's answers are cached (AUTHORIZER_CACHE_TTL_SECONDS): turn the cache off for DPoP")})
 	}
 	var out []byte
 	status := reason.Status(0)
@@ -135,6 +136,9 @@ func (h *Handler) logDecision(ctx context.Context, ev event, r Result, start tim
 	}
 	if r.DPoPKey != "" {
 		attrs = append(attrs, slog.Bool("dpop", true))
+	}
+	if r.DPoPDowngrade {
+		attrs = append(attrs, slog.Bool("dpopDowngradeAccepted", true))
 	}
 	if r.Err != nil {
 		attrs = append(attrs, slog.String("error", r.Err.Error()))

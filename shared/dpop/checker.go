@@ -113,6 +113,8 @@ func (c *Checker) Check(ctx context.Context, raw string, req Request, b Binding)
 	switch {
 	case p.bad["htu"] || p.HTU == "":
 		return nil, invalid(CheckHTU, "no htu string in the proof")
+	case req.Host == "":
+		return nil, invalid(CheckHTU, "the event names no domain name (requestContext.domainName): the URL called is unknown")
 	case !SameURL(p.HTU, req):
 		return nil, invalid(CheckHTU, "htu %.200q is not the request's URL %q", p.HTU, URLOf(req))
 	}

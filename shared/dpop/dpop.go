@@ -4,7 +4,8 @@
 // A token or a session id copied out of a log, a proxy or a browser
 // extension is useless without that key.
 //
-// A request carries "Authorization: DPoP <access token>" and a header
+// A request carries "Authorization: DPoP <access token>" (read by
+// identity.AccessToken) and a header
 // "DPoP: <proof>", a JWS whose header holds the public key (jwk) and whose
 // claims name the request (htm, htu), when it was made (iat), a unique id
 // (jti) and the hash of the access token (ath). Checker.Check runs the
@@ -20,9 +21,9 @@ package dpop
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
@@ -45,52 +46,17 @@ const (
 	Required = policy.DPoPRequired
 )
 
-// effective is m, with "" read as Off.
+// effective is m, with "" read as Off, and any value that is not a mode
+// (a setting written by a later release, or corrupted) read as Required:
+// what the setting asks is unknown, so the most is asked (fail closed).
 func effective(m Mode) Mode {
-	if m == "" {
+	switch m {
+	case "":
 		return Off
+	case Off, Allowed, Required:
+		return m
 	}
-	return m
-}
-
-// Scheme is the Authorization scheme of a request.
-type Scheme int
-
-// The schemes sessionguard reads.
-const (
-	Bearer Scheme = iota + 1
-	DPoP
-)
-
-func (s Scheme) String() string {
-	switch s {
-	case Bearer:
-		return "Bearer"
-	case DPoP:
-		return "DPoP"
-	}
-	return "none"
-}
-
-// AccessToken reads an Authorization header value: the scheme (Bearer or
-// DPoP, in any letter case) and the token. token_missing when there is
-// none, token_malformed for any other scheme or an empty token.
-func AccessToken(h string) (Scheme, string, reason.Code) {
-	if h == "" {
-		return 0, "", reason.TokenMissing
-	}
-	name, tok, ok := strings.Cut(h, " ")
-	tok = strings.TrimSpace(tok)
-	if !ok || tok == "" {
-		return 0, "", reason.TokenMalformed
-	}
-	switch {
-	case strings.EqualFold(name, "Bearer"):
-		return Bearer, tok, reason.OK
-	case strings.EqualFold(name, "DPoP"):
-		return DPoP, tok, reason.OK
-	}
-	return 0, "", reason.TokenMalformed
+	return Required
 }
 
 // Request is the HTTP request a proof must name: its method, and the
@@ -125,6 +91,10 @@ const (
 	CheckRepeated = "repeated"
 	// CheckOff: the DPoP scheme where the environment's dpop is off.
 	CheckOff = "off"
+	// CheckCache: a proof passed, but the authorizer's answers are cached
+	// (AUTHORIZER_CACHE_TTL_SECONDS > 0), so the allow would pass the next
+	// request without one: dependency_unavailable, never cached.
+	CheckCache = "cache"
 )
 
 // Error is a refused proof, or a request refused for want of one: the
@@ -168,7 +138,7 @@ func CheckOf(err error) string {
 
 // Presented is what a request presents, as Need judges it.
 type Presented struct {
-	Scheme Scheme
+	Scheme identity.Scheme
 	// TokenKey is the verified token's cnf.jkt; "" for an unbound token.
 	TokenKey string
 	// Proof: the request carries a DPoP header.
@@ -187,15 +157,15 @@ type Presented struct {
 func Need(m Mode, p Presented) (bool, error) {
 	m = effective(m)
 	if m == Off && p.SessionKey == "" {
-		if p.Scheme == DPoP {
+		if p.Scheme == identity.DPoP {
 			return false, &Error{Check: CheckOff, Err: reason.New(reason.TokenMalformed, "DPoP is off in this environment: send the token as Bearer")}
 		}
 		return false, nil
 	}
 	switch {
-	case p.Scheme == Bearer && p.TokenKey != "":
+	case p.Scheme == identity.Bearer && p.TokenKey != "":
 		return false, required(CheckDowngrade, "a DPoP-bound token sent as Bearer: send it as DPoP with a proof")
-	case p.Scheme == DPoP && !p.Proof:
+	case p.Scheme == identity.DPoP && !p.Proof:
 		return false, required(CheckMissing, "the DPoP scheme without a DPoP header")
 	case p.SessionKey != "" && !p.Proof:
 		return false, required(CheckMissing, "the session is bound to a key: every request needs a proof by it")
@@ -204,7 +174,16 @@ func Need(m Mode, p Presented) (bool, error) {
 	case m == Required && p.Session && p.SessionKey == "":
 		return false, required(CheckUnbound, "this environment takes only sessions bound to a key: sign in again with a proof")
 	}
-	return p.Scheme == DPoP || p.SessionKey != "", nil
+	return p.Scheme == identity.DPoP || p.SessionKey != "", nil
+}
+
+// DowngradeAccepted reports whether Need lets p pass as a downgrade: a
+// DPoP-bound token sent as Bearer, taken as any Bearer token because the
+// environment's dpop is off (a resource server that does not use DPoP
+// does the same). The decision logs name it (dpopDowngradeAccepted), so
+// an operator sees bound tokens used without their proofs.
+func DowngradeAccepted(m Mode, p Presented) bool {
+	return effective(m) == Off && p.Scheme == identity.Bearer && p.TokenKey != "" && p.SessionKey == ""
 }
 
 // requestKey carries a Request in a context.

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/sessionguard/sessionguard/infra/devidp"
 	"github.com/sessionguard/sessionguard/shared/dpop"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/reason"
 )
 
@@ -171,6 +173,13 @@ func TestSameURL(t *testing.T) {
 		{"https://evil.example/prod/items/a%20b", api, false},
 		{"https://user@api.example.com/prod/items/a%20b", api, false},
 		{"https://api.example.com/prod/items%2Fa%20b", api, false}, // an escaped slash is another path
+		{"https://api.example.com/prod/items/a%20b", dpop.Request{Host: "api.example.com", Path: "/prod/items/a%20%62"}, true},
+		{"https://api.example.com/prod/a%3Bb", dpop.Request{Host: "api.example.com", Path: "/prod/a;b"}, false}, // an escaped sub-delimiter is not itself
+		{"https://api.example.com/prod/a;b", dpop.Request{Host: "api.example.com", Path: "/prod/a%3Bb"}, false},
+		{"https://api.example.com/prod/a%3bb", dpop.Request{Host: "api.example.com", Path: "/prod/a%3Bb"}, true}, // hex in any case
+		{"https://api.example.com/prod/a;b", dpop.Request{Host: "api.example.com", Path: "/prod/a;b"}, true},
+		{"https://api.example.com/prod/a%40b", dpop.Request{Host: "api.example.com", Path: "/prod/a@b"}, false},
+		{"https://api.example.com/prod/a%7Eb", dpop.Request{Host: "api.example.com", Path: "/prod/a~b"}, true},
 		{"https://api.example.com/prod/items/a%2", api, false},
 		{"//api.example.com/prod/items/a%20b", api, false},
 		{"/prod/items/a%20b", api, false},
@@ -197,54 +206,32 @@ func TestNeed(t *testing.T) {
 		code  reason.Code
 		named string
 	}{
-		{"off: Bearer passes as before", dpop.Off, p{Scheme: dpop.Bearer, Session: true}, false, reason.OK, ""},
-		{"off: a bound token as Bearer passes as before", dpop.Off, p{Scheme: dpop.Bearer, TokenKey: key, Session: true}, false, reason.OK, ""},
-		{"unset reads as off", "", p{Scheme: dpop.DPoP, TokenKey: key, Proof: true}, false, reason.TokenMalformed, dpop.CheckOff},
-		{"off: the DPoP scheme is refused", dpop.Off, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.TokenMalformed, dpop.CheckOff},
-		{"off: a session bound to a key still needs its proof", dpop.Off, p{Scheme: dpop.Bearer, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckMissing},
-		{"off: and checks it", dpop.Off, p{Scheme: dpop.Bearer, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
-		{"allowed: plain Bearer passes", dpop.Allowed, p{Scheme: dpop.Bearer, Session: true}, false, reason.OK, ""},
-		{"allowed: plain Bearer with a stray proof passes unchecked", dpop.Allowed, p{Scheme: dpop.Bearer, Proof: true, Session: true}, false, reason.OK, ""},
-		{"allowed: a bound token as Bearer is a downgrade", dpop.Allowed, p{Scheme: dpop.Bearer, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckDowngrade},
-		{"allowed: DPoP without a proof", dpop.Allowed, p{Scheme: dpop.DPoP, TokenKey: key, Session: true}, false, reason.DPoPRequired, dpop.CheckMissing},
-		{"allowed: DPoP with a proof is checked", dpop.Allowed, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true}, true, reason.OK, ""},
-		{"allowed: DPoP with an unbound token is checked (and fails at cnf.jkt)", dpop.Allowed, p{Scheme: dpop.DPoP, Proof: true}, true, reason.OK, ""},
-		{"allowed: a bound session without a proof", dpop.Allowed, p{Scheme: dpop.Bearer, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckMissing},
-		{"allowed: a bound session with a plain token and a proof is checked", dpop.Allowed, p{Scheme: dpop.Bearer, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
-		{"required: plain Bearer", dpop.Required, p{Scheme: dpop.Bearer, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
-		{"required: DPoP with an unbound token", dpop.Required, p{Scheme: dpop.DPoP, Proof: true, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckUnbound},
-		{"required: a session without a key", dpop.Required, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
-		{"required: sign-in with a bound token and a proof", dpop.Required, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true}, true, reason.OK, ""},
-		{"required: all bound", dpop.Required, p{Scheme: dpop.DPoP, TokenKey: key, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
+		{"off: Bearer passes as before", dpop.Off, p{Scheme: identity.Bearer, Session: true}, false, reason.OK, ""},
+		{"off: a bound token as Bearer passes as before", dpop.Off, p{Scheme: identity.Bearer, TokenKey: key, Session: true}, false, reason.OK, ""},
+		{"unset reads as off", "", p{Scheme: identity.DPoP, TokenKey: key, Proof: true}, false, reason.TokenMalformed, dpop.CheckOff},
+		{"an unknown mode reads as required: a plain token is refused", "sometimes", p{Scheme: identity.Bearer, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"an unknown mode reads as required: a bound token's proof is checked", "Required", p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
+		{"an unknown mode reads as required: an unbound session is refused", "OFF", p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"off: the DPoP scheme is refused", dpop.Off, p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.TokenMalformed, dpop.CheckOff},
+		{"off: a session bound to a key still needs its proof", dpop.Off, p{Scheme: identity.Bearer, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckMissing},
+		{"off: and checks it", dpop.Off, p{Scheme: identity.Bearer, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
+		{"allowed: plain Bearer passes", dpop.Allowed, p{Scheme: identity.Bearer, Session: true}, false, reason.OK, ""},
+		{"allowed: plain Bearer with a stray proof passes unchecked", dpop.Allowed, p{Scheme: identity.Bearer, Proof: true, Session: true}, false, reason.OK, ""},
+		{"allowed: a bound token as Bearer is a downgrade", dpop.Allowed, p{Scheme: identity.Bearer, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckDowngrade},
+		{"allowed: DPoP without a proof", dpop.Allowed, p{Scheme: identity.DPoP, TokenKey: key, Session: true}, false, reason.DPoPRequired, dpop.CheckMissing},
+		{"allowed: DPoP with a proof is checked", dpop.Allowed, p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true}, true, reason.OK, ""},
+		{"allowed: DPoP with an unbound token is checked (and fails at cnf.jkt)", dpop.Allowed, p{Scheme: identity.DPoP, Proof: true}, true, reason.OK, ""},
+		{"allowed: a bound session without a proof", dpop.Allowed, p{Scheme: identity.Bearer, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckMissing},
+		{"allowed: a bound session with a plain token and a proof is checked", dpop.Allowed, p{Scheme: identity.Bearer, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
+		{"required: plain Bearer", dpop.Required, p{Scheme: identity.Bearer, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"required: DPoP with an unbound token", dpop.Required, p{Scheme: identity.DPoP, Proof: true, Session: true, SessionKey: key}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"required: a session without a key", dpop.Required, p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true}, false, reason.DPoPRequired, dpop.CheckUnbound},
+		{"required: sign-in with a bound token and a proof", dpop.Required, p{Scheme: identity.DPoP, TokenKey: key, Proof: true}, true, reason.OK, ""},
+		{"required: all bound", dpop.Required, p{Scheme: identity.DPoP, TokenKey: key, Proof: true, Session: true, SessionKey: key}, true, reason.OK, ""},
 	} {
 		check, err := dpop.Need(c.mode, c.p)
 		if check != c.check || reason.CodeOf(err) != c.code || dpop.CheckOf(err) != c.named {
 			t.Errorf("%s: Need = %v, %v; want %v, %s (%s)", c.name, check, err, c.check, c.code, c.named)
-		}
-	}
-}
-
-// TestAccessToken: the Authorization schemes read.
-func TestAccessToken(t *testing.T) {
-	for _, c := range []struct {
-		h      string
-		scheme dpop.Scheme
-		tok    string
-		code   reason.Code
-	}{
-		{"Bearer abc", dpop.Bearer, "abc", reason.OK},
-		{"bearer abc ", dpop.Bearer, "abc", reason.OK},
-		{"DPoP abc", dpop.DPoP, "abc", reason.OK},
-		{"dpop abc", dpop.DPoP, "abc", reason.OK},
-		{"", 0, "", reason.TokenMissing},
-		{"DPoP", 0, "", reason.TokenMalformed},
-		{"DPoP ", 0, "", reason.TokenMalformed},
-		{"Basic abc", 0, "", reason.TokenMalformed},
-		{"DPoPabc", 0, "", reason.TokenMalformed},
-	} {
-		s, tok, code := dpop.AccessToken(c.h)
-		if s != c.scheme || tok != c.tok || code != c.code {
-			t.Errorf("AccessToken(%q) = %v, %q, %s; want %v, %q, %s", c.h, s, tok, code, c.scheme, c.tok, c.code)
 		}
 	}
 }
@@ -336,10 +323,42 @@ func TestHeaderChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// PS256 with a salt of another length than the hash's.
+	ps, _ := devidp.NewDPoPKey(jwa.PS256, nil)
+	psWithSalt := func(n int) string {
+		h, _ := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": "PS256", "jwk": ps.JWK})
+		c, _ := json.Marshal(map[string]any{"jti": "j", "htm": "GET", "htu": "https://api.example/x", "iat": time.Now().Unix()})
+		in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
+		sig, err := devidp.SignPSSSalt(ps.Private.(*rsa.PrivateKey), []byte(in), make([]byte, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in + "." + base64.RawURLEncoding.EncodeToString(sig)
+	}
+	if _, err := dpop.Parse(psWithSalt(32), nil); err != nil {
+		t.Fatalf("PS256 with a salt as long as the hash: %v; want it parsed", err)
+	}
+	// An RSA jwk of bits bits (a modulus with its top bit set; no private
+	// key: the jwk check runs before the signature's).
+	rsaOfBits := func(bits int) string {
+		n := make([]byte, (bits+7)/8)
+		for i := range n {
+			n[i] = 0xa5
+		}
+		n[0] = 0x80 >> ((8 - bits%8) % 8)
+		h, _ := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": "RS256", "jwk": map[string]any{"kty": "RSA", "n": base64.RawURLEncoding.EncodeToString(n), "e": "AQAB"}})
+		return base64.RawURLEncoding.EncodeToString(h) + "." + parts[1] + "." + parts[2]
+	}
 	for _, c := range []struct {
 		name, proof, check string
 	}{
 		{"no header", "", dpop.CheckProof},
+		{"PS256 without a salt", psWithSalt(0), dpop.CheckSignature},
+		{"PS256 with a salt of 20 octets", psWithSalt(20), dpop.CheckSignature},
+		{"an RSA key of 4096 bits (passes the jwk check)", rsaOfBits(4096), dpop.CheckSignature},
+		{"an RSA key of 4097 bits", rsaOfBits(4097), dpop.CheckJWK},
+		{"an RSA key of 8192 bits", rsaOfBits(8192), dpop.CheckJWK},
+		{"an RSA key of 2047 bits", rsaOfBits(2047), dpop.CheckJWK},
 		{"two parts", parts[0] + "." + parts[1], dpop.CheckProof},
 		{"padding", valid + "=", dpop.CheckProof},
 		{"too large", strings.Repeat("a", dpop.MaxProofBytes+1), dpop.CheckProof},

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	mbits "math/bits"
 	"sync"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -90,9 +91,19 @@ func (kc *KeyCache) key(raw []byte) (*parsedKey, error) {
 // privateMembers are the JWK members that hold a private or secret key.
 var privateMembers = map[string]bool{"d": true, "p": true, "q": true, "dp": true, "dq": true, "qi": true, "oth": true, "k": true}
 
+// The sizes of an RSA proof key: at least 2048 bits, and at most 4096:
+// a proof with a key not yet cached is read and its signature checked
+// before anything else refuses it, which took here about 0.1 ms for 2048
+// bits, 0.55 ms for 4096 and 1.8 ms for 8192 (a key a client makes up
+// per request costs the authorizer that each time).
+const (
+	minRSABits = 2048
+	maxRSABits = 4096
+)
+
 // parseKey reads a proof's jwk: a public key of type EC (P-256, both
 // coordinates of the curve's full 32 octets, on the curve), RSA (2048 to
-// 8192 bits, a modulus without a leading zero octet) or OKP (Ed25519, 32
+// 4096 bits, a modulus without a leading zero octet) or OKP (Ed25519, 32
 // octets), with no private member. The members are read strictly first
 // (a member name twice is refused), then jwx builds the key and its
 // thumbprint.
@@ -148,8 +159,8 @@ func parseKey(raw []byte) (*parsedKey, error) {
 		if err != nil || len(n) == 0 || n[0] == 0 {
 			return nil, errors.New(`jwk member "n" must be a modulus without leading zero octets, base64url`)
 		}
-		if bits := (len(n) * 8); bits < 2048 || bits > 8192 {
-			return nil, fmt.Errorf("an RSA key of %d bits: want 2048 to 8192", bits)
+		if bits := (len(n)-1)*8 + mbits.Len8(n[0]); bits < minRSABits || bits > maxRSABits {
+			return nil, fmt.Errorf("an RSA key of %d bits: want %d to %d", bits, minRSABits, maxRSABits)
 		}
 		if e, err := b64.DecodeString(m["e"]); err != nil || len(e) == 0 || e[0] == 0 || len(e) > 4 {
 			return nil, errors.New(`jwk member "e" must be a public exponent without leading zero octets, base64url`)
@@ -180,8 +191,8 @@ func parseKey(raw []byte) (*parsedKey, error) {
 			return nil, errors.New("the EC point is not on P-256")
 		}
 	case *rsa.PublicKey:
-		if p.N.BitLen() < 2048 {
-			return nil, fmt.Errorf("an RSA key of %d bits: want 2048 to 8192", p.N.BitLen())
+		if b := p.N.BitLen(); b < minRSABits || b > maxRSABits {
+			return nil, fmt.Errorf("an RSA key of %d bits: want %d to %d", b, minRSABits, maxRSABits)
 		}
 	case ed25519.PublicKey:
 	default:

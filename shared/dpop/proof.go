@@ -6,8 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -47,7 +45,8 @@ type Proof struct {
 var b64 = base64.RawURLEncoding.Strict()
 
 // Parse reads a proof and runs the header checks, in order: a readable
-// compact JWS of at most MaxProofBytes (proof), typ dpop+jwt (typ), alg
+// compact JWS of at most MaxProofBytes, split and its header read as a
+// token's are (token.SplitCompact, token.ParseHeader) (proof), typ dpop+jwt (typ), alg
 // in Algorithms (alg), a jwk that is a public key of the kind alg takes,
 // with no private members (jwk), and the signature verifying with that
 // key (signature). keys may be nil; it caches parsed keys.
@@ -58,10 +57,9 @@ func Parse(raw string, keys *KeyCache) (*Proof, error) {
 	if len(raw) > MaxProofBytes {
 		return nil, invalid(CheckProof, "a proof of %d bytes exceeds %d", len(raw), MaxProofBytes)
 	}
-	first := strings.IndexByte(raw, '.')
-	last := strings.LastIndexByte(raw, '.')
-	if first < 0 || first == last || strings.IndexByte(raw[first+1:last], '.') >= 0 {
-		return nil, invalid(CheckProof, "not a JWS compact serialization (want three dot-separated parts)")
+	first, last, err := token.SplitCompact(raw)
+	if err != nil {
+		return nil, invalid(CheckProof, "%v", err)
 	}
 	hdr, err := b64.DecodeString(raw[:first])
 	if err != nil {
@@ -75,34 +73,34 @@ func Parse(raw string, keys *KeyCache) (*Proof, error) {
 	if err != nil || len(sig) == 0 {
 		return nil, invalid(CheckProof, "signature is empty or not base64url")
 	}
-	var h header
-	if err := h.parse(hdr); err != nil {
+	h, err := token.ParseHeader(hdr)
+	if err != nil {
 		return nil, invalid(CheckProof, "header: %v", err)
 	}
-	p := &Proof{Alg: h.alg}
+	p := &Proof{Alg: h.Alg}
 	if err := p.parseClaims(payload); err != nil {
 		return nil, invalid(CheckProof, "claims: %v", err)
 	}
-	if h.crit {
+	if h.HasCrit {
 		return nil, invalid(CheckProof, `header has "crit": no critical extensions are supported`)
 	}
-	if h.typ != "dpop+jwt" {
-		return nil, invalid(CheckTyp, "typ %.40q is not dpop+jwt", h.typ)
+	if h.Typ != "dpop+jwt" {
+		return nil, invalid(CheckTyp, "typ %.40q is not dpop+jwt", h.Typ)
 	}
-	if !slices.Contains(Algorithms, h.alg) {
-		return nil, invalid(CheckAlg, "alg %.20q is not one of %s", h.alg, strings.Join(Algorithms, ", "))
+	if !slices.Contains(Algorithms, h.Alg) {
+		return nil, invalid(CheckAlg, "alg %.20q is not one of %s", h.Alg, strings.Join(Algorithms, ", "))
 	}
-	if h.jwk == nil {
+	if h.JWK == nil {
 		return nil, invalid(CheckJWK, "no jwk in the header")
 	}
-	k, err := keys.key(h.jwk)
+	k, err := keys.key(h.JWK)
 	if err != nil {
 		return nil, invalid(CheckJWK, "%v", err)
 	}
-	if !fits(h.alg, k.pub) {
-		return nil, invalid(CheckJWK, "a %s key cannot sign %s", k.kind, h.alg)
+	if !fits(h.Alg, k.pub) {
+		return nil, invalid(CheckJWK, "a %s key cannot sign %s", k.kind, h.Alg)
 	}
-	if !token.CheckSignature(h.alg, k.pub, []byte(raw[:last]), sig) {
+	if !token.CheckSignature(h.Alg, k.pub, []byte(raw[:last]), sig) {
 		return nil, invalid(CheckSignature, "the signature does not verify with the proof's jwk")
 	}
 	p.Thumbprint = k.thumbprint
@@ -121,47 +119,6 @@ func fits(alg string, pub crypto.PublicKey) bool {
 		return alg == "EdDSA"
 	}
 	return false
-}
-
-// header is what a proof's JOSE header says.
-type header struct {
-	typ, alg string
-	jwk      []byte // the jwk member's raw JSON object; nil when absent
-	crit     bool
-}
-
-func (h *header) parse(data []byte) error {
-	r := jsonread.New(data)
-	defer r.Release()
-	if !r.Object() {
-		return r.Err()
-	}
-	for r.Next() {
-		var ok bool
-		switch string(r.Name()) {
-		case "typ":
-			h.typ, ok = r.String()
-		case "alg":
-			h.alg, ok = r.String()
-		case "jwk":
-			if r.Kind() == '{' {
-				h.jwk, ok = append([]byte(nil), r.Raw()...), true
-			} else {
-				r.Skip()
-				return errors.New(`"jwk" must be an object`)
-			}
-		case "crit":
-			h.crit, ok = true, true
-			r.Skip()
-		default:
-			ok = true
-			r.Skip()
-		}
-		if !ok && r.Err() == nil {
-			return fmt.Errorf("%q must be a string", r.Name())
-		}
-	}
-	return r.Err()
 }
 
 func (p *Proof) parseClaims(data []byte) error {

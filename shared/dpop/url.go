@@ -6,6 +6,43 @@ import (
 	"strings"
 )
 
+// Event is what an API Gateway event says of the request a client made:
+// the fields a proof's htm and htu are held to.
+type Event struct {
+	// Version2: an HTTP API's payload 2.0; else a REST API's event or an
+	// HTTP API's payload 1.0.
+	Version2 bool
+	// Method: requestContext.http.method (2.0); httpMethod (REST, 1.0).
+	Method string
+	// DomainName is requestContext.domainName: the host API Gateway was
+	// called on (its execute-api host, or the custom domain).
+	DomainName string
+	// RawPath and HTTPPath (2.0): rawPath, as the client escaped it, and
+	// requestContext.http.path, decoded. Both keep a named stage.
+	RawPath, HTTPPath string
+	// ContextPath (REST, 1.0): requestContext.path, which keeps the stage
+	// or the custom domain's base path (the top-level path may not).
+	ContextPath string
+}
+
+// Called is the request ev describes, as a proof must name it: the one
+// rule for the authorizer and the sessions and admin functions' edge.
+// The host is requestContext.domainName only, never the Host header,
+// which the client chooses: an event without it names no URL, and every
+// proof fails htu. The path is, for payload 2.0, rawPath (else
+// requestContext.http.path); for REST and payload 1.0,
+// requestContext.path.
+func Called(ev Event) Request {
+	req := Request{Method: ev.Method, Host: ev.DomainName, Path: ev.ContextPath}
+	if ev.Version2 {
+		req.Path = ev.RawPath
+		if req.Path == "" {
+			req.Path = ev.HTTPPath
+		}
+	}
+	return req
+}
+
 // URLOf is the URL a request was made to, as a proof's htu must name it:
 // https://, the host, the path.
 func URLOf(req Request) string { return "https://" + req.Host + req.Path }
@@ -66,10 +103,12 @@ func loopback(host string) bool {
 
 // pathKey is a path in one canonical percent-encoding, so that a path the
 // gateway delivers decoded (REST) and the same path escaped by a client
-// compare equal: every escape decoded, except one of "/" (which names
-// another path) and "%" itself, and every byte that may not stand bare in
-// a path segment escaped again, in upper-case hex. A malformed escape is
-// not a path (false).
+// compare equal: an escape of an unreserved character (letters, digits,
+// "-", ".", "_", "~") decoded, every other escape kept, in upper-case hex,
+// and every byte that may not stand bare in a path segment escaped, in
+// upper-case hex. An escaped reserved character is never its bare self:
+// "%3B" is not ";" and "%2F" is not "/", which a server may read as
+// another path. A malformed escape is not a path (false).
 func pathKey(p string) (string, bool) {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
@@ -85,13 +124,13 @@ func pathKey(p string) (string, bool) {
 				return "", false
 			}
 			i += 2
-			if v == '/' || v == '%' || !pathByte(v) {
-				b.WriteByte('%')
-				b.WriteByte(hex[v>>4])
-				b.WriteByte(hex[v&15])
+			if unreserved(v) {
+				b.WriteByte(v)
 				continue
 			}
-			b.WriteByte(v)
+			b.WriteByte('%')
+			b.WriteByte(hex[v>>4])
+			b.WriteByte(hex[v&15])
 			continue
 		}
 		if !pathByte(c) && c != '/' {
@@ -105,14 +144,20 @@ func pathKey(p string) (string, bool) {
 	return b.String(), true
 }
 
-// pathByte reports whether c may stand unescaped in a path segment:
-// unreserved, a sub-delimiter, ":" or "@".
-func pathByte(c byte) bool {
+// unreserved reports whether c is an unreserved character: one whose
+// escape means the same as the character.
+func unreserved(c byte) bool {
 	switch {
 	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		return true
 	}
-	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
+	return c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// pathByte reports whether c may stand unescaped in a path segment:
+// unreserved, a sub-delimiter, ":" or "@".
+func pathByte(c byte) bool {
+	return unreserved(c) || strings.IndexByte("!$&'()*+,;=:@", c) >= 0
 }
 
 func unhex(a, b byte) (byte, bool) {

@@ -43,8 +43,9 @@ func TestDPoPHeaderOnce(t *testing.T) {
 // the client called it (dpop.RequestFrom), for a proof's htm and htu: on
 // a named stage the path before the stage is taken off (the handler's own
 // path has none); through a REST API the requestContext path, which keeps
-// the stage (or a custom domain's base path); without a domain name, the
-// Host header.
+// the stage (or a custom domain's base path). Without a domain name no
+// host: the Host header, which the client chooses, never names it (a
+// proof then fails htu); without rawPath, requestContext.http.path.
 func TestRequestAsCalled(t *testing.T) {
 	var got dpop.Request
 	var path string
@@ -59,9 +60,9 @@ func TestRequestAsCalled(t *testing.T) {
 		got != (dpop.Request{Method: "POST", Host: "api.example.com", Path: "/staging/sessions"}) {
 		t.Errorf("payload 2.0 on a named stage: %d, handler path %q, request %+v; want /sessions and POST api.example.com /staging/sessions", code, path, got)
 	}
-	noDomain := `{"version":"2.0","rawPath":"/sessions","headers":{"host":"127.0.0.1:8080"},"requestContext":{"http":{"method":"GET","path":"/sessions"}}}`
-	if code, _ := invoke(t, NewV2(h, Config{}), noDomain); code != http.StatusNoContent || got.Host != "127.0.0.1:8080" {
-		t.Errorf("payload 2.0 without a domain name: %d, request %+v; want the Host header's host", code, got)
+	noDomain := `{"version":"2.0","headers":{"host":"evil.example"},"requestContext":{"http":{"method":"GET","path":"/sessions"}}}`
+	if code, _ := invoke(t, NewV2(h, Config{}), noDomain); code != http.StatusNoContent || got != (dpop.Request{Method: "GET", Path: "/sessions"}) {
+		t.Errorf("payload 2.0 without a domain name or rawPath: %d, request %+v; want no host (never the Host header's), the path of requestContext.http", code, got)
 	}
 	raw, err := os.ReadFile("testdata/rest-proxy.json")
 	if err != nil {

@@ -26,8 +26,8 @@
 //     environment_unknown); the DPoP header likewise (401 dpop_invalid).
 //
 // The edge hands the handler, in the request's context, the URL the
-// client called as API Gateway describes it (dpop.RequestFrom): the
-// domain name and the path before a stage is taken off, what a DPoP
+// client called as API Gateway describes it (dpop.Called, dpop.RequestFrom):
+// the domain name and the path before a stage is taken off, what a DPoP
 // proof must name.
 //
 // The adapter prints a request's method and path as plain text to stdout
@@ -117,8 +117,8 @@ func (f *V2) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	x := readEvent(payload, &ev)
 	// The URL as the client called it, before the stage is taken off the
 	// path: what a DPoP proof names.
-	called := dpop.Request{Method: ev.RequestContext.HTTP.Method, Host: firstNonEmpty(ev.RequestContext.DomainName, header(ev.Headers, "Host")),
-		Path: firstNonEmpty(ev.RawPath, ev.RequestContext.HTTP.Path)}
+	called := dpop.Called(dpop.Event{Version2: true, Method: ev.RequestContext.HTTP.Method, DomainName: ev.RequestContext.DomainName,
+		RawPath: ev.RawPath, HTTPPath: ev.RequestContext.HTTP.Path})
 	if x == nil {
 		x = f.cfg.checkV2(&ev)
 	}
@@ -155,7 +155,7 @@ func NewREST(h http.Handler, c Config) *REST {
 func (f *REST) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	var ev events.APIGatewayProxyRequest
 	x := readEvent(payload, &ev)
-	called := dpop.Request{Method: ev.HTTPMethod, Host: firstNonEmpty(ev.RequestContext.DomainName, header(ev.Headers, "Host")), Path: ev.RequestContext.Path}
+	called := dpop.Called(dpop.Event{Method: ev.HTTPMethod, DomainName: ev.RequestContext.DomainName, ContextPath: ev.RequestContext.Path})
 	if x == nil {
 		x = f.cfg.checkREST(&ev)
 	}
@@ -241,15 +241,4 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// header is the value of the header name in any letter case ("" when
-// absent).
-func header(h map[string]string, name string) string {
-	for k, v := range h {
-		if identity.EqualFoldASCII(k, name) {
-			return v
-		}
-	}
-	return ""
 }

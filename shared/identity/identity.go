@@ -35,17 +35,46 @@ func (s Sources) WithDefaults() Sources {
 	return s
 }
 
-// BearerToken reads the token of an Authorization header value:
-// token_missing when there is none, token_malformed when it is not Bearer.
-func BearerToken(h string) (string, reason.Code) {
-	const p = "bearer "
-	switch {
-	case h == "":
-		return "", reason.TokenMissing
-	case len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p):
-		return "", reason.TokenMalformed
+// Scheme is the Authorization scheme of a request.
+type Scheme int
+
+// The schemes sessionguard reads.
+const (
+	Bearer Scheme = iota + 1
+	DPoP
+)
+
+func (s Scheme) String() string {
+	switch s {
+	case Bearer:
+		return "Bearer"
+	case DPoP:
+		return "DPoP"
 	}
-	return strings.TrimSpace(h[len(p):]), reason.OK
+	return "none"
+}
+
+// AccessToken reads an Authorization header value, for the authorizer,
+// sign-in and the admin API alike: the scheme (Bearer, or DPoP for a
+// token bound to a key, in any letter case) and the token.
+// token_missing when there is none, token_malformed for any other
+// scheme or an empty token.
+func AccessToken(h string) (Scheme, string, reason.Code) {
+	if h == "" {
+		return 0, "", reason.TokenMissing
+	}
+	name, tok, ok := strings.Cut(h, " ")
+	tok = strings.TrimSpace(tok)
+	if !ok || tok == "" {
+		return 0, "", reason.TokenMalformed
+	}
+	switch {
+	case strings.EqualFold(name, "Bearer"):
+		return Bearer, tok, reason.OK
+	case strings.EqualFold(name, "DPoP"):
+		return DPoP, tok, reason.OK
+	}
+	return 0, "", reason.TokenMalformed
 }
 
 // CookieValues reads the cookie name out of Cookie header lines (or the

@@ -1,6 +1,37 @@
 package identity
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/sessionguard/sessionguard/shared/reason"
+)
+
+// TestAccessToken: the Authorization schemes read, the one rule of the
+// authorizer, sign-in and the admin API.
+func TestAccessToken(t *testing.T) {
+	for _, c := range []struct {
+		h      string
+		scheme Scheme
+		tok    string
+		code   reason.Code
+	}{
+		{"Bearer abc", Bearer, "abc", reason.OK},
+		{"bearer abc ", Bearer, "abc", reason.OK},
+		{"DPoP abc", DPoP, "abc", reason.OK},
+		{"dpop abc", DPoP, "abc", reason.OK},
+		{"", 0, "", reason.TokenMissing},
+		{"DPoP", 0, "", reason.TokenMalformed},
+		{"DPoP ", 0, "", reason.TokenMalformed},
+		{"Bearer", 0, "", reason.TokenMalformed},
+		{"Basic abc", 0, "", reason.TokenMalformed},
+		{"DPoPabc", 0, "", reason.TokenMalformed},
+	} {
+		s, tok, code := AccessToken(c.h)
+		if s != c.scheme || tok != c.tok || code != c.code {
+			t.Errorf("AccessToken(%q) = %v, %q, %s; want %v, %q, %s", c.h, s, tok, code, c.scheme, c.tok, c.code)
+		}
+	}
+}
 
 // TestEqualFoldASCII: header names match under ASCII case folding only;
 // the letters strings.EqualFold also folds (long s, the Kelvin sign) do

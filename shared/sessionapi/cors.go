@@ -42,20 +42,23 @@ func (a *API) foreignWrite(r *http.Request) bool {
 }
 
 // corsHeaders marks an answer to a listed origin as readable by it, with
-// credentials. Every answer varies by Origin, so that no cache serves one
-// origin's answer to another.
+// credentials, and its WWW-Authenticate header too (a DPoP refusal's
+// challenge, which the client library reads). Every answer varies by
+// Origin, so that no cache serves one origin's answer to another.
 func (a *API) corsHeaders(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Add("Vary", "Origin")
 	if origin := r.Header.Get("Origin"); a.allowedOrigin(origin) {
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
 	}
 }
 
 // preflight answers a browser's CORS preflight for one of the sessions
-// routes: 204 with the route's methods and the headers a client sends,
-// for a listed origin asking for one of those methods; 403 otherwise.
+// routes: 204 with the route's methods and the headers a client sends
+// (the token, the body's type, the session header and a DPoP proof), for
+// a listed origin asking for one of those methods; 403 otherwise.
 func (a *API) preflight(w http.ResponseWriter, r *http.Request) {
 	origin, method := r.Header.Get("Origin"), r.Header.Get("Access-Control-Request-Method")
 	var methods []string
@@ -74,7 +77,7 @@ func (a *API) preflight(w http.ResponseWriter, r *http.Request) {
 	default:
 		h := w.Header()
 		h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+a.cfg.Sources.SessionHeader)
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP, "+a.cfg.Sources.SessionHeader)
 		h.Set("Access-Control-Max-Age", preflightMaxAge)
 		w.WriteHeader(http.StatusNoContent)
 	}

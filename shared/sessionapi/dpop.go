@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sessionguard/sessionguard/shared/dpop"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
 	"github.com/sessionguard/sessionguard/shared/reason"
@@ -50,7 +51,7 @@ func proofHeader(r *http.Request) (proof string, repeated bool) {
 // and the token ask for one (dpop.Need), and returns the key the new
 // session is bound to: the proof's, for a DPoP-bound token and a valid
 // proof; "" when none is checked.
-func (a *API) proofAtSignIn(ctx context.Context, r *http.Request, scheme dpop.Scheme, raw string, c token.Claims, mode policy.DPoPMode) (string, error) {
+func (a *API) proofAtSignIn(ctx context.Context, r *http.Request, scheme identity.Scheme, raw string, c token.Claims, mode policy.DPoPMode) (string, error) {
 	proof, repeated := proofHeader(r)
 	if repeated {
 		return "", dpop.Repeated()

@@ -15,6 +15,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/edge"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/session"
+	"github.com/sessionguard/sessionguard/shared/token"
 )
 
 // The sample events' API, as a proof names it.
@@ -29,7 +30,16 @@ type dpopFixture struct {
 
 func newDPoPFixture(t *testing.T, mode policy.DPoPMode) *dpopFixture {
 	t.Helper()
-	f := newFixture(t)
+	return newDPoPFixtureEdit(t, mode, nil)
+}
+
+// newDPoPFixtureEdit is newDPoPFixture with edit applied to the API's
+// configuration.
+func newDPoPFixtureEdit(t *testing.T, mode policy.DPoPMode, edit func(*Config)) *dpopFixture {
+	t.Helper()
+	f := newFixtureEdit(t, func(idp *devidp.Issuer) []token.Issuer {
+		return []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}
+	}, edit)
 	f.fn = lambda.NewHandler(edge.NewV2(f.api, edge.Config{}))
 	set := policy.Defaults()
 	set.DPoP = mode
@@ -219,6 +229,11 @@ func TestSignInUnderEachMode(t *testing.T) {
 				d.refused(t, c.name, resp, c.reason, c.check)
 				return
 			}
+			// Off takes a bound token as Bearer, and the log line says so.
+			lines := strings.Split(strings.TrimSpace(d.logs.String()), "\n")
+			if got := strings.Contains(lines[len(lines)-1], `"dpopDowngradeAccepted":true`); got != (c.mode == policy.DPoPOff && c.bound && c.scheme == "Bearer") {
+				t.Errorf("dpopDowngradeAccepted in the sign-in's log line %s: %v; want %v", lines[len(lines)-1], got, !got)
+			}
 			id, _ := session.ParseID(body(t, resp)["sessionId"].(string))
 			s, _ := d.store.Session(context.Background(), id.Hash())
 			if got := s.DPoPKey == d.key.Thumbprint; got != c.bindTo || !c.bindTo && s.DPoPKey != "" {
@@ -231,7 +246,7 @@ func TestSignInUnderEachMode(t *testing.T) {
 // TestProofNamesTheURLAsCalled: on a named stage the client calls
 // .../staging/sessions; the proof names that URL (the edge hands the
 // handler the path before it takes the stage off), not the path the
-// handler routes on.
+// handler routes on. Without a domain name in the event, no proof passes.
 func TestProofNamesTheURLAsCalled(t *testing.T) {
 	d := newDPoPFixture(t, policy.DPoPRequired)
 	onStage := func(e *awsevents.APIGatewayV2HTTPRequest) {
@@ -241,5 +256,60 @@ func TestProofNamesTheURLAsCalled(t *testing.T) {
 	d.refused(t, "a proof without the stage", d.send(t, "sessions/sign-in.json", "DPoP", tok, "", proof(d.key, "POST", "/sessions", tok), onStage), "dpop_invalid", dpop.CheckHTU)
 	if resp := d.send(t, "sessions/sign-in.json", "DPoP", tok, "", proof(d.key, "POST", "/staging/sessions", tok), onStage); resp.StatusCode != 201 {
 		t.Fatalf("a proof naming the stage's URL: %d %s", resp.StatusCode, resp.Body)
+	}
+	// An event without requestContext.domainName names no URL: the Host
+	// header, which the client chooses, does not stand in for it.
+	noDomain := func(e *awsevents.APIGatewayV2HTTPRequest) {
+		e.RequestContext.DomainName = ""
+		delete(e.Headers, "origin") // a client that is not a browser
+	}
+	d.refused(t, "no domain name, a proof for the Host header's URL", d.send(t, "sessions/sign-in.json", "DPoP", tok, "", proof(d.key, "POST", "/sessions", tok), noDomain), "dpop_invalid", dpop.CheckHTU)
+}
+
+// TestCrossOriginDPoP: an app on a listed origin signs in with DPoP from
+// the browser. Every sessions route's preflight allows the DPoP header
+// (a browser sends no request with a header the preflight did not
+// allow), and the answers let the page read WWW-Authenticate, the DPoP
+// challenge of a refusal.
+func TestCrossOriginDPoP(t *testing.T) {
+	const app = "https://app.example.com"
+	d := newDPoPFixtureEdit(t, policy.DPoPRequired, func(c *Config) { c.AllowedOrigins = []string{app} })
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/sessions"},
+		{"GET", "/sessions"},
+		{"DELETE", "/sessions"},
+		{"GET", "/sessions/current"},
+		{"DELETE", "/sessions/current"},
+		{"POST", "/sessions/current/activity"},
+		{"DELETE", "/sessions/0123456789abcdef"},
+	} {
+		resp := d.call(t, "sessions/sign-in.json", "", "", func(ev *awsevents.APIGatewayV2HTTPRequest) {
+			preflight(c.path, app, c.method)(ev)
+			ev.Headers["access-control-request-headers"] = "authorization,content-type,dpop,x-session-id"
+		})
+		allowed := map[string]bool{}
+		for _, h := range strings.Split(resp.Headers["Access-Control-Allow-Headers"], ",") {
+			allowed[strings.ToLower(strings.TrimSpace(h))] = true
+		}
+		if resp.StatusCode != http.StatusNoContent || !allowed["dpop"] || !allowed["authorization"] || !allowed["x-session-id"] || !allowed["content-type"] {
+			t.Errorf("preflight of %s %s asking for DPoP = %d, Access-Control-Allow-Headers %q; want 204 allowing authorization, content-type, dpop, x-session-id",
+				c.method, c.path, resp.StatusCode, resp.Headers["Access-Control-Allow-Headers"])
+		}
+	}
+	fromApp := func(e *awsevents.APIGatewayV2HTTPRequest) { e.Headers["origin"] = app }
+	tok := d.token(t, d.key)
+	resp := d.send(t, "sessions/sign-in.json", "DPoP", tok, "", proof(d.key, "POST", "/sessions", tok), fromApp)
+	if resp.StatusCode != http.StatusCreated || resp.Headers["Access-Control-Allow-Origin"] != app || resp.Headers["Access-Control-Expose-Headers"] != "WWW-Authenticate" {
+		t.Fatalf("cross-origin sign-in with a proof = %d %v; want 201 readable by %s, exposing WWW-Authenticate", resp.StatusCode, resp.Headers, app)
+	}
+	sid := body(t, resp)["sessionId"].(string)
+	resp = d.send(t, "sessions/current.json", "DPoP", tok, sid, "", fromApp)
+	d.refused(t, "cross-origin current without a proof", resp, "dpop_required", dpop.CheckMissing)
+	if resp.Headers["Access-Control-Allow-Origin"] != app || resp.Headers["Access-Control-Expose-Headers"] != "WWW-Authenticate" {
+		t.Errorf("a cross-origin DPoP refusal's headers %v; want it readable by %s with WWW-Authenticate exposed", resp.Headers, app)
+	}
+	resp = d.send(t, "sessions/current.json", "DPoP", tok, sid, "", func(e *awsevents.APIGatewayV2HTTPRequest) { e.Headers["origin"] = "https://evil.example" })
+	if _, ok := resp.Headers["Access-Control-Expose-Headers"]; ok {
+		t.Errorf("an answer to an origin not listed exposes headers: %v", resp.Headers)
 	}
 }

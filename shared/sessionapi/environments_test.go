@@ -103,7 +103,7 @@ func TestCrossOriginSignIn(t *testing.T) {
 	h := resp.Headers
 	if resp.StatusCode != http.StatusNoContent || h["Access-Control-Allow-Origin"] != "https://app.example.com" ||
 		h["Access-Control-Allow-Credentials"] != "true" || h["Access-Control-Allow-Methods"] != "POST, GET, DELETE" ||
-		h["Access-Control-Allow-Headers"] != "Authorization, Content-Type, X-Session-Id" || h["Vary"] != "Origin" {
+		h["Access-Control-Allow-Headers"] != "Authorization, Content-Type, DPoP, X-Session-Id" || h["Vary"] != "Origin" {
 		t.Fatalf("preflight of a listed origin = %d %v; want 204 with its CORS headers", resp.StatusCode, h)
 	}
 	resp = f.call(t, "sessions/current.json", tok, "", preflight("/sessions/current", "https://app.example.com", "DELETE"))

@@ -288,7 +288,7 @@ func (a *API) revokeOwn(w http.ResponseWriter, r *http.Request) {
 			Errors: []problem.FieldError{{Field: "id", Message: "names more than one session"}}})
 		return
 	case match[0].Hash == c.Session.Hash:
-		a.signOut(w, r)
+		a.endCurrent(ctx, w, c.Session.Hash, c.op)
 		return
 	}
 	if _, err := a.endOwnSession(ctx, c, match[0]); err != nil {

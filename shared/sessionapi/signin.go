@@ -15,6 +15,7 @@ import (
 	"github.com/sessionguard/sessionguard/shared/device"
 	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/httpjson"
+	"github.com/sessionguard/sessionguard/shared/identity"
 	"github.com/sessionguard/sessionguard/shared/jsonread"
 	"github.com/sessionguard/sessionguard/shared/policy"
 	"github.com/sessionguard/sessionguard/shared/problem"
@@ -35,7 +36,7 @@ type signInBody struct {
 func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	const op = "sign_in"
-	scheme, raw, code := dpop.AccessToken(r.Header.Get("Authorization"))
+	scheme, raw, code := identity.AccessToken(r.Header.Get("Authorization"))
 	if code != reason.OK {
 		a.deny(ctx, w, op, code, nil)
 		return
@@ -128,8 +129,20 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) {
 	v.Now = now.UTC()
 	http.SetCookie(w, a.cookie(id.Reveal(), s.StaySignedIn, d.ExpiresAt, now))
 	a.log(ctx, slog.LevelInfo, append(who, slog.String("op", op), slog.String("decision", "allow"), slog.String("reason", string(reason.OK)),
-		slog.String("sessionId", s.Hash.Prefix()), slog.Bool("staySignedIn", s.StaySignedIn), slog.Int("endedSessions", len(ended)), slog.Bool("dpop", key != ""))...)
+		slog.String("sessionId", s.Hash.Prefix()), slog.Bool("staySignedIn", s.StaySignedIn), slog.Int("endedSessions", len(ended)), slog.Bool("dpop", key != ""),
+		downgrade(settings.DPoP, dpop.Presented{Scheme: scheme, TokenKey: claims.KeyThumbprint}))...)
 	httpjson.Write(w, http.StatusCreated, v)
+}
+
+// downgrade is the log field dpopDowngradeAccepted when a DPoP-bound
+// token was taken as Bearer because the environment's dpop is off
+// (dpop.DowngradeAccepted), else an empty attribute, which slog leaves
+// out.
+func downgrade(m policy.DPoPMode, p dpop.Presented) slog.Attr {
+	if dpop.DowngradeAccepted(m, p) {
+		return slog.Bool("dpopDowngradeAccepted", true)
+	}
+	return slog.Attr{}
 }
 
 // reauthenticationNeeded says why claims cannot start a session for u in

@@ -1,6 +1,7 @@
 package sessionapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,7 +13,8 @@ import (
 )
 
 // signOut ends the session the request names (header or cookie) for
-// good, clears the session cookie and answers 204.
+// good, clears the session cookie and answers 204: the check of its
+// request, then endCurrent.
 func (a *API) signOut(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	const op = "sign_out"
@@ -42,15 +44,26 @@ func (a *API) signOut(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	a.endCurrent(ctx, w, id.Hash(), op)
+}
+
+// endCurrent ends the caller's current session h for good, once its
+// request has been judged (signOut: the session id, and for a session
+// bound to a key a proof by it; endOwn: the token, the session and its
+// proof, checked by the authorizer's rules for this same method and URL,
+// whose proof must not be checked a second time: a proof is used once).
+// It clears the session cookie, records the sign-out and the end of the
+// IdP session, and answers 204.
+func (a *API) endCurrent(ctx context.Context, w http.ResponseWriter, h session.Hash, op string) {
 	a.clearCookie(w)
 	now := a.cfg.Now()
-	s, revoked, err := a.cfg.Store.Revoke(ctx, id.Hash(), now, session.CauseSignOut)
+	s, revoked, err := a.cfg.Store.Revoke(ctx, h, now, session.CauseSignOut)
 	switch {
 	case errors.Is(err, session.ErrNotFound):
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case err != nil:
-		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("revoke session %s: %w", id.Hash().Prefix(), err))
+		a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("revoke session %s: %w", h.Prefix(), err))
 		return
 	}
 	// A sign-out records when it happened and ends the IdP session, so

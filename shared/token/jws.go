@@ -13,7 +13,7 @@ import (
 
 // compact is a parsed, not yet verified, JWS compact serialization.
 type compact struct {
-	header       header
+	header       Header
 	claims       claimSet
 	payload      []byte // decoded payload, for claims read by name
 	signingInput []byte // header.payload, as sent (in raw)
@@ -36,8 +36,9 @@ func (c *compact) release() {
 	compacts.Put(c)
 }
 
-// header holds the JOSE header members the verifier reads.
-type header struct {
+// Header holds the JOSE header members sessionguard reads, of a token or
+// of a DPoP proof (shared/dpop).
+type Header struct {
 	Alg     string
 	Kid     string
 	Typ     string
@@ -45,20 +46,35 @@ type header struct {
 	// HasNonce: a header "nonce" marks tokens not meant for third
 	// parties to verify (Microsoft Graph's).
 	HasNonce bool
-	// jku, x5u, jwk and x5c are deliberately not read: keys come only
-	// from the issuer's configured key set.
+	// JWK is the "jwk" member's raw JSON object, nil when absent: a DPoP
+	// proof's key. The verifier never reads a token's: its keys come
+	// only from the issuer's configured key set (jku, x5u and x5c are not
+	// read at all).
+	JWK []byte
 }
 
 var b64 = base64.RawURLEncoding.Strict()
 
-func parseCompact(raw string) (*compact, error) {
-	first := strings.IndexByte(raw, '.')
-	last := strings.LastIndexByte(raw, '.')
+// SplitCompact finds the two dots of a JWS compact serialization: the
+// header is raw[:first], the payload raw[first+1:last], the signature
+// raw[last+1:] (all still base64url). Anything but three parts is an
+// error. Tokens and DPoP proofs are split by it.
+func SplitCompact(raw string) (first, last int, err error) {
+	first = strings.IndexByte(raw, '.')
+	last = strings.LastIndexByte(raw, '.')
 	if first < 0 || first == last {
-		return nil, errors.New("not a JWS compact serialization (want three dot-separated parts)")
+		return 0, 0, errors.New("not a JWS compact serialization (want three dot-separated parts)")
 	}
 	if strings.IndexByte(raw[first+1:last], '.') >= 0 {
-		return nil, errors.New("too many parts (a JWE or a nested token?)")
+		return 0, 0, errors.New("too many parts (a JWE or a nested token?)")
+	}
+	return first, last, nil
+}
+
+func parseCompact(raw string) (*compact, error) {
+	first, last, err := SplitCompact(raw)
+	if err != nil {
+		return nil, err
 	}
 	c := compacts.Get().(*compact)
 	c.raw = append(c.raw[:0], raw...)
@@ -103,7 +119,18 @@ func (c *compact) decode(raw []byte, first, last int) error {
 	return nil
 }
 
-func (h *header) parse(data []byte) error {
+// ParseHeader reads a decoded JOSE header with the strict JSON reader
+// (a member named twice, after unescaping, or invalid UTF-8 is an error):
+// alg, kid and typ must be strings and jwk an object; crit and nonce are
+// noted; other members are skipped. Tokens and DPoP proofs are read by
+// it.
+func ParseHeader(data []byte) (Header, error) {
+	var h Header
+	err := h.parse(data)
+	return h, err
+}
+
+func (h *Header) parse(data []byte) error {
 	r := jsonread.New(data)
 	defer r.Release()
 	if !r.Object() {
@@ -124,6 +151,15 @@ func (h *header) parse(data []byte) error {
 		case "nonce":
 			h.HasNonce, ok = true, true
 			r.Skip()
+		case "jwk":
+			if r.Kind() != '{' {
+				r.Skip()
+				if r.Err() == nil {
+					return errors.New(`"jwk" must be an object`)
+				}
+				continue
+			}
+			h.JWK, ok = append([]byte(nil), r.Raw()...), true
 		default:
 			ok = true
 			r.Skip()

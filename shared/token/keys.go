@@ -364,7 +364,9 @@ func checkSignature(alg string, key crypto.PublicKey, input, sig []byte) bool {
 		if alg[0] == 'R' {
 			return rsa.VerifyPKCS1v15(pub, h, digest, sig) == nil
 		}
-		return rsa.VerifyPSS(pub, h, digest, sig, nil) == nil
+		// The salt is as long as the hash, as PS256, PS384 and PS512 name
+		// it: one algorithm name admits one signature scheme.
+		return rsa.VerifyPSS(pub, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
 	case "ES256", "ES384", "ES512":
 		pub, ok := key.(*ecdsa.PublicKey)
 		if !ok || pub.Curve != curveOf(alg) {

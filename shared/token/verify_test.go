@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -215,6 +216,40 @@ func TestVerifyAlgorithmAttacks(t *testing.T) {
 			t.Fatalf("NewVerifier with HS256 = %v; want a config error naming HS256", err)
 		}
 	})
+}
+
+// TestPS256SaltLength: a PS256 signature's salt is as long as the hash
+// (32 octets), as every JOSE library signs it; one with another salt
+// length (none, 20 octets, the longest the key allows) is refused, so that one
+// algorithm name admits one signature scheme. Proofs are verified by the
+// same function (shared/dpop TestHeaderChecks).
+func TestPS256SaltLength(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Issuers[0].Algorithms = []string{"PS256"} })
+	key, err := f.idp.AddKey(jwa.PS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Verify(context.Background(), f.mint(t, devidp.Token{Alg: jwa.PS256})); err != nil {
+		t.Fatalf("a PS256 token signed with a salt as long as the hash: %v; want it verified", err)
+	}
+	claims := map[string]any{"iss": f.idp.URL(), "sub": "mallory", "aud": devidp.DefaultAudience, "exp": f.clock.Now().Add(time.Hour).Unix()}
+	priv := key.Private.(*rsa.PrivateKey)
+	for _, n := range []int{0, 20, 32, priv.Size() - sha256.Size - 2} {
+		tok := handmade(t, map[string]any{"alg": "PS256", "kid": key.Kid, "typ": "JWT"}, claims, func(in string) []byte {
+			sig, err := devidp.SignPSSSalt(priv, []byte(in), make([]byte, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sig
+		})
+		_, err := f.v.Verify(context.Background(), tok)
+		if n == sha256.Size && err != nil {
+			t.Errorf("a PS256 token with a salt of %d octets: %v; want it verified", n, err)
+		}
+		if n != sha256.Size && reason.CodeOf(err) != reason.TokenSignature {
+			t.Errorf("a PS256 token with a salt of %d octets: %v; want token_signature", n, err)
+		}
+	}
 }
 
 func TestVerifyMalformedAndOversized(t *testing.T) {
