@@ -243,9 +243,12 @@ export class SessionClient extends EventTarget {
   /**
    * "Sign out everywhere else" (DELETE /sessions?others=true): ends all of
    * the user's other sessions in this environment at once, this one kept;
-   * from then on no token authenticated before this session began can
-   * start a session, so once this one ends the user signs in again at the
-   * IdP (prompt=login). Resolves to { ended, truncated }: how many live
+   * from then on no token authenticated (auth_time) before this session
+   * began, nor a token with a sid and no auth_time of an IdP session an
+   * ended session started from, can start a session (a refreshed token
+   * with neither claim: only with strictReauthentication, see
+   * docs/sessions.md), so once this one ends the user signs in again at
+   * the IdP (prompt=login). Resolves to { ended, truncated }: how many live
    * sessions ended, and whether the server still had some to mark ended
    * after this asked again, up to 5 requests in all, while it said so.
    */

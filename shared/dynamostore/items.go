@@ -284,10 +284,17 @@ func endedIdPSessionKey(env, issuer, sid string) item {
 	return key(idpSessionPK(issuer, sid), "X#"+env)
 }
 
-// idpSessionItem links a session to its IdP session; it expires with the
-// session.
+// idpSessionItem links a session to its IdP session, with the session's
+// environment, subject and creation (so that the sign-in check of
+// SessionOfIdPSessionBy reads only the links). It expires no earlier than
+// the session can ever be allowed (session.Session.LinkExpiresAt): a
+// session's own expiry moves with its activity (Touch), the link's
+// cannot, so it is set from the absolute end, or not at all.
 func idpSessionItem(s session.Session) item {
 	it := key(idpSessionPK(s.User.Issuer, s.IdPSession), s.Hash.String())
-	expiry(it, s.ExpiresAt())
+	it["env"] = str(s.Environment)
+	it["sub"] = str(s.User.Subject)
+	it["cr"] = nanos(s.CreatedAt)
+	expiry(it, s.LinkExpiresAt())
 	return it
 }

@@ -452,3 +452,55 @@ func (st *Store) IdPSessionHashes(ctx context.Context, issuer, sid string) ([]se
 		cursor = next
 	}
 }
+
+// maxIdPSessionLinks bounds what SessionOfIdPSessionBy reads of one IdP
+// session's links: far more sessions than one IdP session starts.
+const maxIdPSessionLinks = 1000
+
+// SessionOfIdPSessionBy reports whether user had a session in env from a
+// token of the IdP session sid (at user's issuer) created at or before by,
+// ended or not, while its record is kept. It reads the IdP session's
+// links (one Query); a link written before they carried the session's
+// environment, subject and creation costs a read of its session. Past
+// maxIdPSessionLinks links it answers true (failing closed: sign-in then
+// asks for a new authentication).
+func (st *Store) SessionOfIdPSessionBy(ctx context.Context, env string, user session.UserKey, sid string, by time.Time) (bool, error) {
+	cursor, read, now := "", 0, st.now()
+	for {
+		items, next, err := st.query(ctx, "", expression.Key("pk").Equal(expression.Value(idpSessionPK(user.Issuer, sid))), session.Page{Limit: 100, Cursor: cursor})
+		if err != nil {
+			return false, fmt.Errorf("dynamodb: sessions of an IdP session of %s: %w", user.Issuer, err)
+		}
+		for _, it := range items {
+			r := readItem(it)
+			h, err := session.ParseHash(r.s("sk"))
+			if err != nil || expired(it, now) { // the ended-IdP-session record, or a forgotten link
+				continue
+			}
+			if read++; read > maxIdPSessionLinks {
+				return true, nil
+			}
+			e, sub, cr := r.s("env"), r.s("sub"), r.t("cr")
+			if r.err != nil {
+				return false, fmt.Errorf("dynamodb: link of session %s: %w", h.Prefix(), r.err)
+			}
+			if cr.IsZero() { // written before links carried these
+				s, err := st.Session(ctx, h)
+				if errors.Is(err, session.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return false, err
+				}
+				e, sub, cr = s.Environment, s.User.Subject, s.CreatedAt
+			}
+			if e == env && sub == user.Subject && !cr.After(by) {
+				return true, nil
+			}
+		}
+		if next == "" {
+			return false, nil
+		}
+		cursor = next
+	}
+}

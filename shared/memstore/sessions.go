@@ -219,3 +219,22 @@ func (m *Store) IdPSessionHashes(_ context.Context, issuer, sid string) ([]sessi
 	defer m.mu.RUnlock()
 	return slices.Clone(m.idp[issuer+"\x00"+sid]), nil
 }
+
+// SessionOfIdPSessionBy reports whether user had a session in env from a
+// token of the IdP session sid (at user's issuer) created at or before by,
+// ended or not, while its link to the IdP session is kept
+// (session.Session.LinkExpiresAt).
+func (m *Store) SessionOfIdPSessionBy(_ context.Context, env string, user session.UserKey, sid string, by time.Time) (bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, h := range m.idp[user.Issuer+"\x00"+sid] {
+		s, ok := m.sessions[h]
+		if exp := s.LinkExpiresAt(); !ok || !exp.IsZero() && !m.now().Before(exp) {
+			continue
+		}
+		if s.Environment == env && s.User == user && !s.CreatedAt.After(by) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

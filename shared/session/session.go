@@ -268,6 +268,20 @@ func (s Session) ExpiresAt() time.Time {
 	return end.Add(Retention)
 }
 
+// LinkExpiresAt is when a store may forget the link from s's IdP session
+// (sid) to s: Retention after the absolute end of s under its snapshot,
+// which activity does not move; zero (never) when s has none, since an
+// idle limit moves with every request. So the link outlives every
+// moment s can still be allowed, and the sign-in check of
+// SessionOfIdPSessionBy sees s as long as its own record is kept.
+func (s Session) LinkExpiresAt() time.Time {
+	d := s.Settings.Evaluate(s.PolicyView(User{}).AsSignedIn(), s.CreatedAt, policy.Enforcement{})
+	if d.ExpiresAt.IsZero() {
+		return time.Time{}
+	}
+	return d.ExpiresAt.Add(Retention)
+}
+
 // Override is a settings change an admin applied to running sessions: a
 // session created under an older version is judged by it instead of its
 // snapshot.

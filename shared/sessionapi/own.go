@@ -354,12 +354,27 @@ func (a *API) endAllButCurrent(w http.ResponseWriter, r *http.Request) {
 			slog.String("warning", "ending the older sessions was cut short after the revocation point moved: a repeat ends the rest"), slog.String("error", err.Error()))
 		cut = true
 	}
+	// The older sessions' IdP sessions: those this call marked ended are
+	// recorded as such; those it did not reach, and those ended by their
+	// own limits, are refused at sign-in all the same, having started
+	// before the revocation point (reauthenticationNeeded).
+	if err := a.endIdPSessions(ctx, c, ended); err != nil {
+		a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+		return
+	}
 	later, truncated, ok := a.ownSessions(w, r, c, from, func(session.Session) bool { return true })
 	if !ok {
 		return
 	}
 	truncated = truncated || cut
 	for _, s := range later {
+		// Its IdP session is recorded ended first: were the revocation
+		// then to fail, a repeat (which no longer lists a revoked session)
+		// has nothing left to record.
+		if err := a.endIdPSessions(ctx, c, []session.Session{s}); err != nil {
+			a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+			return
+		}
 		e, changed, err := a.cfg.Store.Revoke(ctx, s.Hash, c.now, session.CauseEndedByUser)
 		if err != nil && !errors.Is(err, session.ErrNotFound) {
 			a.deny(ctx, w, op, reason.DependencyUnavailable, fmt.Errorf("end session %s: %w", s.Hash.Prefix(), err))
@@ -368,10 +383,6 @@ func (a *API) endAllButCurrent(w http.ResponseWriter, r *http.Request) {
 		if changed {
 			ended = append(ended, e)
 		}
-	}
-	if err := a.endIdPSessions(ctx, c, ended); err != nil {
-		a.deny(ctx, w, op, reason.DependencyUnavailable, err)
-		return
 	}
 	n := 0
 	for _, s := range ended {
@@ -387,9 +398,15 @@ func (a *API) endAllButCurrent(w http.ResponseWriter, r *http.Request) {
 // (cause ended_by_user); and with it the caller's other sessions in the
 // environment of the same IdP session (sid: another tab in header mode,
 // another app of the environment), never the current one. It records
-// that IdP session as ended (endIdPSessions). It returns the sessions
+// that IdP session as ended (endIdPSessions), before any revocation. It returns the sessions
 // this call ended.
 func (a *API) endOwnSession(ctx context.Context, c owner, s session.Session) ([]session.Session, error) {
+	// The IdP session first: were a revocation below to fail, the repeat
+	// answers 404 (the session is no longer live), so nothing after it
+	// would record it.
+	if err := a.endIdPSessions(ctx, c, []session.Session{s}); err != nil {
+		return nil, err
+	}
 	e, changed, err := a.cfg.Store.Revoke(ctx, s.Hash, c.now, session.CauseEndedByUser)
 	if err != nil && !errors.Is(err, session.ErrNotFound) {
 		return nil, fmt.Errorf("end session %s: %w", s.Hash.Prefix(), err)
@@ -406,9 +423,6 @@ func (a *API) endOwnSession(ctx context.Context, c owner, s session.Session) ([]
 		if err != nil {
 			return ended, fmt.Errorf("end the sessions of the IdP session of session %s: %w", s.Hash.Prefix(), err)
 		}
-	}
-	if err := a.endIdPSessions(ctx, c, []session.Session{s}); err != nil {
-		return ended, err
 	}
 	for _, e := range ended {
 		a.logEnded(ctx, c, e)

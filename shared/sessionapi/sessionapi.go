@@ -58,6 +58,10 @@ type Store interface {
 	// cannot start another session.
 	EndIdPSession(ctx context.Context, env, issuer, sid string, at time.Time) error
 	IdPSessionEnded(ctx context.Context, env, issuer, sid string) (time.Time, bool, error)
+	// SessionOfIdPSessionBy reports whether the user had a session in env
+	// from a token of the IdP session sid created at or before by: a sid
+	// the user's sign-out or revocation point covers (signin.go).
+	SessionOfIdPSessionBy(ctx context.Context, env string, user session.UserKey, sid string, by time.Time) (bool, error)
 	// RecordUsername remembers the token's username (Cognito's) for its
 	// subject, so a revocation that names only the username finds the
 	// user's sessions, and the directory can look the user up.

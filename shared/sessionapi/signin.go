@@ -153,6 +153,12 @@ func downgrade(m policy.DPoPMode, p dpop.Presented) slog.Attr {
 //   - a token whose authentication (auth_time, else iat) is not later than
 //     the last sign-out or the user's revocation point (to the second,
 //     failing closed on ties) is refused;
+//   - a token with a sid and no auth_time (whose iat a refresh renews) is
+//     refused when that sid started a session of the user here created
+//     at or before the later of the sign-out and the revocation point:
+//     the sessions those ended, whether marked ended, ended by their own
+//     limits or not reached by a bounded "sign out everywhere else",
+//     cannot come back through a refreshed token of their IdP session;
 //   - with strictReauthentication, after a sign-out a token must also
 //     prove a new authentication: an auth_time (checked above) or a sid
 //     (not ended, checked above); a token with neither is refused.
@@ -172,10 +178,27 @@ func (a *API) reauthenticationNeeded(ctx context.Context, env string, u session.
 			return "this token's sign-in predates the user's last sign-out or revocation", nil
 		}
 	}
+	if cut := laterOf(u.SignedOutAt, u.SessionsValidFrom); c.SessionID != "" && c.AuthTime.IsZero() && !cut.IsZero() {
+		had, err := a.cfg.Store.SessionOfIdPSessionBy(ctx, env, session.UserKey{Issuer: c.Issuer, Subject: c.Subject}, c.SessionID, cut)
+		if err != nil {
+			return "", fmt.Errorf("read whether the token's IdP session had a session before the user's sign-out or revocation: %w", err)
+		}
+		if had {
+			return "this token's IdP session had a session that the user's last sign-out or revocation ended", nil
+		}
+	}
 	if s.StrictReauthentication && !u.SignedOutAt.IsZero() && c.AuthTime.IsZero() && c.SessionID == "" {
 		return "after a sign-out this environment needs a token from a new sign-in (auth_time or sid), and this one carries neither", nil
 	}
 	return "", nil
+}
+
+// laterOf is the later of two times (zero when both are).
+func laterOf(x, y time.Time) time.Time {
+	if y.After(x) {
+		return y
+	}
+	return x
 }
 
 // cookie is the session cookie: __Host- (Secure, Path=/, no Domain),

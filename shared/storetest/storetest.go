@@ -45,6 +45,7 @@ type Store interface {
 	ForgetJTI(ctx context.Context, issuer, jti string) error
 	RecordProof(ctx context.Context, key [32]byte, keepUntil time.Time) (bool, error)
 	IdPSessionHashes(ctx context.Context, issuer, sid string) ([]session.Hash, error)
+	SessionOfIdPSessionBy(ctx context.Context, env string, user session.UserKey, sid string, by time.Time) (bool, error)
 	PutStream(ctx context.Context, s stream.Stream, was string) (bool, error)
 	Stream(ctx context.Context, transmitter string) (stream.Stream, bool, error)
 	RecordVerification(ctx context.Context, transmitter, state string, at time.Time) error
@@ -131,6 +132,7 @@ func Run(t *testing.T, open Open) {
 	run("token ids are remembered until they may be forgotten", jtiReplay)
 	run("DPoP proofs are received once within their window", proofReplay)
 	run("the sessions of one IdP session", idpSessionHashes)
+	run("a session of an IdP session before a point", sessionOfIdPSessionBy)
 	run("shared signals streams and their verification", streamVerification)
 	run("a stream is stored only over the stream read", streamStoredOverTheRead)
 	run("usernames map to subjects and back", usernames)
