@@ -17,7 +17,7 @@ import (
 // Format is the item format this release writes, in the attribute fv (N)
 // of every item: newUpdate stamps every update and putInput every put.
 // An item without fv is format 1, what release 0.4.0 wrote. Format 2 only
-// adds to format 1 (fv itself, a user's da and ls, a session's dev, the
+// adds to format 1 (fv itself, a user's da and ls, a session's dev, the settings' ova, the
 // ended-IdP-session, key-set and user-listing items): no attribute of
 // format 1 changed its meaning, so a format-1 item is read as it is (a
 // session without dev has an unknown device), and becomes format 2 when

@@ -250,6 +250,7 @@ func decodeOverride(it item) (session.Override, error) {
 		return session.Override{}, r.err
 	}
 	o := session.Override{Version: int(r.n("ovv")), Settings: r.settings("ovs")}
+	o.AppliedAt = r.t("ova") // absent (zero) before changes carried when they were applied
 	return o, r.err
 }
 

@@ -58,7 +58,7 @@ func (st *Store) PutSettings(ctx context.Context, c policy.SettingsChange) error
 	doc := str(settingsJSON(c.New))
 	u := newUpdate().Set("ver", num(int64(c.Version))).Set("doc", doc).Set("at", nanos(c.At)).Set("by", str(c.Actor))
 	if c.ApplyToRunning {
-		u.Set("ovv", num(int64(c.Version))).Set("ovs", doc)
+		u.Set("ovv", num(int64(c.Version))).Set("ovs", doc).Set("ova", nanos(c.At))
 	}
 	u.When(versionIs("ver", int64(c.Version-1)))
 	settingsWrite, err := u.transact(st.table, settingsKey(c.Environment))

@@ -47,7 +47,7 @@ func (m *Store) PutSettings(_ context.Context, c policy.SettingsChange) error {
 	}
 	v.s, v.version = c.New, c.Version
 	if c.ApplyToRunning {
-		v.override = session.Override{Version: c.Version, Settings: c.New}
+		v.override = session.Override{Version: c.Version, Settings: c.New, AppliedAt: c.At}
 	}
 	v.history = append(v.history, c)
 	m.settings[c.Environment] = v

@@ -283,18 +283,29 @@ func (s Session) LinkExpiresAt() time.Time {
 }
 
 // Override is a settings change an admin applied to running sessions: a
-// session created under an older version is judged by it instead of its
-// snapshot.
+// session created under an older version, and still running when the
+// change was applied, is judged by it instead of its snapshot.
 type Override struct {
 	Version  int
 	Settings policy.Settings
+	// AppliedAt is when the change was applied. Zero for a change
+	// recorded before changes carried it: it then applies to every
+	// session under an older version, as it did.
+	AppliedAt time.Time
 }
 
-// Under returns s judged under o when o is newer than s's snapshot.
+// Under returns s judged under o when o is newer than s's snapshot and s
+// had not ended by its own limits when o was applied: a change applied
+// to running sessions never brings an ended session back, however much
+// it loosens the limits.
 func (s Session) Under(o Override) Session {
-	if o.Version > s.SettingsVersion {
-		s.SettingsVersion, s.Settings = o.Version, o.Settings
+	if o.Version <= s.SettingsVersion {
+		return s
 	}
+	if !o.AppliedAt.IsZero() && !s.Settings.Evaluate(s.PolicyView(User{}).AsSignedIn(), o.AppliedAt, policy.Enforcement{}).Allowed() {
+		return s
+	}
+	s.SettingsVersion, s.Settings = o.Version, o.Settings
 	return s
 }
 

@@ -189,3 +189,44 @@ func overrideAtSignIn(t *testing.T, st Store, clock *Clock) {
 		t.Errorf("end_oldest at a limit of 1 = %d ended, %v; want the running session ended", len(ended), err)
 	}
 }
+
+// appliedChangeNeverRevives: a change applied to running sessions judges
+// only the sessions still running when it was applied (the store keeps
+// when that was); one its snapshot had already ended stays ended, however
+// much the change loosens the limits, and a running one takes it.
+func appliedChangeNeverRevives(t *testing.T, st Store, clock *Clock) {
+	ctx := context.Background()
+	idle := policy.Defaults()
+	idle.InactivityTimeout.Enabled, idle.InactivityTimeout.Minutes = true, 30
+	if err := st.PutSettings(ctx, policy.SettingsChange{Environment: "prod", Version: 1, At: T0, Actor: "admin", Old: policy.Defaults(), New: idle}); err != nil {
+		t.Fatal(err)
+	}
+	ended := NewSession(t, "prod", alice, T0, idle) // idle from T0+30m
+	ended.SettingsVersion = 1
+	create(t, st, ended, session.Limit{})
+	running := NewSession(t, "prod", alice, T0.Add(20*time.Minute), idle) // idle from T0+50m
+	running.SettingsVersion = 1
+	create(t, st, running, session.Limit{})
+	applied := T0.Add(45 * time.Minute)
+	clock.Set(applied)
+	if err := st.PutSettings(ctx, policy.SettingsChange{Environment: "prod", Version: 2, At: applied, Actor: "admin", Old: idle, New: policy.Defaults(), ApplyToRunning: true}); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := st.Override(ctx, "prod"); err != nil || !o.AppliedAt.Equal(applied) {
+		t.Fatalf("Override = %+v, %v; want it applied at %v", o, err, applied)
+	}
+	clock.Set(T0.Add(2 * time.Hour)) // both past their snapshot's idle timeout by now
+	allowed := func(h session.Hash) bool {
+		s, u, err := st.Lookup(ctx, h, "prod", alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Settings.Evaluate(s.PolicyView(u).AsSignedIn(), clock.Now(), policy.Enforcement{}).Allowed()
+	}
+	if allowed(ended.Hash) {
+		t.Error("a session ended idle before the change was applied is allowed again under it")
+	}
+	if !allowed(running.Hash) {
+		t.Error("a session running when the change was applied is not judged by it")
+	}
+}

@@ -122,6 +122,7 @@ func Run(t *testing.T, open Open) {
 	run("a page of a user's sessions is filled past revoked and expired ones", listPastUnlisted)
 	run("ending all of a user's sessions but one", revokeAllButOne)
 	run("a change applied to running sessions judges them at sign-in", overrideAtSignIn)
+	run("a change applied to running sessions never brings an ended one back", appliedChangeNeverRevives)
 	run("revoking all of a user's sessions", revokeUser)
 	run("user state: sign-out, policy checks, due users", userState)
 	run("user state only moves towards less trust under concurrency", userStateTowardsLessTrust)
