@@ -897,3 +897,28 @@ func TestEndAllButCurrentDeadline(t *testing.T) {
 		}
 	})
 }
+
+// An id DELETE /sessions/{id} does not find is 404 session_unknown
+// whether or not the search read all of the caller's sessions; when it
+// could not (more than one request reads), the detail says the id may
+// name one beyond them.
+func TestEndOwnSessionBeyondOneRequest(t *testing.T) {
+	for _, many := range []bool{false, true} {
+		t.Run(fmt.Sprintf("beyond=%v", many), func(t *testing.T) {
+			f := newFixture(t)
+			n := 3
+			if many {
+				n = ownMaxPages*ownPageSize + 1
+			}
+			f.addSessions(t, n, f.clock.Now().Add(-time.Hour), policy.Defaults(), "")
+			tok := f.token(t, "alice", time.Time{})
+			current, _ := f.signInFrom(t, tok, firefoxLinux)
+			resp := f.end(t, tok, current, "0123456789abcdef")
+			b := body(t, resp)
+			beyond := strings.Contains(fmt.Sprint(b["detail"]), "beyond")
+			if resp.StatusCode != http.StatusNotFound || b["reason"] != "session_unknown" || beyond != many {
+				t.Errorf("DELETE /sessions/{unknown} with %d others = %d %s; want 404 session_unknown, the detail saying beyond: %v", n, resp.StatusCode, resp.Body, many)
+			}
+		})
+	}
+}
