@@ -189,7 +189,10 @@ func (a *API) ownSessions(ctx context.Context, c owner, after time.Time, keep fu
 }
 
 // listOwn answers the caller's live sessions in the environment: the
-// current one first, then the most recently active.
+// current one first, then the most recently active. The store reads a
+// user's sessions oldest first and has no reverse order, so when more
+// remain (truncated) the others listed are the oldest ones reached
+// (docs/sessions.md).
 func (a *API) listOwn(w http.ResponseWriter, r *http.Request) {
 	c, ok := a.caller(w, r, "list_sessions")
 	if !ok {

@@ -444,12 +444,24 @@ func (f *fixture) addSessions(t *testing.T, n int, created time.Time, set policy
 // one from then on.
 func TestOwnSessionsBeyondOneRequest(t *testing.T) {
 	f := newFixture(t)
-	live := f.addSessions(t, ownMaxListed+20, f.clock.Now().Add(-time.Hour), policy.Defaults(), "")
+	var live []session.ID
+	for i := range ownMaxListed + 20 {
+		live = append(live, f.addSessions(t, 1, f.clock.Now().Add(-time.Hour+time.Duration(i)*time.Millisecond), policy.Defaults(), "")...)
+	}
 	tok := f.token(t, "alice", time.Time{})
 	current, currentID := f.signInFrom(t, tok, firefoxLinux)
 	got := f.list(t, tok, current)
 	if !got.Truncated || len(got.Sessions) != ownMaxListed+1 || got.Sessions[0].ID != currentID || !got.Sessions[0].Current {
 		t.Fatalf("GET /sessions: %d listed, truncated %v, first %+v; want %d, truncated, the current first", len(got.Sessions), got.Truncated, got.Sessions[0], ownMaxListed+1)
+	}
+	// The store reads oldest first: the 100 oldest are listed, the 20
+	// newest not (docs/sessions.md).
+	listed := map[string]bool{}
+	for _, s := range got.Sessions {
+		listed[s.ID] = true
+	}
+	if !listed[live[0].Hash().Prefix()] || listed[live[len(live)-1].Hash().Prefix()] {
+		t.Errorf("GET /sessions truncated lists the oldest %v, the newest %v; want the oldest reached first", listed[live[0].Hash().Prefix()], listed[live[len(live)-1].Hash().Prefix()])
 	}
 	resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
 	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != float64(ownMaxListed+20) || b["truncated"] != false {
