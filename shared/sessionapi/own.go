@@ -506,6 +506,13 @@ func (a *API) endOwnSession(ctx context.Context, c owner, s session.Session) ([]
 			return o.Environment == c.Environment && o.User == c.Session.User && o.Hash != c.Session.Hash && !o.Revoked()
 		})
 		ended = append(ended, same...)
+		if errors.Is(err, revoke.ErrTooManyLinks) {
+			// The session named is ended; a repeat would reach the same
+			// first ones of its IdP session: said, not failed.
+			a.log(ctx, slog.LevelWarn, slog.String("op", c.op), slog.String("environment", c.Environment), slog.String("userId", c.Session.User.Subject),
+				slog.String("warning", "the IdP session has more sessions than one request ends"), slog.String("error", err.Error()))
+			err = nil
+		}
 		if err != nil {
 			return ended, fmt.Errorf("end the sessions of the IdP session of session %s: %w", s.Hash.Prefix(), err)
 		}
