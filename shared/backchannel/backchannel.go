@@ -183,6 +183,12 @@ func (rc *Receiver) revoke(ctx context.Context, lt token.Logout) (int, error) {
 		}
 	}
 	ended, err := revoke.IdPSession(ctx, rc.cfg.Store, lt.Issuer, lt.SessionID, now, session.CauseIdPLogout, keep)
+	if errors.Is(err, revoke.ErrTooManyLinks) {
+		// A retry would handle the same first ones: accepted, and said.
+		rc.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "backchannel logout", slog.String("warning", "the IdP session has more sessions than one logout ends"),
+			slog.String("issuer", lt.Issuer), slog.String("error", err.Error()))
+		err = nil
+	}
 	return len(ended), err
 }
 

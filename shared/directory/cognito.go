@@ -13,6 +13,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/sessionguard/sessionguard/shared/obs"
 )
 
 // CognitoAPI is the part of the Cognito user pools client the adapter
@@ -130,6 +132,7 @@ func cognitoError(op string, err error) error {
 // points it at a local server.
 func NewCognitoClient(ctx context.Context) (*cip.Client, error) {
 	cfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithLogger(obs.SDKLogger{}), // the SDK's own lines as JSON
 		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(2*time.Second)),
 		awsconfig.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) {

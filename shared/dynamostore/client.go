@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/sessionguard/sessionguard/shared/obs"
 )
 
 // ClientOptions configure NewClient. The zero value is right on Lambda.
@@ -37,6 +40,9 @@ type ClientOptions struct {
 	MaxAttempts int
 	// APIOptions add SDK middleware (tests count calls with it).
 	APIOptions []func(*middleware.Stack) error
+	// Log receives the SDK's own lines as JSON (obs.SDKLogger); nil:
+	// slog.Default() when the line is written.
+	Log *slog.Logger
 }
 
 // Retry budget: 3 attempts of at most 1 s each with at most 100 ms of
@@ -58,6 +64,8 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 		o.MaxAttempts = defaultMaxAttempts
 	}
 	opts := []func(*config.LoadOptions) error{
+		// Every line JSON: the SDK's own warnings through log/slog.
+		config.WithLogger(obs.SDKLogger{Log: o.Log}),
 		// Buildable, so that AWS_CA_BUNDLE still applies.
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(o.AttemptTimeout)),
 		config.WithRetryer(func() aws.Retryer {

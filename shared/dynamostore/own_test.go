@@ -65,7 +65,7 @@ func TestOwnSessionsOnDynamoDB(t *testing.T) {
 	idp, v, envs := issuer(t, clock)
 	auth := authorizer.New(v, st, envs, policy.Enforcement{}, clock.Now)
 	// No time budget for ending the older sessions: the test measures what
-	// ending 100 costs (the function's own budget is 2.5 s).
+	// ending 100 costs (the function's own deadline is 4 s).
 	api := sessionapi.New(sessionapi.Config{Verifier: v, Store: st, Environments: envs, Now: clock.Now, Authorizer: auth, EndBudget: time.Minute})
 	alice := session.UserKey{Issuer: idp.URL(), Subject: "alice"}
 	now := clock.Now()

@@ -317,7 +317,9 @@ func (st *Store) RevokeUser(ctx context.Context, env string, user session.UserKe
 // reads past at least 3,000 sessions it does not list before it answers
 // a short page with a cursor; the revoked sessions a user can pile up in
 // the week they stay stored (session.Retention) do not starve a listing
-// of the live ones after them (TestUserSessionsPastRevoked, with 1,050).
+// of the live ones after them (TestOwnSessionsOnDynamoDB, with 1,050
+// revoked and 1,001 ended idle before the live ones; the store contract's
+// "a page of a user's sessions is filled past revoked and expired ones").
 const (
 	userSessionsQueries = 4
 	userSessionsChunk   = 1000

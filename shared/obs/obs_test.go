@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/smithy-go/logging"
 )
 
 func lines(t *testing.T, buf *bytes.Buffer) []map[string]any {
@@ -187,5 +188,20 @@ func TestLogAttrs(t *testing.T) {
 	delete(w[0], "time")
 	if gj, wj := fmt.Sprint(g[0]), fmt.Sprint(w[0]); gj != wj {
 		t.Errorf("line = %s; want %s", gj, wj)
+	}
+}
+
+// The AWS SDK's own lines (its WARN class a warning, the rest debug) are
+// JSON lines of the log, never the SDK's plain text.
+func TestSDKLogger(t *testing.T) {
+	var buf bytes.Buffer
+	var sdk logging.Logger = SDKLogger{Log: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	sdk = logging.WithContext(context.Background(), sdk)
+	sdk.Logf(logging.Warn, "failed to discard remaining HTTP response body, this may affect connection reuse: %v", "use of closed network connection")
+	sdk.Logf(logging.Debug, "retrying %d", 2)
+	got := lines(t, &buf)
+	if len(got) != 2 || got[0]["level"] != "WARN" || got[0]["msg"] != "aws sdk" ||
+		got[0]["sdk"] != "failed to discard remaining HTTP response body, this may affect connection reuse: use of closed network connection" || got[1]["level"] != "DEBUG" {
+		t.Errorf("SDK lines = %v; want two JSON lines, a warning and a debug one, the SDK's text under sdk", got)
 	}
 }

@@ -83,3 +83,34 @@ func TestUserFailsClosed(t *testing.T) {
 		t.Error("the disable did not stand when ending the sessions failed")
 	}
 }
+
+// An IdP session with more sessions linked than MaxIdPSessionLinks: the
+// first MaxIdPSessionLinks are handled, then IdPSession stops and reports
+// ErrTooManyLinks; the rest are left as they are.
+func TestIdPSessionBounded(t *testing.T) {
+	ctx := context.Background()
+	alice := session.UserKey{Issuer: "https://idp.example/", Subject: "alice"}
+	st := memstore.New(func() time.Time { return t0 })
+	var all []session.Session
+	for range revoke.MaxIdPSessionLinks + 1 {
+		s := storetest.NewSession(t, "prod", alice, t0, policy.Defaults())
+		s.IdPSession = "big"
+		if _, err := st.Create(ctx, s, session.Limit{}, func(session.Session) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, s)
+	}
+	ended, err := revoke.IdPSession(ctx, st, alice.Issuer, "big", t0.Add(time.Minute), session.CauseIdPLogout, nil)
+	if !errors.Is(err, revoke.ErrTooManyLinks) || len(ended) != revoke.MaxIdPSessionLinks {
+		t.Fatalf("IdPSession of %d sessions = %d ended, %v; want %d ended and ErrTooManyLinks", len(all), len(ended), err, revoke.MaxIdPSessionLinks)
+	}
+	left := 0
+	for _, s := range all {
+		if got, _ := st.Session(ctx, s.Hash); !got.Revoked() {
+			left++
+		}
+	}
+	if left != 1 {
+		t.Errorf("%d sessions left unrevoked; want 1", left)
+	}
+}

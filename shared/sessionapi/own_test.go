@@ -444,12 +444,24 @@ func (f *fixture) addSessions(t *testing.T, n int, created time.Time, set policy
 // one from then on.
 func TestOwnSessionsBeyondOneRequest(t *testing.T) {
 	f := newFixture(t)
-	live := f.addSessions(t, ownMaxListed+20, f.clock.Now().Add(-time.Hour), policy.Defaults(), "")
+	var live []session.ID
+	for i := range ownMaxListed + 20 {
+		live = append(live, f.addSessions(t, 1, f.clock.Now().Add(-time.Hour+time.Duration(i)*time.Millisecond), policy.Defaults(), "")...)
+	}
 	tok := f.token(t, "alice", time.Time{})
 	current, currentID := f.signInFrom(t, tok, firefoxLinux)
 	got := f.list(t, tok, current)
 	if !got.Truncated || len(got.Sessions) != ownMaxListed+1 || got.Sessions[0].ID != currentID || !got.Sessions[0].Current {
 		t.Fatalf("GET /sessions: %d listed, truncated %v, first %+v; want %d, truncated, the current first", len(got.Sessions), got.Truncated, got.Sessions[0], ownMaxListed+1)
+	}
+	// The store reads oldest first: the 100 oldest are listed, the 20
+	// newest not (docs/sessions.md).
+	listed := map[string]bool{}
+	for _, s := range got.Sessions {
+		listed[s.ID] = true
+	}
+	if !listed[live[0].Hash().Prefix()] || listed[live[len(live)-1].Hash().Prefix()] {
+		t.Errorf("GET /sessions truncated lists the oldest %v, the newest %v; want the oldest reached first", listed[live[0].Hash().Prefix()], listed[live[len(live)-1].Hash().Prefix()])
 	}
 	resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
 	if b := body(t, resp); resp.StatusCode != 200 || b["ended"] != float64(ownMaxListed+20) || b["truncated"] != false {
@@ -762,6 +774,162 @@ func TestEndAllButCurrentCutShort(t *testing.T) {
 			if resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true")); resp.StatusCode != http.StatusOK ||
 				body(t, resp)["truncated"] != false || body(t, resp)["ended"] != want {
 				t.Errorf("others=true again = %d %s; want 200, ended %v, not truncated", resp.StatusCode, resp.Body, want)
+			}
+		})
+	}
+}
+
+// ticking is a store on which every call takes step of the API's clock,
+// as a slow store would take of the real one; it counts the writes
+// issued once the clock has reached deadline.
+type ticking struct {
+	Store
+	clock    *devidp.Clock
+	step     time.Duration
+	deadline time.Time
+	late     int
+}
+
+func (s *ticking) tick(write bool) {
+	if write && !s.clock.Now().Before(s.deadline) {
+		s.late++
+	}
+	s.clock.Add(s.step)
+}
+
+func (s *ticking) User(ctx context.Context, env string, u session.UserKey) (session.User, error) {
+	s.tick(false)
+	return s.Store.User(ctx, env, u)
+}
+
+func (s *ticking) Override(ctx context.Context, env string) (session.Override, error) {
+	s.tick(false)
+	return s.Store.Override(ctx, env)
+}
+
+func (s *ticking) UserSessions(ctx context.Context, env string, u session.UserKey, p session.Page) ([]session.Session, string, error) {
+	s.tick(false)
+	return s.Store.UserSessions(ctx, env, u, p)
+}
+
+func (s *ticking) RecordSignOut(ctx context.Context, env string, u session.UserKey, at time.Time) error {
+	s.tick(true)
+	return s.Store.RecordSignOut(ctx, env, u, at)
+}
+
+func (s *ticking) RevokeUser(ctx context.Context, env string, u session.UserKey, from, at time.Time, why session.Cause) ([]session.Session, error) {
+	s.tick(true)
+	return s.Store.RevokeUser(ctx, env, u, from, at, why)
+}
+
+func (s *ticking) Revoke(ctx context.Context, h session.Hash, at time.Time, why session.Cause) (session.Session, bool, error) {
+	s.tick(true)
+	return s.Store.Revoke(ctx, h, at, why)
+}
+
+func (s *ticking) EndIdPSession(ctx context.Context, env, issuer, sid string, at time.Time) error {
+	s.tick(true)
+	return s.Store.EndIdPSession(ctx, env, issuer, sid, at)
+}
+
+// "Sign out everywhere else" runs within one deadline, the default
+// budget from the request's start: on a store whose every call takes
+// 10 ms of the API's clock, 300 older sessions of distinct IdP sessions
+// and 100 newer ones take past it. The request issues no write once the
+// deadline has passed, and answers 200 with truncated: every older
+// session is refused (the revocation point moved first), some newer ones
+// are left, and a repeat ends them. Cut before the revocation point moved
+// (a store call taking the whole budget), it is 503 with Retry-After, no
+// write is issued and every session stays allowed.
+func TestEndAllButCurrentDeadline(t *testing.T) {
+	ts := &ticking{step: 10 * time.Millisecond}
+	f := newFixtureEdit(t, func(idp *devidp.Issuer) []token.Issuer {
+		return []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}
+	}, func(c *Config) { ts.Store, c.Store = c.Store, ts })
+	ts.clock = f.clock
+	var older []session.ID
+	for i := range 300 {
+		older = append(older, f.addSessions(t, 1, f.clock.Now().Add(-time.Hour+time.Duration(i)*time.Millisecond), policy.Defaults(), fmt.Sprintf("device-%d", i))...)
+	}
+	tok := f.token(t, "alice", time.Time{})
+	current, _ := f.signInFrom(t, tok, firefoxLinux)
+	newer := f.addSessions(t, 100, f.clock.Now().Add(time.Second), policy.Defaults(), "")
+	f.clock.Add(time.Minute)
+
+	ts.deadline = f.clock.Now().Add(ownEndBudget)
+	resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
+	b := body(t, resp)
+	if resp.StatusCode != http.StatusOK || b["truncated"] != true {
+		t.Fatalf("others=true past the deadline = %d %s; want 200, truncated", resp.StatusCode, resp.Body)
+	}
+	if ts.late != 0 {
+		t.Errorf("others=true issued %d writes after its deadline; want none", ts.late)
+	}
+	for _, id := range []session.ID{older[0], older[299]} {
+		if f.authorized(t, tok, id.Reveal()) {
+			t.Error("an older session is still allowed after others=true was cut short")
+		}
+	}
+	left := 0
+	for _, id := range newer {
+		if f.authorized(t, tok, id.Reveal()) {
+			left++
+		}
+	}
+	if left == 0 || left == len(newer) || b["ended"] != float64(300+len(newer)-left) {
+		t.Errorf("others=true cut short ended %v, left %d of %d newer sessions allowed; want some of them ended and counted", b["ended"], left, len(newer))
+	}
+	ts.deadline = f.clock.Now().Add(ownEndBudget)
+	resp = f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
+	if b := body(t, resp); resp.StatusCode != http.StatusOK || b["truncated"] != false || b["ended"] != float64(left) {
+		t.Errorf("others=true again = %d %s; want the %d left ended, not truncated", resp.StatusCode, resp.Body, left)
+	}
+	if !f.authorized(t, tok, current) {
+		t.Error("the current session was ended")
+	}
+
+	t.Run("before the revocation point moved", func(t *testing.T) {
+		ts := &ticking{step: ownEndBudget}
+		f := newFixtureEdit(t, func(idp *devidp.Issuer) []token.Issuer {
+			return []token.Issuer{{Issuer: idp.URL(), Audiences: []string{devidp.DefaultAudience}}}
+		}, func(c *Config) { ts.Store, c.Store = c.Store, ts })
+		ts.clock = f.clock
+		others := f.addSessions(t, 3, f.clock.Now().Add(-time.Hour), policy.Defaults(), "")
+		tok := f.token(t, "alice", time.Time{})
+		current, _ := f.signInFrom(t, tok, firefoxLinux)
+		ts.deadline = f.clock.Now().Add(ownEndBudget)
+		resp := f.call(t, "sessions/current.json", tok, current, at("DELETE", "/sessions", "others=true"))
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Headers["Retry-After"] == "" || ts.late != 0 {
+			t.Errorf("others=true past its deadline at once = %d, Retry-After %q, %d late writes; want 503 with Retry-After, none", resp.StatusCode, resp.Headers["Retry-After"], ts.late)
+		}
+		for _, id := range others {
+			if !f.authorized(t, tok, id.Reveal()) {
+				t.Error("others=true cut before the revocation point moved ended a session")
+			}
+		}
+	})
+}
+
+// An id DELETE /sessions/{id} does not find is 404 session_unknown
+// whether or not the search read all of the caller's sessions; when it
+// could not (more than one request reads), the detail says the id may
+// name one beyond them.
+func TestEndOwnSessionBeyondOneRequest(t *testing.T) {
+	for _, many := range []bool{false, true} {
+		t.Run(fmt.Sprintf("beyond=%v", many), func(t *testing.T) {
+			f := newFixture(t)
+			n := 3
+			if many {
+				n = ownMaxPages*ownPageSize + 1
+			}
+			f.addSessions(t, n, f.clock.Now().Add(-time.Hour), policy.Defaults(), "")
+			tok := f.token(t, "alice", time.Time{})
+			current, _ := f.signInFrom(t, tok, firefoxLinux)
+			resp := f.end(t, tok, current, "0123456789abcdef")
+			b := body(t, resp)
+			beyond := strings.Contains(fmt.Sprint(b["detail"]), "beyond")
+			if resp.StatusCode != http.StatusNotFound || b["reason"] != "session_unknown" || beyond != many {
+				t.Errorf("DELETE /sessions/{unknown} with %d others = %d %s; want 404 session_unknown, the detail saying beyond: %v", n, resp.StatusCode, resp.Body, many)
 			}
 		})
 	}

@@ -85,8 +85,10 @@ type Config struct {
 	// code may call the sessions routes and read the answers, with
 	// credentials (cors.go). None: same-origin only.
 	AllowedOrigins []string
-	// EndBudget bounds the time "sign out everywhere else" spends marking
-	// the user's older sessions ended (own.go); zero: ownEndBudget.
+	// EndBudget is the deadline of DELETE /sessions?others=true ("sign
+	// out everywhere else"), from the request's start on Now: every step
+	// of it, each store call included, runs within it (own.go); zero:
+	// ownEndBudget (4 s).
 	EndBudget time.Duration
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/sessionguard/sessionguard/shared/obs"
 	"github.com/sessionguard/sessionguard/shared/refresher"
 )
 
@@ -82,7 +83,7 @@ type Options struct {
 
 // NewClient returns an SQS client.
 func NewClient(ctx context.Context, o Options) (*sqs.Client, error) {
-	var opts []func(*config.LoadOptions) error
+	opts := []func(*config.LoadOptions) error{config.WithLogger(obs.SDKLogger{})} // the SDK's own lines as JSON
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
 	}
