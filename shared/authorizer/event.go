@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/sessionguard/sessionguard/shared/dpop"
 	"github.com/sessionguard/sessionguard/shared/environment"
 	"github.com/sessionguard/sessionguard/shared/identity"
@@ -54,7 +56,9 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 	var ev event
 	var version, typ string
 	var cookies []string
-	var rawPath, httpPath, method, rcPath, rcMethod, domain string
+	// What a proof names, kept raw (slices of data, no copy) and read as
+	// strings only when the request carries a proof: most requests do not.
+	var rawPath, httpPath, method, rcPath, rcMethod, domain jsontext.Value
 	// How often each identity header occurs: names in headers, values in
 	// multiValueHeaders (any letter case).
 	var authNames, sidNames, envNames, authValues, sidValues, envValues, dpopNames, dpopValues int
@@ -73,9 +77,9 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 		case "routeArn", "methodArn":
 			ev.arn, _ = r.String()
 		case "rawPath":
-			rawPath, _ = r.String()
+			rawPath = r.Raw()
 		case "httpMethod":
-			method, _ = r.String()
+			method = r.Raw()
 		case "cookies":
 			if r.Kind() == '[' {
 				cookies, _ = r.Strings()
@@ -153,19 +157,19 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 				case r.Is("requestId"):
 					ev.requestID, _ = r.String()
 				case r.Is("domainName"):
-					domain, _ = r.String()
+					domain = r.Raw()
 				case r.Is("path"):
-					rcPath, _ = r.String()
+					rcPath = r.Raw()
 				case r.Is("httpMethod"):
-					rcMethod, _ = r.String()
+					rcMethod = r.Raw()
 				case r.Is("http") && r.Kind() == '{':
 					r.Object()
 					for r.Next() {
 						switch {
 						case r.Is("method"):
-							rcMethod, _ = r.String()
+							rcMethod = r.Raw()
 						case r.Is("path"):
-							httpPath, _ = r.String()
+							httpPath = r.Raw()
 						default:
 							r.Skip()
 						}
@@ -185,16 +189,22 @@ func readEvent(data []byte, src identity.Sources, envs environment.Config) (even
 		return ev, errNotAuthorizerEvent
 	}
 	if envs.Source == "host" {
-		ev.id.Environment = domain
+		ev.id.Environment = rawString(domain)
 	}
 	ev.kind = iamOnly
 	if version == "2.0" {
 		ev.kind = httpAPIv2
-	} else if method != "" {
-		rcMethod = method
 	}
-	ev.id.Request = dpop.Called(dpop.Event{Version2: ev.kind == httpAPIv2, Method: rcMethod, DomainName: domain,
-		RawPath: rawPath, HTTPPath: httpPath, ContextPath: rcPath})
+	if ev.id.DPoP != "" {
+		m := rawString(rcMethod)
+		if ev.kind != httpAPIv2 {
+			if top := rawString(method); top != "" {
+				m = top
+			}
+		}
+		ev.id.Request = dpop.Called(dpop.Event{Version2: ev.kind == httpAPIv2, Method: m, DomainName: rawString(domain),
+			RawPath: rawString(rawPath), HTTPPath: rawString(httpPath), ContextPath: rawString(rcPath)})
+	}
 	ev.id.DPoPRepeated = dpopNames > 1 || dpopValues > 1 || strings.IndexByte(ev.id.DPoP, ',') >= 0
 	ev.id.AuthorizationRepeated = authNames > 1 || authValues > 1
 	ev.id.SessionIDRepeated = sidNames > 1 || sidValues > 1
@@ -242,4 +252,17 @@ func apiResource(arn string) string {
 		return arn
 	}
 	return arn[:slash+1+stageEnd] + "/*"
+}
+
+// rawString is the string a raw JSON value holds; "" for any other value
+// (as jsonread's String reads it).
+func rawString(v jsontext.Value) string {
+	if v.Kind() != '"' {
+		return ""
+	}
+	b, err := jsontext.AppendUnquote(nil, v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
