@@ -398,66 +398,62 @@ func (a *API) endAllButCurrent(w http.ResponseWriter, r *http.Request) {
 		cut(err)
 		return
 	}
+	// failed answers a failed step: cut short once the deadline has
+	// passed (the point has moved: "truncated"), else unavailable.
+	failed := func(err error) {
+		if over() {
+			cut(err)
+			return
+		}
+		a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+	}
+	// stop reports (and answers) the deadline passing before a step.
+	stop := func(before string) bool {
+		if over() {
+			cut(errors.New("the request's deadline passed " + before))
+			return true
+		}
+		return false
+	}
 	// The older sessions' IdP sessions: those this call marked ended are
 	// recorded as such; those it did not reach, and those ended by their
 	// own limits, are refused at sign-in all the same, having started
 	// before the revocation point (reauthenticationNeeded).
 	done := map[string]bool{"": true, c.Session.IdPSession: true}
 	for _, s := range ended {
-		if over() {
-			cut(errors.New("the request's deadline passed while recording the ended IdP sessions"))
+		if stop("while recording the ended IdP sessions") {
 			return
 		}
 		if err := a.endIdPSessionOnce(ctx, c, s, done); err != nil {
-			if over() {
-				cut(err)
-				return
-			}
-			a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+			failed(err)
 			return
 		}
 	}
-	if over() {
-		cut(errors.New("the request's deadline passed before the newer sessions were listed"))
+	if stop("before the newer sessions were listed") {
 		return
 	}
 	later, truncated, err := a.ownSessions(ctx, c, from, func(session.Session) bool { return true })
 	if err != nil {
-		if over() {
-			cut(err)
-			return
-		}
-		a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+		failed(err)
 		return
 	}
 	for _, s := range later {
-		if over() {
-			cut(errors.New("the request's deadline passed while ending the newer sessions"))
-			return
-		}
 		// Its IdP session is recorded ended first: were the revocation
 		// then to fail, a repeat (which no longer lists a revoked session)
 		// has nothing left to record.
-		if err := a.endIdPSessionOnce(ctx, c, s, done); err != nil {
-			if over() {
-				cut(err)
-				return
-			}
-			a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+		if stop("while ending the newer sessions") {
 			return
 		}
-		if over() {
-			cut(errors.New("the request's deadline passed while ending the newer sessions"))
+		if err := a.endIdPSessionOnce(ctx, c, s, done); err != nil {
+			failed(err)
+			return
+		}
+		if stop("while ending the newer sessions") {
 			return
 		}
 		e, changed, err := a.cfg.Store.Revoke(ctx, s.Hash, c.now, session.CauseEndedByUser)
 		if err != nil && !errors.Is(err, session.ErrNotFound) {
-			err = fmt.Errorf("end session %s: %w", s.Hash.Prefix(), err)
-			if over() {
-				cut(err)
-				return
-			}
-			a.deny(ctx, w, op, reason.DependencyUnavailable, err)
+			failed(fmt.Errorf("end session %s: %w", s.Hash.Prefix(), err))
 			return
 		}
 		if changed {
